@@ -1,0 +1,90 @@
+//! The `stream-router` Lambda: the Orders table's stream is the outbox, and each new version of
+//! an order head becomes one event on the `order-events` topic.
+
+use aws_lambda_events::{
+    dynamodb::{Event, EventRecord},
+    streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
+};
+use lambda_runtime::LambdaEvent;
+use serde_dynamo::AttributeValue;
+use shared::{
+    domain::{Order, StoreError},
+    publish::{EventPublisher, envelope_for},
+    store::order_from_image,
+};
+
+#[derive(Debug, Clone)]
+pub struct StreamRouter {
+    publisher: EventPublisher,
+}
+
+impl StreamRouter {
+    pub fn new(publisher: EventPublisher) -> Self {
+        Self { publisher }
+    }
+
+    /// Publishes the batch's events in stream order, and on the first failure reports that
+    /// record's sequence number: Lambda retries from there, so nothing is skipped and order is
+    /// kept. Records after it that were published will be published again, with the same id.
+    pub async fn handle(
+        &self,
+        event: LambdaEvent<Event>,
+    ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+        let mut publishable = Vec::new();
+        let mut failed_at = None;
+        for (index, record) in event.payload.records.iter().enumerate() {
+            match new_head_version(record) {
+                Ok(Some(order)) => publishable.push((index, order)),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(error = %error, cause = ?std::error::Error::source(&error), event_id = record.event_id, "unreadable order image");
+                    failed_at = Some(index);
+                    break;
+                }
+            }
+        }
+        let envelopes: Vec<_> = publishable
+            .iter()
+            .map(|(_, order)| envelope_for(order))
+            .collect();
+        let published = match self.publisher.publish(&envelopes).await {
+            Ok(count) => count,
+            Err((accepted, error)) => {
+                tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "publishing order events failed");
+                failed_at = Some(publishable[accepted].0);
+                accepted
+            }
+        };
+        for envelope in &envelopes[..published] {
+            tracing::info!(event_id = %envelope.id, event_type = %envelope.event_type, "event published");
+        }
+        let mut response = DynamoDbEventResponse::default();
+        if let Some(index) = failed_at {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = event.payload.records[index].change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+        }
+        Ok(response)
+    }
+}
+
+/// The order, if this record wrote a new version of an order head; timeline items, removals
+/// (TTL or manual) and writes that leave the version alone publish nothing.
+fn new_head_version(record: &EventRecord) -> Result<Option<Order>, StoreError> {
+    if record.event_name == "REMOVE" {
+        return Ok(None);
+    }
+    let Some(AttributeValue::S(sort_key)) = record.change.keys.get("sk") else {
+        return Ok(None);
+    };
+    let Some(order) = order_from_image(sort_key, record.change.new_image.clone())? else {
+        return Ok(None);
+    };
+    let old_version = match record.change.old_image.get("version") {
+        Some(AttributeValue::N(version)) => version.parse::<u64>().ok(),
+        _ => None,
+    };
+    Ok(old_version
+        .is_none_or(|old| order.version() > old)
+        .then_some(order))
+}

@@ -1,0 +1,13 @@
+//! The storefront API's rules, free of HTTP and Lambda types: request parsing, problems, views,
+//! and the use cases. `functions/intake` maps them to and from API Gateway.
+
+mod json;
+mod problem;
+mod request;
+mod service;
+mod view;
+
+pub use problem::{PROBLEM_CONTENT_TYPE, Problem};
+pub use request::{MAX_BODY_BYTES, MAX_LINES, parse_new_order};
+pub use service::{Answer, IDEMPOTENCY_KEY_HEADER, OrderApi, PlaceOrder};
+pub use view::{OrderView, order_location};

@@ -1,0 +1,358 @@
+//! The body of `POST /orders`, parsed into a [`NewOrder`] or refused with the field at fault.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::{
+    json::{Field, Object},
+    problem::Problem,
+};
+use crate::domain::{
+    Address, CountryCode, Currency, Customer, EmailAddress, InvalidValue, Line, NewOrder,
+    PaymentMethodId, PhoneNumber, Quantity, RequestedLine, ShippingOption, Sku,
+};
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_LINES: usize = 100;
+
+/// Parses and checks a whole order request. Pure: nothing is looked up or written.
+pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Problem::new(
+            413,
+            "body_too_large",
+            format!("the body must be at most {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
+        Problem::bad_request("malformed_json", format!("the body is not JSON: {error}"))
+    })?;
+    let root = Field::root(&value).object()?;
+    root.allow_only(&[
+        "customer",
+        "currency",
+        "lines",
+        "shipping_address",
+        "billing_address",
+        "shipping_option",
+        "payment_method",
+    ])?;
+    Ok(NewOrder {
+        customer: customer(&root.required("customer")?.object()?)?,
+        currency: root.required("currency")?.parse(Currency::parse)?,
+        lines: lines(&root.required("lines")?)?,
+        shipping_address: address(&root.required("shipping_address")?.object()?)?,
+        billing_address: root
+            .optional("billing_address")
+            .map(|field| address(&field.object()?))
+            .transpose()?,
+        shipping_option: root.required("shipping_option")?.parse(shipping_option)?,
+        payment_method: root
+            .required("payment_method")?
+            .parse(PaymentMethodId::parse)?,
+    })
+}
+
+fn customer(object: &Object<'_>) -> Result<Customer, Problem> {
+    object.allow_only(&["name", "email", "phone", "sms_opt_in"])?;
+    let phone_field = object.optional("phone");
+    let phone = phone_field
+        .as_ref()
+        .map(|field| field.parse(PhoneNumber::parse))
+        .transpose()?;
+    let sms_opt_in = object
+        .optional("sms_opt_in")
+        .map(|field| field.boolean())
+        .transpose()?
+        .unwrap_or(false);
+    if sms_opt_in && phone.is_none() {
+        return Err(
+            Problem::unprocessable("phone_required", "text messages need a phone number")
+                .at("/customer/phone"),
+        );
+    }
+    Ok(Customer {
+        name: object.required("name")?.parse(Line::parse)?,
+        email: object.required("email")?.parse(EmailAddress::parse)?,
+        phone,
+        sms_opt_in,
+    })
+}
+
+fn lines(field: &Field<'_>) -> Result<Vec<RequestedLine>, Problem> {
+    let items = field.array()?;
+    if items.is_empty() {
+        return Err(
+            Problem::unprocessable("no_lines", "an order needs at least one line")
+                .at(field.pointer()),
+        );
+    }
+    if items.len() > MAX_LINES {
+        return Err(Problem::unprocessable(
+            "too_many_lines",
+            format!("an order has at most {MAX_LINES} lines"),
+        )
+        .at(field.pointer()));
+    }
+    let mut seen = HashSet::with_capacity(items.len());
+    items
+        .iter()
+        .map(|item| {
+            let object = item.object()?;
+            object.allow_only(&["sku", "quantity"])?;
+            let sku_field = object.required("sku")?;
+            let sku = sku_field.parse(Sku::parse)?;
+            if !seen.insert(sku.clone()) {
+                return Err(sku_field.invalid(InvalidValue::new(
+                    "duplicate_sku",
+                    "this SKU is already on another line",
+                )));
+            }
+            let quantity_field = object.required("quantity")?;
+            let rule =
+                InvalidValue::new("invalid_quantity", "must be a whole number from 1 to 999");
+            let quantity = Quantity::try_from(quantity_field.whole_number(rule)?)
+                .map_err(|e| quantity_field.invalid(e))?;
+            Ok(RequestedLine { sku, quantity })
+        })
+        .collect()
+}
+
+fn address(object: &Object<'_>) -> Result<Address, Problem> {
+    object.allow_only(&[
+        "name",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+    ])?;
+    let optional_line = |name: &str| {
+        object
+            .optional(name)
+            .map(|field| field.parse(Line::parse))
+            .transpose()
+    };
+    Ok(Address {
+        name: object.required("name")?.parse(Line::parse)?,
+        line1: object.required("line1")?.parse(Line::parse)?,
+        line2: optional_line("line2")?,
+        city: object.required("city")?.parse(Line::parse)?,
+        region: optional_line("region")?,
+        postal_code: optional_line("postal_code")?,
+        country: object.required("country")?.parse(CountryCode::parse)?,
+    })
+}
+
+fn shipping_option(raw: &str) -> Result<ShippingOption, InvalidValue> {
+    match raw {
+        "standard" => Ok(ShippingOption::Standard),
+        "express" => Ok(ShippingOption::Express),
+        _ => Err(InvalidValue::new(
+            "invalid_shipping_option",
+            "must be \"standard\" or \"express\"",
+        )),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn valid_body() -> Value {
+        json!({
+            "customer": {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+447911123456", "sms_opt_in": true},
+            "currency": "EUR",
+            "lines": [{"sku": "MUG", "quantity": 2}, {"sku": "TEE", "quantity": 1}],
+            "shipping_address": {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London",
+                                 "postal_code": "N1 9GU", "country": "GB"},
+            "shipping_option": "standard",
+            "payment_method": "pm_card_visa"
+        })
+    }
+
+    fn refusal(body: &Value) -> Problem {
+        parse_new_order(body.to_string().as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn a_valid_body_becomes_a_new_order() {
+        let order = parse_new_order(valid_body().to_string().as_bytes()).unwrap();
+        assert_eq!(order.lines.len(), 2);
+        assert_eq!(order.currency.code(), "EUR");
+        assert!(order.customer.sms_opt_in);
+        assert_eq!(order.shipping_address.line2, None);
+    }
+
+    #[test]
+    fn each_refusal_names_its_code_and_field() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, u16, &str, &str)> = vec![
+            (
+                "missing currency",
+                Box::new(|b| {
+                    b.as_object_mut().unwrap().remove("currency");
+                }),
+                400,
+                "missing_field",
+                "/currency",
+            ),
+            (
+                "null customer",
+                Box::new(|b| b["customer"] = Value::Null),
+                400,
+                "missing_field",
+                "/customer",
+            ),
+            (
+                "quantity as string",
+                Box::new(|b| b["lines"][0]["quantity"] = json!("2")),
+                400,
+                "invalid_type",
+                "/lines/0/quantity",
+            ),
+            (
+                "quantity zero",
+                Box::new(|b| b["lines"][1]["quantity"] = json!(0)),
+                422,
+                "invalid_quantity",
+                "/lines/1/quantity",
+            ),
+            (
+                "quantity 1000",
+                Box::new(|b| b["lines"][0]["quantity"] = json!(1000)),
+                422,
+                "invalid_quantity",
+                "/lines/0/quantity",
+            ),
+            (
+                "quantity fractional",
+                Box::new(|b| b["lines"][0]["quantity"] = json!(1.5)),
+                422,
+                "invalid_quantity",
+                "/lines/0/quantity",
+            ),
+            (
+                "unknown field",
+                Box::new(|b| b["shipping_address"]["zip"] = json!("1")),
+                400,
+                "unknown_field",
+                "/shipping_address/zip",
+            ),
+            (
+                "no lines",
+                Box::new(|b| b["lines"] = json!([])),
+                422,
+                "no_lines",
+                "/lines",
+            ),
+            (
+                "lines not an array",
+                Box::new(|b| b["lines"] = json!({})),
+                400,
+                "invalid_type",
+                "/lines",
+            ),
+            (
+                "duplicate sku",
+                Box::new(|b| b["lines"][1]["sku"] = json!("MUG")),
+                422,
+                "duplicate_sku",
+                "/lines/1/sku",
+            ),
+            (
+                "bad currency",
+                Box::new(|b| b["currency"] = json!("EURO")),
+                422,
+                "invalid_currency",
+                "/currency",
+            ),
+            (
+                "bad email",
+                Box::new(|b| b["customer"]["email"] = json!("ada@")),
+                422,
+                "invalid_email",
+                "/customer/email",
+            ),
+            (
+                "bad phone",
+                Box::new(|b| b["customer"]["phone"] = json!("07911")),
+                422,
+                "invalid_phone",
+                "/customer/phone",
+            ),
+            (
+                "sms without phone",
+                Box::new(|b| {
+                    b["customer"].as_object_mut().unwrap().remove("phone");
+                }),
+                422,
+                "phone_required",
+                "/customer/phone",
+            ),
+            (
+                "empty name",
+                Box::new(|b| b["customer"]["name"] = json!("  ")),
+                422,
+                "empty_value",
+                "/customer/name",
+            ),
+            (
+                "bad country",
+                Box::new(|b| b["shipping_address"]["country"] = json!("UK")),
+                422,
+                "invalid_country",
+                "/shipping_address/country",
+            ),
+            (
+                "bad option",
+                Box::new(|b| b["shipping_option"] = json!("teleport")),
+                422,
+                "invalid_shipping_option",
+                "/shipping_option",
+            ),
+            (
+                "bad payment",
+                Box::new(|b| b["payment_method"] = json!("4242 4242")),
+                422,
+                "invalid_payment_method",
+                "/payment_method",
+            ),
+            (
+                "bad billing",
+                Box::new(|b| b["billing_address"] = json!("same")),
+                400,
+                "invalid_type",
+                "/billing_address",
+            ),
+        ];
+        for (name, mutate, status, code, field) in cases {
+            let mut body = valid_body();
+            mutate(&mut body);
+            let problem = refusal(&body);
+            assert_eq!(
+                (problem.status, problem.code, problem.field.as_deref()),
+                (status, code, Some(field)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn too_many_lines_and_oversized_bodies_are_refused() {
+        let mut body = valid_body();
+        body["lines"] = (0..101)
+            .map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1}))
+            .collect();
+        assert_eq!(refusal(&body).code, "too_many_lines");
+        let huge = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(parse_new_order(&huge).unwrap_err().status, 413);
+        assert_eq!(
+            parse_new_order(b"{\"customer\":").unwrap_err().code,
+            "malformed_json"
+        );
+        assert_eq!(parse_new_order(b"[]").unwrap_err().code, "invalid_type");
+    }
+}

@@ -1,0 +1,242 @@
+//! The storefront API's use cases: place an order (idempotently) and read one back.
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use super::{
+    problem::Problem,
+    request::parse_new_order,
+    view::{OrderView, order_location},
+};
+use crate::domain::{
+    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError,
+    PricingPolicy, Sku, StoreError, StoredResponse, StorefrontId,
+};
+
+/// A request to place an order, as the HTTP adapter hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceOrder<'a> {
+    pub storefront: &'a StorefrontId,
+    pub idempotency_key: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// A successful answer: a status, a JSON body, maybe a `Location`, and whether it is a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub response: StoredResponse,
+    pub replayed: bool,
+}
+
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+
+/// The storefront API over any store and catalog.
+#[derive(Debug, Clone)]
+pub struct OrderApi<R, C> {
+    pub orders: R,
+    pub catalog: C,
+    pub pricing: PricingPolicy,
+    /// How long a key protects against a retried request.
+    pub idempotency_ttl: Duration,
+}
+
+impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
+    /// Places an order. With an idempotency key, the same request gets the same answer however
+    /// often and however concurrently it is sent, and places one order.
+    pub async fn place_order(
+        &self,
+        request: PlaceOrder<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let key = request
+            .idempotency_key
+            .map(IdempotencyKey::parse)
+            .transpose()
+            .map_err(|invalid| {
+                Problem::bad_request(invalid.code, invalid.reason).at(IDEMPOTENCY_KEY_HEADER)
+            })?;
+        let new_order = parse_new_order(request.body)?;
+        let request_hash = sha256_hex(request.body);
+        if let Some(key) = &key {
+            if let Some(answer) = self
+                .replay(request.storefront, key, &request_hash, now)
+                .await?
+            {
+                return Ok(answer);
+            }
+        }
+
+        if !self.pricing.sells_in(new_order.currency) {
+            return Err(Problem::unprocessable(
+                "currency_not_supported",
+                "the shop does not sell in this currency",
+            )
+            .at("/currency"));
+        }
+        let skus: Vec<Sku> = new_order
+            .lines
+            .iter()
+            .map(|line| line.sku.clone())
+            .collect();
+        let catalog = self.catalog.items(&skus).await.map_err(server_problem)?;
+        let (lines, totals) = self
+            .pricing
+            .price(
+                &new_order.lines,
+                &catalog,
+                new_order.currency,
+                new_order.shipping_option,
+                &new_order.shipping_address.country,
+            )
+            .map_err(pricing_problem)?;
+
+        let id = OrderId::random().map_err(|error| {
+            tracing::error!(%error, "no randomness for an order id");
+            Problem::unavailable()
+        })?;
+        let order = Order::place(
+            id,
+            request.storefront.clone(),
+            new_order,
+            lines,
+            totals,
+            now,
+        );
+        let timeline = [order.placed_entry()];
+        let response = StoredResponse {
+            status: 201,
+            body: to_json(&OrderView::new(&order, &timeline))?,
+            location: Some(order_location(&order.id)),
+        };
+        let claim = key.map(|key| IdempotencyRecord {
+            storefront: request.storefront.clone(),
+            key,
+            request_hash: request_hash.clone(),
+            response: response.clone(),
+            expires_at: now + self.idempotency_ttl,
+        });
+        match self.orders.create(&order, claim.as_ref()).await {
+            Ok(()) => {
+                tracing::info!(order_id = %order.id, total = %order.totals.total, "order placed");
+                Ok(Answer {
+                    response,
+                    replayed: false,
+                })
+            }
+            // A concurrent request with the same key won the race: answer what it answered.
+            Err(StoreError::IdempotencyKeyTaken) => match claim {
+                Some(claim) => self
+                    .replay(request.storefront, &claim.key, &request_hash, now)
+                    .await?
+                    .ok_or_else(|| {
+                        Problem::new(
+                            409,
+                            "idempotency_key_in_use",
+                            "a request with this key is in progress; retry it",
+                        )
+                        .at(IDEMPOTENCY_KEY_HEADER)
+                    }),
+                None => Err(Problem::internal()),
+            },
+            Err(error) => Err(server_problem(error)),
+        }
+    }
+
+    /// The earlier answer to this key, if there is one and the request is the same.
+    async fn replay(
+        &self,
+        storefront: &StorefrontId,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Answer>, Problem> {
+        let Some(record) = self
+            .orders
+            .idempotency_record(storefront, key, now)
+            .await
+            .map_err(server_problem)?
+        else {
+            return Ok(None);
+        };
+        if record.request_hash != request_hash {
+            return Err(Problem::unprocessable(
+                "idempotency_key_reused",
+                "this idempotency key was used for a different request",
+            )
+            .at(IDEMPOTENCY_KEY_HEADER));
+        }
+        Ok(Some(Answer {
+            response: record.response,
+            replayed: true,
+        }))
+    }
+
+    /// An order with its timeline, for the storefront that placed it and nobody else.
+    pub async fn get_order(
+        &self,
+        storefront: &StorefrontId,
+        raw_id: &str,
+    ) -> Result<Answer, Problem> {
+        // An unparseable id cannot name an order: the same 404 as a missing one.
+        let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found())?;
+        let (order, timeline) = self
+            .orders
+            .get(&id)
+            .await
+            .map_err(server_problem)?
+            .filter(|(order, _)| &order.storefront == storefront)
+            .ok_or_else(Problem::not_found)?;
+        let body = to_json(&OrderView::new(&order, &timeline))?;
+        Ok(Answer {
+            response: StoredResponse {
+                status: 200,
+                body,
+                location: None,
+            },
+            replayed: false,
+        })
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn to_json(view: &OrderView<'_>) -> Result<String, Problem> {
+    serde_json::to_string(view).map_err(|error| {
+        tracing::error!(%error, "an order view did not serialise");
+        Problem::internal()
+    })
+}
+
+fn pricing_problem(error: PricingError) -> Problem {
+    let detail = error.to_string();
+    match error {
+        PricingError::UnknownSku { line } => {
+            Problem::unprocessable("unknown_sku", detail).at(format!("/lines/{line}/sku"))
+        }
+        PricingError::CurrencyNotOffered { line } => {
+            Problem::unprocessable("currency_not_offered", detail).at(format!("/lines/{line}/sku"))
+        }
+        PricingError::CurrencyNotSupported => {
+            Problem::unprocessable("currency_not_supported", detail).at("/currency")
+        }
+        PricingError::Overflow => Problem::unprocessable("total_out_of_range", detail).at("/lines"),
+    }
+}
+
+/// Logs what went wrong on our side, with its causes, and tells the client only that it may retry.
+fn server_problem(error: StoreError) -> Problem {
+    let error: &dyn std::error::Error = &error;
+    let mut causes = String::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        causes.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    tracing::error!(error = %error, causes = %causes, "store call failed");
+    Problem::unavailable()
+}

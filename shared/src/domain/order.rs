@@ -1,0 +1,281 @@
+//! The order aggregate: what was bought, by whom, for how much, and where it stands.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    contact::{Address, Customer},
+    event::{EventId, EventType},
+    ids::{OrderId, PaymentMethodId, StorefrontId},
+    money::Currency,
+    pricing::{OrderLine, RequestedLine, ShippingOption, Totals},
+    status::{IllegalTransition, OrderStatus},
+};
+
+/// A storefront's request for an order, parsed and checked but not yet priced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub customer: Customer,
+    pub currency: Currency,
+    pub lines: Vec<RequestedLine>,
+    pub shipping_address: Address,
+    pub billing_address: Option<Address>,
+    pub shipping_option: ShippingOption,
+    pub payment_method: PaymentMethodId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Payment {
+    pub method: PaymentMethodId,
+}
+
+/// The order head. `status`, `version` and `last_event` change only through [`Order::transition`],
+/// so the state machine is the one writer of statuses.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub storefront: StorefrontId,
+    status: OrderStatus,
+    version: u64,
+    last_event: EventType,
+    pub customer: Customer,
+    pub currency: Currency,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    pub shipping_address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    pub shipping_option: ShippingOption,
+    pub payment: Payment,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One step in the order's history, shown to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub version: u64,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub status: OrderStatus,
+}
+
+/// A legal status change, ready for the repository to write if the order is still at
+/// `expected_version`. Building one is pure; losing the race to write it is a `Conflict`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub order_id: OrderId,
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    pub expected_version: u64,
+    pub at: DateTime<Utc>,
+}
+
+impl StatusChange {
+    pub fn new_version(&self) -> u64 {
+        self.expected_version + 1
+    }
+
+    pub fn event_type(&self) -> EventType {
+        EventType::Reached(self.to)
+    }
+
+    pub fn timeline_entry(&self) -> TimelineEntry {
+        TimelineEntry {
+            at: self.at,
+            version: self.new_version(),
+            event_type: self.event_type(),
+            status: self.to,
+        }
+    }
+}
+
+impl Order {
+    /// A new order, PLACED at version 1.
+    pub fn place(
+        id: OrderId,
+        storefront: StorefrontId,
+        request: NewOrder,
+        lines: Vec<OrderLine>,
+        totals: Totals,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            storefront,
+            status: OrderStatus::Placed,
+            version: 1,
+            last_event: EventType::Reached(OrderStatus::Placed),
+            customer: request.customer,
+            currency: request.currency,
+            lines,
+            totals,
+            shipping_address: request.shipping_address,
+            billing_address: request.billing_address,
+            shipping_option: request.shipping_option,
+            payment: Payment {
+                method: request.payment_method,
+            },
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn status(&self) -> OrderStatus {
+        self.status
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn last_event(&self) -> EventType {
+        self.last_event
+    }
+
+    /// The id of the event this version of the order publishes.
+    pub fn event_id(&self) -> EventId {
+        EventId {
+            order_id: self.id.clone(),
+            version: self.version,
+        }
+    }
+
+    /// The first timeline entry of a new order.
+    pub fn placed_entry(&self) -> TimelineEntry {
+        TimelineEntry {
+            at: self.created_at,
+            version: 1,
+            event_type: self.last_event,
+            status: self.status,
+        }
+    }
+
+    /// Checks a move against the state machine and describes the write that makes it.
+    pub fn transition(
+        &self,
+        to: OrderStatus,
+        at: DateTime<Utc>,
+    ) -> Result<StatusChange, IllegalTransition> {
+        self.status.transition_to(to)?;
+        Ok(StatusChange {
+            order_id: self.id.clone(),
+            from: self.status,
+            to,
+            expected_version: self.version,
+            at,
+        })
+    }
+
+    /// The order as it stands once `change` is written.
+    pub fn with_change(mut self, change: &StatusChange) -> Self {
+        self.status = change.to;
+        self.version = change.new_version();
+        self.last_event = change.event_type();
+        self.updated_at = change.at;
+        self
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::{
+        EmailAddress, contact::CountryCode, ids::Quantity, ids::Sku, money::Money, text::Line,
+    };
+
+    pub(crate) fn sample_order() -> Order {
+        let eur = Currency::parse("EUR").unwrap();
+        let text = |raw: &str| Line::parse(raw).unwrap();
+        let address = Address {
+            name: text("Ada Lovelace"),
+            line1: text("12 Analytical Row"),
+            line2: None,
+            city: text("London"),
+            region: None,
+            postal_code: Some(text("N1 9GU")),
+            country: CountryCode::parse("GB").unwrap(),
+        };
+        let request = NewOrder {
+            customer: Customer {
+                name: text("Ada Lovelace"),
+                email: EmailAddress::parse("ada@example.com").unwrap(),
+                phone: None,
+                sms_opt_in: false,
+            },
+            currency: eur,
+            lines: vec![RequestedLine {
+                sku: Sku::parse("MUG").unwrap(),
+                quantity: Quantity::try_from(2).unwrap(),
+            }],
+            shipping_address: address,
+            billing_address: None,
+            shipping_option: ShippingOption::Standard,
+            payment_method: PaymentMethodId::parse("pm_card_visa").unwrap(),
+        };
+        let lines = vec![OrderLine {
+            sku: Sku::parse("MUG").unwrap(),
+            name: text("Mug"),
+            quantity: Quantity::try_from(2).unwrap(),
+            unit_price: Money::new(1_250, eur),
+            line_total: Money::new(2_500, eur),
+        }];
+        let totals = Totals {
+            subtotal: Money::new(2_500, eur),
+            shipping: Money::new(495, eur),
+            tax: Money::zero(eur),
+            total: Money::new(2_995, eur),
+        };
+        let id = OrderId::parse("ord_0123456789abcdefghjkmnpqrs").unwrap();
+        let storefront = StorefrontId::parse("shop-1").unwrap();
+        Order::place(id, storefront, request, lines, totals, DateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn a_new_order_is_placed_at_version_one() {
+        let order = sample_order();
+        assert_eq!((order.status(), order.version()), (OrderStatus::Placed, 1));
+        assert_eq!(order.last_event().name(), "order.placed");
+        assert_eq!(
+            order.event_id().to_string(),
+            "ord_0123456789abcdefghjkmnpqrs:1"
+        );
+        assert_eq!(order.placed_entry().status, OrderStatus::Placed);
+    }
+
+    #[test]
+    fn a_legal_transition_bumps_the_version_and_names_the_event() {
+        let order = sample_order();
+        let later = DateTime::UNIX_EPOCH + chrono::Duration::seconds(5);
+        let change = order.transition(OrderStatus::Reserved, later).unwrap();
+        assert_eq!((change.expected_version, change.new_version()), (1, 2));
+        let order = order.with_change(&change);
+        assert_eq!(
+            (order.status(), order.version(), order.updated_at),
+            (OrderStatus::Reserved, 2, later)
+        );
+        assert_eq!(order.last_event().name(), "order.reserved");
+        assert_eq!(change.timeline_entry().version, 2);
+    }
+
+    #[test]
+    fn an_illegal_transition_describes_no_write() {
+        let order = sample_order();
+        let refused = order
+            .transition(OrderStatus::Shipped, DateTime::UNIX_EPOCH)
+            .unwrap_err();
+        assert_eq!(
+            (refused.from, refused.to),
+            (OrderStatus::Placed, OrderStatus::Shipped)
+        );
+    }
+
+    #[test]
+    fn an_order_round_trips_through_serde() {
+        let order = sample_order();
+        let json = serde_json::to_value(&order).unwrap();
+        assert_eq!(json["status"], "PLACED");
+        assert_eq!(json["last_event"], "order.placed");
+        assert_eq!(serde_json::from_value::<Order>(json).unwrap(), order);
+    }
+}

@@ -1,0 +1,87 @@
+//! The narrow traits the domain needs from storage. Adapters live in `crate::store`.
+
+use std::{collections::HashMap, error::Error as StdError, future::Future};
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    ids::{IdempotencyKey, OrderId, Sku, StorefrontId},
+    order::{Order, StatusChange, TimelineEntry},
+    pricing::CatalogItem,
+};
+
+/// What can go wrong in storage, as the domain sees it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write found the item not as expected: another writer got there first. For
+    /// a status change this usually means the work is already done.
+    #[error("the item changed under us")]
+    Conflict,
+    /// Another request already used this idempotency key.
+    #[error("the idempotency key is taken")]
+    IdempotencyKeyTaken,
+    /// Stored data that no longer parses: a bug or a manual edit, never the client's fault.
+    #[error("stored item is malformed: {0}")]
+    Malformed(#[source] Box<dyn StdError + Send + Sync>),
+    /// The store could not be reached or refused the call; worth a retry.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+/// The response a storefront got for an idempotency key, to give again on a replay.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// An idempotency key's claim: which request it named, and what that request was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub storefront: StorefrontId,
+    pub key: IdempotencyKey,
+    /// SHA-256 of the request body: the same key with another body is a client bug.
+    pub request_hash: String,
+    pub response: StoredResponse,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Reads prices and names from the catalog.
+pub trait Catalog {
+    /// The catalog items for these SKUs; SKUs the catalog does not have are simply absent.
+    fn items(
+        &self,
+        skus: &[Sku],
+    ) -> impl Future<Output = Result<HashMap<Sku, CatalogItem>, StoreError>> + Send;
+}
+
+/// Stores orders. Every write is conditional, so two writers never both win.
+pub trait OrderRepository {
+    /// Creates the order with its first timeline entry, and the idempotency claim if there is one,
+    /// all or nothing. `IdempotencyKeyTaken` if the key's claim exists and has not expired.
+    fn create(
+        &self,
+        order: &Order,
+        claim: Option<&IdempotencyRecord>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The order head and its timeline, oldest first.
+    fn get(
+        &self,
+        id: &OrderId,
+    ) -> impl Future<Output = Result<Option<(Order, Vec<TimelineEntry>)>, StoreError>> + Send;
+
+    /// Writes a status change if the order is still at the expected status and version;
+    /// `Conflict` otherwise.
+    fn apply(&self, change: &StatusChange) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The live claim on an idempotency key, if any.
+    fn idempotency_record(
+        &self,
+        storefront: &StorefrontId,
+        key: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+}

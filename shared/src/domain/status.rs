@@ -1,0 +1,310 @@
+//! The order state machine: one enum, and one function that says which moves are legal.
+
+use std::fmt;
+
+/// Where an order stands. Every write of a status goes through [`OrderStatus::transition_to`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Placed,
+    Reserved,
+    Rejected,
+    OnHold,
+    PaymentAuthorized,
+    PaymentFailed,
+    Fulfilling,
+    Shipped,
+    InTransit,
+    OutForDelivery,
+    DeliveryException,
+    Delivered,
+    Cancelled,
+    ReturnRequested,
+    Returned,
+    Refunded,
+}
+
+/// A move the state machine does not allow; the caller decides whether that is a redelivery to
+/// acknowledge or a client error to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an order cannot go from {from} to {to}")]
+pub struct IllegalTransition {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 16] = [
+        Self::Placed,
+        Self::Reserved,
+        Self::Rejected,
+        Self::OnHold,
+        Self::PaymentAuthorized,
+        Self::PaymentFailed,
+        Self::Fulfilling,
+        Self::Shipped,
+        Self::InTransit,
+        Self::OutForDelivery,
+        Self::DeliveryException,
+        Self::Delivered,
+        Self::Cancelled,
+        Self::ReturnRequested,
+        Self::Returned,
+        Self::Refunded,
+    ];
+
+    /// The status as stored and shown: `PAYMENT_AUTHORIZED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "PLACED",
+            Self::Reserved => "RESERVED",
+            Self::Rejected => "REJECTED",
+            Self::OnHold => "ON_HOLD",
+            Self::PaymentAuthorized => "PAYMENT_AUTHORIZED",
+            Self::PaymentFailed => "PAYMENT_FAILED",
+            Self::Fulfilling => "FULFILLING",
+            Self::Shipped => "SHIPPED",
+            Self::InTransit => "IN_TRANSIT",
+            Self::OutForDelivery => "OUT_FOR_DELIVERY",
+            Self::DeliveryException => "DELIVERY_EXCEPTION",
+            Self::Delivered => "DELIVERED",
+            Self::Cancelled => "CANCELLED",
+            Self::ReturnRequested => "RETURN_REQUESTED",
+            Self::Returned => "RETURNED",
+            Self::Refunded => "REFUNDED",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
+    /// The status this order may move to next, or why not. Exhaustive on purpose: a new status
+    /// does not compile until every row below says where it may come from.
+    pub fn transition_to(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
+        use OrderStatus::*;
+        let legal = match (self, to) {
+            // An order is created PLACED; nothing moves back to it.
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
+                | Cancelled | ReturnRequested | Returned | Refunded,
+                Placed,
+            ) => false,
+
+            (Placed, Reserved | Rejected) => true,
+            (
+                Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
+                | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
+                | ReturnRequested | Returned | Refunded,
+                Reserved | Rejected,
+            ) => false,
+
+            (Reserved, OnHold | PaymentFailed) => true,
+            (
+                Placed | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
+                | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
+                | ReturnRequested | Returned | Refunded,
+                OnHold | PaymentFailed,
+            ) => false,
+
+            (Reserved | OnHold, PaymentAuthorized) => true,
+            (
+                Placed | Rejected | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
+                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
+                | ReturnRequested | Returned | Refunded,
+                PaymentAuthorized,
+            ) => false,
+
+            (PaymentAuthorized, Fulfilling) => true,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentFailed | Fulfilling | Shipped
+                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
+                | ReturnRequested | Returned | Refunded,
+                Fulfilling,
+            ) => false,
+
+            (Fulfilling, Shipped) => true,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Shipped
+                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
+                | ReturnRequested | Returned | Refunded,
+                Shipped,
+            ) => false,
+
+            // Carriers skip scans, so a parcel may move forward by more than one step, and
+            // recovers from an exception to wherever the carrier next sees it.
+            (Shipped | DeliveryException, InTransit) => true,
+            (Shipped | InTransit | DeliveryException, OutForDelivery) => true,
+            (Shipped | InTransit | OutForDelivery, DeliveryException) => true,
+            (Shipped | InTransit | OutForDelivery | DeliveryException, Delivered) => true,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | InTransit | OutForDelivery | Delivered | Cancelled | ReturnRequested
+                | Returned | Refunded,
+                InTransit,
+            ) => false,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | OutForDelivery | Delivered | Cancelled | ReturnRequested | Returned
+                | Refunded,
+                OutForDelivery,
+            ) => false,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | DeliveryException | Delivered | Cancelled | ReturnRequested
+                | Returned | Refunded,
+                DeliveryException,
+            ) => false,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
+                Delivered,
+            ) => false,
+
+            // Before it ships an order can be called back; after, only returned.
+            (Placed | Reserved | OnHold | PaymentAuthorized | Fulfilling, Cancelled) => true,
+            (
+                Rejected | PaymentFailed | Shipped | InTransit | OutForDelivery | DeliveryException
+                | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
+                Cancelled,
+            ) => false,
+
+            (Delivered, ReturnRequested) => true,
+            (ReturnRequested, Returned) => true,
+            (Returned, Refunded) => true,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Cancelled
+                | ReturnRequested | Returned | Refunded,
+                ReturnRequested,
+            ) => false,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
+                | Cancelled | Returned | Refunded,
+                Returned,
+            ) => false,
+            (
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
+                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
+                | Cancelled | ReturnRequested | Refunded,
+                Refunded,
+            ) => false,
+        };
+        if legal {
+            Ok(to)
+        } else {
+            Err(IllegalTransition { from: self, to })
+        }
+    }
+
+    /// No move leads out of a terminal status.
+    pub fn is_terminal(self) -> bool {
+        Self::ALL
+            .into_iter()
+            .all(|to| self.transition_to(to).is_err())
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::{self, *};
+    use proptest::prelude::*;
+
+    /// Every legal move, written out once more by hand from DESIGN.md's diagram.
+    const LEGAL: &[(OrderStatus, OrderStatus)] = &[
+        (Placed, Reserved),
+        (Placed, Rejected),
+        (Placed, Cancelled),
+        (Reserved, PaymentAuthorized),
+        (Reserved, OnHold),
+        (Reserved, PaymentFailed),
+        (Reserved, Cancelled),
+        (OnHold, PaymentAuthorized),
+        (OnHold, Cancelled),
+        (PaymentAuthorized, Fulfilling),
+        (PaymentAuthorized, Cancelled),
+        (Fulfilling, Shipped),
+        (Fulfilling, Cancelled),
+        (Shipped, InTransit),
+        (Shipped, OutForDelivery),
+        (Shipped, DeliveryException),
+        (Shipped, Delivered),
+        (InTransit, OutForDelivery),
+        (InTransit, DeliveryException),
+        (InTransit, Delivered),
+        (OutForDelivery, DeliveryException),
+        (OutForDelivery, Delivered),
+        (DeliveryException, InTransit),
+        (DeliveryException, OutForDelivery),
+        (DeliveryException, Delivered),
+        (Delivered, ReturnRequested),
+        (ReturnRequested, Returned),
+        (Returned, Refunded),
+    ];
+
+    #[test]
+    fn every_pair_of_statuses_is_legal_exactly_when_the_table_says_so() {
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                let expected = LEGAL.contains(&(from, to));
+                assert_eq!(from.transition_to(to).is_ok(), expected, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_terminal_statuses_are_the_ends_of_the_diagram() {
+        let terminal: Vec<_> = OrderStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
+        assert_eq!(terminal, [Rejected, PaymentFailed, Cancelled, Refunded]);
+    }
+
+    #[test]
+    fn nothing_can_be_cancelled_once_it_has_shipped() {
+        for from in [
+            Shipped,
+            InTransit,
+            OutForDelivery,
+            DeliveryException,
+            Delivered,
+        ] {
+            assert!(from.transition_to(Cancelled).is_err(), "{from}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names_and_serde() {
+        for status in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(OrderStatus::parse("placed"), None);
+    }
+
+    proptest! {
+        /// A walk of legal moves from PLACED never revisits PLACED and never leaves a terminal status.
+        #[test]
+        fn random_walks_respect_the_machine(choices in proptest::collection::vec(0usize..16, 0..40)) {
+            let mut status = Placed;
+            for choice in choices {
+                let next = OrderStatus::ALL.into_iter().filter(|to| status.transition_to(*to).is_ok()).collect::<Vec<_>>();
+                if next.is_empty() {
+                    prop_assert!(status.is_terminal());
+                    break;
+                }
+                status = next[choice % next.len()];
+                prop_assert_ne!(status, Placed);
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Orderflow's shared library: the pure order domain, the storefront API's rules, and the
+//! adapters to AWS, each behind a cargo feature so that a function compiles only what it uses.
+
+pub mod api;
+pub mod domain;
+
+#[cfg(feature = "aws")]
+pub mod config;
+#[cfg(feature = "sns")]
+pub mod publish;
+#[cfg(feature = "dynamodb")]
+pub mod store;
+#[cfg(feature = "telemetry")]
+pub mod telemetry;

@@ -1,0 +1,83 @@
+//! The `Inventory` table as the catalog: names and prices by SKU.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+
+use super::{DynamoStore, Item, from_item, string, unavailable};
+use crate::domain::{Catalog, CatalogItem, Line, Money, Sku, StoreError};
+
+/// BatchGetItem takes at most 100 keys a call.
+const BATCH_GET_LIMIT: usize = 100;
+/// Unprocessed keys are throttling: retry them a few times, then report the store unavailable.
+const UNPROCESSED_RETRIES: u32 = 5;
+
+fn sku_partition_key(sku: &Sku) -> String {
+    format!("SKU#{sku}")
+}
+
+#[derive(serde::Deserialize)]
+struct CatalogRecord {
+    sku: Sku,
+    name: Line,
+    unit_price: Money,
+}
+
+impl Catalog for DynamoStore {
+    async fn items(&self, skus: &[Sku]) -> Result<HashMap<Sku, CatalogItem>, StoreError> {
+        let unique: Vec<&Sku> = skus.iter().collect::<HashSet<_>>().into_iter().collect();
+        let mut found = HashMap::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH_GET_LIMIT) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|sku| Item::from([("pk".to_owned(), string(sku_partition_key(sku)))]))
+                .collect();
+            let mut request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .projection_expression("sku, #name, unit_price")
+                .expression_attribute_names("#name", "name")
+                .build()
+                .map_err(unavailable)?;
+            for attempt in 0..=UNPROCESSED_RETRIES {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.tables.inventory, request.clone())
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in output
+                    .responses
+                    .and_then(|mut tables| tables.remove(&self.tables.inventory))
+                    .unwrap_or_default()
+                {
+                    let record: CatalogRecord = from_item(item)?;
+                    found.insert(
+                        record.sku.clone(),
+                        CatalogItem {
+                            sku: record.sku,
+                            name: record.name,
+                            unit_price: record.unit_price,
+                        },
+                    );
+                }
+                match output
+                    .unprocessed_keys
+                    .and_then(|mut tables| tables.remove(&self.tables.inventory))
+                {
+                    Some(rest) if !rest.keys.is_empty() => {
+                        if attempt == UNPROCESSED_RETRIES {
+                            return Err(StoreError::Unavailable(
+                                "catalog reads stayed throttled".into(),
+                            ));
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                        request = rest;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,289 @@
+//! The `Orders` table (head and timeline items) and the API's idempotency claims.
+
+use aws_sdk_dynamodb::{
+    error::SdkError,
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{Put, TransactWriteItem, Update},
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+
+use super::{
+    DynamoStore, Item, from_item, number, order_partition_key, string, to_item, unavailable,
+};
+use crate::domain::{
+    EmailAddress, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, StatusChange,
+    StoreError, StoredResponse, StorefrontId, TimelineEntry,
+};
+
+/// The sort key of an order's head item; timeline items sort under `EVENT#`.
+pub const HEAD_SORT_KEY: &str = "ORDER";
+const TIMELINE_PREFIX: &str = "EVENT#";
+
+fn timeline_sort_key(entry: &TimelineEntry) -> String {
+    // Time first, for the customer's view; the version makes two entries in one millisecond distinct.
+    format!(
+        "{TIMELINE_PREFIX}{}#{:010}",
+        entry.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        entry.version
+    )
+}
+
+/// The customer index key: the storefront and a hash of the e-mail address, so the index
+/// groups a customer's orders without holding the address in clear.
+fn customer_key(storefront: &StorefrontId, email: &EmailAddress) -> String {
+    let digest: String = Sha256::digest(email.as_str().to_lowercase())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("CUSTOMER#{storefront}#{digest}")
+}
+
+fn idempotency_partition_key(storefront: &StorefrontId, key: &IdempotencyKey) -> String {
+    format!("IDEMPOTENCY#API#{storefront}#{key}")
+}
+
+/// The order in a stream image of an `Orders` item, or `None` if the item is not a head.
+pub fn order_from_image(
+    sort_key: &str,
+    image: serde_dynamo::Item,
+) -> Result<Option<Order>, StoreError> {
+    if sort_key != HEAD_SORT_KEY {
+        return Ok(None);
+    }
+    serde_dynamo::from_item(image)
+        .map(Some)
+        .map_err(|error| StoreError::Malformed(Box::new(error)))
+}
+
+fn head_item(order: &Order) -> Result<Item, StoreError> {
+    to_item(
+        order,
+        [
+            ("pk", string(order_partition_key(&order.id))),
+            ("sk", string(HEAD_SORT_KEY)),
+            (
+                "customer_key",
+                string(customer_key(&order.storefront, &order.customer.email)),
+            ),
+            (
+                "created_key",
+                string(
+                    order
+                        .created_at
+                        .to_rfc3339_opts(SecondsFormat::Millis, true),
+                ),
+            ),
+        ],
+    )
+}
+
+fn timeline_put(
+    table: &str,
+    order_id: &OrderId,
+    entry: &TimelineEntry,
+) -> Result<TransactWriteItem, StoreError> {
+    let item = to_item(
+        entry,
+        [
+            ("pk", string(order_partition_key(order_id))),
+            ("sk", string(timeline_sort_key(entry))),
+        ],
+    )?;
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(unavailable)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct IdempotencyItem {
+    request_hash: String,
+    response: StoredResponse,
+    /// Epoch seconds: the table's TTL attribute.
+    expires_at: i64,
+}
+
+/// Which item of a cancelled transaction failed its condition, by position.
+fn failed_conditions(
+    error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
+) -> Vec<usize> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .iter()
+            .enumerate()
+            .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+            .map(|(index, _)| index)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl OrderRepository for DynamoStore {
+    async fn create(
+        &self,
+        order: &Order,
+        claim: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
+        let head = Put::builder()
+            .table_name(&self.tables.orders)
+            .set_item(Some(head_item(order)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(unavailable)?;
+        let mut writes = vec![
+            TransactWriteItem::builder().put(head).build(),
+            timeline_put(&self.tables.orders, &order.id, &order.placed_entry())?,
+        ];
+        if let Some(claim) = claim {
+            let record = IdempotencyItem {
+                request_hash: claim.request_hash.clone(),
+                response: claim.response.clone(),
+                expires_at: claim.expires_at.timestamp(),
+            };
+            let item = to_item(
+                &record,
+                [(
+                    "pk",
+                    string(idempotency_partition_key(&claim.storefront, &claim.key)),
+                )],
+            )?;
+            // An expired claim may linger until DynamoDB's TTL sweep removes it: it no longer counts.
+            let put = Put::builder()
+                .table_name(&self.tables.idempotency)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+                .expression_attribute_values(":now", number(order.created_at.timestamp()))
+                .build()
+                .map_err(unavailable)?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let failed = failed_conditions(&error);
+                if failed.contains(&2) {
+                    Err(StoreError::IdempotencyKeyTaken)
+                } else if !failed.is_empty() {
+                    Err(StoreError::Conflict)
+                } else {
+                    Err(unavailable(error))
+                }
+            }
+        }
+    }
+
+    async fn get(&self, id: &OrderId) -> Result<Option<(Order, Vec<TimelineEntry>)>, StoreError> {
+        let mut head = None;
+        let mut timeline = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.tables.orders)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", string(order_partition_key(id)))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(unavailable)?;
+            match item
+                .get("sk")
+                .and_then(|sk| sk.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(HEAD_SORT_KEY) => head = Some(from_item::<Order>(item)?),
+                Some(sk) if sk.starts_with(TIMELINE_PREFIX) => {
+                    timeline.push(from_item::<TimelineEntry>(item)?)
+                }
+                _ => {}
+            }
+        }
+        Ok(head.map(|order| (order, timeline)))
+    }
+
+    async fn apply(&self, change: &StatusChange) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(&self.tables.orders)
+            .key("pk", string(order_partition_key(&change.order_id)))
+            .key("sk", string(HEAD_SORT_KEY))
+            .update_expression(
+                "SET #status = :to, #version = :new, last_event = :event, updated_at = :at",
+            )
+            .condition_expression("#status = :from AND #version = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":to", string(change.to.as_str()))
+            .expression_attribute_values(":from", string(change.from.as_str()))
+            .expression_attribute_values(":new", number(change.new_version()))
+            .expression_attribute_values(":expected", number(change.expected_version))
+            .expression_attribute_values(":event", string(change.event_type().name()))
+            .expression_attribute_values(
+                ":at",
+                string(change.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            )
+            .build()
+            .map_err(unavailable)?;
+        let writes = vec![
+            TransactWriteItem::builder().update(update).build(),
+            timeline_put(
+                &self.tables.orders,
+                &change.order_id,
+                &change.timeline_entry(),
+            )?,
+        ];
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if !failed_conditions(&error).is_empty() => Err(StoreError::Conflict),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn idempotency_record(
+        &self,
+        storefront: &StorefrontId,
+        key: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.idempotency)
+            .key("pk", string(idempotency_partition_key(storefront, key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        let record: IdempotencyItem = from_item(item)?;
+        if record.expires_at < now.timestamp() {
+            return Ok(None);
+        }
+        Ok(Some(IdempotencyRecord {
+            storefront: storefront.clone(),
+            key: key.clone(),
+            request_hash: record.request_hash,
+            response: record.response,
+            expires_at: DateTime::from_timestamp(record.expires_at, 0).unwrap_or(now),
+        }))
+    }
+}
