@@ -19,18 +19,12 @@ pub enum ConfigError {
 
 /// A required variable.
 pub fn env(name: &'static str) -> Result<String, ConfigError> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.is_empty())
-        .ok_or(ConfigError::Missing(name))
+    std::env::var(name).ok().filter(|value| !value.is_empty()).ok_or(ConfigError::Missing(name))
 }
 
 /// A required variable holding JSON.
 pub fn env_json<T: DeserializeOwned>(name: &'static str) -> Result<T, ConfigError> {
-    serde_json::from_str(&env(name)?).map_err(|source| ConfigError::Malformed {
-        name,
-        source: Box::new(source),
-    })
+    serde_json::from_str(&env(name)?).map_err(|source| ConfigError::Malformed { name, source: Box::new(source) })
 }
 
 /// A required variable holding a number or anything else `FromStr`.
@@ -39,25 +33,22 @@ where
     T: std::str::FromStr,
     T::Err: StdError + Send + Sync + 'static,
 {
-    env(name)?.parse().map_err(|source| ConfigError::Malformed {
-        name,
-        source: Box::new(source),
-    })
+    env(name)?.parse().map_err(|source| ConfigError::Malformed { name, source: Box::new(source) })
 }
 
 /// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL` for the
 /// local cloud), with the one HTTPS client the workspace builds: rustls on ring. The SDK crates'
 /// default HTTP stack is switched off to halve build times, so every client must come from here.
 pub async fn aws() -> aws_config::SdkConfig {
+    aws_loader().load().await
+}
+
+/// The same loader, for callers that set more (the local cloud's endpoint and credentials).
+pub fn aws_loader() -> aws_config::ConfigLoader {
     use aws_smithy_http_client::{
         Builder,
         tls::{Provider, rustls_provider::CryptoMode},
     };
-    let http_client = Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http_client)
-        .load()
-        .await
+    let http_client = Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client)
 }

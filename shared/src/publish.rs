@@ -47,10 +47,7 @@ impl EventPublisher {
 
     /// Publishes the events in order. Returns how many of them, from the front, were accepted:
     /// the caller retries from the first one that was not, so order is kept per shard.
-    pub async fn publish<T: serde::Serialize>(
-        &self,
-        events: &[Envelope<T>],
-    ) -> Result<usize, (usize, PublishError)> {
+    pub async fn publish<T: serde::Serialize>(&self, events: &[Envelope<T>]) -> Result<usize, (usize, PublishError)> {
         let mut accepted = 0;
         for batch in events.chunks(BATCH_LIMIT) {
             let entries = batch
@@ -81,19 +78,10 @@ impl EventPublisher {
                 .failed
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|failure| {
-                    failure
-                        .id
-                        .parse::<usize>()
-                        .ok()
-                        .map(|index| (index, failure.code))
-                })
+                .filter_map(|failure| failure.id.parse::<usize>().ok().map(|index| (index, failure.code)))
                 .min_by_key(|(index, _)| *index);
             if let Some((index, code)) = first_failed {
-                return Err((
-                    accepted + index,
-                    PublishError::Sns(format!("SNS refused an entry: {code}").into()),
-                ));
+                return Err((accepted + index, PublishError::Sns(format!("SNS refused an entry: {code}").into())));
             }
             accepted += batch.len();
         }

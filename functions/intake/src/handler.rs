@@ -23,14 +23,7 @@ pub struct Intake {
 
 impl Intake {
     pub fn new(store: DynamoStore, pricing: PricingPolicy, idempotency_ttl: Duration) -> Self {
-        Self {
-            api: OrderApi {
-                orders: store.clone(),
-                catalog: store,
-                pricing,
-                idempotency_ttl,
-            },
-        }
+        Self { api: OrderApi { orders: store.clone(), catalog: store, pricing, idempotency_ttl } }
     }
 
     /// One request: route by the API's route key, answer JSON or problem+json. Never an `Err`:
@@ -53,13 +46,7 @@ impl Intake {
             .and_then(|authorizer| authorizer.jwt.as_ref())
             .and_then(|jwt| jwt.claims.get(STOREFRONT_CLAIM))
             .and_then(|claim| StorefrontId::parse(claim).ok())
-            .ok_or_else(|| {
-                Problem::new(
-                    401,
-                    "unauthenticated",
-                    "the request carries no storefront identity",
-                )
-            })?;
+            .ok_or_else(|| Problem::new(401, "unauthenticated", "the request carries no storefront identity"))?;
         match context.route_key.as_deref().unwrap_or_default() {
             "POST /orders" => {
                 require_json(request)?;
@@ -71,10 +58,7 @@ impl Intake {
                 self.api.place_order(place, Utc::now()).await
             }
             "GET /orders/{id}" => {
-                let id = request
-                    .path_parameters_ref()
-                    .and_then(|params| params.first("id"))
-                    .unwrap_or_default();
+                let id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
                 self.api.get_order(&storefront, id).await
             }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
@@ -88,12 +72,8 @@ fn require_json(request: &Request) -> Result<(), Problem> {
         .map(|media_type| media_type.trim().to_ascii_lowercase());
     match media_type.as_deref() {
         Some("application/json") => Ok(()),
-        _ => Err(Problem::new(
-            415,
-            "unsupported_media_type",
-            "send the order as application/json",
-        )
-        .at(header::CONTENT_TYPE.as_str())),
+        _ => Err(Problem::new(415, "unsupported_media_type", "send the order as application/json")
+            .at(header::CONTENT_TYPE.as_str())),
     }
 }
 
@@ -101,26 +81,14 @@ fn header_text<'r>(request: &'r Request, name: &str) -> Result<Option<&'r str>, 
     request
         .headers()
         .get(name)
-        .map(|value| {
-            value
-                .to_str()
-                .map_err(|_| Problem::bad_request("invalid_header", "must be ASCII").at(name))
-        })
+        .map(|value| value.to_str().map_err(|_| Problem::bad_request("invalid_header", "must be ASCII").at(name)))
         .transpose()
 }
 
 fn success(answer: Answer) -> Response<Body> {
-    let mut response = respond(
-        answer.response.status,
-        "application/json",
-        answer.response.body,
-    );
+    let mut response = respond(answer.response.status, "application/json", answer.response.body);
     let headers = response.headers_mut();
-    if let Some(location) = answer
-        .response
-        .location
-        .and_then(|location| HeaderValue::from_str(&location).ok())
-    {
+    if let Some(location) = answer.response.location.and_then(|location| HeaderValue::from_str(&location).ok()) {
         headers.insert(header::LOCATION, location);
     }
     if answer.replayed {
@@ -131,29 +99,20 @@ fn success(answer: Answer) -> Response<Body> {
 
 fn failure(problem: &Problem) -> Response<Body> {
     if problem.is_server_error() {
-        tracing::warn!(
-            code = problem.code,
-            status = problem.status,
-            "request failed on our side"
-        );
+        tracing::warn!(code = problem.code, status = problem.status, "request failed on our side");
     } else {
         tracing::info!(code = problem.code, status = problem.status, field = ?problem.field, "request refused");
     }
     let mut response = respond(problem.status, PROBLEM_CONTENT_TYPE, problem.to_json());
     if problem.status == 503 {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
 }
 
 fn respond(status: u16, content_type: &'static str, body: String) -> Response<Body> {
     let mut response = Response::new(Body::Text(body));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }

@@ -26,10 +26,7 @@ impl StreamRouter {
     /// Publishes the batch's events in stream order, and on the first failure reports that
     /// record's sequence number: Lambda retries from there, so nothing is skipped and order is
     /// kept. Records after it that were published will be published again, with the same id.
-    pub async fn handle(
-        &self,
-        event: LambdaEvent<Event>,
-    ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+    pub async fn handle(&self, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
         let mut publishable = Vec::new();
         let mut failed_at = None;
         for (index, record) in event.payload.records.iter().enumerate() {
@@ -43,10 +40,7 @@ impl StreamRouter {
                 }
             }
         }
-        let envelopes: Vec<_> = publishable
-            .iter()
-            .map(|(_, order)| envelope_for(order))
-            .collect();
+        let envelopes: Vec<_> = publishable.iter().map(|(_, order)| envelope_for(order)).collect();
         let published = match self.publisher.publish(&envelopes).await {
             Ok(count) => count,
             Err((accepted, error)) => {
@@ -84,7 +78,5 @@ fn new_head_version(record: &EventRecord) -> Result<Option<Order>, StoreError> {
         Some(AttributeValue::N(version)) => version.parse::<u64>().ok(),
         _ => None,
     };
-    Ok(old_version
-        .is_none_or(|old| order.version() > old)
-        .then_some(order))
+    Ok(old_version.is_none_or(|old| order.version() > old).then_some(order))
 }

@@ -25,18 +25,11 @@ fn escape(segment: &str) -> String {
 
 impl<'a> Field<'a> {
     pub(crate) fn root(value: &'a Value) -> Self {
-        Self {
-            value,
-            pointer: String::new(),
-        }
+        Self { value, pointer: String::new() }
     }
 
     pub(crate) fn pointer(&self) -> &str {
-        if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        }
+        if self.pointer.is_empty() { "/" } else { &self.pointer }
     }
 
     fn wrong_type(&self, expected: &str) -> Problem {
@@ -50,10 +43,7 @@ impl<'a> Field<'a> {
 
     pub(crate) fn object(&self) -> Result<Object<'a>, Problem> {
         match self.value {
-            Value::Object(map) => Ok(Object {
-                map,
-                pointer: self.pointer.clone(),
-            }),
+            Value::Object(map) => Ok(Object { map, pointer: self.pointer.clone() }),
             _ => Err(self.wrong_type("an object")),
         }
     }
@@ -63,25 +53,18 @@ impl<'a> Field<'a> {
             Value::Array(items) => Ok(items
                 .iter()
                 .enumerate()
-                .map(|(index, value)| Field {
-                    value,
-                    pointer: format!("{}/{index}", self.pointer),
-                })
+                .map(|(index, value)| Field { value, pointer: format!("{}/{index}", self.pointer) })
                 .collect()),
             _ => Err(self.wrong_type("an array")),
         }
     }
 
     pub(crate) fn string(&self) -> Result<&'a str, Problem> {
-        self.value
-            .as_str()
-            .ok_or_else(|| self.wrong_type("a string"))
+        self.value.as_str().ok_or_else(|| self.wrong_type("a string"))
     }
 
     pub(crate) fn boolean(&self) -> Result<bool, Problem> {
-        self.value
-            .as_bool()
-            .ok_or_else(|| self.wrong_type("true or false"))
+        self.value.as_bool().ok_or_else(|| self.wrong_type("true or false"))
     }
 
     /// A whole number; a negative or fractional one breaks `rule` rather than the type.
@@ -93,10 +76,7 @@ impl<'a> Field<'a> {
     }
 
     /// A string parsed by a domain type's own check.
-    pub(crate) fn parse<T>(
-        &self,
-        parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
-    ) -> Result<T, Problem> {
+    pub(crate) fn parse<T>(&self, parse: impl FnOnce(&str) -> Result<T, InvalidValue>) -> Result<T, Problem> {
         parse(self.string()?).map_err(|invalid| self.invalid(invalid))
     }
 }
@@ -105,11 +85,11 @@ impl<'a> Object<'a> {
     /// Refuses members the API does not know, so a misspelt optional field is not silently lost.
     pub(crate) fn allow_only(&self, known: &[&str]) -> Result<(), Problem> {
         match self.map.keys().find(|name| !known.contains(&name.as_str())) {
-            Some(unknown) => Err(Problem::bad_request(
-                "unknown_field",
-                "is not a field of this request",
-            )
-            .at(format!("{}/{}", self.pointer, escape(unknown)))),
+            Some(unknown) => Err(Problem::bad_request("unknown_field", "is not a field of this request").at(format!(
+                "{}/{}",
+                self.pointer,
+                escape(unknown)
+            ))),
             None => Ok(()),
         }
     }
@@ -117,11 +97,7 @@ impl<'a> Object<'a> {
     /// A member that must be there; `null` counts as missing.
     pub(crate) fn required(&self, name: &str) -> Result<Field<'a>, Problem> {
         self.optional(name).ok_or_else(|| {
-            Problem::bad_request("missing_field", "is required").at(format!(
-                "{}/{}",
-                self.pointer,
-                escape(name)
-            ))
+            Problem::bad_request("missing_field", "is required").at(format!("{}/{}", self.pointer, escape(name)))
         })
     }
 
@@ -129,10 +105,7 @@ impl<'a> Object<'a> {
         self.map
             .get(name)
             .filter(|value| !value.is_null())
-            .map(|value| Field {
-                value,
-                pointer: format!("{}/{}", self.pointer, escape(name)),
-            })
+            .map(|value| Field { value, pointer: format!("{}/{}", self.pointer, escape(name)) })
     }
 }
 
@@ -145,40 +118,14 @@ mod tests {
     fn refusals_point_at_the_field() {
         let body = json!({"a": {"b": [1, "x"]}, "c~/d": 1});
         let root = Field::root(&body).object().unwrap();
-        let items = root
-            .required("a")
-            .unwrap()
-            .object()
-            .unwrap()
-            .required("b")
-            .unwrap()
-            .array()
-            .unwrap();
-        assert_eq!(
-            items[1].boolean().unwrap_err().field.as_deref(),
-            Some("/a/b/1")
-        );
-        assert_eq!(
-            root.required("zz").unwrap_err().field.as_deref(),
-            Some("/zz")
-        );
-        assert_eq!(
-            root.allow_only(&["a"]).unwrap_err().field.as_deref(),
-            Some("/c~0~1d")
-        );
+        let items = root.required("a").unwrap().object().unwrap().required("b").unwrap().array().unwrap();
+        assert_eq!(items[1].boolean().unwrap_err().field.as_deref(), Some("/a/b/1"));
+        assert_eq!(root.required("zz").unwrap_err().field.as_deref(), Some("/zz"));
+        assert_eq!(root.allow_only(&["a"]).unwrap_err().field.as_deref(), Some("/c~0~1d"));
         let rule = InvalidValue::new("bad_count", "must be positive");
         let negative = json!(-1);
-        assert_eq!(
-            Field::root(&negative).whole_number(rule).unwrap_err().code,
-            "bad_count"
-        );
-        assert_eq!(
-            Field::root(&json!("1"))
-                .whole_number(rule)
-                .unwrap_err()
-                .code,
-            "invalid_type"
-        );
+        assert_eq!(Field::root(&negative).whole_number(rule).unwrap_err().code, "bad_count");
+        assert_eq!(Field::root(&json!("1")).whole_number(rule).unwrap_err().code, "invalid_type");
     }
 
     #[test]

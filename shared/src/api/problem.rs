@@ -53,19 +53,11 @@ impl Problem {
     /// Our fault or our dependencies': the client may retry the same request, with the same
     /// idempotency key, and nothing will have been written twice.
     pub fn unavailable() -> Self {
-        Self::new(
-            503,
-            "service_unavailable",
-            "the order service is briefly unavailable; retry the same request",
-        )
+        Self::new(503, "service_unavailable", "the order service is briefly unavailable; retry the same request")
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            500,
-            "internal_error",
-            "the order service failed; the request was not carried out",
-        )
+        Self::new(500, "internal_error", "the order service failed; the request was not carried out")
     }
 
     /// True where the client did nothing wrong.
@@ -74,8 +66,7 @@ impl Problem {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self)
-            .unwrap_or_else(|_| String::from("{\"code\":\"internal_error\",\"status\":500}"))
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"code\":\"internal_error\",\"status\":500}"))
     }
 }
 
@@ -100,8 +91,7 @@ mod tests {
 
     #[test]
     fn a_problem_serialises_as_rfc_9457_with_code_and_field() {
-        let problem = Problem::unprocessable("invalid_email", "is not an e-mail address")
-            .at("/customer/email");
+        let problem = Problem::unprocessable("invalid_email", "is not an e-mail address").at("/customer/email");
         let json: serde_json::Value = serde_json::from_str(&problem.to_json()).unwrap();
         assert_eq!(
             json,

@@ -9,8 +9,8 @@ use super::{
     problem::Problem,
 };
 use crate::domain::{
-    Address, CountryCode, Currency, Customer, EmailAddress, InvalidValue, Line, NewOrder,
-    PaymentMethodId, PhoneNumber, Quantity, RequestedLine, ShippingOption, Sku,
+    Address, CountryCode, Currency, Customer, EmailAddress, InvalidValue, Line, NewOrder, PaymentMethodId, PhoneNumber,
+    Quantity, RequestedLine, ShippingOption, Sku,
 };
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -19,15 +19,10 @@ pub const MAX_LINES: usize = 100;
 /// Parses and checks a whole order request. Pure: nothing is looked up or written.
 pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(Problem::new(
-            413,
-            "body_too_large",
-            format!("the body must be at most {MAX_BODY_BYTES} bytes"),
-        ));
+        return Err(Problem::new(413, "body_too_large", format!("the body must be at most {MAX_BODY_BYTES} bytes")));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::bad_request("malformed_json", format!("the body is not JSON: {error}"))
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")))?;
     let root = Field::root(&value).object()?;
     root.allow_only(&[
         "customer",
@@ -43,34 +38,19 @@ pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
         currency: root.required("currency")?.parse(Currency::parse)?,
         lines: lines(&root.required("lines")?)?,
         shipping_address: address(&root.required("shipping_address")?.object()?)?,
-        billing_address: root
-            .optional("billing_address")
-            .map(|field| address(&field.object()?))
-            .transpose()?,
+        billing_address: root.optional("billing_address").map(|field| address(&field.object()?)).transpose()?,
         shipping_option: root.required("shipping_option")?.parse(shipping_option)?,
-        payment_method: root
-            .required("payment_method")?
-            .parse(PaymentMethodId::parse)?,
+        payment_method: root.required("payment_method")?.parse(PaymentMethodId::parse)?,
     })
 }
 
 fn customer(object: &Object<'_>) -> Result<Customer, Problem> {
     object.allow_only(&["name", "email", "phone", "sms_opt_in"])?;
     let phone_field = object.optional("phone");
-    let phone = phone_field
-        .as_ref()
-        .map(|field| field.parse(PhoneNumber::parse))
-        .transpose()?;
-    let sms_opt_in = object
-        .optional("sms_opt_in")
-        .map(|field| field.boolean())
-        .transpose()?
-        .unwrap_or(false);
+    let phone = phone_field.as_ref().map(|field| field.parse(PhoneNumber::parse)).transpose()?;
+    let sms_opt_in = object.optional("sms_opt_in").map(|field| field.boolean()).transpose()?.unwrap_or(false);
     if sms_opt_in && phone.is_none() {
-        return Err(
-            Problem::unprocessable("phone_required", "text messages need a phone number")
-                .at("/customer/phone"),
-        );
+        return Err(Problem::unprocessable("phone_required", "text messages need a phone number").at("/customer/phone"));
     }
     Ok(Customer {
         name: object.required("name")?.parse(Line::parse)?,
@@ -83,17 +63,11 @@ fn customer(object: &Object<'_>) -> Result<Customer, Problem> {
 fn lines(field: &Field<'_>) -> Result<Vec<RequestedLine>, Problem> {
     let items = field.array()?;
     if items.is_empty() {
-        return Err(
-            Problem::unprocessable("no_lines", "an order needs at least one line")
-                .at(field.pointer()),
-        );
+        return Err(Problem::unprocessable("no_lines", "an order needs at least one line").at(field.pointer()));
     }
     if items.len() > MAX_LINES {
-        return Err(Problem::unprocessable(
-            "too_many_lines",
-            format!("an order has at most {MAX_LINES} lines"),
-        )
-        .at(field.pointer()));
+        return Err(Problem::unprocessable("too_many_lines", format!("an order has at most {MAX_LINES} lines"))
+            .at(field.pointer()));
     }
     let mut seen = HashSet::with_capacity(items.len());
     items
@@ -104,37 +78,22 @@ fn lines(field: &Field<'_>) -> Result<Vec<RequestedLine>, Problem> {
             let sku_field = object.required("sku")?;
             let sku = sku_field.parse(Sku::parse)?;
             if !seen.insert(sku.clone()) {
-                return Err(sku_field.invalid(InvalidValue::new(
-                    "duplicate_sku",
-                    "this SKU is already on another line",
-                )));
+                return Err(
+                    sku_field.invalid(InvalidValue::new("duplicate_sku", "this SKU is already on another line"))
+                );
             }
             let quantity_field = object.required("quantity")?;
-            let rule =
-                InvalidValue::new("invalid_quantity", "must be a whole number from 1 to 999");
-            let quantity = Quantity::try_from(quantity_field.whole_number(rule)?)
-                .map_err(|e| quantity_field.invalid(e))?;
+            let rule = InvalidValue::new("invalid_quantity", "must be a whole number from 1 to 999");
+            let quantity =
+                Quantity::try_from(quantity_field.whole_number(rule)?).map_err(|e| quantity_field.invalid(e))?;
             Ok(RequestedLine { sku, quantity })
         })
         .collect()
 }
 
 fn address(object: &Object<'_>) -> Result<Address, Problem> {
-    object.allow_only(&[
-        "name",
-        "line1",
-        "line2",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-    ])?;
-    let optional_line = |name: &str| {
-        object
-            .optional(name)
-            .map(|field| field.parse(Line::parse))
-            .transpose()
-    };
+    object.allow_only(&["name", "line1", "line2", "city", "region", "postal_code", "country"])?;
+    let optional_line = |name: &str| object.optional(name).map(|field| field.parse(Line::parse)).transpose();
     Ok(Address {
         name: object.required("name")?.parse(Line::parse)?,
         line1: object.required("line1")?.parse(Line::parse)?,
@@ -150,10 +109,7 @@ fn shipping_option(raw: &str) -> Result<ShippingOption, InvalidValue> {
     match raw {
         "standard" => Ok(ShippingOption::Standard),
         "express" => Ok(ShippingOption::Express),
-        _ => Err(InvalidValue::new(
-            "invalid_shipping_option",
-            "must be \"standard\" or \"express\"",
-        )),
+        _ => Err(InvalidValue::new("invalid_shipping_option", "must be \"standard\" or \"express\"")),
     }
 }
 
@@ -199,13 +155,7 @@ pub(crate) mod tests {
                 "missing_field",
                 "/currency",
             ),
-            (
-                "null customer",
-                Box::new(|b| b["customer"] = Value::Null),
-                400,
-                "missing_field",
-                "/customer",
-            ),
+            ("null customer", Box::new(|b| b["customer"] = Value::Null), 400, "missing_field", "/customer"),
             (
                 "quantity as string",
                 Box::new(|b| b["lines"][0]["quantity"] = json!("2")),
@@ -241,34 +191,10 @@ pub(crate) mod tests {
                 "unknown_field",
                 "/shipping_address/zip",
             ),
-            (
-                "no lines",
-                Box::new(|b| b["lines"] = json!([])),
-                422,
-                "no_lines",
-                "/lines",
-            ),
-            (
-                "lines not an array",
-                Box::new(|b| b["lines"] = json!({})),
-                400,
-                "invalid_type",
-                "/lines",
-            ),
-            (
-                "duplicate sku",
-                Box::new(|b| b["lines"][1]["sku"] = json!("MUG")),
-                422,
-                "duplicate_sku",
-                "/lines/1/sku",
-            ),
-            (
-                "bad currency",
-                Box::new(|b| b["currency"] = json!("EURO")),
-                422,
-                "invalid_currency",
-                "/currency",
-            ),
+            ("no lines", Box::new(|b| b["lines"] = json!([])), 422, "no_lines", "/lines"),
+            ("lines not an array", Box::new(|b| b["lines"] = json!({})), 400, "invalid_type", "/lines"),
+            ("duplicate sku", Box::new(|b| b["lines"][1]["sku"] = json!("MUG")), 422, "duplicate_sku", "/lines/1/sku"),
+            ("bad currency", Box::new(|b| b["currency"] = json!("EURO")), 422, "invalid_currency", "/currency"),
             (
                 "bad email",
                 Box::new(|b| b["customer"]["email"] = json!("ada@")),
@@ -292,13 +218,7 @@ pub(crate) mod tests {
                 "phone_required",
                 "/customer/phone",
             ),
-            (
-                "empty name",
-                Box::new(|b| b["customer"]["name"] = json!("  ")),
-                422,
-                "empty_value",
-                "/customer/name",
-            ),
+            ("empty name", Box::new(|b| b["customer"]["name"] = json!("  ")), 422, "empty_value", "/customer/name"),
             (
                 "bad country",
                 Box::new(|b| b["shipping_address"]["country"] = json!("UK")),
@@ -332,27 +252,18 @@ pub(crate) mod tests {
             let mut body = valid_body();
             mutate(&mut body);
             let problem = refusal(&body);
-            assert_eq!(
-                (problem.status, problem.code, problem.field.as_deref()),
-                (status, code, Some(field)),
-                "{name}"
-            );
+            assert_eq!((problem.status, problem.code, problem.field.as_deref()), (status, code, Some(field)), "{name}");
         }
     }
 
     #[test]
     fn too_many_lines_and_oversized_bodies_are_refused() {
         let mut body = valid_body();
-        body["lines"] = (0..101)
-            .map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1}))
-            .collect();
+        body["lines"] = (0..101).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect();
         assert_eq!(refusal(&body).code, "too_many_lines");
         let huge = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(parse_new_order(&huge).unwrap_err().status, 413);
-        assert_eq!(
-            parse_new_order(b"{\"customer\":").unwrap_err().code,
-            "malformed_json"
-        );
+        assert_eq!(parse_new_order(b"{\"customer\":").unwrap_err().code, "malformed_json");
         assert_eq!(parse_new_order(b"[]").unwrap_err().code, "invalid_type");
     }
 }

@@ -9,8 +9,8 @@ use super::{
     view::{OrderView, order_location},
 };
 use crate::domain::{
-    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError,
-    PricingPolicy, Sku, StoreError, StoredResponse, StorefrontId,
+    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError, PricingPolicy, Sku,
+    StoreError, StoredResponse, StorefrontId,
 };
 
 /// A request to place an order, as the HTTP adapter hands it over.
@@ -43,41 +43,25 @@ pub struct OrderApi<R, C> {
 impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
     /// Places an order. With an idempotency key, the same request gets the same answer however
     /// often and however concurrently it is sent, and places one order.
-    pub async fn place_order(
-        &self,
-        request: PlaceOrder<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Answer, Problem> {
+    pub async fn place_order(&self, request: PlaceOrder<'_>, now: DateTime<Utc>) -> Result<Answer, Problem> {
         let key = request
             .idempotency_key
             .map(IdempotencyKey::parse)
             .transpose()
-            .map_err(|invalid| {
-                Problem::bad_request(invalid.code, invalid.reason).at(IDEMPOTENCY_KEY_HEADER)
-            })?;
+            .map_err(|invalid| Problem::bad_request(invalid.code, invalid.reason).at(IDEMPOTENCY_KEY_HEADER))?;
         let new_order = parse_new_order(request.body)?;
         let request_hash = sha256_hex(request.body);
         if let Some(key) = &key {
-            if let Some(answer) = self
-                .replay(request.storefront, key, &request_hash, now)
-                .await?
-            {
+            if let Some(answer) = self.replay(request.storefront, key, &request_hash, now).await? {
                 return Ok(answer);
             }
         }
 
         if !self.pricing.sells_in(new_order.currency) {
-            return Err(Problem::unprocessable(
-                "currency_not_supported",
-                "the shop does not sell in this currency",
-            )
-            .at("/currency"));
+            return Err(Problem::unprocessable("currency_not_supported", "the shop does not sell in this currency")
+                .at("/currency"));
         }
-        let skus: Vec<Sku> = new_order
-            .lines
-            .iter()
-            .map(|line| line.sku.clone())
-            .collect();
+        let skus: Vec<Sku> = new_order.lines.iter().map(|line| line.sku.clone()).collect();
         let catalog = self.catalog.items(&skus).await.map_err(server_problem)?;
         let (lines, totals) = self
             .pricing
@@ -94,14 +78,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             tracing::error!(%error, "no randomness for an order id");
             Problem::unavailable()
         })?;
-        let order = Order::place(
-            id,
-            request.storefront.clone(),
-            new_order,
-            lines,
-            totals,
-            now,
-        );
+        let order = Order::place(id, request.storefront.clone(), new_order, lines, totals, now);
         let timeline = [order.placed_entry()];
         let response = StoredResponse {
             status: 201,
@@ -118,24 +95,16 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
         match self.orders.create(&order, claim.as_ref()).await {
             Ok(()) => {
                 tracing::info!(order_id = %order.id, total = %order.totals.total, "order placed");
-                Ok(Answer {
-                    response,
-                    replayed: false,
-                })
+                Ok(Answer { response, replayed: false })
             }
             // A concurrent request with the same key won the race: answer what it answered.
             Err(StoreError::IdempotencyKeyTaken) => match claim {
-                Some(claim) => self
-                    .replay(request.storefront, &claim.key, &request_hash, now)
-                    .await?
-                    .ok_or_else(|| {
-                        Problem::new(
-                            409,
-                            "idempotency_key_in_use",
-                            "a request with this key is in progress; retry it",
-                        )
-                        .at(IDEMPOTENCY_KEY_HEADER)
-                    }),
+                Some(claim) => {
+                    self.replay(request.storefront, &claim.key, &request_hash, now).await?.ok_or_else(|| {
+                        Problem::new(409, "idempotency_key_in_use", "a request with this key is in progress; retry it")
+                            .at(IDEMPOTENCY_KEY_HEADER)
+                    })
+                }
                 None => Err(Problem::internal()),
             },
             Err(error) => Err(server_problem(error)),
@@ -150,12 +119,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
         request_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Answer>, Problem> {
-        let Some(record) = self
-            .orders
-            .idempotency_record(storefront, key, now)
-            .await
-            .map_err(server_problem)?
-        else {
+        let Some(record) = self.orders.idempotency_record(storefront, key, now).await.map_err(server_problem)? else {
             return Ok(None);
         };
         if record.request_hash != request_hash {
@@ -165,18 +129,11 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             )
             .at(IDEMPOTENCY_KEY_HEADER));
         }
-        Ok(Some(Answer {
-            response: record.response,
-            replayed: true,
-        }))
+        Ok(Some(Answer { response: record.response, replayed: true }))
     }
 
     /// An order with its timeline, for the storefront that placed it and nobody else.
-    pub async fn get_order(
-        &self,
-        storefront: &StorefrontId,
-        raw_id: &str,
-    ) -> Result<Answer, Problem> {
+    pub async fn get_order(&self, storefront: &StorefrontId, raw_id: &str) -> Result<Answer, Problem> {
         // An unparseable id cannot name an order: the same 404 as a missing one.
         let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found())?;
         let (order, timeline) = self
@@ -187,22 +144,12 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             .filter(|(order, _)| &order.storefront == storefront)
             .ok_or_else(Problem::not_found)?;
         let body = to_json(&OrderView::new(&order, &timeline))?;
-        Ok(Answer {
-            response: StoredResponse {
-                status: 200,
-                body,
-                location: None,
-            },
-            replayed: false,
-        })
+        Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
     }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn to_json(view: &OrderView<'_>) -> Result<String, Problem> {
@@ -221,9 +168,7 @@ fn pricing_problem(error: PricingError) -> Problem {
         PricingError::CurrencyNotOffered { line } => {
             Problem::unprocessable("currency_not_offered", detail).at(format!("/lines/{line}/sku"))
         }
-        PricingError::CurrencyNotSupported => {
-            Problem::unprocessable("currency_not_supported", detail).at("/currency")
-        }
+        PricingError::CurrencyNotSupported => Problem::unprocessable("currency_not_supported", detail).at("/currency"),
         PricingError::Overflow => Problem::unprocessable("total_out_of_range", detail).at("/lines"),
     }
 }

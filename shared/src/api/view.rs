@@ -4,8 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::{
-    Address, Currency, Customer, Order, OrderId, OrderLine, OrderStatus, ShippingOption,
-    TimelineEntry, Totals,
+    Address, Currency, Customer, Order, OrderId, OrderLine, OrderStatus, ShippingOption, TimelineEntry, Totals,
 };
 
 #[derive(Debug, Serialize)]

@@ -15,9 +15,7 @@ fn check_email(raw: &str) -> Result<String, InvalidValue> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|label| {
@@ -26,14 +24,8 @@ fn check_email(raw: &str) -> Result<String, InvalidValue> {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
-    if local_ok && domain_ok {
-        Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
-    } else {
-        Err(invalid)
-    }
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    if local_ok && domain_ok { Ok(format!("{local}@{}", domain.to_ascii_lowercase())) } else { Err(invalid) }
 }
 
 checked_string!(
@@ -52,23 +44,17 @@ impl EmailAddress {
 }
 
 fn first_char(text: &str) -> &str {
-    text.char_indices()
-        .nth(1)
-        .map_or(text, |(end, _)| &text[..end])
+    text.char_indices().nth(1).map_or(text, |(end, _)| &text[..end])
 }
 
 fn check_phone(raw: &str) -> Result<String, InvalidValue> {
     let digits = raw.strip_prefix('+').unwrap_or("");
-    let valid = (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
+    let valid =
+        (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
     if valid {
         Ok(raw.to_owned())
     } else {
-        Err(InvalidValue::new(
-            "invalid_phone",
-            "must be an E.164 number such as +14155550123",
-        ))
+        Err(InvalidValue::new("invalid_phone", "must be an E.164 number such as +14155550123"))
     }
 }
 
@@ -83,11 +69,7 @@ impl PhoneNumber {
     pub fn masked(&self) -> String {
         let digits = &self.0[1..];
         let shown_tail = &digits[digits.len() - 2..];
-        format!(
-            "+{}{}{shown_tail}",
-            &digits[..2],
-            "*".repeat(digits.len() - 4)
-        )
+        format!("+{}{}{shown_tail}", &digits[..2], "*".repeat(digits.len() - 4))
     }
 }
 
@@ -118,10 +100,7 @@ fn check_country(raw: &str) -> Result<String, InvalidValue> {
     if assigned {
         Ok(raw.to_owned())
     } else {
-        Err(InvalidValue::new(
-            "invalid_country",
-            "is not an ISO 3166-1 alpha-2 country code",
-        ))
+        Err(InvalidValue::new("invalid_country", "is not an ISO 3166-1 alpha-2 country code"))
     }
 }
 
@@ -168,9 +147,7 @@ mod tests {
     #[test]
     fn plausible_e_mail_addresses_are_accepted_and_the_domain_lower_cased() {
         assert_eq!(
-            EmailAddress::parse("Ada.Lovelace+shop@Example.CO.uk")
-                .unwrap()
-                .as_str(),
+            EmailAddress::parse("Ada.Lovelace+shop@Example.CO.uk").unwrap().as_str(),
             "Ada.Lovelace+shop@example.co.uk"
         );
         for bad in [
@@ -188,11 +165,7 @@ mod tests {
             "ada@example.c0m",
             "ada@-example.com",
         ] {
-            assert_eq!(
-                EmailAddress::parse(bad).unwrap_err().code,
-                "invalid_email",
-                "{bad:?}"
-            );
+            assert_eq!(EmailAddress::parse(bad).unwrap_err().code, "invalid_email", "{bad:?}");
         }
     }
 
@@ -200,20 +173,8 @@ mod tests {
     fn phone_numbers_must_be_e164() {
         assert!(PhoneNumber::parse("+14155550123").is_ok());
         assert!(PhoneNumber::parse("+447911123456").is_ok());
-        for bad in [
-            "",
-            "14155550123",
-            "+0123456789",
-            "+1 415 555 0123",
-            "+1234567",
-            "+1234567890123456",
-            "+44abc",
-        ] {
-            assert_eq!(
-                PhoneNumber::parse(bad).unwrap_err().code,
-                "invalid_phone",
-                "{bad:?}"
-            );
+        for bad in ["", "14155550123", "+0123456789", "+1 415 555 0123", "+1234567", "+1234567890123456", "+44abc"] {
+            assert_eq!(PhoneNumber::parse(bad).unwrap_err().code, "invalid_phone", "{bad:?}");
         }
     }
 
@@ -223,17 +184,10 @@ mod tests {
         let phone = PhoneNumber::parse("+447911123456").unwrap();
         assert_eq!(format!("{email:?}"), "EmailAddress(a***@e***.com)");
         assert_eq!(format!("{phone:?}"), "PhoneNumber(+44********56)");
-        let customer = Customer {
-            name: Line::parse("Ada").unwrap(),
-            email,
-            phone: Some(phone),
-            sms_opt_in: true,
-        };
+        let customer = Customer { name: Line::parse("Ada").unwrap(), email, phone: Some(phone), sms_opt_in: true };
         let shown = format!("{customer:?}");
         assert!(
-            !shown.contains("ada@example.com")
-                && !shown.contains("7911123456")
-                && !shown.contains("Ada"),
+            !shown.contains("ada@example.com") && !shown.contains("7911123456") && !shown.contains("Ada"),
             "{shown}"
         );
     }
@@ -245,11 +199,7 @@ mod tests {
         assert!(codes.windows(2).all(|pair| pair[0] < pair[1]));
         assert!(CountryCode::parse("DE").is_ok());
         for bad in ["de", "DEU", "XX", "", "UK"] {
-            assert_eq!(
-                CountryCode::parse(bad).unwrap_err().code,
-                "invalid_country",
-                "{bad:?}"
-            );
+            assert_eq!(CountryCode::parse(bad).unwrap_err().code, "invalid_country", "{bad:?}");
         }
     }
 }

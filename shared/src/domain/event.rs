@@ -38,10 +38,7 @@ impl EventType {
 
     /// Every type a consumer may subscribe to: one per status, and the status-keeping changes.
     pub fn all() -> impl Iterator<Item = EventType> {
-        OrderStatus::ALL
-            .into_iter()
-            .map(Self::Reached)
-            .chain([Self::Modified, Self::TrackingUpdated])
+        OrderStatus::ALL.into_iter().map(Self::Reached).chain([Self::Modified, Self::TrackingUpdated])
     }
 }
 
@@ -60,8 +57,7 @@ impl Serialize for EventType {
 impl<'de> Deserialize<'de> for EventType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown event type {raw:?}")))
+        Self::parse(&raw).ok_or_else(|| serde::de::Error::custom(format!("unknown event type {raw:?}")))
     }
 }
 
@@ -116,45 +112,25 @@ mod tests {
 
     #[test]
     fn event_types_are_the_snake_case_statuses() {
-        assert_eq!(
-            EventType::Reached(OrderStatus::PaymentAuthorized).name(),
-            "order.payment_authorized"
-        );
-        assert_eq!(
-            EventType::Reached(OrderStatus::OnHold).name(),
-            "order.on_hold"
-        );
+        assert_eq!(EventType::Reached(OrderStatus::PaymentAuthorized).name(), "order.payment_authorized");
+        assert_eq!(EventType::Reached(OrderStatus::OnHold).name(), "order.on_hold");
         assert_eq!(EventType::TrackingUpdated.name(), "order.tracking_updated");
         let names: Vec<String> = EventType::all().map(EventType::name).collect();
         assert_eq!(names.len(), 18);
         for name in &names {
-            assert_eq!(
-                EventType::parse(name).map(EventType::name).as_deref(),
-                Some(name.as_str())
-            );
+            assert_eq!(EventType::parse(name).map(EventType::name).as_deref(), Some(name.as_str()));
         }
-        for bad in [
-            "order.PLACED",
-            "placed",
-            "order.",
-            "order.shipped_now",
-            "order.Modified",
-        ] {
+        for bad in ["order.PLACED", "placed", "order.", "order.shipped_now", "order.Modified"] {
             assert_eq!(EventType::parse(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn event_ids_are_order_and_version() {
-        let id = EventId {
-            order_id: OrderId::parse("ord_0123456789abcdefghjkmnpqrs").unwrap(),
-            version: 7,
-        };
+        let id = EventId { order_id: OrderId::parse("ord_0123456789abcdefghjkmnpqrs").unwrap(), version: 7 };
         let json = serde_json::to_value(&id).unwrap();
         assert_eq!(json, "ord_0123456789abcdefghjkmnpqrs:7");
         assert_eq!(serde_json::from_value::<EventId>(json).unwrap(), id);
-        assert!(
-            serde_json::from_value::<EventId>("ord_0123456789abcdefghjkmnpqrs".into()).is_err()
-        );
+        assert!(serde_json::from_value::<EventId>("ord_0123456789abcdefghjkmnpqrs".into()).is_err());
     }
 }

@@ -48,14 +48,8 @@ fn check_sku(raw: &str) -> Result<String, InvalidValue> {
     match raw.len() {
         0 => Err(InvalidValue::new("empty_value", "must not be empty")),
         1..=64 if raw.chars().all(valid_char) => Ok(raw.to_owned()),
-        1..=64 => Err(InvalidValue::new(
-            "invalid_sku",
-            "may contain only letters, digits, '-', '_' and '.'",
-        )),
-        _ => Err(InvalidValue::new(
-            "invalid_sku",
-            "must be at most 64 characters",
-        )),
+        1..=64 => Err(InvalidValue::new("invalid_sku", "may contain only letters, digits, '-', '_' and '.'")),
+        _ => Err(InvalidValue::new("invalid_sku", "must be at most 64 characters")),
     }
 }
 
@@ -66,12 +60,7 @@ checked_string!(
 );
 
 /// Printable ASCII other than space, which keeps a value safe inside a composite DynamoDB key.
-fn check_token(
-    raw: &str,
-    max: usize,
-    code: &'static str,
-    reason: &'static str,
-) -> Result<String, InvalidValue> {
+fn check_token(raw: &str, max: usize, code: &'static str, reason: &'static str) -> Result<String, InvalidValue> {
     if raw.is_empty() {
         return Err(InvalidValue::new("empty_value", "must not be empty"));
     }
@@ -83,12 +72,7 @@ fn check_token(
 }
 
 fn check_storefront_id(raw: &str) -> Result<String, InvalidValue> {
-    check_token(
-        raw,
-        128,
-        "invalid_storefront",
-        "must be 1 to 128 printable ASCII characters",
-    )
+    check_token(raw, 128, "invalid_storefront", "must be 1 to 128 printable ASCII characters")
 }
 
 checked_string!(
@@ -98,12 +82,7 @@ checked_string!(
 );
 
 fn check_idempotency_key(raw: &str) -> Result<String, InvalidValue> {
-    check_token(
-        raw,
-        255,
-        "invalid_idempotency_key",
-        "must be 1 to 255 printable ASCII characters",
-    )
+    check_token(raw, 255, "invalid_idempotency_key", "must be 1 to 255 printable ASCII characters")
 }
 
 checked_string!(
@@ -113,15 +92,11 @@ checked_string!(
 );
 
 fn check_payment_method(raw: &str) -> Result<String, InvalidValue> {
-    let valid = (1..=255).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let valid = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if valid {
         Ok(raw.to_owned())
     } else {
-        Err(InvalidValue::new(
-            "invalid_payment_method",
-            "must be a payment provider's token such as pm_card_visa",
-        ))
+        Err(InvalidValue::new("invalid_payment_method", "must be a payment provider's token such as pm_card_visa"))
     }
 }
 
@@ -135,9 +110,7 @@ checked_string!(
 show_plainly!(OrderId, Sku, StorefrontId, IdempotencyKey, PaymentMethodId);
 
 /// How many units of one SKU a line orders: 1 to 999.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "u64", into = "u16")]
 pub struct Quantity(u16);
 
@@ -154,10 +127,7 @@ impl TryFrom<u64> for Quantity {
     fn try_from(raw: u64) -> Result<Self, InvalidValue> {
         match u16::try_from(raw) {
             Ok(units @ 1..=Self::MAX) => Ok(Self(units)),
-            _ => Err(InvalidValue::new(
-                "invalid_quantity",
-                "must be a whole number from 1 to 999",
-            )),
+            _ => Err(InvalidValue::new("invalid_quantity", "must be a whole number from 1 to 999")),
         }
     }
 }
@@ -191,11 +161,7 @@ mod tests {
             "ORD_0123456789abcdefghjkmnpqrs",
             "ord_0123456789abcdefghjkmnpqri",
         ] {
-            assert_eq!(
-                OrderId::parse(bad).unwrap_err().code,
-                "invalid_order_id",
-                "{bad}"
-            );
+            assert_eq!(OrderId::parse(bad).unwrap_err().code, "invalid_order_id", "{bad}");
         }
         assert!(OrderId::parse("ord_0123456789abcdefghjkmnpqrs").is_ok());
     }
@@ -225,14 +191,8 @@ mod tests {
     #[test]
     fn tokens_refuse_spaces_and_oversize() {
         assert!(IdempotencyKey::parse("3f2a-checkout-17").is_ok());
-        assert_eq!(
-            IdempotencyKey::parse("a b").unwrap_err().code,
-            "invalid_idempotency_key"
-        );
-        assert_eq!(
-            IdempotencyKey::parse(&"k".repeat(256)).unwrap_err().code,
-            "invalid_idempotency_key"
-        );
+        assert_eq!(IdempotencyKey::parse("a b").unwrap_err().code, "invalid_idempotency_key");
+        assert_eq!(IdempotencyKey::parse(&"k".repeat(256)).unwrap_err().code, "invalid_idempotency_key");
         assert_eq!(StorefrontId::parse("").unwrap_err().code, "empty_value");
     }
 }

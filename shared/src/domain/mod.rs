@@ -17,8 +17,7 @@ pub use money::{Currency, Money};
 pub use order::{NewOrder, Order, Payment, StatusChange, TimelineEntry};
 pub use ports::{Catalog, IdempotencyRecord, OrderRepository, StoreError, StoredResponse};
 pub use pricing::{
-    CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees,
-    ShippingOption, Totals,
+    CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
 };
 pub use status::{IllegalTransition, OrderStatus};
 pub use text::{InvalidValue, Line};

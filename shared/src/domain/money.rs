@@ -165,9 +165,7 @@ const ISO_4217: &[(&str, u8)] = &[
 ];
 
 /// An ISO 4217 currency, stored as its index into the table: `Copy`, and valid by construction.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency(u8);
 
@@ -178,10 +176,7 @@ impl Currency {
             .ok()
             .and_then(|index| u8::try_from(index).ok())
             .map(Self)
-            .ok_or(InvalidValue::new(
-                "invalid_currency",
-                "is not an ISO 4217 currency code",
-            ))
+            .ok_or(InvalidValue::new("invalid_currency", "is not an ISO 4217 currency code"))
     }
 
     pub fn code(self) -> &'static str {
@@ -228,10 +223,7 @@ pub struct Money {
 
 impl Money {
     pub const fn new(minor_units: i64, currency: Currency) -> Self {
-        Self {
-            minor_units,
-            currency,
-        }
+        Self { minor_units, currency }
     }
 
     pub const fn zero(currency: Currency) -> Self {
@@ -255,18 +247,14 @@ impl Money {
     }
 
     pub fn checked_mul(self, factor: u16) -> Option<Money> {
-        self.minor_units
-            .checked_mul(i64::from(factor))
-            .map(|product| Money::new(product, self.currency))
+        self.minor_units.checked_mul(i64::from(factor)).map(|product| Money::new(product, self.currency))
     }
 
     /// `rate` in basis points (1/100 of a percent), rounded half away from zero.
     pub fn checked_percentage(self, basis_points: u32) -> Option<Money> {
         let scaled = i128::from(self.minor_units) * i128::from(basis_points);
         let rounded = (scaled + scaled.signum() * 5_000) / 10_000;
-        i64::try_from(rounded)
-            .ok()
-            .map(|units| Money::new(units, self.currency))
+        i64::try_from(rounded).ok().map(|units| Money::new(units, self.currency))
     }
 }
 
@@ -281,13 +269,7 @@ impl fmt::Display for Money {
         }
         let scale = 10u64.pow(exponent);
         let width = exponent as usize;
-        write!(
-            f,
-            "{sign}{}.{:0width$} {}",
-            units / scale,
-            units % scale,
-            self.currency
-        )
+        write!(f, "{sign}{}.{:0width$} {}", units / scale, units % scale, self.currency)
     }
 }
 
@@ -312,90 +294,39 @@ mod tests {
         assert_eq!(Currency::parse("JPY").unwrap().exponent(), 0);
         assert_eq!(Currency::parse("KWD").unwrap().exponent(), 3);
         for bad in ["eur", "EURO", "", "XXX", "ABC"] {
-            assert_eq!(
-                Currency::parse(bad).unwrap_err().code,
-                "invalid_currency",
-                "{bad}"
-            );
+            assert_eq!(Currency::parse(bad).unwrap_err().code, "invalid_currency", "{bad}");
         }
     }
 
     #[test]
     fn money_adds_only_within_one_currency() {
         let usd = Currency::parse("USD").unwrap();
-        assert_eq!(
-            Money::new(150, eur()).checked_add(Money::new(50, eur())),
-            Some(Money::new(200, eur()))
-        );
-        assert_eq!(
-            Money::new(150, eur()).checked_add(Money::new(50, usd)),
-            None
-        );
-        assert_eq!(
-            Money::new(i64::MAX, eur()).checked_add(Money::new(1, eur())),
-            None
-        );
+        assert_eq!(Money::new(150, eur()).checked_add(Money::new(50, eur())), Some(Money::new(200, eur())));
+        assert_eq!(Money::new(150, eur()).checked_add(Money::new(50, usd)), None);
+        assert_eq!(Money::new(i64::MAX, eur()).checked_add(Money::new(1, eur())), None);
     }
 
     #[test]
     fn percentages_round_half_away_from_zero() {
-        assert_eq!(
-            Money::new(1_000, eur())
-                .checked_percentage(1_900)
-                .unwrap()
-                .minor_units(),
-            190
-        );
-        assert_eq!(
-            Money::new(5, eur())
-                .checked_percentage(1_000)
-                .unwrap()
-                .minor_units(),
-            1
-        ); // 0.5 → 1
-        assert_eq!(
-            Money::new(4, eur())
-                .checked_percentage(1_000)
-                .unwrap()
-                .minor_units(),
-            0
-        ); // 0.4 → 0
-        assert_eq!(
-            Money::new(-5, eur())
-                .checked_percentage(1_000)
-                .unwrap()
-                .minor_units(),
-            -1
-        );
+        assert_eq!(Money::new(1_000, eur()).checked_percentage(1_900).unwrap().minor_units(), 190);
+        assert_eq!(Money::new(5, eur()).checked_percentage(1_000).unwrap().minor_units(), 1); // 0.5 → 1
+        assert_eq!(Money::new(4, eur()).checked_percentage(1_000).unwrap().minor_units(), 0); // 0.4 → 0
+        assert_eq!(Money::new(-5, eur()).checked_percentage(1_000).unwrap().minor_units(), -1);
     }
 
     #[test]
     fn money_displays_in_its_currency_s_units() {
         assert_eq!(Money::new(1_234, eur()).to_string(), "12.34 EUR");
         assert_eq!(Money::new(5, eur()).to_string(), "0.05 EUR");
-        assert_eq!(
-            Money::new(1_500, Currency::parse("JPY").unwrap()).to_string(),
-            "1500 JPY"
-        );
-        assert_eq!(
-            Money::new(-50, Currency::parse("KWD").unwrap()).to_string(),
-            "-0.050 KWD"
-        );
+        assert_eq!(Money::new(1_500, Currency::parse("JPY").unwrap()).to_string(), "1500 JPY");
+        assert_eq!(Money::new(-50, Currency::parse("KWD").unwrap()).to_string(), "-0.050 KWD");
     }
 
     #[test]
     fn money_serialises_as_minor_units_and_code() {
         let json = serde_json::to_value(Money::new(1_999, eur())).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"minor_units": 1999, "currency": "EUR"})
-        );
-        assert!(
-            serde_json::from_value::<Money>(
-                serde_json::json!({"minor_units": 1, "currency": "EURO"})
-            )
-            .is_err()
-        );
+        assert_eq!(json, serde_json::json!({"minor_units": 1999, "currency": "EUR"}));
+        assert!(serde_json::from_value::<Money>(serde_json::json!({"minor_units": 1, "currency": "EURO"})).is_err());
     }
 
     proptest! {

@@ -81,12 +81,7 @@ impl StatusChange {
     }
 
     pub fn timeline_entry(&self) -> TimelineEntry {
-        TimelineEntry {
-            at: self.at,
-            version: self.new_version(),
-            event_type: self.event_type(),
-            status: self.to,
-        }
+        TimelineEntry { at: self.at, version: self.new_version(), event_type: self.event_type(), status: self.to }
     }
 }
 
@@ -113,9 +108,7 @@ impl Order {
             shipping_address: request.shipping_address,
             billing_address: request.billing_address,
             shipping_option: request.shipping_option,
-            payment: Payment {
-                method: request.payment_method,
-            },
+            payment: Payment { method: request.payment_method },
             created_at: now,
             updated_at: now,
         }
@@ -135,36 +128,18 @@ impl Order {
 
     /// The id of the event this version of the order publishes.
     pub fn event_id(&self) -> EventId {
-        EventId {
-            order_id: self.id.clone(),
-            version: self.version,
-        }
+        EventId { order_id: self.id.clone(), version: self.version }
     }
 
     /// The first timeline entry of a new order.
     pub fn placed_entry(&self) -> TimelineEntry {
-        TimelineEntry {
-            at: self.created_at,
-            version: 1,
-            event_type: self.last_event,
-            status: self.status,
-        }
+        TimelineEntry { at: self.created_at, version: 1, event_type: self.last_event, status: self.status }
     }
 
     /// Checks a move against the state machine and describes the write that makes it.
-    pub fn transition(
-        &self,
-        to: OrderStatus,
-        at: DateTime<Utc>,
-    ) -> Result<StatusChange, IllegalTransition> {
+    pub fn transition(&self, to: OrderStatus, at: DateTime<Utc>) -> Result<StatusChange, IllegalTransition> {
         self.status.transition_to(to)?;
-        Ok(StatusChange {
-            order_id: self.id.clone(),
-            from: self.status,
-            to,
-            expected_version: self.version,
-            at,
-        })
+        Ok(StatusChange { order_id: self.id.clone(), from: self.status, to, expected_version: self.version, at })
     }
 
     /// The order as it stands once `change` is written.
@@ -180,9 +155,7 @@ impl Order {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::{
-        EmailAddress, contact::CountryCode, ids::Quantity, ids::Sku, money::Money, text::Line,
-    };
+    use crate::domain::{EmailAddress, contact::CountryCode, ids::Quantity, ids::Sku, money::Money, text::Line};
 
     pub(crate) fn sample_order() -> Order {
         let eur = Currency::parse("EUR").unwrap();
@@ -204,10 +177,7 @@ pub(crate) mod tests {
                 sms_opt_in: false,
             },
             currency: eur,
-            lines: vec![RequestedLine {
-                sku: Sku::parse("MUG").unwrap(),
-                quantity: Quantity::try_from(2).unwrap(),
-            }],
+            lines: vec![RequestedLine { sku: Sku::parse("MUG").unwrap(), quantity: Quantity::try_from(2).unwrap() }],
             shipping_address: address,
             billing_address: None,
             shipping_option: ShippingOption::Standard,
@@ -236,10 +206,7 @@ pub(crate) mod tests {
         let order = sample_order();
         assert_eq!((order.status(), order.version()), (OrderStatus::Placed, 1));
         assert_eq!(order.last_event().name(), "order.placed");
-        assert_eq!(
-            order.event_id().to_string(),
-            "ord_0123456789abcdefghjkmnpqrs:1"
-        );
+        assert_eq!(order.event_id().to_string(), "ord_0123456789abcdefghjkmnpqrs:1");
         assert_eq!(order.placed_entry().status, OrderStatus::Placed);
     }
 
@@ -250,10 +217,7 @@ pub(crate) mod tests {
         let change = order.transition(OrderStatus::Reserved, later).unwrap();
         assert_eq!((change.expected_version, change.new_version()), (1, 2));
         let order = order.with_change(&change);
-        assert_eq!(
-            (order.status(), order.version(), order.updated_at),
-            (OrderStatus::Reserved, 2, later)
-        );
+        assert_eq!((order.status(), order.version(), order.updated_at), (OrderStatus::Reserved, 2, later));
         assert_eq!(order.last_event().name(), "order.reserved");
         assert_eq!(change.timeline_entry().version, 2);
     }
@@ -261,13 +225,8 @@ pub(crate) mod tests {
     #[test]
     fn an_illegal_transition_describes_no_write() {
         let order = sample_order();
-        let refused = order
-            .transition(OrderStatus::Shipped, DateTime::UNIX_EPOCH)
-            .unwrap_err();
-        assert_eq!(
-            (refused.from, refused.to),
-            (OrderStatus::Placed, OrderStatus::Shipped)
-        );
+        let refused = order.transition(OrderStatus::Shipped, DateTime::UNIX_EPOCH).unwrap_err();
+        assert_eq!((refused.from, refused.to), (OrderStatus::Placed, OrderStatus::Shipped));
     }
 
     #[test]

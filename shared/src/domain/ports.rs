@@ -51,10 +51,7 @@ pub struct IdempotencyRecord {
 /// Reads prices and names from the catalog.
 pub trait Catalog {
     /// The catalog items for these SKUs; SKUs the catalog does not have are simply absent.
-    fn items(
-        &self,
-        skus: &[Sku],
-    ) -> impl Future<Output = Result<HashMap<Sku, CatalogItem>, StoreError>> + Send;
+    fn items(&self, skus: &[Sku]) -> impl Future<Output = Result<HashMap<Sku, CatalogItem>, StoreError>> + Send;
 }
 
 /// Stores orders. Every write is conditional, so two writers never both win.
@@ -68,10 +65,8 @@ pub trait OrderRepository {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The order head and its timeline, oldest first.
-    fn get(
-        &self,
-        id: &OrderId,
-    ) -> impl Future<Output = Result<Option<(Order, Vec<TimelineEntry>)>, StoreError>> + Send;
+    fn get(&self, id: &OrderId)
+    -> impl Future<Output = Result<Option<(Order, Vec<TimelineEntry>)>, StoreError>> + Send;
 
     /// Writes a status change if the order is still at the expected status and version;
     /// `Conflict` otherwise.

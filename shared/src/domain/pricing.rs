@@ -95,26 +95,16 @@ impl PricingPolicy {
         option: ShippingOption,
         destination: &CountryCode,
     ) -> Result<(Vec<OrderLine>, Totals), PricingError> {
-        let fees = self
-            .shipping_fees
-            .get(&currency)
-            .ok_or(PricingError::CurrencyNotSupported)?;
+        let fees = self.shipping_fees.get(&currency).ok_or(PricingError::CurrencyNotSupported)?;
         let mut subtotal = Money::zero(currency);
         let mut lines = Vec::with_capacity(requested.len());
         for (index, wanted) in requested.iter().enumerate() {
-            let item = catalog
-                .get(&wanted.sku)
-                .ok_or(PricingError::UnknownSku { line: index })?;
+            let item = catalog.get(&wanted.sku).ok_or(PricingError::UnknownSku { line: index })?;
             if item.unit_price.currency() != currency {
                 return Err(PricingError::CurrencyNotOffered { line: index });
             }
-            let line_total = item
-                .unit_price
-                .checked_mul(wanted.quantity.get())
-                .ok_or(PricingError::Overflow)?;
-            subtotal = subtotal
-                .checked_add(line_total)
-                .ok_or(PricingError::Overflow)?;
+            let line_total = item.unit_price.checked_mul(wanted.quantity.get()).ok_or(PricingError::Overflow)?;
+            subtotal = subtotal.checked_add(line_total).ok_or(PricingError::Overflow)?;
             lines.push(OrderLine {
                 sku: wanted.sku.clone(),
                 name: item.name.clone(),
@@ -130,23 +120,11 @@ impl PricingPolicy {
             },
             currency,
         );
-        let taxable = subtotal
-            .checked_add(shipping)
-            .ok_or(PricingError::Overflow)?;
+        let taxable = subtotal.checked_add(shipping).ok_or(PricingError::Overflow)?;
         let rate = self.tax_basis_points.get(destination).copied().unwrap_or(0);
-        let tax = taxable
-            .checked_percentage(rate)
-            .ok_or(PricingError::Overflow)?;
+        let tax = taxable.checked_percentage(rate).ok_or(PricingError::Overflow)?;
         let total = taxable.checked_add(tax).ok_or(PricingError::Overflow)?;
-        Ok((
-            lines,
-            Totals {
-                subtotal,
-                shipping,
-                tax,
-                total,
-            },
-        ))
+        Ok((lines, Totals { subtotal, shipping, tax, total }))
     }
 }
 
@@ -182,10 +160,7 @@ mod tests {
     }
 
     fn line(sku: &str, quantity: u64) -> RequestedLine {
-        RequestedLine {
-            sku: Sku::parse(sku).unwrap(),
-            quantity: Quantity::try_from(quantity).unwrap(),
-        }
+        RequestedLine { sku: Sku::parse(sku).unwrap(), quantity: Quantity::try_from(quantity).unwrap() }
     }
 
     fn country(code: &str) -> CountryCode {
@@ -196,13 +171,7 @@ mod tests {
     fn totals_are_computed_from_catalog_prices() {
         let catalog = catalog(&[("MUG", 1_250, "EUR"), ("TEE", 1_999, "EUR")]);
         let (lines, totals) = policy()
-            .price(
-                &[line("MUG", 2), line("TEE", 1)],
-                &catalog,
-                eur(),
-                ShippingOption::Standard,
-                &country("DE"),
-            )
+            .price(&[line("MUG", 2), line("TEE", 1)], &catalog, eur(), ShippingOption::Standard, &country("DE"))
             .unwrap();
         assert_eq!(lines[0].line_total, Money::new(2_500, eur()));
         assert_eq!(totals.subtotal, Money::new(4_499, eur()));
@@ -214,15 +183,8 @@ mod tests {
     #[test]
     fn a_destination_without_a_rate_has_a_zero_tax_line() {
         let catalog = catalog(&[("MUG", 1_250, "EUR")]);
-        let (_, totals) = policy()
-            .price(
-                &[line("MUG", 1)],
-                &catalog,
-                eur(),
-                ShippingOption::Express,
-                &country("US"),
-            )
-            .unwrap();
+        let (_, totals) =
+            policy().price(&[line("MUG", 1)], &catalog, eur(), ShippingOption::Express, &country("US")).unwrap();
         assert_eq!(totals.tax, Money::zero(eur()));
         assert_eq!(totals.total, Money::new(2_745, eur()));
     }
@@ -239,30 +201,15 @@ mod tests {
                 &country("DE"),
             )
         };
-        assert_eq!(
-            price(&[line("MUG", 1), line("NOPE", 1)], "EUR"),
-            Err(PricingError::UnknownSku { line: 1 })
-        );
-        assert_eq!(
-            price(&[line("CAP", 1)], "EUR"),
-            Err(PricingError::CurrencyNotOffered { line: 0 })
-        );
-        assert_eq!(
-            price(&[line("CAP", 1)], "USD"),
-            Err(PricingError::CurrencyNotSupported)
-        );
+        assert_eq!(price(&[line("MUG", 1), line("NOPE", 1)], "EUR"), Err(PricingError::UnknownSku { line: 1 }));
+        assert_eq!(price(&[line("CAP", 1)], "EUR"), Err(PricingError::CurrencyNotOffered { line: 0 }));
+        assert_eq!(price(&[line("CAP", 1)], "USD"), Err(PricingError::CurrencyNotSupported));
     }
 
     #[test]
     fn absurd_prices_overflow_into_an_error_not_a_wrap() {
         let catalog = catalog(&[("GOLD", i64::MAX / 2, "EUR")]);
-        let result = policy().price(
-            &[line("GOLD", 3)],
-            &catalog,
-            eur(),
-            ShippingOption::Standard,
-            &country("DE"),
-        );
+        let result = policy().price(&[line("GOLD", 3)], &catalog, eur(), ShippingOption::Standard, &country("DE"));
         assert_eq!(result, Err(PricingError::Overflow));
     }
 }

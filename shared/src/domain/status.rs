@@ -86,49 +86,44 @@ impl OrderStatus {
         let legal = match (self, to) {
             // An order is created PLACED; nothing moves back to it.
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
-                | Cancelled | ReturnRequested | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
+                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned
+                | Refunded,
                 Placed,
             ) => false,
 
             (Placed, Reserved | Rejected) => true,
             (
-                Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
-                | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
-                | ReturnRequested | Returned | Refunded,
+                Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
+                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 Reserved | Rejected,
             ) => false,
 
             (Reserved, OnHold | PaymentFailed) => true,
             (
-                Placed | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
-                | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
-                | ReturnRequested | Returned | Refunded,
+                Placed | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
+                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 OnHold | PaymentFailed,
             ) => false,
 
             (Reserved | OnHold, PaymentAuthorized) => true,
             (
-                Placed | Rejected | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
-                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
-                | ReturnRequested | Returned | Refunded,
+                Placed | Rejected | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
+                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 PaymentAuthorized,
             ) => false,
 
             (PaymentAuthorized, Fulfilling) => true,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentFailed | Fulfilling | Shipped
-                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
-                | ReturnRequested | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentFailed | Fulfilling | Shipped | InTransit
+                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 Fulfilling,
             ) => false,
 
             (Fulfilling, Shipped) => true,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Shipped
-                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled
-                | ReturnRequested | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Shipped | InTransit
+                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 Shipped,
             ) => false,
 
@@ -139,34 +134,31 @@ impl OrderStatus {
             (Shipped | InTransit | OutForDelivery, DeliveryException) => true,
             (Shipped | InTransit | OutForDelivery | DeliveryException, Delivered) => true,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | InTransit | OutForDelivery | Delivered | Cancelled | ReturnRequested
-                | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | InTransit
+                | OutForDelivery | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 InTransit,
             ) => false,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | OutForDelivery | Delivered | Cancelled | ReturnRequested | Returned
-                | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | OutForDelivery
+                | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 OutForDelivery,
             ) => false,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | DeliveryException | Delivered | Cancelled | ReturnRequested
-                | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
+                | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 DeliveryException,
             ) => false,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Delivered
+                | Cancelled | ReturnRequested | Returned | Refunded,
                 Delivered,
             ) => false,
 
             // Before it ships an order can be called back; after, only returned.
             (Placed | Reserved | OnHold | PaymentAuthorized | Fulfilling, Cancelled) => true,
             (
-                Rejected | PaymentFailed | Shipped | InTransit | OutForDelivery | DeliveryException
-                | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
+                Rejected | PaymentFailed | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
+                | Cancelled | ReturnRequested | Returned | Refunded,
                 Cancelled,
             ) => false,
 
@@ -174,36 +166,27 @@ impl OrderStatus {
             (ReturnRequested, Returned) => true,
             (Returned, Refunded) => true,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Cancelled
-                | ReturnRequested | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
+                | InTransit | OutForDelivery | DeliveryException | Cancelled | ReturnRequested | Returned | Refunded,
                 ReturnRequested,
             ) => false,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
-                | Cancelled | Returned | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
+                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled | Returned | Refunded,
                 Returned,
             ) => false,
             (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed
-                | Fulfilling | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
-                | Cancelled | ReturnRequested | Refunded,
+                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
+                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Refunded,
                 Refunded,
             ) => false,
         };
-        if legal {
-            Ok(to)
-        } else {
-            Err(IllegalTransition { from: self, to })
-        }
+        if legal { Ok(to) } else { Err(IllegalTransition { from: self, to }) }
     }
 
     /// No move leads out of a terminal status.
     pub fn is_terminal(self) -> bool {
-        Self::ALL
-            .into_iter()
-            .all(|to| self.transition_to(to).is_err())
+        Self::ALL.into_iter().all(|to| self.transition_to(to).is_err())
     }
 }
 
@@ -262,22 +245,13 @@ mod tests {
 
     #[test]
     fn the_terminal_statuses_are_the_ends_of_the_diagram() {
-        let terminal: Vec<_> = OrderStatus::ALL
-            .into_iter()
-            .filter(|s| s.is_terminal())
-            .collect();
+        let terminal: Vec<_> = OrderStatus::ALL.into_iter().filter(|s| s.is_terminal()).collect();
         assert_eq!(terminal, [Rejected, PaymentFailed, Cancelled, Refunded]);
     }
 
     #[test]
     fn nothing_can_be_cancelled_once_it_has_shipped() {
-        for from in [
-            Shipped,
-            InTransit,
-            OutForDelivery,
-            DeliveryException,
-            Delivered,
-        ] {
+        for from in [Shipped, InTransit, OutForDelivery, DeliveryException, Delivered] {
             assert!(from.transition_to(Cancelled).is_err(), "{from}");
         }
     }

@@ -82,16 +82,10 @@ fn check_line(raw: &str) -> Result<String, InvalidValue> {
         return Err(InvalidValue::new("empty_value", "must not be empty"));
     }
     if raw.chars().count() > MAX_LINE_CHARS {
-        return Err(InvalidValue::new(
-            "too_long",
-            "must be at most 200 characters",
-        ));
+        return Err(InvalidValue::new("too_long", "must be at most 200 characters"));
     }
     if raw.chars().any(char::is_control) {
-        return Err(InvalidValue::new(
-            "invalid_characters",
-            "must not contain control characters",
-        ));
+        return Err(InvalidValue::new("invalid_characters", "must not contain control characters"));
     }
     Ok(raw.trim().to_owned())
 }
@@ -124,10 +118,7 @@ mod tests {
         assert_eq!(Line::parse("  Ada  ").unwrap().as_str(), "Ada");
         assert_eq!(Line::parse("   ").unwrap_err().code, "empty_value");
         assert_eq!(Line::parse(&"x".repeat(201)).unwrap_err().code, "too_long");
-        assert_eq!(
-            Line::parse("a\u{0}b").unwrap_err().code,
-            "invalid_characters"
-        );
+        assert_eq!(Line::parse("a\u{0}b").unwrap_err().code, "invalid_characters");
         assert!(Line::parse(&"é".repeat(200)).is_ok());
     }
 
@@ -140,9 +131,6 @@ mod tests {
     #[test]
     fn deserialising_runs_the_same_check() {
         assert!(serde_json::from_str::<Line>("\"\"").is_err());
-        assert_eq!(
-            serde_json::from_str::<Line>("\"Paris\"").unwrap().as_str(),
-            "Paris"
-        );
+        assert_eq!(serde_json::from_str::<Line>("\"Paris\"").unwrap().as_str(), "Paris");
     }
 }

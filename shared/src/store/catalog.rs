@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
-use super::{DynamoStore, Item, from_item, string, unavailable};
+use super::{DynamoStore, Item, from_item, number, string, to_item, unavailable};
 use crate::domain::{Catalog, CatalogItem, Line, Money, Sku, StoreError};
 
 /// BatchGetItem takes at most 100 keys a call.
@@ -16,11 +16,28 @@ fn sku_partition_key(sku: &Sku) -> String {
     format!("SKU#{sku}")
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct CatalogRecord {
     sku: Sku,
     name: Line,
     unit_price: Money,
+}
+
+impl DynamoStore {
+    /// Puts a SKU into the catalog with `available` units in stock, replacing what was there:
+    /// for seeding a demo shop or a test, not for running one.
+    pub async fn put_catalog_item(&self, item: &CatalogItem, available: u32) -> Result<(), StoreError> {
+        let record = CatalogRecord { sku: item.sku.clone(), name: item.name.clone(), unit_price: item.unit_price };
+        let item = to_item(&record, [("pk", string(sku_partition_key(&item.sku))), ("available", number(available))])?;
+        self.client
+            .put_item()
+            .table_name(&self.tables.inventory)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 impl Catalog for DynamoStore {
@@ -28,10 +45,8 @@ impl Catalog for DynamoStore {
         let unique: Vec<&Sku> = skus.iter().collect::<HashSet<_>>().into_iter().collect();
         let mut found = HashMap::with_capacity(unique.len());
         for chunk in unique.chunks(BATCH_GET_LIMIT) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|sku| Item::from([("pk".to_owned(), string(sku_partition_key(sku)))]))
-                .collect();
+            let keys: Vec<Item> =
+                chunk.iter().map(|sku| Item::from([("pk".to_owned(), string(sku_partition_key(sku)))])).collect();
             let mut request = KeysAndAttributes::builder()
                 .set_keys(Some(keys))
                 .projection_expression("sku, #name, unit_price")
@@ -46,30 +61,19 @@ impl Catalog for DynamoStore {
                     .send()
                     .await
                     .map_err(unavailable)?;
-                for item in output
-                    .responses
-                    .and_then(|mut tables| tables.remove(&self.tables.inventory))
-                    .unwrap_or_default()
+                for item in
+                    output.responses.and_then(|mut tables| tables.remove(&self.tables.inventory)).unwrap_or_default()
                 {
                     let record: CatalogRecord = from_item(item)?;
                     found.insert(
                         record.sku.clone(),
-                        CatalogItem {
-                            sku: record.sku,
-                            name: record.name,
-                            unit_price: record.unit_price,
-                        },
+                        CatalogItem { sku: record.sku, name: record.name, unit_price: record.unit_price },
                     );
                 }
-                match output
-                    .unprocessed_keys
-                    .and_then(|mut tables| tables.remove(&self.tables.inventory))
-                {
+                match output.unprocessed_keys.and_then(|mut tables| tables.remove(&self.tables.inventory)) {
                     Some(rest) if !rest.keys.is_empty() => {
                         if attempt == UNPROCESSED_RETRIES {
-                            return Err(StoreError::Unavailable(
-                                "catalog reads stayed throttled".into(),
-                            ));
+                            return Err(StoreError::Unavailable("catalog reads stayed throttled".into()));
                         }
                         tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
                         request = rest;

@@ -30,10 +30,7 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(client: Client, tables: Tables) -> Self {
-        Self {
-            client,
-            tables: Arc::new(tables),
-        }
+        Self { client, tables: Arc::new(tables) }
     }
 
     /// Reads the table names from `ORDERS_TABLE`, `INVENTORY_TABLE` and `IDEMPOTENCY_TABLE`.
@@ -71,10 +68,7 @@ fn to_item<T: Serialize>(
     keys: impl IntoIterator<Item = (&'static str, AttributeValue)>,
 ) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(value).map_err(malformed)?;
-    item.extend(
-        keys.into_iter()
-            .map(|(name, value)| (name.to_owned(), value)),
-    );
+    item.extend(keys.into_iter().map(|(name, value)| (name.to_owned(), value)));
     Ok(item)
 }
 

@@ -8,12 +8,10 @@ use aws_sdk_dynamodb::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{
-    DynamoStore, Item, from_item, number, order_partition_key, string, to_item, unavailable,
-};
+use super::{DynamoStore, Item, from_item, number, order_partition_key, string, to_item, unavailable};
 use crate::domain::{
-    EmailAddress, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, StatusChange,
-    StoreError, StoredResponse, StorefrontId, TimelineEntry,
+    EmailAddress, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, StatusChange, StoreError,
+    StoredResponse, StorefrontId, TimelineEntry,
 };
 
 /// The sort key of an order's head item; timeline items sort under `EVENT#`.
@@ -22,20 +20,13 @@ const TIMELINE_PREFIX: &str = "EVENT#";
 
 fn timeline_sort_key(entry: &TimelineEntry) -> String {
     // Time first, for the customer's view; the version makes two entries in one millisecond distinct.
-    format!(
-        "{TIMELINE_PREFIX}{}#{:010}",
-        entry.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        entry.version
-    )
+    format!("{TIMELINE_PREFIX}{}#{:010}", entry.at.to_rfc3339_opts(SecondsFormat::Millis, true), entry.version)
 }
 
 /// The customer index key: the storefront and a hash of the e-mail address, so the index
 /// groups a customer's orders without holding the address in clear.
 fn customer_key(storefront: &StorefrontId, email: &EmailAddress) -> String {
-    let digest: String = Sha256::digest(email.as_str().to_lowercase())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest: String = Sha256::digest(email.as_str().to_lowercase()).iter().map(|b| format!("{b:02x}")).collect();
     format!("CUSTOMER#{storefront}#{digest}")
 }
 
@@ -44,16 +35,11 @@ fn idempotency_partition_key(storefront: &StorefrontId, key: &IdempotencyKey) ->
 }
 
 /// The order in a stream image of an `Orders` item, or `None` if the item is not a head.
-pub fn order_from_image(
-    sort_key: &str,
-    image: serde_dynamo::Item,
-) -> Result<Option<Order>, StoreError> {
+pub fn order_from_image(sort_key: &str, image: serde_dynamo::Item) -> Result<Option<Order>, StoreError> {
     if sort_key != HEAD_SORT_KEY {
         return Ok(None);
     }
-    serde_dynamo::from_item(image)
-        .map(Some)
-        .map_err(|error| StoreError::Malformed(Box::new(error)))
+    serde_dynamo::from_item(image).map(Some).map_err(|error| StoreError::Malformed(Box::new(error)))
 }
 
 fn head_item(order: &Order) -> Result<Item, StoreError> {
@@ -62,34 +48,15 @@ fn head_item(order: &Order) -> Result<Item, StoreError> {
         [
             ("pk", string(order_partition_key(&order.id))),
             ("sk", string(HEAD_SORT_KEY)),
-            (
-                "customer_key",
-                string(customer_key(&order.storefront, &order.customer.email)),
-            ),
-            (
-                "created_key",
-                string(
-                    order
-                        .created_at
-                        .to_rfc3339_opts(SecondsFormat::Millis, true),
-                ),
-            ),
+            ("customer_key", string(customer_key(&order.storefront, &order.customer.email))),
+            ("created_key", string(order.created_at.to_rfc3339_opts(SecondsFormat::Millis, true))),
         ],
     )
 }
 
-fn timeline_put(
-    table: &str,
-    order_id: &OrderId,
-    entry: &TimelineEntry,
-) -> Result<TransactWriteItem, StoreError> {
-    let item = to_item(
-        entry,
-        [
-            ("pk", string(order_partition_key(order_id))),
-            ("sk", string(timeline_sort_key(entry))),
-        ],
-    )?;
+fn timeline_put(table: &str, order_id: &OrderId, entry: &TimelineEntry) -> Result<TransactWriteItem, StoreError> {
+    let item =
+        to_item(entry, [("pk", string(order_partition_key(order_id))), ("sk", string(timeline_sort_key(entry)))])?;
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
@@ -108,9 +75,7 @@ struct IdempotencyItem {
 }
 
 /// Which item of a cancelled transaction failed its condition, by position.
-fn failed_conditions(
-    error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
-) -> Vec<usize> {
+fn failed_conditions(error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Vec<usize> {
     match error.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
             .cancellation_reasons()
@@ -124,11 +89,7 @@ fn failed_conditions(
 }
 
 impl OrderRepository for DynamoStore {
-    async fn create(
-        &self,
-        order: &Order,
-        claim: Option<&IdempotencyRecord>,
-    ) -> Result<(), StoreError> {
+    async fn create(&self, order: &Order, claim: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
         let head = Put::builder()
             .table_name(&self.tables.orders)
             .set_item(Some(head_item(order)?))
@@ -145,13 +106,7 @@ impl OrderRepository for DynamoStore {
                 response: claim.response.clone(),
                 expires_at: claim.expires_at.timestamp(),
             };
-            let item = to_item(
-                &record,
-                [(
-                    "pk",
-                    string(idempotency_partition_key(&claim.storefront, &claim.key)),
-                )],
-            )?;
+            let item = to_item(&record, [("pk", string(idempotency_partition_key(&claim.storefront, &claim.key)))])?;
             // An expired claim may linger until DynamoDB's TTL sweep removes it: it no longer counts.
             let put = Put::builder()
                 .table_name(&self.tables.idempotency)
@@ -162,12 +117,7 @@ impl OrderRepository for DynamoStore {
                 .map_err(unavailable)?;
             writes.push(TransactWriteItem::builder().put(put).build());
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
+        let result = self.client.transact_write_items().set_transact_items(Some(writes)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => {
@@ -198,15 +148,9 @@ impl OrderRepository for DynamoStore {
             .send();
         while let Some(item) = pages.next().await {
             let item = item.map_err(unavailable)?;
-            match item
-                .get("sk")
-                .and_then(|sk| sk.as_s().ok())
-                .map(String::as_str)
-            {
+            match item.get("sk").and_then(|sk| sk.as_s().ok()).map(String::as_str) {
                 Some(HEAD_SORT_KEY) => head = Some(from_item::<Order>(item)?),
-                Some(sk) if sk.starts_with(TIMELINE_PREFIX) => {
-                    timeline.push(from_item::<TimelineEntry>(item)?)
-                }
+                Some(sk) if sk.starts_with(TIMELINE_PREFIX) => timeline.push(from_item::<TimelineEntry>(item)?),
                 _ => {}
             }
         }
@@ -218,9 +162,7 @@ impl OrderRepository for DynamoStore {
             .table_name(&self.tables.orders)
             .key("pk", string(order_partition_key(&change.order_id)))
             .key("sk", string(HEAD_SORT_KEY))
-            .update_expression(
-                "SET #status = :to, #version = :new, last_event = :event, updated_at = :at",
-            )
+            .update_expression("SET #status = :to, #version = :new, last_event = :event, updated_at = :at")
             .condition_expression("#status = :from AND #version = :expected")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#version", "version")
@@ -229,27 +171,14 @@ impl OrderRepository for DynamoStore {
             .expression_attribute_values(":new", number(change.new_version()))
             .expression_attribute_values(":expected", number(change.expected_version))
             .expression_attribute_values(":event", string(change.event_type().name()))
-            .expression_attribute_values(
-                ":at",
-                string(change.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-            )
+            .expression_attribute_values(":at", string(change.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
             .build()
             .map_err(unavailable)?;
         let writes = vec![
             TransactWriteItem::builder().update(update).build(),
-            timeline_put(
-                &self.tables.orders,
-                &change.order_id,
-                &change.timeline_entry(),
-            )?,
+            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
             Err(error) if !failed_conditions(&error).is_empty() => Err(StoreError::Conflict),
             Err(error) => Err(unavailable(error)),

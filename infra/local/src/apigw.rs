@@ -1,0 +1,138 @@
+//! Plays API Gateway's HTTP API: matches a request to a route of the template and turns it into
+//! the payload-format 2.0 event the function receives.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+use crate::template::Template;
+
+/// One route of the template: `POST /orders` → `IntakeFunction`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    pub function: String,
+}
+
+impl Route {
+    /// `GET /orders/{id}`, as API Gateway writes the route key.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The path parameters if `path` matches this route's pattern.
+    fn matches(&self, method: &str, path: &str) -> Option<BTreeMap<String, String>> {
+        if !self.method.eq_ignore_ascii_case(method) && self.method != "ANY" {
+            return None;
+        }
+        let pattern: Vec<&str> = self.path.trim_matches('/').split('/').collect();
+        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if pattern.len() != actual.len() {
+            return None;
+        }
+        let mut parameters = BTreeMap::new();
+        for (expected, given) in pattern.iter().zip(&actual) {
+            match expected.strip_prefix('{').and_then(|name| name.strip_suffix('}')) {
+                Some(name) if !given.is_empty() => {
+                    parameters.insert(name.to_owned(), (*given).to_owned());
+                }
+                Some(_) => return None,
+                None if expected == given => {}
+                None => return None,
+            }
+        }
+        Some(parameters)
+    }
+}
+
+/// Every `HttpApi` event of every function in the template.
+pub fn routes(template: &Template) -> Vec<Route> {
+    template
+        .of_type("AWS::Serverless::Function")
+        .flat_map(|(function, resource)| {
+            let events = resource.properties.get("Events").and_then(Value::as_object).cloned().unwrap_or_default();
+            events
+                .into_values()
+                .filter(|event| event.get("Type").and_then(Value::as_str) == Some("HttpApi"))
+                .filter_map(|event| {
+                    let properties = event.get("Properties")?;
+                    Some(Route {
+                        method: properties.get("Method")?.as_str()?.to_ascii_uppercase(),
+                        path: properties.get("Path")?.as_str()?.to_owned(),
+                        function: function.clone(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// An HTTP request as the local API received it.
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// Lower-case names, as HTTP APIs deliver them.
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+/// The route a request matches and the event for its function; `None` if no route matches.
+pub fn event_for(routes: &[Route], request: &HttpRequest, claims: &Map<String, Value>) -> Option<(Route, Value)> {
+    routes.iter().find_map(|route| {
+        let parameters = route.matches(&request.method, &request.path)?;
+        let now = Utc::now();
+        let event = json!({
+            "version": "2.0",
+            "routeKey": route.key(),
+            "rawPath": request.path,
+            "rawQueryString": request.query,
+            "headers": request.headers,
+            "pathParameters": if parameters.is_empty() { Value::Null } else { json!(parameters) },
+            "requestContext": {
+                "accountId": crate::provision::ACCOUNT_ID,
+                "apiId": "local",
+                "domainName": "localhost",
+                "domainPrefix": "localhost",
+                "requestId": format!("local-{}", now.timestamp_nanos_opt().unwrap_or_default()),
+                "routeKey": route.key(),
+                "stage": "$default",
+                "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+                "timeEpoch": now.timestamp_millis(),
+                "http": {
+                    "method": request.method,
+                    "path": request.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": request.headers.get("user-agent").cloned().unwrap_or_default()
+                },
+                "authorizer": { "jwt": { "claims": claims, "scopes": null } }
+            },
+            "body": request.body,
+            "isBase64Encoded": false
+        });
+        Some((route.clone(), event))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_s_routes_match_paths_and_extract_parameters() {
+        let template = Template::load(&crate::template::default_path()).unwrap();
+        let routes = routes(&template);
+        let request = HttpRequest { method: "GET".into(), path: "/orders/ord_1".into(), ..HttpRequest::default() };
+        let (route, event) = event_for(&routes, &request, &Map::new()).unwrap();
+        assert_eq!((route.key().as_str(), route.function.as_str()), ("GET /orders/{id}", "IntakeFunction"));
+        assert_eq!(event["pathParameters"]["id"], "ord_1");
+        let post = HttpRequest { method: "POST".into(), path: "/orders".into(), ..HttpRequest::default() };
+        assert_eq!(event_for(&routes, &post, &Map::new()).unwrap().0.key(), "POST /orders");
+        let nowhere = HttpRequest { method: "DELETE".into(), path: "/orders".into(), ..HttpRequest::default() };
+        assert!(event_for(&routes, &nowhere, &Map::new()).is_none());
+    }
+}

@@ -1,0 +1,91 @@
+//! The local cloud's processes and clients: moto server on a loopback port, and SDK
+//! configuration pointed at it.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, ChildStdin, Command, Stdio},
+};
+
+use aws_config::{Region, SdkConfig, retry::RetryConfig};
+
+const SIDECAR: &str = include_str!("moto_sidecar.py");
+pub const REGION: &str = "us-east-1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    #[error(
+        "no Python with moto found at {0}: run `scripts/test` once (it installs the pinned tools into \
+         .tools/venv), or set ORDERFLOW_PYTHON to a Python that has `moto[server]`"
+    )]
+    NoPython(PathBuf),
+    #[error("moto server did not start")]
+    Start(#[source] std::io::Error),
+    #[error("moto server did not report its port (it printed {0:?})")]
+    NoPort(String),
+}
+
+/// The Python that runs the local cloud's tools: `ORDERFLOW_PYTHON`, else the checkout's
+/// `.tools/venv` that `scripts/test` installs.
+pub fn python() -> Result<PathBuf, CloudError> {
+    let path = std::env::var_os("ORDERFLOW_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python"));
+    if path.exists() { Ok(path) } else { Err(CloudError::NoPython(path)) }
+}
+
+/// A moto server that stops when this value is dropped or this process exits.
+#[derive(Debug)]
+pub struct MotoServer {
+    endpoint: String,
+    child: Child,
+    /// Held open: moto's sidecar exits when it closes.
+    stdin: Option<ChildStdin>,
+}
+
+impl MotoServer {
+    /// Starts moto on `port`, or on a free port with 0.
+    pub fn start(port: u16) -> Result<Self, CloudError> {
+        let mut child = Command::new(python()?)
+            .arg("-c")
+            .arg(SIDECAR)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(CloudError::Start)?;
+        let stdin = child.stdin.take();
+        let mut first_line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut first_line).map_err(CloudError::Start)?;
+        }
+        let port: u16 = first_line.trim().parse().map_err(|_| CloudError::NoPort(first_line.clone()))?;
+        Ok(Self { endpoint: format!("http://127.0.0.1:{port}"), child, stdin })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if self.child.wait().is_err() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+/// SDK configuration for the local cloud at `endpoint`: test credentials, one region, and few
+/// retries so that a failing call fails fast.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    shared::config::aws_loader()
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .test_credentials()
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await
+}

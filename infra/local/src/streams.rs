@@ -1,0 +1,149 @@
+//! Reads a DynamoDB stream through the Streams API and hands its records over exactly as
+//! Lambda's event source mapping would: `{"Records": [...]}` in Lambda's JSON shape.
+
+use std::collections::BTreeMap;
+
+use aws_lambda_events::dynamodb::Event;
+use aws_sdk_dynamodbstreams::{
+    Client,
+    types::{Record, ShardIteratorType},
+};
+use serde_json::{Value, json};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("the Streams API call failed")]
+    Api(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("a stream record did not convert to Lambda's event shape")]
+    Shape(#[from] serde_json::Error),
+}
+
+fn api(error: impl std::error::Error + Send + Sync + 'static) -> StreamError {
+    StreamError::Api(Box::new(error))
+}
+
+/// A reader that remembers, per shard, where it got to.
+#[derive(Debug)]
+pub struct StreamReader {
+    client: Client,
+    stream_arn: String,
+    /// Shard id → the iterator to read next; `None` once a closed shard is read to its end.
+    positions: BTreeMap<String, Option<String>>,
+}
+
+impl StreamReader {
+    pub fn new(client: Client, stream_arn: impl Into<String>) -> Self {
+        Self { client, stream_arn: stream_arn.into(), positions: BTreeMap::new() }
+    }
+
+    pub fn stream_arn(&self) -> &str {
+        &self.stream_arn
+    }
+
+    /// The records written since the last call, oldest first, up to `limit` per shard, in
+    /// Lambda's JSON shape. New shards are read from their start (`TRIM_HORIZON`).
+    pub async fn next_records(&mut self, limit: i32) -> Result<Vec<Value>, StreamError> {
+        self.discover_shards().await?;
+        let mut records = Vec::new();
+        for (shard, position) in self.positions.iter_mut() {
+            let Some(iterator) = position.clone() else { continue };
+            let output = self.client.get_records().shard_iterator(iterator).limit(limit).send().await.map_err(api)?;
+            *position = output.next_shard_iterator;
+            for record in output.records.unwrap_or_default() {
+                records.push(lambda_record(&record, &self.stream_arn).map_err(|error| {
+                    tracing::error!(%shard, "unconvertible stream record");
+                    error
+                })?);
+            }
+        }
+        Ok(records)
+    }
+
+    /// Reads again from `sequence_number` on its shard: what Lambda does after a batch reports
+    /// that record as its first failure.
+    pub async fn rewind_to(&mut self, sequence_number: &str) -> Result<(), StreamError> {
+        let description = self.client.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(api)?;
+        for shard in description.stream_description.and_then(|d| d.shards).unwrap_or_default() {
+            let Some(shard_id) = shard.shard_id else { continue };
+            let range = shard.sequence_number_range;
+            let starts_before = range
+                .as_ref()
+                .and_then(|r| r.starting_sequence_number.as_deref())
+                .is_some_and(|start| sequence_order(start) <= sequence_order(sequence_number));
+            let ends_after = range
+                .as_ref()
+                .and_then(|r| r.ending_sequence_number.as_deref())
+                .is_none_or(|end| sequence_order(sequence_number) <= sequence_order(end));
+            if starts_before && ends_after {
+                let iterator = self
+                    .client
+                    .get_shard_iterator()
+                    .stream_arn(&self.stream_arn)
+                    .shard_id(&shard_id)
+                    .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                    .sequence_number(sequence_number)
+                    .send()
+                    .await
+                    .map_err(api)?;
+                self.positions.insert(shard_id, iterator.shard_iterator);
+            }
+        }
+        Ok(())
+    }
+
+    async fn discover_shards(&mut self) -> Result<(), StreamError> {
+        let description = self.client.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(api)?;
+        for shard in description.stream_description.and_then(|d| d.shards).unwrap_or_default() {
+            let Some(shard_id) = shard.shard_id else { continue };
+            if self.positions.contains_key(&shard_id) {
+                continue;
+            }
+            let iterator = self
+                .client
+                .get_shard_iterator()
+                .stream_arn(&self.stream_arn)
+                .shard_id(&shard_id)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .map_err(api)?;
+            self.positions.insert(shard_id, iterator.shard_iterator);
+        }
+        Ok(())
+    }
+}
+
+/// Sequence numbers are decimal strings of any length: compare by length, then digits.
+fn sequence_order(sequence_number: &str) -> (usize, &str) {
+    (sequence_number.len(), sequence_number)
+}
+
+/// One record as Lambda delivers it to a function.
+pub fn lambda_record(record: &Record, stream_arn: &str) -> Result<Value, serde_json::Error> {
+    let change = record.dynamodb.as_ref();
+    let image = |map: Option<&std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+        serde_json::to_value(serde_dynamo::Item::from(map.cloned().unwrap_or_default()))
+    };
+    Ok(json!({
+        "eventID": record.event_id,
+        "eventName": record.event_name.as_ref().map(|name| name.as_str()),
+        "eventVersion": record.event_version,
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.aws_region,
+        "eventSourceARN": stream_arn,
+        "dynamodb": {
+            "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time).map(|t| t.secs()),
+            "Keys": image(change.and_then(|c| c.keys.as_ref()))?,
+            "NewImage": image(change.and_then(|c| c.new_image.as_ref()))?,
+            "OldImage": image(change.and_then(|c| c.old_image.as_ref()))?,
+            "SequenceNumber": change.and_then(|c| c.sequence_number.as_deref()),
+            "SizeBytes": change.and_then(|c| c.size_bytes),
+            "StreamViewType": change.and_then(|c| c.stream_view_type.as_ref()).map(|view| view.as_str()),
+        }
+    }))
+}
+
+/// A batch of records as the `aws_lambda_events` DynamoDB event a function receives.
+pub fn lambda_event(records: &[Value]) -> Result<Event, serde_json::Error> {
+    serde_json::from_value(json!({ "Records": records }))
+}
