@@ -26,6 +26,8 @@ pub enum TemplateError {
 pub struct Resource {
     pub resource_type: String,
     pub properties: Value,
+    /// Build settings for SAM (`BuildMethod`, `BuildProperties`), and the like.
+    pub metadata: Value,
 }
 
 /// The template, with short-form tags rewritten to their long form.
@@ -62,7 +64,8 @@ impl Template {
                 .map(|(name, resource)| {
                     let resource_type = resource.get("Type").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let properties = resource.get("Properties").cloned().unwrap_or(Value::Object(Map::new()));
-                    (name, Resource { resource_type, properties })
+                    let metadata = resource.get("Metadata").cloned().unwrap_or(Value::Null);
+                    (name, Resource { resource_type, properties, metadata })
                 })
                 .collect(),
             _ => BTreeMap::new(),

@@ -1,0 +1,157 @@
+//! Starts moto server once per test binary and gives every test its own freshly provisioned
+//! stack (tables, topic, queues, subscriptions under a unique name), so tests run in parallel.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
+};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Duration;
+use intake::{Intake, STOREFRONT_CLAIM};
+use lambda_http::{Response};
+use local::{MotoServer, Stack, apigw, catalog, provision, template::Template};
+use serde_json::{Map, Value};
+use shared::{domain::PricingPolicy, store::DynamoStore};
+
+static MOTO: OnceLock<MotoServer> = OnceLock::new();
+static STACKS: AtomicU32 = AtomicU32::new(0);
+
+pub const STOREFRONT: &str = "storefront-a";
+
+/// One test's slice of the local cloud.
+pub struct TestStack {
+    pub stack: Stack,
+    pub sdk: aws_config::SdkConfig,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub store: DynamoStore,
+    pub intake: Intake,
+    routes: Vec<apigw::Route>,
+}
+
+/// A response as a storefront sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub json: Value,
+}
+
+impl TestStack {
+    pub async fn new() -> Self {
+        let moto = MOTO.get_or_init(|| MotoServer::start(0).unwrap_or_else(|error| panic!("{error}")));
+        let sdk = local::sdk_config(moto.endpoint()).await;
+        let template = Template::load(&local::template::default_path()).expect("infra/template.yaml parses");
+        let name = format!("t{}-{}", std::process::id(), STACKS.fetch_add(1, Ordering::Relaxed));
+        let plan = Stack::plan(template, &name, local::cloud::REGION, &BTreeMap::new());
+        let stack = provision(&sdk, plan).await.expect("the template provisions into moto");
+
+        let environment = stack.function_environment("IntakeFunction").unwrap();
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        let store = DynamoStore::new(
+            dynamodb.clone(),
+            shared::store::Tables {
+                orders: environment["ORDERS_TABLE"].clone(),
+                inventory: environment["INVENTORY_TABLE"].clone(),
+                idempotency: environment["IDEMPOTENCY_TABLE"].clone(),
+            },
+        );
+        let pricing: PricingPolicy = serde_json::from_str(&environment["PRICING_POLICY"]).unwrap();
+        let ttl = Duration::hours(environment["IDEMPOTENCY_TTL_HOURS"].parse().unwrap());
+        catalog::seed(&store, &catalog::demo_catalog().unwrap()).await.unwrap();
+        let intake = Intake::new(store.clone(), pricing, ttl);
+        let routes = apigw::routes(&stack.template);
+        Self { sqs: aws_sdk_sqs::Client::new(&sdk), dynamodb, store, intake, routes, stack, sdk }
+    }
+
+    /// Sends a request through the template's routes to `intake`, as API Gateway would, with
+    /// the storefront's verified claims (or none).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        storefront: Option<&str>,
+    ) -> Reply {
+        let request = apigw::HttpRequest {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), (*value).to_owned())).collect(),
+            body: body.to_owned(),
+            ..apigw::HttpRequest::default()
+        };
+        let claims: Map<String, Value> =
+            storefront.map(|id| Map::from_iter([(STOREFRONT_CLAIM.to_owned(), Value::from(id))])).unwrap_or_default();
+        let (route, event) = apigw::event_for(&self.routes, &request, &claims).expect("the template has this route");
+        assert_eq!(route.function, "IntakeFunction");
+        let request = lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event");
+        reply(self.intake.handle(request).await.unwrap())
+    }
+
+    pub async fn post_order(&self, body: &Value, idempotency_key: Option<&str>) -> Reply {
+        let mut headers = vec![("Content-Type", "application/json")];
+        headers.extend(idempotency_key.map(|key| ("Idempotency-Key", key)));
+        self.call("POST", "/orders", &headers, &body.to_string(), Some(STOREFRONT)).await
+    }
+
+    pub async fn get_order(&self, id: &str, storefront: &str) -> Reply {
+        self.call("GET", &format!("/orders/{id}"), &[], "", Some(storefront)).await
+    }
+
+    pub fn table(&self, logical_id: &str) -> String {
+        self.stack.reference_of(logical_id).unwrap()
+    }
+
+    /// Every item of a table.
+    pub async fn items(&self, logical_id: &str) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        let pages = self.dynamodb.scan().table_name(self.table(logical_id)).into_paginator().items().send();
+        pages.collect::<Result<Vec<_>, _>>().await.unwrap()
+    }
+
+    /// Receives everything waiting in a queue (and deletes it), as parsed JSON bodies.
+    pub async fn drain(&self, logical_id: &str) -> Vec<Value> {
+        let url = self.stack.reference_of(logical_id).unwrap();
+        let mut bodies = Vec::new();
+        loop {
+            let output = self.sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return bodies;
+            }
+            for message in messages {
+                bodies.push(serde_json::from_str(message.body.as_deref().unwrap()).unwrap());
+                self.sqs.delete_message().queue_url(&url).receipt_handle(message.receipt_handle.unwrap()).send().await.unwrap();
+            }
+        }
+    }
+}
+
+fn reply(response: Response<lambda_http::Body>) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+        .collect();
+    let body: &[u8] = response.body().as_ref();
+    let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap() };
+    Reply { status, headers, json }
+}
+
+/// A valid order for the demo catalog: 2 mugs and a notebook, shipped to Germany.
+pub fn order_body() -> Value {
+    serde_json::json!({
+        "customer": {"name": "Grace Hopper", "email": "grace@example.com", "phone": "+4915112345678", "sms_opt_in": true},
+        "currency": "EUR",
+        "lines": [{"sku": "MUG-CLASSIC", "quantity": 2}, {"sku": "NOTEBOOK-A5", "quantity": 1}],
+        "shipping_address": {"name": "Grace Hopper", "line1": "Friedrichstr. 1", "city": "Berlin",
+                             "postal_code": "10117", "country": "DE"},
+        "shipping_option": "standard",
+        "payment_method": "pm_card_visa"
+    })
+}

@@ -1,0 +1,104 @@
+//! `infra/template.yaml` is the truth: it lints clean, and it says what DESIGN.md promises.
+
+use std::{path::Path, process::Command};
+
+use local::template::{Template, default_path};
+use serde_json::Value;
+use shared::domain::EventType;
+
+fn template() -> Template {
+    Template::load(&default_path()).unwrap()
+}
+
+#[test]
+fn cfn_lint_reports_nothing() {
+    let python = local::cloud::python().unwrap_or_else(|error| panic!("{error}"));
+    let cfn_lint = python.with_file_name("cfn-lint");
+    let output = Command::new(cfn_lint).arg(default_path()).output().unwrap();
+    let report = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && report.trim().is_empty(), "cfn-lint says:\n{report}");
+}
+
+#[test]
+fn functions_are_arm64_al2023_binaries_built_by_cargo_lambda() {
+    let template = template();
+    let globals = template.globals.get("Function").unwrap();
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"], serde_json::json!(["arm64"]));
+    let functions: Vec<_> = template.of_type("AWS::Serverless::Function").collect();
+    assert!(functions.len() >= 2);
+    for (name, function) in functions {
+        assert_eq!(function.metadata["BuildMethod"], "rust-cargolambda", "{name}");
+        let binary = function.metadata["BuildProperties"]["Binary"].as_str().unwrap();
+        assert_eq!(function.properties["Handler"], binary, "{name}: SAM runs the Handler's binary");
+        let crate_dir = default_path().parent().unwrap().join(function.properties["CodeUri"].as_str().unwrap());
+        let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains(&format!("name = \"{binary}\"")), "{name}: {} builds no {binary}", crate_dir.display());
+        let log_group = function.properties["LoggingConfig"]["LogGroup"]["Ref"].as_str().unwrap();
+        assert!(template.resource(log_group).unwrap().properties.get("RetentionInDays").is_some(), "{name}");
+    }
+}
+
+#[test]
+fn function_policies_name_their_resources_and_actions() {
+    for (name, function) in template().of_type("AWS::Serverless::Function") {
+        for policy in function.properties["Policies"].as_array().unwrap() {
+            for statement in policy["Statement"].as_array().unwrap() {
+                assert_ne!(statement["Resource"], "*", "{name}: {statement}");
+                let actions: Vec<&str> = match &statement["Action"] {
+                    Value::Array(actions) => actions.iter().filter_map(Value::as_str).collect(),
+                    Value::String(action) => vec![action],
+                    other => panic!("{name}: {other}"),
+                };
+                assert!(actions.iter().all(|action| !action.contains('*')), "{name}: {actions:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_consumer_queue_has_a_dead_letter_queue_and_a_valid_filter() {
+    let template = template();
+    let subscriptions: Vec<_> = template.of_type("AWS::SNS::Subscription").collect();
+    assert_eq!(subscriptions.len(), 4);
+    for (name, subscription) in subscriptions {
+        let queue = subscription.properties["Endpoint"]["Fn::GetAtt"][0].as_str().unwrap();
+        let redrive = &template.resource(queue).unwrap().properties["RedrivePolicy"];
+        let dead_letters = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0].as_str().unwrap();
+        assert_eq!(template.resource(dead_letters).unwrap().resource_type, "AWS::SQS::Queue", "{name}");
+        assert_eq!(subscription.properties["RawMessageDelivery"], true, "{name}");
+        for event_type in subscription.properties["FilterPolicy"]["type"].as_array().unwrap() {
+            let event_type = event_type.as_str().unwrap();
+            assert!(EventType::parse(event_type).is_some(), "{name} filters on unknown type {event_type}");
+        }
+    }
+}
+
+#[test]
+fn the_orders_stream_feeds_the_router_with_partial_batch_failures() {
+    let template = template();
+    let orders = &template.resource("OrdersTable").unwrap().properties;
+    assert_eq!(orders["StreamSpecification"]["StreamViewType"], "NEW_AND_OLD_IMAGES");
+    assert_eq!(orders["GlobalSecondaryIndexes"][0]["IndexName"], "by-customer");
+    let idempotency = &template.resource("IdempotencyTable").unwrap().properties;
+    assert_eq!(idempotency["TimeToLiveSpecification"]["AttributeName"], "expires_at");
+
+    let router = &template.resource("StreamRouterFunction").unwrap().properties;
+    let source = &router["Events"]["OrdersStream"]["Properties"];
+    assert_eq!(source["Stream"]["Fn::GetAtt"], serde_json::json!(["OrdersTable", "StreamArn"]));
+    assert_eq!(source["FunctionResponseTypes"], serde_json::json!(["ReportBatchItemFailures"]));
+    assert_eq!(source["BisectBatchOnFunctionError"], true);
+    assert!(source["MaximumRetryAttempts"].as_u64().is_some());
+    assert_eq!(source["DestinationConfig"]["OnFailure"]["Type"], "SQS");
+}
+
+#[test]
+fn the_storefront_api_sits_behind_a_jwt_authorizer() {
+    let template = template();
+    let api = &template.resource("StorefrontApi").unwrap().properties;
+    let authorizer = &api["Auth"]["Authorizers"]["StorefrontJwt"]["JwtConfiguration"];
+    assert_eq!(api["Auth"]["DefaultAuthorizer"], "StorefrontJwt");
+    assert_eq!(authorizer["issuer"]["Ref"], "StorefrontJwtIssuer");
+    assert_eq!(authorizer["audience"][0]["Ref"], "StorefrontJwtAudience");
+    assert!(Path::new(&default_path()).exists());
+}
