@@ -12,7 +12,7 @@ use std::{
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Duration;
 use intake::{Intake, STOREFRONT_CLAIM};
-use lambda_http::{Response};
+use lambda_http::Response;
 use local::{MotoServer, Stack, apigw, catalog, provision, template::Template};
 use serde_json::{Map, Value};
 use shared::{domain::PricingPolicy, store::DynamoStore};
@@ -125,7 +125,13 @@ impl TestStack {
             }
             for message in messages {
                 bodies.push(serde_json::from_str(message.body.as_deref().unwrap()).unwrap());
-                self.sqs.delete_message().queue_url(&url).receipt_handle(message.receipt_handle.unwrap()).send().await.unwrap();
+                self.sqs
+                    .delete_message()
+                    .queue_url(&url)
+                    .receipt_handle(message.receipt_handle.unwrap())
+                    .send()
+                    .await
+                    .unwrap();
             }
         }
     }

@@ -60,7 +60,8 @@ async fn a_replay_with_the_same_key_returns_the_same_order_and_places_no_second(
     assert_eq!(first.json, second.json);
     assert_eq!(second.headers.get("idempotent-replayed").map(String::as_str), Some("true"));
     assert!(!first.headers.contains_key("idempotent-replayed"));
-    let heads = cloud.items("OrdersTable").await.into_iter().filter(|item| item["sk"].as_s().unwrap() == "ORDER").count();
+    let heads =
+        cloud.items("OrdersTable").await.into_iter().filter(|item| item["sk"].as_s().unwrap() == "ORDER").count();
     assert_eq!(heads, 1);
 
     let other_key = cloud.post_order(&order_body(), Some("checkout-43")).await;
@@ -95,7 +96,8 @@ async fn concurrent_requests_with_one_key_place_exactly_one_order() {
     }
     let ids: std::collections::BTreeSet<_> = replies.iter().map(|reply| reply.json["id"].to_string()).collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    let heads = cloud.items("OrdersTable").await.into_iter().filter(|item| item["sk"].as_s().unwrap() == "ORDER").count();
+    let heads =
+        cloud.items("OrdersTable").await.into_iter().filter(|item| item["sk"].as_s().unwrap() == "ORDER").count();
     assert_eq!(heads, 1);
     assert_eq!(cloud.items("IdempotencyTable").await.len(), 1);
 }
@@ -116,21 +118,75 @@ const BAD_ORDERS: &[(&str, Mutation, u16, &str, &str)] = &[
     ("malformed sku", |b| b["lines"][0]["sku"] = json!("mug classic"), 422, "invalid_sku", "/lines/0/sku"),
     ("empty sku", |b| b["lines"][0]["sku"] = json!(""), 422, "empty_value", "/lines/0/sku"),
     ("duplicate sku", |b| b["lines"][1]["sku"] = json!("MUG-CLASSIC"), 422, "duplicate_sku", "/lines/1/sku"),
-    ("sku priced in another currency", |b| b["lines"][1]["sku"] = json!("CAP-US"), 422, "currency_not_offered", "/lines/1/sku"),
+    (
+        "sku priced in another currency",
+        |b| b["lines"][1]["sku"] = json!("CAP-US"),
+        422,
+        "currency_not_offered",
+        "/lines/1/sku",
+    ),
     ("unknown currency", |b| b["currency"] = json!("EUX"), 422, "invalid_currency", "/currency"),
     ("lower-case currency", |b| b["currency"] = json!("eur"), 422, "invalid_currency", "/currency"),
-    ("currency the shop does not sell in", |b| b["currency"] = json!("JPY"), 422, "currency_not_supported", "/currency"),
+    (
+        "currency the shop does not sell in",
+        |b| b["currency"] = json!("JPY"),
+        422,
+        "currency_not_supported",
+        "/currency",
+    ),
     ("currency as number", |b| b["currency"] = json!(978), 400, "invalid_type", "/currency"),
-    ("invalid e-mail", |b| b["customer"]["email"] = json!("grace.example.com"), 422, "invalid_email", "/customer/email"),
+    (
+        "invalid e-mail",
+        |b| b["customer"]["email"] = json!("grace.example.com"),
+        422,
+        "invalid_email",
+        "/customer/email",
+    ),
     ("invalid phone", |b| b["customer"]["phone"] = json!("0151 12345678"), 422, "invalid_phone", "/customer/phone"),
-    ("sms without phone", |b| drop(b["customer"].as_object_mut().unwrap().remove("phone")), 422, "phone_required", "/customer/phone"),
-    ("opt-in not a boolean", |b| b["customer"]["sms_opt_in"] = json!("yes"), 400, "invalid_type", "/customer/sms_opt_in"),
+    (
+        "sms without phone",
+        |b| drop(b["customer"].as_object_mut().unwrap().remove("phone")),
+        422,
+        "phone_required",
+        "/customer/phone",
+    ),
+    (
+        "opt-in not a boolean",
+        |b| b["customer"]["sms_opt_in"] = json!("yes"),
+        400,
+        "invalid_type",
+        "/customer/sms_opt_in",
+    ),
     ("empty name", |b| b["customer"]["name"] = json!(""), 422, "empty_value", "/customer/name"),
     ("blank city", |b| b["shipping_address"]["city"] = json!("   "), 422, "empty_value", "/shipping_address/city"),
-    ("missing street", |b| drop(b["shipping_address"].as_object_mut().unwrap().remove("line1")), 400, "missing_field", "/shipping_address/line1"),
-    ("invalid country", |b| b["shipping_address"]["country"] = json!("Germany"), 422, "invalid_country", "/shipping_address/country"),
-    ("unknown shipping option", |b| b["shipping_option"] = json!("drone"), 422, "invalid_shipping_option", "/shipping_option"),
-    ("card number as payment method", |b| b["payment_method"] = json!("4242 4242 4242 4242"), 422, "invalid_payment_method", "/payment_method"),
+    (
+        "missing street",
+        |b| drop(b["shipping_address"].as_object_mut().unwrap().remove("line1")),
+        400,
+        "missing_field",
+        "/shipping_address/line1",
+    ),
+    (
+        "invalid country",
+        |b| b["shipping_address"]["country"] = json!("Germany"),
+        422,
+        "invalid_country",
+        "/shipping_address/country",
+    ),
+    (
+        "unknown shipping option",
+        |b| b["shipping_option"] = json!("drone"),
+        422,
+        "invalid_shipping_option",
+        "/shipping_option",
+    ),
+    (
+        "card number as payment method",
+        |b| b["payment_method"] = json!("4242 4242 4242 4242"),
+        422,
+        "invalid_payment_method",
+        "/payment_method",
+    ),
     ("unknown field", |b| b["coupon"] = json!("FREE"), 400, "unknown_field", "/coupon"),
     ("name too long", |b| b["customer"]["name"] = json!("x".repeat(201)), 422, "too_long", "/customer/name"),
     ("body not an object", |b| *b = json!([1, 2]), 400, "invalid_type", "/"),
@@ -157,7 +213,8 @@ async fn bad_orders_are_refused_with_code_and_field_and_write_nothing() {
 async fn malformed_oversized_and_mistyped_requests_are_refused_and_write_nothing() {
     let cloud = TestStack::new().await;
     let json_header = [("Content-Type", "application/json")];
-    let cases: Vec<(&str, Vec<(&str, &str)>, String, u16, &str, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         ("malformed JSON", json_header.to_vec(), "{\"customer\": ".to_owned(), 400, "malformed_json", ""),
         ("empty body", json_header.to_vec(), String::new(), 400, "malformed_json", ""),
         (
@@ -168,7 +225,14 @@ async fn malformed_oversized_and_mistyped_requests_are_refused_and_write_nothing
             "body_too_large",
             "",
         ),
-        ("form post", vec![("Content-Type", "application/x-www-form-urlencoded")], "a=1".to_owned(), 415, "unsupported_media_type", "content-type"),
+        (
+            "form post",
+            vec![("Content-Type", "application/x-www-form-urlencoded")],
+            "a=1".to_owned(),
+            415,
+            "unsupported_media_type",
+            "content-type",
+        ),
         ("no content type", vec![], order_body().to_string(), 415, "unsupported_media_type", "content-type"),
         (
             "invalid idempotency key",
@@ -194,7 +258,10 @@ async fn too_many_lines_are_refused() {
     let mut body = order_body();
     body["lines"] = (0..101).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect();
     let reply = cloud.post_order(&body, None).await;
-    assert_eq!((reply.status, reply.json["code"].as_str(), reply.json["field"].as_str()), (422, Some("too_many_lines"), Some("/lines")));
+    assert_eq!(
+        (reply.status, reply.json["code"].as_str(), reply.json["field"].as_str()),
+        (422, Some("too_many_lines"), Some("/lines"))
+    );
     assert!(cloud.items("OrdersTable").await.is_empty());
 }
 
@@ -203,7 +270,9 @@ async fn an_order_is_invisible_to_other_storefronts_and_unknown_ids_are_not_foun
     let cloud = TestStack::new().await;
     let placed = cloud.post_order(&order_body(), None).await;
     let id = placed.json["id"].as_str().unwrap();
-    for (who, path_id) in [("storefront-b", id), (STOREFRONT, "ord_0000000000000000000000000a"), (STOREFRONT, "not-an-id")] {
+    for (who, path_id) in
+        [("storefront-b", id), (STOREFRONT, "ord_0000000000000000000000000a"), (STOREFRONT, "not-an-id")]
+    {
         let reply = cloud.get_order(path_id, who).await;
         assert_eq!((reply.status, reply.json["code"].as_str()), (404, Some("order_not_found")), "{who} {path_id}");
     }
@@ -212,7 +281,8 @@ async fn an_order_is_invisible_to_other_storefronts_and_unknown_ids_are_not_foun
 #[tokio::test]
 async fn a_request_without_a_storefront_identity_is_unauthenticated() {
     let cloud = TestStack::new().await;
-    let reply = cloud.call("POST", "/orders", &[("Content-Type", "application/json")], &order_body().to_string(), None).await;
+    let reply =
+        cloud.call("POST", "/orders", &[("Content-Type", "application/json")], &order_body().to_string(), None).await;
     assert_eq!((reply.status, reply.json["code"].as_str()), (401, Some("unauthenticated")));
     assert!(cloud.items("OrdersTable").await.is_empty());
 }

@@ -1,5 +1,8 @@
 //! Integration tests against the local cloud: moto server over HTTP, no SDK mocks.
 
+// A failed expectation in the harness is a failed test, and should read like one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod harness;
 mod intake;
 mod store;

@@ -33,7 +33,11 @@ fn functions_are_arm64_al2023_binaries_built_by_cargo_lambda() {
         assert_eq!(function.properties["Handler"], binary, "{name}: SAM runs the Handler's binary");
         let crate_dir = default_path().parent().unwrap().join(function.properties["CodeUri"].as_str().unwrap());
         let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-        assert!(manifest.contains(&format!("name = \"{binary}\"")), "{name}: {} builds no {binary}", crate_dir.display());
+        assert!(
+            manifest.contains(&format!("name = \"{binary}\"")),
+            "{name}: {} builds no {binary}",
+            crate_dir.display()
+        );
         let log_group = function.properties["LoggingConfig"]["LogGroup"]["Ref"].as_str().unwrap();
         assert!(template.resource(log_group).unwrap().properties.get("RetentionInDays").is_some(), "{name}");
     }

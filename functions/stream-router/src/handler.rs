@@ -45,7 +45,7 @@ impl StreamRouter {
             Ok(count) => count,
             Err((accepted, error)) => {
                 tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "publishing order events failed");
-                failed_at = Some(publishable[accepted].0);
+                failed_at = publishable.get(accepted).map(|(index, _)| *index).or(failed_at);
                 accepted
             }
         };

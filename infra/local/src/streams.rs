@@ -50,10 +50,9 @@ impl StreamReader {
             let output = self.client.get_records().shard_iterator(iterator).limit(limit).send().await.map_err(api)?;
             *position = output.next_shard_iterator;
             for record in output.records.unwrap_or_default() {
-                records.push(lambda_record(&record, &self.stream_arn).map_err(|error| {
-                    tracing::error!(%shard, "unconvertible stream record");
-                    error
-                })?);
+                let converted = lambda_record(&record, &self.stream_arn)
+                    .inspect_err(|_| tracing::error!(%shard, "unconvertible stream record"))?;
+                records.push(converted);
             }
         }
         Ok(records)

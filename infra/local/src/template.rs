@@ -150,12 +150,11 @@ pub fn resolve(value: &Value, names: &impl Names) -> Result<Value, TemplateError
             other => Ok(other.clone()),
         };
     };
-    if map.len() == 1 {
-        if let Some((function, argument)) = map.iter().next() {
-            if function == "Ref" || function.starts_with("Fn::") {
-                return intrinsic(function, argument, names);
-            }
-        }
+    if map.len() == 1
+        && let Some((function, argument)) = map.iter().next()
+        && (function == "Ref" || function.starts_with("Fn::"))
+    {
+        return intrinsic(function, argument, names);
     }
     map.iter()
         .map(|(key, value)| Ok((key.clone(), resolve(value, names)?)))

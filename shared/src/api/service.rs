@@ -51,10 +51,10 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             .map_err(|invalid| Problem::bad_request(invalid.code, invalid.reason).at(IDEMPOTENCY_KEY_HEADER))?;
         let new_order = parse_new_order(request.body)?;
         let request_hash = sha256_hex(request.body);
-        if let Some(key) = &key {
-            if let Some(answer) = self.replay(request.storefront, key, &request_hash, now).await? {
-                return Ok(answer);
-            }
+        if let Some(key) = &key
+            && let Some(answer) = self.replay(request.storefront, key, &request_hash, now).await?
+        {
+            return Ok(answer);
         }
 
         if !self.pricing.sells_in(new_order.currency) {
