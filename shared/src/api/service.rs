@@ -185,3 +185,149 @@ fn server_problem(error: StoreError) -> Problem {
     tracing::error!(error = %error, causes = %causes, "store call failed");
     Problem::unavailable()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::HashMap, sync::Mutex};
+
+    use super::*;
+    use crate::{
+        api::request::tests::valid_body,
+        domain::{CatalogItem, Currency, Line, Money, StatusChange, TimelineEntry},
+    };
+
+    /// The ports in memory, with a switch that makes every call fail as an outage would.
+    #[derive(Default)]
+    struct Memory {
+        orders: Mutex<HashMap<OrderId, Order>>,
+        claims: Mutex<HashMap<(StorefrontId, IdempotencyKey), IdempotencyRecord>>,
+        down: bool,
+    }
+
+    impl Memory {
+        fn check(&self) -> Result<(), StoreError> {
+            if self.down { Err(StoreError::Unavailable("the test switched the store off".into())) } else { Ok(()) }
+        }
+    }
+
+    impl Catalog for &Memory {
+        async fn items(&self, skus: &[Sku]) -> Result<HashMap<Sku, CatalogItem>, StoreError> {
+            self.check()?;
+            let eur = Currency::parse("EUR").unwrap();
+            Ok(skus
+                .iter()
+                .filter(|sku| ["MUG", "TEE"].contains(&sku.as_str()))
+                .map(|sku| {
+                    let name = Line::parse(sku.as_str()).unwrap();
+                    (sku.clone(), CatalogItem { sku: sku.clone(), name, unit_price: Money::new(1_000, eur) })
+                })
+                .collect())
+        }
+    }
+
+    impl OrderRepository for &Memory {
+        async fn create(&self, order: &Order, claim: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
+            self.check()?;
+            if let Some(claim) = claim {
+                let mut claims = self.claims.lock().unwrap();
+                let key = (claim.storefront.clone(), claim.key.clone());
+                // As the DynamoDB condition does: an expired claim no longer holds the key.
+                if claims.get(&key).is_some_and(|held| held.expires_at >= order.created_at) {
+                    return Err(StoreError::IdempotencyKeyTaken);
+                }
+                claims.insert(key, claim.clone());
+            }
+            self.orders.lock().unwrap().insert(order.id.clone(), order.clone());
+            Ok(())
+        }
+
+        async fn get(&self, id: &OrderId) -> Result<Option<(Order, Vec<TimelineEntry>)>, StoreError> {
+            self.check()?;
+            let orders = self.orders.lock().unwrap();
+            Ok(orders.get(id).map(|order| (order.clone(), vec![order.placed_entry()])))
+        }
+
+        async fn apply(&self, _change: &StatusChange) -> Result<(), StoreError> {
+            self.check()
+        }
+
+        async fn idempotency_record(
+            &self,
+            storefront: &StorefrontId,
+            key: &IdempotencyKey,
+            now: DateTime<Utc>,
+        ) -> Result<Option<IdempotencyRecord>, StoreError> {
+            self.check()?;
+            let claims = self.claims.lock().unwrap();
+            Ok(claims.get(&(storefront.clone(), key.clone())).filter(|claim| claim.expires_at > now).cloned())
+        }
+    }
+
+    fn api(memory: &Memory) -> OrderApi<&Memory, &Memory> {
+        let pricing =
+            serde_json::from_value(serde_json::json!({"shipping_fees": {"EUR": {"standard": 500, "express": 900}}}))
+                .unwrap_or_default();
+        OrderApi { orders: memory, catalog: memory, pricing, idempotency_ttl: Duration::hours(24) }
+    }
+
+    fn storefront() -> StorefrontId {
+        StorefrontId::parse("shop").unwrap()
+    }
+
+    async fn place(
+        api: &OrderApi<&Memory, &Memory>,
+        key: Option<&str>,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let storefront = storefront();
+        api.place_order(PlaceOrder { storefront: &storefront, idempotency_key: key, body: body.as_bytes() }, now).await
+    }
+
+    #[tokio::test]
+    async fn a_key_replays_its_answer_until_it_expires() {
+        let memory = Memory::default();
+        let api = api(&memory);
+        let body = valid_body().to_string();
+        let now = Utc::now();
+        let first = place(&api, Some("k1"), &body, now).await.unwrap();
+        let again = place(&api, Some("k1"), &body, now + Duration::hours(23)).await.unwrap();
+        assert_eq!((first.replayed, again.replayed), (false, true));
+        assert_eq!(first.response, again.response);
+        assert_eq!(memory.orders.lock().unwrap().len(), 1);
+        let after_expiry = place(&api, Some("k1"), &body, now + Duration::hours(25)).await.unwrap();
+        assert!(!after_expiry.replayed);
+        assert_ne!(after_expiry.response.location, first.response.location);
+        assert_eq!(memory.orders.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_key_reused_for_another_body_is_refused() {
+        let memory = Memory::default();
+        let api = api(&memory);
+        place(&api, Some("k2"), &valid_body().to_string(), Utc::now()).await.unwrap();
+        let mut other = valid_body();
+        other["shipping_option"] = serde_json::json!("express");
+        let refusal = place(&api, Some("k2"), &other.to_string(), Utc::now()).await.unwrap_err();
+        assert_eq!((refusal.status, refusal.code), (422, "idempotency_key_reused"));
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_a_retryable_503_that_says_nothing_of_the_cause() {
+        let memory = Memory { down: true, ..Memory::default() };
+        let refusal = place(&api(&memory), None, &valid_body().to_string(), Utc::now()).await.unwrap_err();
+        assert_eq!((refusal.status, refusal.code), (503, "service_unavailable"));
+        assert!(!refusal.to_json().contains("switched"));
+    }
+
+    #[tokio::test]
+    async fn an_order_is_read_back_only_by_its_storefront() {
+        let memory = Memory::default();
+        let api = api(&memory);
+        let placed = place(&api, None, &valid_body().to_string(), Utc::now()).await.unwrap();
+        let id = placed.response.location.unwrap_or_default().trim_start_matches("/orders/").to_owned();
+        assert_eq!(api.get_order(&storefront(), &id).await.unwrap().response.status, 200);
+        let stranger = StorefrontId::parse("other-shop").unwrap();
+        assert_eq!(api.get_order(&stranger, &id).await.unwrap_err().status, 404);
+    }
+}
