@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_lambda_events::dynamodb::Event;
 use aws_sdk_dynamodbstreams::{
     Client,
-    types::{Record, ShardIteratorType},
+    types::{Record, Shard, ShardIteratorType},
 };
 use serde_json::{Value, json};
 
@@ -61,8 +61,7 @@ impl StreamReader {
     /// Reads again from `sequence_number` on its shard: what Lambda does after a batch reports
     /// that record as its first failure.
     pub async fn rewind_to(&mut self, sequence_number: &str) -> Result<(), StreamError> {
-        let description = self.client.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(api)?;
-        for shard in description.stream_description.and_then(|d| d.shards).unwrap_or_default() {
+        for shard in self.shards().await? {
             let Some(shard_id) = shard.shard_id else { continue };
             let range = shard.sequence_number_range;
             let starts_before = range
@@ -74,41 +73,47 @@ impl StreamReader {
                 .and_then(|r| r.ending_sequence_number.as_deref())
                 .is_none_or(|end| sequence_order(sequence_number) <= sequence_order(end));
             if starts_before && ends_after {
-                let iterator = self
-                    .client
-                    .get_shard_iterator()
-                    .stream_arn(&self.stream_arn)
-                    .shard_id(&shard_id)
-                    .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-                    .sequence_number(sequence_number)
-                    .send()
-                    .await
-                    .map_err(api)?;
-                self.positions.insert(shard_id, iterator.shard_iterator);
+                let iterator =
+                    self.iterator(&shard_id, ShardIteratorType::AtSequenceNumber, Some(sequence_number)).await?;
+                self.positions.insert(shard_id, iterator);
             }
         }
         Ok(())
     }
 
     async fn discover_shards(&mut self) -> Result<(), StreamError> {
-        let description = self.client.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(api)?;
-        for shard in description.stream_description.and_then(|d| d.shards).unwrap_or_default() {
+        for shard in self.shards().await? {
             let Some(shard_id) = shard.shard_id else { continue };
-            if self.positions.contains_key(&shard_id) {
-                continue;
+            if !self.positions.contains_key(&shard_id) {
+                let iterator = self.iterator(&shard_id, ShardIteratorType::TrimHorizon, None).await?;
+                self.positions.insert(shard_id, iterator);
             }
-            let iterator = self
-                .client
-                .get_shard_iterator()
-                .stream_arn(&self.stream_arn)
-                .shard_id(&shard_id)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await
-                .map_err(api)?;
-            self.positions.insert(shard_id, iterator.shard_iterator);
         }
         Ok(())
+    }
+
+    async fn shards(&self) -> Result<Vec<Shard>, StreamError> {
+        let description = self.client.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(api)?;
+        Ok(description.stream_description.and_then(|d| d.shards).unwrap_or_default())
+    }
+
+    async fn iterator(
+        &self,
+        shard_id: &str,
+        kind: ShardIteratorType,
+        sequence_number: Option<&str>,
+    ) -> Result<Option<String>, StreamError> {
+        let output = self
+            .client
+            .get_shard_iterator()
+            .stream_arn(&self.stream_arn)
+            .shard_id(shard_id)
+            .shard_iterator_type(kind)
+            .set_sequence_number(sequence_number.map(str::to_owned))
+            .send()
+            .await
+            .map_err(api)?;
+        Ok(output.shard_iterator)
     }
 }
 
