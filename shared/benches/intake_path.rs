@@ -56,7 +56,11 @@ fn main() {
     let catalog: HashMap<Sku, CatalogItem> = (0..100)
         .map(|i| {
             let sku = Sku::parse(&format!("SKU-{i}")).unwrap();
-            let item = CatalogItem { sku: sku.clone(), name: Line::parse("Thing").unwrap(), unit_price: Money::new(1_999, eur) };
+            let item = CatalogItem {
+                sku: sku.clone(),
+                name: Line::parse("Thing").unwrap(),
+                unit_price: Money::new(1_999, eur),
+            };
             (sku, item)
         })
         .collect();
@@ -72,8 +76,9 @@ fn main() {
             let destination = &request.shipping_address.country;
             black_box(policy.price(&request.lines, &catalog, eur, request.shipping_option, destination).unwrap());
         });
-        let (priced, totals) =
-            policy.price(&request.lines, &catalog, eur, request.shipping_option, &request.shipping_address.country).unwrap();
+        let (priced, totals) = policy
+            .price(&request.lines, &catalog, eur, request.shipping_option, &request.shipping_address.country)
+            .unwrap();
         let order = Order::place(OrderId::random().unwrap(), storefront.clone(), request, priced, totals, Utc::now());
         measure(&format!("serialise the event of a {lines}-line order"), || {
             let envelope = Envelope {

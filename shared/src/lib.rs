@@ -4,7 +4,6 @@
 pub mod api;
 pub mod domain;
 
-#[cfg(feature = "aws")]
 pub mod config;
 #[cfg(feature = "sns")]
 pub mod publish;

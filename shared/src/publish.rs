@@ -5,7 +5,10 @@ use aws_sdk_sns::{
     types::{MessageAttributeValue, PublishBatchRequestEntry},
 };
 
-use crate::domain::{Envelope, Order};
+use crate::{
+    config::{ConfigError, Env},
+    domain::{Envelope, Order},
+};
 
 /// The SNS message attribute that subscription filter policies match on.
 pub const TYPE_ATTRIBUTE: &str = "type";
@@ -43,6 +46,11 @@ pub struct EventPublisher {
 impl EventPublisher {
     pub fn new(client: Client, topic_arn: String) -> Self {
         Self { client, topic_arn }
+    }
+
+    /// The topic named by `ORDER_EVENTS_TOPIC_ARN`.
+    pub fn from_env(client: Client, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self::new(client, env.get("ORDER_EVENTS_TOPIC_ARN")?))
     }
 
     /// Publishes the events in order. Returns how many of them, from the front, were accepted:

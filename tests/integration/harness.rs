@@ -10,12 +10,11 @@ use std::{
 };
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::Duration;
 use intake::{Intake, STOREFRONT_CLAIM};
 use lambda_http::Response;
 use local::{MotoServer, Stack, apigw, catalog, provision, template::Template};
 use serde_json::{Map, Value};
-use shared::{domain::PricingPolicy, store::DynamoStore};
+use shared::{config::Env, store::DynamoStore};
 
 static MOTO: OnceLock<MotoServer> = OnceLock::new();
 static STACKS: AtomicU32 = AtomicU32::new(0);
@@ -50,20 +49,11 @@ impl TestStack {
         let plan = Stack::plan(template, &name, local::cloud::REGION, &BTreeMap::new());
         let stack = provision(&sdk, plan).await.expect("the template provisions into moto");
 
-        let environment = stack.function_environment("IntakeFunction").unwrap();
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-        let store = DynamoStore::new(
-            dynamodb.clone(),
-            shared::store::Tables {
-                orders: environment["ORDERS_TABLE"].clone(),
-                inventory: environment["INVENTORY_TABLE"].clone(),
-                idempotency: environment["IDEMPOTENCY_TABLE"].clone(),
-            },
-        );
-        let pricing: PricingPolicy = serde_json::from_str(&environment["PRICING_POLICY"]).unwrap();
-        let ttl = Duration::hours(environment["IDEMPOTENCY_TTL_HOURS"].parse().unwrap());
+        let environment = Env::Map(stack.function_environment("IntakeFunction").unwrap());
+        let store = DynamoStore::from_env(dynamodb.clone(), &environment).unwrap();
         catalog::seed(&store, &catalog::demo_catalog().unwrap()).await.unwrap();
-        let intake = Intake::new(store.clone(), pricing, ttl);
+        let intake = Intake::from_env(dynamodb.clone(), &environment).unwrap();
         let routes = apigw::routes(&stack.template);
         Self { sqs: aws_sdk_sqs::Client::new(&sdk), dynamodb, store, intake, routes, stack, sdk }
     }

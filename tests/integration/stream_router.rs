@@ -7,6 +7,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use local::{StreamReader, lambda_event};
 use serde_json::Value;
 use shared::{
+    config::Env,
     domain::{OrderId, OrderRepository, OrderStatus},
     publish::EventPublisher,
 };
@@ -17,9 +18,15 @@ use crate::harness::{TestStack, order_body};
 const CONSUMER_QUEUES: [&str; 4] = ["InventoryQueue", "PaymentQueue", "FulfillmentQueue", "NotificationsQueue"];
 
 fn router(cloud: &TestStack, topic_arn: Option<&str>) -> StreamRouter {
-    let environment = cloud.stack.function_environment("StreamRouterFunction").unwrap();
-    let topic_arn = topic_arn.map_or_else(|| environment["ORDER_EVENTS_TOPIC_ARN"].clone(), str::to_owned);
-    StreamRouter::new(EventPublisher::new(aws_sdk_sns::Client::new(&cloud.sdk), topic_arn))
+    let sns = aws_sdk_sns::Client::new(&cloud.sdk);
+    let publisher = match topic_arn {
+        Some(topic_arn) => EventPublisher::new(sns, topic_arn.to_owned()),
+        None => {
+            let environment = Env::Map(cloud.stack.function_environment("StreamRouterFunction").unwrap());
+            EventPublisher::from_env(sns, &environment).unwrap()
+        }
+    };
+    StreamRouter::new(publisher)
 }
 
 fn stream_reader(cloud: &TestStack) -> StreamReader {

@@ -8,6 +8,7 @@ use lambda_http::{
 };
 use shared::{
     api::{Answer, IDEMPOTENCY_KEY_HEADER, OrderApi, PROBLEM_CONTENT_TYPE, PlaceOrder, Problem},
+    config::{ConfigError, Env},
     domain::{PricingPolicy, StorefrontId},
     store::DynamoStore,
 };
@@ -24,6 +25,12 @@ pub struct Intake {
 impl Intake {
     pub fn new(store: DynamoStore, pricing: PricingPolicy, idempotency_ttl: Duration) -> Self {
         Self { api: OrderApi { orders: store.clone(), catalog: store, pricing, idempotency_ttl } }
+    }
+
+    /// Reads the store's tables, `PRICING_POLICY` and `IDEMPOTENCY_TTL_HOURS` from `env`.
+    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
+        let store = DynamoStore::from_env(client, env)?;
+        Ok(Self::new(store, env.json("PRICING_POLICY")?, Duration::hours(env.parse("IDEMPOTENCY_TTL_HOURS")?)))
     }
 
     /// One request: route by the API's route key, answer JSON or problem+json. Never an `Err`:

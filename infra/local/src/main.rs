@@ -18,7 +18,7 @@ use intake::{Intake, STOREFRONT_CLAIM};
 use lambda_runtime::{Context, LambdaEvent};
 use local::{MotoServer, Stack, StreamReader, apigw, catalog, lambda_event, provision, template::Template};
 use serde_json::{Map, Value};
-use shared::{publish::EventPublisher, store::DynamoStore};
+use shared::{config::Env, publish::EventPublisher, store::DynamoStore};
 use stream_router::StreamRouter;
 use tokio::net::TcpListener;
 
@@ -77,23 +77,15 @@ async fn main() -> anyhow::Result<()> {
     let stack = provision(&sdk, Stack::plan(template, &stack_name, local::cloud::REGION, &BTreeMap::new())).await?;
     println!("provisioned   {} resources of infra/template.yaml as stack {stack_name}", stack.template.resources.len());
 
-    let intake_environment = stack.function_environment("IntakeFunction")?;
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        shared::store::Tables {
-            orders: intake_environment["ORDERS_TABLE"].clone(),
-            inventory: intake_environment["INVENTORY_TABLE"].clone(),
-            idempotency: intake_environment["IDEMPOTENCY_TABLE"].clone(),
-        },
-    );
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let intake_environment = Env::Map(stack.function_environment("IntakeFunction")?);
+    let store = DynamoStore::from_env(dynamodb.clone(), &intake_environment)?;
     let demo_catalog = catalog::demo_catalog()?;
     catalog::seed(&store, &demo_catalog).await?;
     println!("catalog       {} SKUs seeded from infra/local/catalog.json", demo_catalog.len());
 
-    let pricing = serde_json::from_str(&intake_environment["PRICING_POLICY"]).context("PRICING_POLICY")?;
-    let ttl = chrono::Duration::hours(intake_environment["IDEMPOTENCY_TTL_HOURS"].parse()?);
     let api = Arc::new(Api {
-        intake: Intake::new(store, pricing, ttl),
+        intake: Intake::from_env(dynamodb, &intake_environment)?,
         routes: apigw::routes(&stack.template),
         claims: Map::from_iter([(STOREFRONT_CLAIM.to_owned(), Value::from(options.storefront.clone()))]),
     });

@@ -21,7 +21,7 @@ pub enum StoreError {
     #[error("the idempotency key is taken")]
     IdempotencyKeyTaken,
     /// Stored data that no longer parses: a bug or a manual edit, never the client's fault.
-    #[error("stored item is malformed: {0}")]
+    #[error("a stored item is malformed")]
     Malformed(#[source] Box<dyn StdError + Send + Sync>),
     /// The store could not be reached or refused the call; worth a retry.
     #[error("the store is unavailable")]

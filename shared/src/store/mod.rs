@@ -9,7 +9,10 @@ use std::{collections::HashMap, error::Error as StdError, sync::Arc};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::domain::{OrderId, StoreError};
+use crate::{
+    config::{ConfigError, Env},
+    domain::{OrderId, StoreError},
+};
 
 pub use orders::{HEAD_SORT_KEY, order_from_image};
 
@@ -34,17 +37,13 @@ impl DynamoStore {
     }
 
     /// Reads the table names from `ORDERS_TABLE`, `INVENTORY_TABLE` and `IDEMPOTENCY_TABLE`.
-    #[cfg(feature = "aws")]
-    pub fn from_env(client: Client) -> Result<Self, crate::config::ConfigError> {
-        use crate::config::env;
-        Ok(Self::new(
-            client,
-            Tables {
-                orders: env("ORDERS_TABLE")?,
-                inventory: env("INVENTORY_TABLE")?,
-                idempotency: env("IDEMPOTENCY_TABLE")?,
-            },
-        ))
+    pub fn from_env(client: Client, env: &Env) -> Result<Self, ConfigError> {
+        let tables = Tables {
+            orders: env.get("ORDERS_TABLE")?,
+            inventory: env.get("INVENTORY_TABLE")?,
+            idempotency: env.get("IDEMPOTENCY_TABLE")?,
+        };
+        Ok(Self::new(client, tables))
     }
 }
 

@@ -74,19 +74,22 @@ struct IdempotencyItem {
     expires_at: i64,
 }
 
-/// Which item of a cancelled transaction failed its condition, by position.
-fn failed_conditions(error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Vec<usize> {
+/// Why each item of a cancelled transaction was refused, by position (`None` for items that
+/// were fine); empty if the transaction was not cancelled.
+fn cancellation_reasons(error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Vec<Option<String>> {
     match error.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
             .cancellation_reasons()
             .iter()
-            .enumerate()
-            .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
-            .map(|(index, _)| index)
+            .map(|reason| reason.code().filter(|code| *code != "None").map(str::to_owned))
             .collect(),
         _ => Vec::new(),
     }
 }
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+/// Another transaction was writing the same item at that moment; it may or may not commit.
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 
 impl OrderRepository for DynamoStore {
     async fn create(&self, order: &Order, claim: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
@@ -117,19 +120,19 @@ impl OrderRepository for DynamoStore {
                 .map_err(unavailable)?;
             writes.push(TransactWriteItem::builder().put(put).build());
         }
-        let result = self.client.transact_write_items().set_transact_items(Some(writes)).send().await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                let failed = failed_conditions(&error);
-                if failed.contains(&2) {
-                    Err(StoreError::IdempotencyKeyTaken)
-                } else if !failed.is_empty() {
-                    Err(StoreError::Conflict)
-                } else {
-                    Err(unavailable(error))
-                }
-            }
+        let Err(error) = self.client.transact_write_items().set_transact_items(Some(writes)).send().await else {
+            return Ok(());
+        };
+        let reasons = cancellation_reasons(&error);
+        let claim_refused = reasons.get(2).and_then(Option::as_deref) == Some(CONDITION_FAILED);
+        let racing = reasons.iter().flatten().any(|code| code == TRANSACTION_CONFLICT);
+        if claim.is_some() && (claim_refused || racing) {
+            // A concurrent request with the same key is being or has been served.
+            Err(StoreError::IdempotencyKeyTaken)
+        } else if reasons.first().and_then(Option::as_deref) == Some(CONDITION_FAILED) {
+            Err(StoreError::Conflict)
+        } else {
+            Err(unavailable(error))
         }
     }
 
@@ -180,7 +183,11 @@ impl OrderRepository for DynamoStore {
         ];
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
-            Err(error) if !failed_conditions(&error).is_empty() => Err(StoreError::Conflict),
+            // Only a failed condition means another writer won; a transaction conflict may yet
+            // come to nothing, so it is retried like an outage.
+            Err(error) if cancellation_reasons(&error).first().and_then(Option::as_deref) == Some(CONDITION_FAILED) => {
+                Err(StoreError::Conflict)
+            }
             Err(error) => Err(unavailable(error)),
         }
     }
