@@ -111,3 +111,26 @@ fn the_storefront_api_sits_behind_a_jwt_authorizer() {
     assert_eq!(authorizer["audience"][0]["Ref"], "StorefrontJwtAudience");
     assert!(Path::new(&default_path()).exists());
 }
+
+#[test]
+fn the_openapi_document_describes_exactly_the_template_s_routes() {
+    let text = std::fs::read_to_string(default_path().with_file_name("openapi.yaml")).unwrap();
+    let openapi: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let mut documented: Vec<String> = openapi["paths"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, operations)| {
+            let path = path.as_str().unwrap().to_owned();
+            operations
+                .as_mapping()
+                .unwrap()
+                .keys()
+                .map(move |method| format!("{} {path}", method.as_str().unwrap().to_uppercase()))
+        })
+        .collect();
+    let mut routed: Vec<String> = local::apigw::routes(&template()).iter().map(|route| route.key()).collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(documented, routed);
+}
