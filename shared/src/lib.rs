@@ -2,6 +2,7 @@
 //! adapters to AWS, each behind a cargo feature so that a function compiles only what it uses.
 
 pub mod api;
+mod digest;
 pub mod domain;
 
 pub mod config;

@@ -1,13 +1,13 @@
 //! The storefront API's use cases: place an order (idempotently) and read one back.
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 
 use super::{
     problem::Problem,
     request::parse_new_order,
     view::{OrderView, order_location},
 };
+use crate::digest::sha256_hex;
 use crate::domain::{
     Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError, PricingPolicy, Sku,
     StoreError, StoredResponse, StorefrontId,
@@ -146,10 +146,6 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
         let body = to_json(&OrderView::new(&order, &timeline))?;
         Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn to_json(view: &OrderView<'_>) -> Result<String, Problem> {

@@ -6,9 +6,9 @@ use aws_sdk_dynamodb::{
     types::{Put, TransactWriteItem, Update},
 };
 use chrono::{DateTime, SecondsFormat, Utc};
-use sha2::{Digest, Sha256};
 
 use super::{DynamoStore, Item, from_item, number, order_partition_key, string, to_item, unavailable};
+use crate::digest::sha256_hex;
 use crate::domain::{
     EmailAddress, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, StatusChange, StoreError,
     StoredResponse, StorefrontId, TimelineEntry,
@@ -26,8 +26,7 @@ fn timeline_sort_key(entry: &TimelineEntry) -> String {
 /// The customer index key: the storefront and a hash of the e-mail address, so the index
 /// groups a customer's orders without holding the address in clear.
 fn customer_key(storefront: &StorefrontId, email: &EmailAddress) -> String {
-    let digest: String = Sha256::digest(email.as_str().to_lowercase()).iter().map(|b| format!("{b:02x}")).collect();
-    format!("CUSTOMER#{storefront}#{digest}")
+    format!("CUSTOMER#{storefront}#{}", sha256_hex(email.as_str().to_lowercase()))
 }
 
 fn idempotency_partition_key(storefront: &StorefrontId, key: &IdempotencyKey) -> String {
