@@ -57,10 +57,6 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             return Ok(answer);
         }
 
-        if !self.pricing.sells_in(new_order.currency) {
-            return Err(Problem::unprocessable("currency_not_supported", "the shop does not sell in this currency")
-                .at("/currency"));
-        }
         let skus: Vec<Sku> = new_order.lines.iter().map(|line| line.sku.clone()).collect();
         let catalog = self.catalog.items(&skus).await.map_err(server_problem)?;
         let (lines, totals) = self

@@ -82,10 +82,6 @@ pub struct PricingPolicy {
 }
 
 impl PricingPolicy {
-    pub fn sells_in(&self, currency: Currency) -> bool {
-        self.shipping_fees.contains_key(&currency)
-    }
-
     /// Prices every line from the catalog and computes the totals.
     pub fn price(
         &self,
