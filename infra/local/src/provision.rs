@@ -65,6 +65,16 @@ pub enum Physical {
     },
 }
 
+impl Physical {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Table { name, .. } | Self::Queue { name, .. } | Self::Topic { name, .. } | Self::Named { name } => {
+                name
+            }
+        }
+    }
+}
+
 /// A provisioned template: physical names for every logical id, and parameter values.
 #[derive(Debug, Clone)]
 pub struct Stack {
@@ -176,8 +186,8 @@ impl Stack {
     }
 }
 
-fn create_error(resource: &str) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> ProvisionError + '_ {
-    move |source| ProvisionError::Create { resource: resource.to_owned(), source }
+fn refused(resource: &str, error: impl std::error::Error + Send + Sync + 'static) -> ProvisionError {
+    ProvisionError::Create { resource: resource.to_owned(), source: Box::new(error) }
 }
 
 fn unsupported(resource: &str, problem: impl Into<String>) -> ProvisionError {
@@ -205,8 +215,8 @@ pub async fn provision(sdk: &SdkConfig, mut stack: Stack) -> Result<Stack, Provi
         }
     }
     for logical in logical_ids("AWS::SNS::Topic") {
-        let name = stack.reference_of(&logical).ok().and_then(|arn| arn.rsplit(':').next().map(str::to_owned));
-        sns.create_topic().set_name(name).send().await.map_err(|error| create_error(&logical)(Box::new(error)))?;
+        let name = stack.physical(&logical).map(|physical| physical.name().to_owned());
+        sns.create_topic().set_name(name).send().await.map_err(|error| refused(&logical, error))?;
     }
     // Dead-letter queues first, so that a redrive policy never names a queue that is not there.
     let mut queues = logical_ids("AWS::SQS::Queue");
@@ -236,7 +246,7 @@ fn key_schema(resource: &str, keys: Option<&Value>) -> Result<Vec<KeySchemaEleme
                 .attribute_name(text_at(key, "/AttributeName").unwrap_or_default())
                 .key_type(KeyType::from(text_at(key, "/KeyType").unwrap_or_default()))
                 .build()
-                .map_err(|error| create_error(resource)(Box::new(error)))
+                .map_err(|error| refused(resource, error))
         })
         .collect()
 }
@@ -247,7 +257,6 @@ async fn create_table(
     logical: &str,
 ) -> Result<Option<String>, ProvisionError> {
     let properties = stack.properties(logical)?;
-    let fail = |error: Box<dyn std::error::Error + Send + Sync>| create_error(logical)(error);
     let attributes = properties
         .get("AttributeDefinitions")
         .and_then(Value::as_array)
@@ -258,7 +267,7 @@ async fn create_table(
                 .attribute_name(text_at(attribute, "/AttributeName").unwrap_or_default())
                 .attribute_type(ScalarAttributeType::from(text_at(attribute, "/AttributeType").unwrap_or_default()))
                 .build()
-                .map_err(|error| fail(Box::new(error)))
+                .map_err(|error| refused(logical, error))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut indexes = Vec::new();
@@ -278,7 +287,7 @@ async fn create_table(
                 .set_key_schema(Some(key_schema(logical, index.get("KeySchema"))?))
                 .projection(projection)
                 .build()
-                .map_err(|error| fail(Box::new(error)))?,
+                .map_err(|error| refused(logical, error))?,
         );
     }
     let stream = text_at(&properties, "/StreamSpecification/StreamViewType").map(|view| {
@@ -292,23 +301,23 @@ async fn create_table(
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(logical, properties.get("KeySchema"))?))
         .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
-        .set_stream_specification(stream.transpose().map_err(|error| fail(Box::new(error)))?)
+        .set_stream_specification(stream.transpose().map_err(|error| refused(logical, error))?)
         .send()
         .await
-        .map_err(|error| fail(Box::new(error)))?;
+        .map_err(|error| refused(logical, error))?;
     if properties.pointer("/TimeToLiveSpecification/Enabled") == Some(&Value::Bool(true)) {
         let ttl = TimeToLiveSpecification::builder()
             .enabled(true)
             .attribute_name(text_at(&properties, "/TimeToLiveSpecification/AttributeName").unwrap_or_default())
             .build()
-            .map_err(|error| fail(Box::new(error)))?;
+            .map_err(|error| refused(logical, error))?;
         client
             .update_time_to_live()
             .table_name(&table_name)
             .time_to_live_specification(ttl)
             .send()
             .await
-            .map_err(|error| fail(Box::new(error)))?;
+            .map_err(|error| refused(logical, error))?;
     }
     Ok(created.table_description.and_then(|table| table.latest_stream_arn))
 }
@@ -336,7 +345,7 @@ async fn create_queue(client: &aws_sdk_sqs::Client, stack: &Stack, logical: &str
         }
         request = request.attributes(QueueAttributeName::RedrivePolicy, redrive.to_string());
     }
-    let created = request.send().await.map_err(|error| create_error(logical)(Box::new(error)))?;
+    let created = request.send().await.map_err(|error| refused(logical, error))?;
     created.queue_url.ok_or_else(|| unsupported(logical, "the queue was created without a URL"))
 }
 
@@ -356,6 +365,6 @@ async fn subscribe(client: &aws_sdk_sns::Client, stack: &Stack, logical: &str) -
     if let Some(policy) = properties.get("FilterPolicy") {
         request = request.attributes("FilterPolicy", policy.to_string());
     }
-    request.send().await.map_err(|error| create_error(logical)(Box::new(error)))?;
+    request.send().await.map_err(|error| refused(logical, error))?;
     Ok(())
 }
