@@ -165,8 +165,13 @@ fn pricing_problem(error: PricingError) -> Problem {
     }
 }
 
-/// Logs what went wrong on our side, with its causes, and tells the client only that it may retry.
+/// Logs what went wrong on our side, with its causes, and tells the client only whether a retry
+/// can help: an outage passes, a malformed stored item does not.
 fn server_problem(error: StoreError) -> Problem {
+    let problem = match error {
+        StoreError::Malformed(_) => Problem::internal(),
+        StoreError::Conflict | StoreError::IdempotencyKeyTaken | StoreError::Unavailable(_) => Problem::unavailable(),
+    };
     let error: &dyn std::error::Error = &error;
     let mut causes = String::new();
     let mut source = error.source();
@@ -175,7 +180,7 @@ fn server_problem(error: StoreError) -> Problem {
         source = cause.source();
     }
     tracing::error!(error = %error, causes = %causes, "store call failed");
-    Problem::unavailable()
+    problem
 }
 
 #[cfg(test)]
