@@ -14,7 +14,7 @@ use intake::{Intake, STOREFRONT_CLAIM};
 use lambda_http::Response;
 use local::{MotoServer, Stack, apigw, catalog, provision, template::Template};
 use serde_json::{Map, Value};
-use shared::{config::Env, store::DynamoStore};
+use shared::{api::OrderApi, config::Env, store::DynamoStore};
 
 static MOTO: OnceLock<MotoServer> = OnceLock::new();
 static STACKS: AtomicU32 = AtomicU32::new(0);
@@ -91,6 +91,17 @@ impl TestStack {
 
     pub async fn get_order(&self, id: &str, storefront: &str) -> Reply {
         self.call("GET", &format!("/orders/{id}"), &[], "", Some(storefront)).await
+    }
+
+    /// The storefront API's use cases over this stack's store, for tests that set the clock.
+    pub fn order_api(&self) -> OrderApi<DynamoStore, DynamoStore> {
+        let environment = Env::Map(self.stack.function_environment("IntakeFunction").unwrap());
+        OrderApi {
+            orders: self.store.clone(),
+            catalog: self.store.clone(),
+            pricing: environment.json("PRICING_POLICY").unwrap(),
+            idempotency_ttl: chrono::Duration::hours(environment.parse("IDEMPOTENCY_TTL_HOURS").unwrap()),
+        }
     }
 
     pub fn table(&self, logical_id: &str) -> String {

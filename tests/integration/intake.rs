@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use shared::api::PlaceOrder;
+
 use crate::harness::{STOREFRONT, TestStack, order_body};
 
 fn money(minor_units: i64) -> Value {
@@ -66,6 +68,27 @@ async fn a_replay_with_the_same_key_returns_the_same_order_and_places_no_second(
 
     let other_key = cloud.post_order(&order_body(), Some("checkout-43")).await;
     assert_ne!(other_key.json["id"], first.json["id"]);
+}
+
+#[tokio::test]
+async fn an_expired_key_places_a_new_order_even_before_the_ttl_sweep() {
+    let cloud = TestStack::new().await;
+    let api = cloud.order_api();
+    let storefront = shared::domain::StorefrontId::parse(STOREFRONT).unwrap();
+    let body = order_body().to_string();
+    let request = PlaceOrder { storefront: &storefront, idempotency_key: Some("cart-9"), body: body.as_bytes() };
+    let now = chrono::Utc::now();
+    let first = api.place_order(request, now).await.unwrap();
+    let within = api.place_order(request, now + chrono::Duration::hours(23)).await.unwrap();
+    assert!(within.replayed);
+    // DynamoDB deletes expired items up to days late (moto never does): the condition on
+    // `expires_at` must let the key be claimed again all the same.
+    let after = api.place_order(request, now + chrono::Duration::hours(25)).await.unwrap();
+    assert!(!after.replayed);
+    assert_ne!(after.response.location, first.response.location);
+    let heads =
+        cloud.items("OrdersTable").await.into_iter().filter(|item| item["sk"].as_s().unwrap() == "ORDER").count();
+    assert_eq!(heads, 2);
 }
 
 #[tokio::test]
