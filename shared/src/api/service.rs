@@ -43,6 +43,7 @@ pub struct OrderApi<R, C> {
 impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
     /// Places an order. With an idempotency key, the same request gets the same answer however
     /// often and however concurrently it is sent, and places one order.
+    #[tracing::instrument(skip_all, fields(storefront = %request.storefront, order_id = tracing::field::Empty))]
     pub async fn place_order(&self, request: PlaceOrder<'_>, now: DateTime<Utc>) -> Result<Answer, Problem> {
         let key = request
             .idempotency_key
@@ -74,6 +75,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             tracing::error!(%error, "no randomness for an order id");
             Problem::unavailable()
         })?;
+        tracing::Span::current().record("order_id", tracing::field::display(&id));
         let order = Order::place(id, request.storefront.clone(), new_order, lines, totals, now);
         let timeline = [order.placed_entry()];
         let response = StoredResponse {
@@ -90,7 +92,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
         });
         match self.orders.create(&order, claim.as_ref()).await {
             Ok(()) => {
-                tracing::info!(order_id = %order.id, total = %order.totals.total, "order placed");
+                tracing::info!(total = %order.totals.total, lines = order.lines.len(), "order placed");
                 Ok(Answer { response, replayed: false })
             }
             // A concurrent request with the same key won the race: answer what it answered.
@@ -129,6 +131,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
     }
 
     /// An order with its timeline, for the storefront that placed it and nobody else.
+    #[tracing::instrument(skip_all, fields(storefront = %storefront, order_id = raw_id))]
     pub async fn get_order(&self, storefront: &StorefrontId, raw_id: &str) -> Result<Answer, Problem> {
         // An unparseable id cannot name an order: the same 404 as a missing one.
         let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found())?;
