@@ -96,12 +96,7 @@ impl TestStack {
     /// The storefront API's use cases over this stack's store, for tests that set the clock.
     pub fn order_api(&self) -> OrderApi<DynamoStore, DynamoStore> {
         let environment = Env::Map(self.stack.function_environment("IntakeFunction").unwrap());
-        OrderApi {
-            orders: self.store.clone(),
-            catalog: self.store.clone(),
-            pricing: environment.json("PRICING_POLICY").unwrap(),
-            idempotency_ttl: chrono::Duration::hours(environment.parse("IDEMPOTENCY_TTL_HOURS").unwrap()),
-        }
+        OrderApi::from_env(self.store.clone(), self.store.clone(), &environment).unwrap()
     }
 
     pub fn table(&self, logical_id: &str) -> String {

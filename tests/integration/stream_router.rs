@@ -15,7 +15,7 @@ use stream_router::StreamRouter;
 
 use crate::harness::{TestStack, order_body};
 
-const CONSUMER_QUEUES: [&str; 4] = ["InventoryQueue", "PaymentQueue", "FulfillmentQueue", "NotificationsQueue"];
+const CONSUMER_QUEUES: [&str; 4] = ["FulfillmentQueue", "InventoryQueue", "NotificationsQueue", "PaymentQueue"];
 
 fn router(cloud: &TestStack, topic_arn: Option<&str>) -> StreamRouter {
     let sns = aws_sdk_sns::Client::new(&cloud.sdk);
@@ -122,6 +122,7 @@ async fn timeline_items_and_unversioned_writes_publish_nothing() {
     let records = reader.next_records(100).await.unwrap();
     assert_eq!(records.len(), 1);
     assert!(deliver(&router(&cloud, None), &records).await.batch_item_failures.is_empty());
+    assert_eq!(cloud.stack.subscribed_queues(), CONSUMER_QUEUES);
     for queue in CONSUMER_QUEUES {
         assert!(cloud.drain(queue).await.is_empty(), "{queue}");
     }

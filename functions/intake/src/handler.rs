@@ -1,6 +1,6 @@
 //! The `intake` Lambda: HTTP API requests in, `shared::api` use cases called, HTTP responses out.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use lambda_http::{
     Body, Request, RequestExt, Response,
     http::{HeaderValue, StatusCode, header},
@@ -9,7 +9,7 @@ use lambda_http::{
 use shared::{
     api::{Answer, IDEMPOTENCY_KEY_HEADER, OrderApi, PROBLEM_CONTENT_TYPE, PlaceOrder, Problem},
     config::{ConfigError, Env},
-    domain::{PricingPolicy, StorefrontId},
+    domain::StorefrontId,
     store::DynamoStore,
 };
 
@@ -23,14 +23,10 @@ pub struct Intake {
 }
 
 impl Intake {
-    pub fn new(store: DynamoStore, pricing: PricingPolicy, idempotency_ttl: Duration) -> Self {
-        Self { api: OrderApi { orders: store.clone(), catalog: store, pricing, idempotency_ttl } }
-    }
-
     /// Reads the store's tables, `PRICING_POLICY` and `IDEMPOTENCY_TTL_HOURS` from `env`.
     pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
         let store = DynamoStore::from_env(client, env)?;
-        Ok(Self::new(store, env.json("PRICING_POLICY")?, Duration::hours(env.parse("IDEMPOTENCY_TTL_HOURS")?)))
+        Ok(Self { api: OrderApi::from_env(store.clone(), store, env)? })
     }
 
     /// One request: route by the API's route key, answer JSON or problem+json. Never an `Err`:

@@ -22,8 +22,6 @@ use shared::{config::Env, publish::EventPublisher, store::DynamoStore};
 use stream_router::StreamRouter;
 use tokio::net::TcpListener;
 
-const CONSUMER_QUEUES: [&str; 4] = ["InventoryQueue", "PaymentQueue", "FulfillmentQueue", "NotificationsQueue"];
-
 struct Options {
     port: u16,
     moto_endpoint: Option<String>,
@@ -200,8 +198,14 @@ async fn relay_stream(mut reader: StreamReader, router: StreamRouter) {
 /// Shows each event as it lands in a consumer's queue. The consumers arrive in later issues;
 /// until then this tap takes their messages so they do not pile up.
 async fn show_queues(sqs: aws_sdk_sqs::Client, stack: Stack) {
-    let queues: Vec<(&str, String)> =
-        CONSUMER_QUEUES.iter().filter_map(|logical| Some((*logical, stack.reference_of(logical).ok()?))).collect();
+    let queues: Vec<(String, String)> = stack
+        .subscribed_queues()
+        .into_iter()
+        .filter_map(|logical| {
+            let url = stack.reference_of(&logical).ok()?;
+            Some((logical, url))
+        })
+        .collect();
     loop {
         for (logical, url) in &queues {
             let Ok(output) = sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await else {

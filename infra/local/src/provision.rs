@@ -180,6 +180,15 @@ impl Stack {
         Ok(environment)
     }
 
+    /// The queues the template subscribes to a topic: the consumers' inboxes.
+    pub fn subscribed_queues(&self) -> Vec<String> {
+        self.template
+            .of_type("AWS::SNS::Subscription")
+            .filter_map(|(_, subscription)| subscription.properties.pointer("/Endpoint/Fn::GetAtt/0")?.as_str())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The resolved properties of one resource.
     pub fn properties(&self, logical_id: &str) -> Result<Value, TemplateError> {
         resolve(&self.template.resource(logical_id)?.properties, self)

@@ -7,6 +7,7 @@ use super::{
     request::parse_new_order,
     view::{OrderView, order_location},
 };
+use crate::config::{ConfigError, Env};
 use crate::digest::sha256_hex;
 use crate::domain::{
     Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError, PricingPolicy, Sku,
@@ -38,6 +39,14 @@ pub struct OrderApi<R, C> {
     pub pricing: PricingPolicy,
     /// How long a key protects against a retried request.
     pub idempotency_ttl: Duration,
+}
+
+impl<R, C> OrderApi<R, C> {
+    /// Over these ports, with `PRICING_POLICY` and `IDEMPOTENCY_TTL_HOURS` from `env`.
+    pub fn from_env(orders: R, catalog: C, env: &Env) -> Result<Self, ConfigError> {
+        let idempotency_ttl = Duration::hours(env.parse("IDEMPOTENCY_TTL_HOURS")?);
+        Ok(Self { orders, catalog, pricing: env.json("PRICING_POLICY")?, idempotency_ttl })
+    }
 }
 
 impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
