@@ -14,6 +14,11 @@ pub struct Route {
     pub method: String,
     pub path: String,
     pub function: String,
+    /// The authorizer that guards it: the event's `Auth.Authorizer`, else its API's default;
+    /// `None` for `NONE` or an API without one.
+    pub authorizer: Option<String>,
+    /// The event's `Auth.AuthorizationScopes`: the token must hold one of them.
+    pub scopes: Vec<String>,
 }
 
 impl Route {
@@ -49,6 +54,11 @@ impl Route {
 
 /// Every `HttpApi` event of every function in the template.
 pub fn routes(template: &Template) -> Vec<Route> {
+    let default_authorizer = |properties: &Value| {
+        let api = properties.pointer("/ApiId/Ref").and_then(Value::as_str)?;
+        let api = template.resources.get(api)?;
+        api.properties.pointer("/Auth/DefaultAuthorizer").and_then(Value::as_str).map(str::to_owned)
+    };
     template
         .of_type("AWS::Serverless::Function")
         .flat_map(|(function, resource)| {
@@ -58,10 +68,18 @@ pub fn routes(template: &Template) -> Vec<Route> {
                 .filter(|event| event.get("Type").and_then(Value::as_str) == Some("HttpApi"))
                 .filter_map(|event| {
                     let properties = event.get("Properties")?;
+                    let authorizer = match properties.pointer("/Auth/Authorizer").and_then(Value::as_str) {
+                        Some("NONE") => None,
+                        Some(named) => Some(named.to_owned()),
+                        None => default_authorizer(properties),
+                    };
+                    let scopes = properties.pointer("/Auth/AuthorizationScopes").and_then(Value::as_array);
                     Some(Route {
                         method: properties.get("Method")?.as_str()?.to_ascii_uppercase(),
                         path: properties.get("Path")?.as_str()?.to_owned(),
                         function: function.clone(),
+                        authorizer,
+                        scopes: scopes.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect(),
                     })
                 })
                 .collect::<Vec<_>>()
@@ -80,10 +98,25 @@ pub struct HttpRequest {
     pub body: String,
 }
 
+/// The route a request matches, with its path parameters.
+pub fn route_for<'r>(routes: &'r [Route], request: &HttpRequest) -> Option<(&'r Route, BTreeMap<String, String>)> {
+    routes.iter().find_map(|route| Some((route, route.matches(&request.method, &request.path)?)))
+}
+
 /// The route a request matches and the event for its function; `None` if no route matches.
 pub fn event_for(routes: &[Route], request: &HttpRequest, claims: &Map<String, Value>) -> Option<(Route, Value)> {
-    routes.iter().find_map(|route| {
-        let parameters = route.matches(&request.method, &request.path)?;
+    let (route, parameters) = route_for(routes, request)?;
+    Some((route.clone(), event(route, &parameters, request, claims)))
+}
+
+/// The payload-format 2.0 event for `request` on `route`, carrying the verified `claims`.
+pub fn event(
+    route: &Route,
+    parameters: &BTreeMap<String, String>,
+    request: &HttpRequest,
+    claims: &Map<String, Value>,
+) -> Value {
+    {
         let now = Utc::now();
         let event = json!({
             "version": "2.0",
@@ -114,8 +147,61 @@ pub fn event_for(routes: &[Route], request: &HttpRequest, claims: &Map<String, V
             "body": request.body,
             "isBase64Encoded": false
         });
-        Some((route.clone(), event))
-    })
+        event
+    }
+}
+
+/// An HTTP response as API Gateway builds it from a function's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn message(status: u16, message: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body: json!({ "message": message }).to_string().into_bytes(),
+        }
+    }
+}
+
+/// Payload format 2.0: an object with `statusCode` is a response; anything else is a 200 with
+/// the answer as its JSON body.
+pub fn response_from(answer: &Value) -> HttpResponse {
+    let Some(status) = answer.get("statusCode").and_then(Value::as_u64) else {
+        return HttpResponse {
+            status: 200,
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body: answer.to_string().into_bytes(),
+        };
+    };
+    let mut headers: Vec<(String, String)> = answer
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (name.clone(), crate::template::scalar_text(value)))
+        .collect();
+    for (name, values) in answer.get("multiValueHeaders").and_then(Value::as_object).into_iter().flatten() {
+        for value in values.as_array().into_iter().flatten() {
+            headers.push((name.clone(), crate::template::scalar_text(value)));
+        }
+    }
+    for cookie in answer.get("cookies").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        headers.push(("set-cookie".to_owned(), cookie.to_owned()));
+    }
+    let text = answer.get("body").and_then(Value::as_str).unwrap_or_default();
+    let body = if answer.get("isBase64Encoded") == Some(&Value::Bool(true)) {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default()
+    } else {
+        text.as_bytes().to_vec()
+    };
+    HttpResponse { status: u16::try_from(status).unwrap_or(500), headers, body }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The local cloud's processes and clients: moto server on a loopback port, and SDK
-//! configuration pointed at it.
+//! The local cloud's processes and clients: moto server and localstripe on loopback ports, and
+//! SDK configuration pointed at moto.
 
 use std::{
     io::{BufRead, BufReader},
@@ -9,7 +9,8 @@ use std::{
 
 use aws_config::{Region, SdkConfig, retry::RetryConfig};
 
-const SIDECAR: &str = include_str!("moto_sidecar.py");
+const MOTO_SIDECAR: &str = include_str!("moto_sidecar.py");
+const LOCALSTRIPE_SIDECAR: &str = include_str!("localstripe_sidecar.py");
 pub const REGION: &str = "us-east-1";
 
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +20,9 @@ pub enum CloudError {
          .tools/venv), or set ORDERFLOW_PYTHON to a Python that has `moto[server]`"
     )]
     NoPython(PathBuf),
-    #[error("moto server did not start")]
+    #[error("a local cloud service did not start")]
     Start(#[source] std::io::Error),
-    #[error("moto server did not report its port (it printed {0:?})")]
+    #[error("a local cloud service did not report its port (it printed {0:?})")]
     NoPort(String),
 }
 
@@ -34,21 +35,21 @@ pub fn python() -> Result<PathBuf, CloudError> {
     if path.exists() { Ok(path) } else { Err(CloudError::NoPython(path)) }
 }
 
-/// A moto server that stops when this value is dropped or this process exits.
+/// A Python service of the local cloud, run by one of our sidecar scripts: it serves on
+/// loopback, prints its port first, and exits when its standard input closes, so it never
+/// outlives this process, even when this process is killed.
 #[derive(Debug)]
-pub struct MotoServer {
+pub struct Sidecar {
     endpoint: String,
     child: Child,
-    /// Held open: moto's sidecar exits when it closes.
     stdin: Option<ChildStdin>,
 }
 
-impl MotoServer {
-    /// Starts moto on `port`, or on a free port with 0.
-    pub fn start(port: u16) -> Result<Self, CloudError> {
+impl Sidecar {
+    fn start(script: &str, port: u16) -> Result<Self, CloudError> {
         let mut child = Command::new(python()?)
             .arg("-c")
-            .arg(SIDECAR)
+            .arg(script)
             .arg(port.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -69,12 +70,42 @@ impl MotoServer {
     }
 }
 
-impl Drop for MotoServer {
+impl Drop for Sidecar {
     fn drop(&mut self) {
         drop(self.stdin.take());
         if self.child.wait().is_err() {
             let _ = self.child.kill();
         }
+    }
+}
+
+/// moto server: DynamoDB, Streams, SQS, SNS and SES on one port.
+#[derive(Debug)]
+pub struct MotoServer(Sidecar);
+
+impl MotoServer {
+    /// Starts moto on `port`, or on a free port with 0.
+    pub fn start(port: u16) -> Result<Self, CloudError> {
+        Sidecar::start(MOTO_SIDECAR, port).map(Self)
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.0.endpoint()
+    }
+}
+
+/// localstripe: a stateful fake of Stripe's API.
+#[derive(Debug)]
+pub struct LocalStripe(Sidecar);
+
+impl LocalStripe {
+    /// Starts localstripe on `port`, or on a free port with 0.
+    pub fn start(port: u16) -> Result<Self, CloudError> {
+        Sidecar::start(LOCALSTRIPE_SIDECAR, port).map(Self)
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.0.endpoint()
     }
 }
 

@@ -180,6 +180,23 @@ impl Stack {
         Ok(environment)
     }
 
+    /// The URL of the stack's queue with this ARN.
+    pub fn queue_url_by_arn(&self, queue_arn: &str) -> Option<String> {
+        self.physical.values().find_map(|physical| match physical {
+            Physical::Queue { arn, url, .. } if arn == queue_arn => url.clone(),
+            _ => None,
+        })
+    }
+
+    /// The variables every function gets (`Globals`), resolved.
+    pub fn global_environment(&self) -> Result<BTreeMap<String, String>, TemplateError> {
+        let Some(variables) = self.template.globals.pointer("/Function/Environment/Variables") else {
+            return Ok(BTreeMap::new());
+        };
+        let resolved = resolve(variables, self)?;
+        Ok(resolved.as_object().into_iter().flatten().map(|(key, value)| (key.clone(), scalar_text(value))).collect())
+    }
+
     /// The queues the template subscribes to a topic: the consumers' inboxes.
     pub fn subscribed_queues(&self) -> Vec<String> {
         self.template

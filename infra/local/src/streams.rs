@@ -29,11 +29,24 @@ pub struct StreamReader {
     stream_arn: String,
     /// Shard id → the iterator to read next; `None` once a closed shard is read to its end.
     positions: BTreeMap<String, Option<String>>,
+    /// Where a shard seen for the first time is read from.
+    start: ShardIteratorType,
 }
 
 impl StreamReader {
     pub fn new(client: Client, stream_arn: impl Into<String>) -> Self {
-        Self { client, stream_arn: stream_arn.into(), positions: BTreeMap::new() }
+        Self {
+            client,
+            stream_arn: stream_arn.into(),
+            positions: BTreeMap::new(),
+            start: ShardIteratorType::TrimHorizon,
+        }
+    }
+
+    /// Reads new shards from their end (`LATEST`) instead of their start.
+    pub fn from_latest(mut self) -> Self {
+        self.start = ShardIteratorType::Latest;
+        self
     }
 
     pub fn stream_arn(&self) -> &str {
@@ -41,21 +54,30 @@ impl StreamReader {
     }
 
     /// The records written since the last call, oldest first, up to `limit` per shard, in
-    /// Lambda's JSON shape. New shards are read from their start (`TRIM_HORIZON`).
+    /// Lambda's JSON shape.
     pub async fn next_records(&mut self, limit: i32) -> Result<Vec<Value>, StreamError> {
+        Ok(self.next_records_by_shard(limit).await?.into_values().flatten().collect())
+    }
+
+    /// As `next_records`, kept apart per shard id: Lambda never mixes shards in one batch.
+    pub async fn next_records_by_shard(&mut self, limit: i32) -> Result<BTreeMap<String, Vec<Value>>, StreamError> {
         self.discover_shards().await?;
-        let mut records = Vec::new();
+        let mut by_shard = BTreeMap::new();
         for (shard, position) in self.positions.iter_mut() {
             let Some(iterator) = position.clone() else { continue };
             let output = self.client.get_records().shard_iterator(iterator).limit(limit).send().await.map_err(api)?;
             *position = output.next_shard_iterator;
+            let mut records = Vec::new();
             for record in output.records.unwrap_or_default() {
                 let converted = lambda_record(&record, &self.stream_arn)
                     .inspect_err(|_| tracing::error!(%shard, "unconvertible stream record"))?;
                 records.push(converted);
             }
+            if !records.is_empty() {
+                by_shard.insert(shard.clone(), records);
+            }
         }
-        Ok(records)
+        Ok(by_shard)
     }
 
     /// Reads again from `sequence_number` on its shard: what Lambda does after a batch reports
@@ -85,7 +107,7 @@ impl StreamReader {
         for shard in self.shards().await? {
             let Some(shard_id) = shard.shard_id else { continue };
             if !self.positions.contains_key(&shard_id) {
-                let iterator = self.iterator(&shard_id, ShardIteratorType::TrimHorizon, None).await?;
+                let iterator = self.iterator(&shard_id, self.start.clone(), None).await?;
                 self.positions.insert(shard_id, iterator);
             }
         }

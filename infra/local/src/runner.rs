@@ -1,0 +1,331 @@
+//! The whole pipeline on one machine: the local cloud (moto server, localstripe), provisioned
+//! from the template; every function's real binary behind a local runtime API; the template's
+//! HTTP APIs with their JWT authorizers; and the template's event source mappings played as
+//! Lambda plays them.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    net::SocketAddr,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use aws_config::SdkConfig;
+use serde_json::Value;
+use shared::{config::Env, store::DynamoStore};
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::{
+    api::{self, LocalApi},
+    apigw,
+    auth::{self, JwtAuthorizer, LocalIssuer},
+    catalog,
+    cloud::{self, LocalStripe, MotoServer},
+    journal::Journal,
+    outbox,
+    provision::{Stack, provision},
+    runtime::{FunctionHost, FunctionSpec, FunctionStats, InvokeError},
+    sources::{self, Chaos, Invoker, Source},
+    sqs_mapping,
+    stream_mapping::{RetryPolicy, StreamPlayer},
+    template::Template,
+};
+
+/// The template parameter the runner points at localstripe, when the template declares it.
+pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
+
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    pub template: PathBuf,
+    pub stack_name: String,
+    /// Parameter overrides, as `sam deploy --parameter-overrides` takes them.
+    pub parameters: BTreeMap<String, String>,
+    /// Where cargo built the functions' binaries.
+    pub binaries: PathBuf,
+    /// Use this moto server instead of starting one.
+    pub moto_endpoint: Option<String>,
+    /// Use this Stripe-compatible server instead of starting localstripe.
+    pub stripe_endpoint: Option<String>,
+    /// 0: any free port.
+    pub api_port: u16,
+    pub seed_demo_catalog: bool,
+    pub outbox: Option<PathBuf>,
+    /// Take and show the events that reach queues no function consumes yet.
+    pub tap_unconsumed_queues: bool,
+    pub chaos: Chaos,
+    pub retry: RetryPolicy,
+    /// Print the journal to stdout as it happens.
+    pub echo: bool,
+    /// With `echo`, print the functions' own log lines too.
+    pub echo_function_logs: bool,
+}
+
+impl RunnerOptions {
+    pub fn new(stack_name: impl Into<String>) -> Self {
+        Self {
+            template: crate::template::default_path(),
+            stack_name: stack_name.into(),
+            parameters: BTreeMap::new(),
+            binaries: default_binaries(),
+            moto_endpoint: None,
+            stripe_endpoint: None,
+            api_port: 0,
+            seed_demo_catalog: true,
+            outbox: None,
+            tap_unconsumed_queues: false,
+            chaos: Chaos::default(),
+            retry: RetryPolicy::default(),
+            echo: false,
+            echo_function_logs: true,
+        }
+    }
+}
+
+/// The folder this executable was built into: cargo puts the functions' binaries there too.
+pub fn default_binaries() -> PathBuf {
+    let executable = std::env::current_exe().unwrap_or_default();
+    let folder = executable.parent().map(PathBuf::from).unwrap_or_default();
+    // Test executables live one level down, in `deps/`.
+    if folder.ends_with("deps") { folder.parent().map(PathBuf::from).unwrap_or(folder) } else { folder }
+}
+
+/// A running local pipeline. Dropping it stops everything it started.
+#[derive(Debug)]
+pub struct Runner {
+    pub stack: Stack,
+    pub sdk: SdkConfig,
+    pub journal: Journal,
+    /// From the start of `start` to every function polling for work.
+    pub ready_after: Duration,
+    api_address: SocketAddr,
+    moto_endpoint: String,
+    stripe_endpoint: String,
+    issuer: Arc<LocalIssuer>,
+    authorizers: BTreeMap<String, JwtAuthorizer>,
+    hosts: HashMap<String, Arc<FunctionHost>>,
+    tasks: Vec<JoinHandle<()>>,
+    _moto: Option<MotoServer>,
+    _stripe: Option<LocalStripe>,
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Runner {
+    pub async fn start(options: RunnerOptions) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let journal = Journal::new(options.echo, options.echo_function_logs);
+        let moto = match &options.moto_endpoint {
+            Some(_) => None,
+            None => Some(tokio::task::spawn_blocking(|| MotoServer::start(0)).await??),
+        };
+        let stripe = match &options.stripe_endpoint {
+            Some(_) => None,
+            None => Some(tokio::task::spawn_blocking(|| LocalStripe::start(0)).await??),
+        };
+        let moto_endpoint = options.moto_endpoint.clone().or_else(|| moto.as_ref().map(|m| m.endpoint().to_owned()));
+        let moto_endpoint = moto_endpoint.context("no moto endpoint")?;
+        let stripe_endpoint =
+            options.stripe_endpoint.clone().or_else(|| stripe.as_ref().map(|s| s.endpoint().to_owned()));
+        let stripe_endpoint = stripe_endpoint.context("no localstripe endpoint")?;
+        let issuer = tokio::task::spawn_blocking(LocalIssuer::new);
+
+        let sdk = cloud::sdk_config(&moto_endpoint).await;
+        let template = Template::load(&options.template)?;
+        let mut parameters = BTreeMap::new();
+        if template.parameters.contains_key(PAYMENT_ENDPOINT_PARAMETER) {
+            parameters.insert(PAYMENT_ENDPOINT_PARAMETER.to_owned(), stripe_endpoint.clone());
+        }
+        parameters.extend(options.parameters.clone());
+        let plan = Stack::plan(template, &options.stack_name, cloud::REGION, &parameters);
+        let stack = provision(&sdk, plan).await.context("provisioning the template")?;
+        journal.note(format!("provisioned {} resources as stack {}", stack.template.resources.len(), stack.name));
+        if options.seed_demo_catalog {
+            seed_catalog(&sdk, &stack, &journal).await?;
+        }
+
+        let mut hosts = HashMap::new();
+        for (logical, _) in stack.template.of_type("AWS::Serverless::Function") {
+            let spec = FunctionSpec::from_stack(&stack, logical, &options.binaries)?;
+            let host = FunctionHost::start(spec, &moto_endpoint, cloud::REGION, journal.clone()).await?;
+            hosts.insert(logical.clone(), Arc::new(host));
+        }
+
+        let mut tasks = Vec::new();
+        let mut consumed_queues = Vec::new();
+        for source in sources::event_sources(&stack)? {
+            let Some(host) = hosts.get(&source.function) else { continue };
+            let invoker = Invoker::new(host.clone(), journal.clone(), source.trigger(), options.chaos);
+            tasks.push(match source.source {
+                Source::Queue(queue) => {
+                    consumed_queues.push(queue.queue_url.clone());
+                    tokio::spawn(sqs_mapping::play_queue(queue, aws_sdk_sqs::Client::new(&sdk), invoker))
+                }
+                Source::Stream(stream) => {
+                    let on_failure_url = stream.on_failure.as_deref().and_then(|arn| stack.queue_url_by_arn(arn));
+                    let player = StreamPlayer {
+                        on_failure_url,
+                        source: stream,
+                        streams: aws_sdk_dynamodbstreams::Client::new(&sdk),
+                        sqs: aws_sdk_sqs::Client::new(&sdk),
+                        invoker,
+                        retry: options.retry,
+                    };
+                    tokio::spawn(player.play())
+                }
+                Source::Schedule(schedule) => {
+                    let rule = format!(
+                        "arn:aws:events:{}:{}:rule/{}-{}-{}",
+                        stack.region,
+                        crate::provision::ACCOUNT_ID,
+                        stack.name,
+                        source.function,
+                        source.event
+                    );
+                    tokio::spawn(sources::play_schedule(schedule, invoker, rule))
+                }
+            });
+        }
+        if options.tap_unconsumed_queues {
+            let unconsumed: Vec<(String, String)> = stack
+                .subscribed_queues()
+                .into_iter()
+                .filter_map(|logical| Some((stack.reference_of(&logical).ok()?, logical)))
+                .filter(|(url, _)| !consumed_queues.contains(url))
+                .collect();
+            tasks.push(tokio::spawn(tap(aws_sdk_sqs::Client::new(&sdk), unconsumed, journal.clone())));
+        }
+        if let Some(folder) = &options.outbox {
+            tasks.push(tokio::spawn(outbox::keep(moto_endpoint.clone(), folder.clone(), journal.clone())));
+        }
+
+        let issuer = Arc::new(issuer.await??);
+        let authorizers: BTreeMap<String, JwtAuthorizer> =
+            auth::api_auth(&stack)?.into_values().flat_map(|api| api.authorizers).collect();
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.api_port)))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.api_port))?;
+        let api_address = listener.local_addr()?;
+        let api = LocalApi {
+            routes: apigw::routes(&stack.template),
+            authorizers: authorizers.clone(),
+            issuer: issuer.clone(),
+            hosts: hosts.clone(),
+            journal: journal.clone(),
+        };
+        tasks.push(tokio::spawn(api::serve(listener, Arc::new(api))));
+
+        for host in hosts.values() {
+            host.ready(Duration::from_secs(30)).await.with_context(|| format!("{} did not start", host.spec().name))?;
+        }
+        Ok(Self {
+            stack,
+            sdk,
+            ready_after: started.elapsed(),
+            journal,
+            api_address,
+            moto_endpoint,
+            stripe_endpoint,
+            issuer,
+            authorizers,
+            hosts,
+            tasks,
+            _moto: moto,
+            _stripe: stripe,
+        })
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.api_address)
+    }
+
+    pub fn moto_endpoint(&self) -> &str {
+        &self.moto_endpoint
+    }
+
+    pub fn stripe_endpoint(&self) -> &str {
+        &self.stripe_endpoint
+    }
+
+    pub fn authorizers(&self) -> &BTreeMap<String, JwtAuthorizer> {
+        &self.authorizers
+    }
+
+    pub fn issuer(&self) -> &LocalIssuer {
+        &self.issuer
+    }
+
+    /// A token the named authorizer accepts, for `subject`, valid for `lifetime`.
+    pub fn token(&self, authorizer: &str, subject: &str, lifetime: Duration) -> anyhow::Result<String> {
+        let authorizer = self.authorizers.get(authorizer).with_context(|| format!("no authorizer {authorizer:?}"))?;
+        Ok(self.issuer.token_for(authorizer, subject, lifetime)?)
+    }
+
+    /// Invokes a function directly, as `aws lambda invoke` would.
+    pub async fn invoke(&self, function: &str, payload: &Value) -> Result<Value, InvokeError> {
+        let host = self.hosts.get(function).ok_or(InvokeError::Stopped)?;
+        let invoker = Invoker::new(host.clone(), self.journal.clone(), "direct".to_owned(), Chaos::default());
+        invoker.invoke_once(payload.clone(), 1).await
+    }
+
+    /// Per function (logical id): its processes' start-up times and peak memory.
+    pub fn function_stats(&self) -> BTreeMap<String, (String, FunctionStats)> {
+        self.hosts.iter().map(|(logical, host)| (logical.clone(), (host.spec().name.clone(), host.stats()))).collect()
+    }
+
+    /// Waits until nothing has happened for `quiet`, or `limit` has passed; true if it went quiet.
+    pub async fn settle(&self, quiet: Duration, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if self.journal.is_quiet(quiet) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+}
+
+async fn seed_catalog(sdk: &SdkConfig, stack: &Stack, journal: &Journal) -> anyhow::Result<()> {
+    let environment = stack.global_environment()?;
+    if !environment.contains_key("INVENTORY_TABLE") {
+        return Ok(());
+    }
+    let store = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(sdk), &Env::Map(environment))?;
+    let entries = catalog::demo_catalog()?;
+    catalog::seed(&store, &entries).await?;
+    journal.note(format!("seeded {} SKUs from infra/local/catalog.json", entries.len()));
+    Ok(())
+}
+
+/// Shows the events that reach queues no function consumes yet, and takes them so that they do
+/// not pile up.
+async fn tap(sqs: aws_sdk_sqs::Client, queues: Vec<(String, String)>, journal: Journal) {
+    loop {
+        for (url, logical) in &queues {
+            let Ok(output) = sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await else {
+                continue;
+            };
+            for message in output.messages.unwrap_or_default() {
+                let event: Value =
+                    message.body.as_deref().and_then(|body| serde_json::from_str(body).ok()).unwrap_or_default();
+                journal.note(format!(
+                    "event {} {} reached {logical} (no consumer yet)",
+                    event["type"].as_str().unwrap_or("?"),
+                    event["id"].as_str().unwrap_or("?"),
+                ));
+                if let Some(receipt) = message.receipt_handle {
+                    let _ = sqs.delete_message().queue_url(url).receipt_handle(receipt).send().await;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

@@ -1,0 +1,487 @@
+//! Runs a function's real compiled binary behind a local Lambda Runtime API: one warm process
+//! per function, reused across invocations, restarted when it dies, its invocations bounded by
+//! the template's timeout. The binary cannot tell this from Lambda: it polls
+//! `/2018-06-01/runtime/invocation/next` at `AWS_LAMBDA_RUNTIME_API` and posts its answer to
+//! `/response` or `/error` (or `/init/error` when it cannot start).
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    convert::Infallible,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, Response, StatusCode, body::Bytes, server::conn::http1, service::service_fn};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, BufReader},
+    net::TcpListener,
+    sync::{Notify, mpsc, oneshot},
+    task::JoinHandle,
+};
+
+use crate::{
+    journal::Journal,
+    provision::{ACCOUNT_ID, Stack},
+    template::{TemplateError, scalar_text},
+};
+
+/// Lambda's own limit on a function's init phase.
+const INIT_LIMIT: Duration = Duration::from_secs(10);
+const RUNTIME_PREFIX: &str = "/2018-06-01/runtime/";
+
+/// What the template says about one function, resolved for one stack.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    pub logical_id: String,
+    /// The binary's name (`Metadata.BuildProperties.Binary`, else `Handler`): what logs show.
+    pub name: String,
+    pub binary: PathBuf,
+    pub arn: String,
+    pub timeout: Duration,
+    pub memory_mb: u64,
+    /// The template's variables (Globals, then the function's own), resolved.
+    pub environment: BTreeMap<String, String>,
+}
+
+impl FunctionSpec {
+    /// `binaries` is the folder cargo built the functions into (`target/debug`, `target/release`).
+    pub fn from_stack(stack: &Stack, logical_id: &str, binaries: &Path) -> Result<Self, TemplateError> {
+        let resource = stack.template.resource(logical_id)?;
+        let property = |name: &str| {
+            resource.properties.get(name).or_else(|| stack.template.globals.pointer(&format!("/Function/{name}")))
+        };
+        let name = resource
+            .metadata
+            .pointer("/BuildProperties/Binary")
+            .or_else(|| resource.properties.get("Handler"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| TemplateError::Unresolvable(format!("{logical_id}: neither a Binary nor a Handler")))?
+            .to_owned();
+        let number = |name: &str, default: u64| {
+            property(name).map(scalar_text).and_then(|text| text.parse().ok()).unwrap_or(default)
+        };
+        Ok(Self {
+            logical_id: logical_id.to_owned(),
+            binary: binaries.join(&name),
+            arn: format!("arn:aws:lambda:{}:{ACCOUNT_ID}:function:{}-{logical_id}", stack.region, stack.name),
+            timeout: Duration::from_secs(number("Timeout", 3)),
+            memory_mb: number("MemorySize", 128),
+            environment: stack.function_environment(logical_id)?,
+            name,
+        })
+    }
+
+    /// The variables Lambda itself sets, for a process reaching the runtime API at `runtime_api`
+    /// and the local cloud at `endpoint`.
+    fn process_environment(&self, runtime_api: SocketAddr, endpoint: &str, region: &str) -> Vec<(String, String)> {
+        let function_name = self.arn.rsplit(':').next().unwrap_or(&self.name).to_owned();
+        let lambda = [
+            ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string()),
+            ("AWS_LAMBDA_FUNCTION_NAME", function_name.clone()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", self.memory_mb.to_string()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function_name}")),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/{}", std::process::id())),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+            ("AWS_REGION", region.to_owned()),
+            ("AWS_DEFAULT_REGION", region.to_owned()),
+            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_owned()),
+            ("_HANDLER", self.name.clone()),
+        ];
+        self.environment
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .chain(lambda.into_iter().map(|(key, value)| (key.to_owned(), value)))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    #[error("{error_type}: {message}")]
+    Function { error_type: String, message: String },
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("the process exited during the invocation ({0})")]
+    Crashed(String),
+    #[error("the function could not initialise: {0}")]
+    Init(String),
+    #[error("the function host has stopped")]
+    Stopped,
+}
+
+type Answer = Result<Value, InvokeError>;
+
+#[derive(Debug)]
+struct Invocation {
+    id: String,
+    payload: Bytes,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// Start-up and memory figures of one function's processes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionStats {
+    pub processes_started: u64,
+    /// Per process: the time from spawning it to its first `next` poll (the cold start).
+    pub ready_after: Vec<Duration>,
+    /// The largest peak resident set (VmHWM) seen in any of its processes.
+    pub peak_rss_kib: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Process {
+    generation: u64,
+    pid: Option<u32>,
+    spawned_at: Option<Instant>,
+    polled: bool,
+    served: bool,
+    init_error: Option<String>,
+}
+
+#[derive(Debug)]
+struct HostState {
+    spec: FunctionSpec,
+    pending: tokio::sync::Mutex<mpsc::Receiver<Invocation>>,
+    in_flight: Mutex<HashMap<String, (u64, oneshot::Sender<Answer>)>>,
+    process: Mutex<Process>,
+    stats: Mutex<FunctionStats>,
+    kill: Notify,
+    next_id: AtomicU64,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl HostState {
+    fn generation(&self) -> u64 {
+        locked(&self.process).generation
+    }
+
+    fn sample_memory(&self) {
+        let Some(pid) = locked(&self.process).pid else { return };
+        if let Some(peak) = peak_rss_kib(pid) {
+            let mut stats = locked(&self.stats);
+            stats.peak_rss_kib = stats.peak_rss_kib.max(Some(peak));
+        }
+    }
+
+    fn complete(&self, id: &str, answer: Answer) -> bool {
+        let Some((_, reply)) = locked(&self.in_flight).remove(id) else { return false };
+        self.sample_memory();
+        locked(&self.process).served = true;
+        let _ = reply.send(answer);
+        true
+    }
+
+    /// Fails what the ended process held, and, if it never got as far as serving, what waits
+    /// for it: Lambda fails an invocation whose init fails instead of queueing it forever.
+    async fn process_ended(&self, status: &str) {
+        let generation = self.generation();
+        let lost: Vec<_> = {
+            let mut in_flight = locked(&self.in_flight);
+            let ids: Vec<String> =
+                in_flight.iter().filter(|(_, (owner, _))| *owner == generation).map(|(id, _)| id.clone()).collect();
+            ids.into_iter().filter_map(|id| in_flight.remove(&id)).collect()
+        };
+        for (_, reply) in lost {
+            let _ = reply.send(Err(InvokeError::Crashed(status.to_owned())));
+        }
+        let (served, init_error) = {
+            let process = locked(&self.process);
+            (process.served, process.init_error.clone())
+        };
+        if !served {
+            let reason = init_error.unwrap_or_else(|| format!("the process exited before serving ({status})"));
+            let mut pending = self.pending.lock().await;
+            while let Ok(invocation) = pending.try_recv() {
+                let _ = invocation.reply.send(Err(InvokeError::Init(reason.clone())));
+            }
+        }
+    }
+}
+
+/// One function's warm process and its runtime API. Dropping it stops both.
+#[derive(Debug)]
+pub struct FunctionHost {
+    state: Arc<HostState>,
+    sender: mpsc::Sender<Invocation>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for FunctionHost {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl FunctionHost {
+    /// Serves the runtime API on a free loopback port and starts the binary against it,
+    /// reaching the local cloud at `endpoint`.
+    pub async fn start(spec: FunctionSpec, endpoint: &str, region: &str, journal: Journal) -> std::io::Result<Self> {
+        if !spec.binary.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is not built: {} is missing (cargo build --bins)", spec.logical_id, spec.binary.display()),
+            ));
+        }
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let address = listener.local_addr()?;
+        let (sender, receiver) = mpsc::channel(1024);
+        let environment = spec.process_environment(address, endpoint, region);
+        let state = Arc::new(HostState {
+            spec,
+            pending: tokio::sync::Mutex::new(receiver),
+            in_flight: Mutex::default(),
+            process: Mutex::default(),
+            stats: Mutex::default(),
+            kill: Notify::new(),
+            next_id: AtomicU64::new(1),
+        });
+        let tasks = vec![
+            tokio::spawn(serve_runtime_api(listener, state.clone())),
+            tokio::spawn(supervise(state.clone(), environment, journal)),
+        ];
+        Ok(Self { state, sender, tasks })
+    }
+
+    pub fn spec(&self) -> &FunctionSpec {
+        &self.state.spec
+    }
+
+    pub fn stats(&self) -> FunctionStats {
+        self.state.sample_memory();
+        locked(&self.state.stats).clone()
+    }
+
+    /// Waits until a process of the function polls for work.
+    pub async fn ready(&self, limit: Duration) -> Result<(), InvokeError> {
+        let deadline = Instant::now() + limit;
+        while locked(&self.state.stats).ready_after.is_empty() {
+            if Instant::now() >= deadline {
+                return Err(InvokeError::Init(format!("no poll for work within {limit:?}")));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
+    }
+
+    /// Invokes the function with `payload` and waits for its answer. Invocations of one
+    /// function run one at a time, in the order they were asked for.
+    pub async fn invoke(&self, payload: &Value) -> Result<Value, InvokeError> {
+        let sequence = self.state.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{:08x}-{:04x}-4000-8000-{:012x}", std::process::id(), sequence >> 48, sequence);
+        let (reply, answer) = oneshot::channel();
+        let payload = Bytes::from(serde_json::to_vec(payload).map_err(|error| InvokeError::Init(error.to_string()))?);
+        self.sender.send(Invocation { id, payload, reply }).await.map_err(|_| InvokeError::Stopped)?;
+        answer.await.unwrap_or_else(|_| Err(InvokeError::Crashed("the invocation was lost".to_owned())))
+    }
+}
+
+async fn serve_runtime_api(listener: TcpListener, state: Arc<HostState>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| runtime_api(state.clone(), request));
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response
+}
+
+async fn runtime_api(
+    state: Arc<HostState>,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let body = request.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+    let Some(route) = path.strip_prefix(RUNTIME_PREFIX) else {
+        return Ok(reply(StatusCode::NOT_FOUND, "unknown runtime API path"));
+    };
+    Ok(match (method, route) {
+        (Method::GET, "invocation/next") => next_invocation(&state).await,
+        (Method::POST, "init/error") => {
+            locked(&state.process).init_error = Some(error_text(&body));
+            reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}")
+        }
+        (Method::POST, route) => {
+            let answer = match route.strip_prefix("invocation/").and_then(|rest| rest.rsplit_once('/')) {
+                Some((id, "response")) => Some((id, Ok(response_value(&body)))),
+                Some((id, "error")) => Some((id, Err(function_error(&body)))),
+                _ => None,
+            };
+            match answer.map(|(id, answer)| state.complete(id, answer)) {
+                Some(true) => reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"),
+                Some(false) => reply(StatusCode::BAD_REQUEST, "{\"errorType\":\"InvalidRequestID\"}"),
+                None => reply(StatusCode::NOT_FOUND, "unknown runtime API path"),
+            }
+        }
+        _ => reply(StatusCode::NOT_FOUND, "unknown runtime API path"),
+    })
+}
+
+/// Waits for the next invocation and hands it to the process, starting its timeout.
+async fn next_invocation(state: &Arc<HostState>) -> Response<Full<Bytes>> {
+    let generation = {
+        let mut process = locked(&state.process);
+        if !process.polled {
+            process.polled = true;
+            if let Some(spawned) = process.spawned_at {
+                locked(&state.stats).ready_after.push(spawned.elapsed());
+            }
+        }
+        process.generation
+    };
+    let invocation = state.pending.lock().await.recv().await;
+    let Some(Invocation { id, payload, reply: answer }) = invocation else {
+        return reply(StatusCode::INTERNAL_SERVER_ERROR, "the function host has stopped");
+    };
+    let timeout = state.spec.timeout;
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + timeout;
+    locked(&state.in_flight).insert(id.clone(), (generation, answer));
+    let watchdog = state.clone();
+    let watched = id.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(timeout).await;
+        let timed_out = locked(&watchdog.in_flight).remove(&watched);
+        if let Some((owner, reply)) = timed_out {
+            let _ = reply.send(Err(InvokeError::Timeout(timeout)));
+            // Lambda ends a timed-out sandbox; the next invocation gets a fresh process.
+            if owner == watchdog.generation() {
+                watchdog.kill.notify_one();
+            }
+        }
+    });
+    let mut response = Response::new(Full::new(payload));
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("lambda-runtime-aws-request-id", id.clone()),
+        ("lambda-runtime-deadline-ms", deadline.as_millis().to_string()),
+        ("lambda-runtime-invoked-function-arn", state.spec.arn.clone()),
+        (
+            "lambda-runtime-trace-id",
+            format!(
+                "Root=1-{:08x}-{:0>24};Parent={:0>16};Sampled=0",
+                deadline.as_secs(),
+                id.replace('-', "").get(..24).unwrap_or_default(),
+                generation
+            ),
+        ),
+        ("content-type", "application/json".to_owned()),
+    ] {
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+fn response_value(body: &[u8]) -> Value {
+    if body.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+}
+
+fn error_text(body: &[u8]) -> String {
+    function_error(body).to_string()
+}
+
+fn function_error(body: &[u8]) -> InvokeError {
+    let value = response_value(body);
+    let text = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    InvokeError::Function { error_type: text("errorType"), message: text("errorMessage") }
+}
+
+/// Keeps one process of the function running: starts it, forwards its logs, and starts a new
+/// one when it exits or is killed for overrunning its timeout.
+async fn supervise(state: Arc<HostState>, environment: Vec<(String, String)>, journal: Journal) {
+    let name = state.spec.name.clone();
+    let mut failures_in_a_row = 0u32;
+    loop {
+        let mut command = tokio::process::Command::new(&state.spec.binary);
+        command
+            .env_clear()
+            .envs(environment.iter().map(|(key, value)| (key, value)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let spawned_at = Instant::now();
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                journal.note(format!("{name}: cannot start {}: {error}", state.spec.binary.display()));
+                tokio::time::sleep(INIT_LIMIT).await;
+                continue;
+            }
+        };
+        {
+            let mut process = locked(&state.process);
+            *process = Process {
+                generation: process.generation + 1,
+                pid: child.id(),
+                spawned_at: Some(spawned_at),
+                ..Process::default()
+            };
+        }
+        locked(&state.stats).processes_started += 1;
+        let forwarders = [
+            child.stdout.take().map(|out| tokio::spawn(forward_lines(out, name.clone(), journal.clone()))),
+            child.stderr.take().map(|err| tokio::spawn(forward_lines(err, name.clone(), journal.clone()))),
+        ];
+        let status = tokio::select! {
+            status = child.wait() => status,
+            () = state.kill.notified() => {
+                let _ = child.start_kill();
+                child.wait().await
+            }
+        };
+        state.sample_memory();
+        for forwarder in forwarders.into_iter().flatten() {
+            let _ = forwarder.await;
+        }
+        let status = status.map(|status| status.to_string()).unwrap_or_else(|error| error.to_string());
+        state.process_ended(&status).await;
+        let served = locked(&state.process).served;
+        failures_in_a_row = if served { 0 } else { failures_in_a_row + 1 };
+        journal.note(format!("{name} process ended ({status}); starting a new one"));
+        tokio::time::sleep(Duration::from_millis(50 << failures_in_a_row.min(6))).await;
+    }
+}
+
+async fn forward_lines(stream: impl AsyncRead + Unpin, function: String, journal: Journal) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        journal.function_log(&function, &line);
+    }
+}
+
+/// The peak resident set of a live process, from `/proc` (Linux only).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
