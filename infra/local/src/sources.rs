@@ -313,27 +313,7 @@ pub fn rate_period(expression: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::template::Template;
-
-    #[test]
-    fn the_stream_router_mapping_is_read_with_every_setting() {
-        let template = Template::load(&crate::template::default_path()).unwrap();
-        let stack = Stack::plan(template, "s", "us-east-1", &BTreeMap::new());
-        let sources = event_sources(&stack).unwrap();
-        let router = sources.iter().find(|source| source.function == "StreamRouterFunction").unwrap();
-        let Source::Stream(stream) = &router.source else { panic!("a stream source") };
-        assert_eq!(stream.batch_size, 100);
-        assert_eq!(stream.batching_window, Duration::from_secs(1));
-        assert_eq!(stream.starting_position, StartingPosition::TrimHorizon);
-        assert!(stream.report_item_failures && stream.bisect_on_error);
-        assert_eq!(stream.maximum_retry_attempts, Some(10));
-        assert_eq!(stream.maximum_record_age, Some(Duration::from_secs(86_400)));
-        assert!(stream.on_failure.as_deref().unwrap().ends_with(":s-StreamRouterFailureQueue"));
-        assert_ne!(stream.filters, Filters::default());
-    }
 
     #[test]
     fn batch_responses_are_checked_against_the_batch() {
