@@ -3,10 +3,12 @@
 
 use std::{
     collections::BTreeMap,
+    path::{Path, PathBuf},
     sync::{
         OnceLock,
         atomic::{AtomicU32, Ordering},
     },
+    time::{Duration, Instant},
 };
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -40,12 +42,72 @@ pub struct Reply {
     pub json: Value,
 }
 
+/// The moto server every test of this binary shares.
+pub fn moto_endpoint() -> &'static str {
+    MOTO.get_or_init(|| MotoServer::start(0).unwrap_or_else(|error| panic!("{error}"))).endpoint()
+}
+
+/// A stack name no other test of this run uses.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}{}-{}", std::process::id(), STACKS.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The folder with the pipeline's function binaries, built (once per test run) by the same
+/// cargo that runs the tests, so that they are never stale.
+pub fn function_binaries() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let mut command = std::process::Command::new(cargo);
+            command.args(["build", "--quiet", "--bins"]);
+            for function in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions")).unwrap() {
+                command.args(["-p", &function.unwrap().file_name().to_string_lossy()]);
+            }
+            let status = command.status().expect("cargo runs");
+            assert!(status.success(), "building the functions failed");
+            local::runner::default_binaries()
+        })
+        .clone()
+}
+
+/// Asks `check` every 100 ms until it answers, for at most `limit`.
+pub async fn eventually<T, F: Future<Output = Option<T>>>(limit: Duration, mut check: impl FnMut() -> F) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(answer) = check().await {
+            return answer;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One HTTP exchange with a local server: status, lower-case headers, JSON body (or Null).
+pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(http_body_util::Full::new(hyper::body::Bytes::from(body.to_owned()))).unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    Reply { status, headers, json }
+}
+
 impl TestStack {
     pub async fn new() -> Self {
-        let moto = MOTO.get_or_init(|| MotoServer::start(0).unwrap_or_else(|error| panic!("{error}")));
-        let sdk = local::sdk_config(moto.endpoint()).await;
+        let sdk = local::sdk_config(moto_endpoint()).await;
         let template = Template::load(&local::template::default_path()).expect("infra/template.yaml parses");
-        let name = format!("t{}-{}", std::process::id(), STACKS.fetch_add(1, Ordering::Relaxed));
+        let name = unique_name("t");
         let plan = Stack::plan(template, &name, local::cloud::REGION, &BTreeMap::new());
         let stack = provision(&sdk, plan).await.expect("the template provisions into moto");
 

@@ -5,6 +5,8 @@
 
 mod harness;
 mod intake;
+mod pipeline;
+mod runner;
 mod store;
 mod stream_router;
 mod template;

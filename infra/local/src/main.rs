@@ -102,7 +102,7 @@ async fn main() -> anyhow::Result<()> {
     println!("ready in {} ms", runner.ready_after.as_millis());
     println!("  HTTP API     {}   (JWKS at /.well-known/jwks.json)", runner.api_url());
     println!("  moto         {}", runner.moto_endpoint());
-    println!("  localstripe  {}", runner.stripe_endpoint());
+    println!("  localstripe  {}", runner.stripe_endpoint().unwrap_or("(none)"));
     println!("  outbox       {}", options.state_dir.join("outbox").display());
     if options.runner.chaos.is_on() {
         println!("  chaos        every delivery x{} (seed {})", options.runner.chaos.copies, options.runner.chaos.seed);

@@ -48,6 +48,8 @@ pub struct RunnerOptions {
     pub moto_endpoint: Option<String>,
     /// Use this Stripe-compatible server instead of starting localstripe.
     pub stripe_endpoint: Option<String>,
+    /// Start localstripe when no `stripe_endpoint` is given.
+    pub start_localstripe: bool,
     /// 0: any free port.
     pub api_port: u16,
     pub seed_demo_catalog: bool,
@@ -71,6 +73,7 @@ impl RunnerOptions {
             binaries: default_binaries(),
             moto_endpoint: None,
             stripe_endpoint: None,
+            start_localstripe: true,
             api_port: 0,
             seed_demo_catalog: true,
             outbox: None,
@@ -101,7 +104,7 @@ pub struct Runner {
     pub ready_after: Duration,
     api_address: SocketAddr,
     moto_endpoint: String,
-    stripe_endpoint: String,
+    stripe_endpoint: Option<String>,
     issuer: Arc<LocalIssuer>,
     authorizers: BTreeMap<String, JwtAuthorizer>,
     hosts: HashMap<String, Arc<FunctionHost>>,
@@ -127,21 +130,22 @@ impl Runner {
             None => Some(tokio::task::spawn_blocking(|| MotoServer::start(0)).await??),
         };
         let stripe = match &options.stripe_endpoint {
-            Some(_) => None,
-            None => Some(tokio::task::spawn_blocking(|| LocalStripe::start(0)).await??),
+            None if options.start_localstripe => Some(tokio::task::spawn_blocking(|| LocalStripe::start(0)).await??),
+            _ => None,
         };
         let moto_endpoint = options.moto_endpoint.clone().or_else(|| moto.as_ref().map(|m| m.endpoint().to_owned()));
         let moto_endpoint = moto_endpoint.context("no moto endpoint")?;
         let stripe_endpoint =
             options.stripe_endpoint.clone().or_else(|| stripe.as_ref().map(|s| s.endpoint().to_owned()));
-        let stripe_endpoint = stripe_endpoint.context("no localstripe endpoint")?;
         let issuer = tokio::task::spawn_blocking(LocalIssuer::new);
 
         let sdk = cloud::sdk_config(&moto_endpoint).await;
         let template = Template::load(&options.template)?;
         let mut parameters = BTreeMap::new();
-        if template.parameters.contains_key(PAYMENT_ENDPOINT_PARAMETER) {
-            parameters.insert(PAYMENT_ENDPOINT_PARAMETER.to_owned(), stripe_endpoint.clone());
+        if let Some(endpoint) =
+            stripe_endpoint.as_ref().filter(|_| template.parameters.contains_key(PAYMENT_ENDPOINT_PARAMETER))
+        {
+            parameters.insert(PAYMENT_ENDPOINT_PARAMETER.to_owned(), endpoint.clone());
         }
         parameters.extend(options.parameters.clone());
         let plan = Stack::plan(template, &options.stack_name, cloud::REGION, &parameters);
@@ -250,8 +254,8 @@ impl Runner {
         &self.moto_endpoint
     }
 
-    pub fn stripe_endpoint(&self) -> &str {
-        &self.stripe_endpoint
+    pub fn stripe_endpoint(&self) -> Option<&str> {
+        self.stripe_endpoint.as_deref()
     }
 
     pub fn authorizers(&self) -> &BTreeMap<String, JwtAuthorizer> {

@@ -75,7 +75,12 @@ async fn receive_batch(sqs: &Client, source: &QueueSource) -> Result<Vec<Message
             .await?;
         let received = output.messages.unwrap_or_default();
         let got_none = received.is_empty();
-        batch.extend(received);
+        // A message whose visibility ran out while the batch filled is in it already.
+        for message in received {
+            if !batch.iter().any(|known| known.message_id() == message.message_id()) {
+                batch.push(message);
+            }
+        }
         if batch.is_empty() || batch.len() >= source.batch_size || started.elapsed() >= source.batching_window {
             return Ok(batch);
         }
