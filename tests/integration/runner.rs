@@ -18,15 +18,18 @@ use crate::harness::{TestStack, eventually, moto_endpoint, unique_name};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
-async fn bench(chaos: Chaos) -> Runner {
+fn bench_options() -> RunnerOptions {
     let mut options = RunnerOptions::new(unique_name("bench"));
     options.template = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runner-template.yaml");
     options.binaries = Path::new(env!("CARGO_BIN_EXE_probe-function")).parent().unwrap().to_path_buf();
     options.moto_endpoint = Some(moto_endpoint().to_owned());
     options.start_localstripe = false;
-    options.chaos = chaos;
     options.retry = RetryPolicy { first_delay: Duration::from_millis(50), longest_delay: Duration::from_millis(200) };
-    Runner::start(options).await.unwrap()
+    options
+}
+
+async fn bench(chaos: Chaos) -> Runner {
+    Runner::start(RunnerOptions { chaos, ..bench_options() }).await.unwrap()
 }
 
 /// What the probe saw, in order: its JSON log lines.
@@ -244,4 +247,23 @@ async fn the_pipeline_s_stream_mapping_is_read_with_every_setting() {
     let head = json!({ "eventName": "MODIFY", "dynamodb": { "Keys": { "sk": { "S": "ORDER" } } } });
     let timeline = json!({ "eventName": "INSERT", "dynamodb": { "Keys": { "sk": { "S": "EVENT#1" } } } });
     assert!(stream.filters.accepts(&head) && !stream.filters.accepts(&timeline));
+}
+
+#[tokio::test]
+async fn text_messages_sent_through_the_local_cloud_land_in_the_outbox() {
+    let folder = std::env::temp_dir().join(unique_name("outbox"));
+    let runner = Runner::start(RunnerOptions { outbox: Some(folder.clone()), ..bench_options() }).await.unwrap();
+    let phone = format!("+1555{:07}", std::process::id() % 10_000_000);
+    let sns = aws_sdk_sns::Client::new(&runner.sdk);
+    sns.publish().phone_number(&phone).message("Your order has shipped").send().await.unwrap();
+
+    let file = eventually(PATIENCE, || async {
+        std::fs::read_dir(&folder).ok()?.filter_map(Result::ok).map(|entry| entry.path()).find(|path| {
+            path.file_name().is_some_and(|name| name.to_string_lossy().ends_with(&format!("sms-{phone}.txt")))
+        })
+    })
+    .await;
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(&phone) && text.contains("Your order has shipped"), "{text}");
+    let _ = std::fs::remove_dir_all(folder);
 }
