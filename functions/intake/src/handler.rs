@@ -104,7 +104,12 @@ fn failure(problem: &Problem) -> Response<Body> {
     if problem.is_server_error() {
         tracing::warn!(code = problem.code, status = problem.status, "request failed on our side");
     } else {
-        tracing::info!(code = problem.code, status = problem.status, field = problem.field.as_deref(), "request refused");
+        tracing::info!(
+            code = problem.code,
+            status = problem.status,
+            field = problem.field.as_deref(),
+            "request refused"
+        );
     }
     let mut response = respond(problem.status, PROBLEM_CONTENT_TYPE, problem.to_json());
     if problem.status == 503 {

@@ -116,39 +116,36 @@ pub fn event(
     request: &HttpRequest,
     claims: &Map<String, Value>,
 ) -> Value {
-    {
-        let now = Utc::now();
-        let event = json!({
-            "version": "2.0",
+    let now = Utc::now();
+    json!({
+        "version": "2.0",
+        "routeKey": route.key(),
+        "rawPath": request.path,
+        "rawQueryString": request.query,
+        "headers": request.headers,
+        "pathParameters": if parameters.is_empty() { Value::Null } else { json!(parameters) },
+        "requestContext": {
+            "accountId": crate::provision::ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "requestId": format!("local-{}", now.timestamp_nanos_opt().unwrap_or_default()),
             "routeKey": route.key(),
-            "rawPath": request.path,
-            "rawQueryString": request.query,
-            "headers": request.headers,
-            "pathParameters": if parameters.is_empty() { Value::Null } else { json!(parameters) },
-            "requestContext": {
-                "accountId": crate::provision::ACCOUNT_ID,
-                "apiId": "local",
-                "domainName": "localhost",
-                "domainPrefix": "localhost",
-                "requestId": format!("local-{}", now.timestamp_nanos_opt().unwrap_or_default()),
-                "routeKey": route.key(),
-                "stage": "$default",
-                "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
-                "timeEpoch": now.timestamp_millis(),
-                "http": {
-                    "method": request.method,
-                    "path": request.path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "127.0.0.1",
-                    "userAgent": request.headers.get("user-agent").cloned().unwrap_or_default()
-                },
-                "authorizer": { "jwt": { "claims": claims, "scopes": null } }
+            "stage": "$default",
+            "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "timeEpoch": now.timestamp_millis(),
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": request.headers.get("user-agent").cloned().unwrap_or_default()
             },
-            "body": request.body,
-            "isBase64Encoded": false
-        });
-        event
-    }
+            "authorizer": { "jwt": { "claims": claims, "scopes": null } }
+        },
+        "body": request.body,
+        "isBase64Encoded": false
+    })
 }
 
 /// An HTTP response as API Gateway builds it from a function's answer.
@@ -220,5 +217,24 @@ mod tests {
         assert_eq!(event_for(&routes, &post, &Map::new()).unwrap().0.key(), "POST /orders");
         let nowhere = HttpRequest { method: "DELETE".into(), path: "/orders".into(), ..HttpRequest::default() };
         assert!(event_for(&routes, &nowhere, &Map::new()).is_none());
+    }
+
+    #[test]
+    fn answers_become_responses_as_payload_format_2_0_says() {
+        let full = response_from(&json!({
+            "statusCode": 201,
+            "headers": { "location": "/orders/1" },
+            "multiValueHeaders": { "vary": ["a", "b"] },
+            "cookies": ["c=1"],
+            "body": "aGk=",
+            "isBase64Encoded": true
+        }));
+        assert_eq!(full.status, 201);
+        assert_eq!(full.body, b"hi");
+        for header in [("location", "/orders/1"), ("vary", "a"), ("vary", "b"), ("set-cookie", "c=1")] {
+            assert!(full.headers.contains(&(header.0.to_owned(), header.1.to_owned())), "{header:?}");
+        }
+        let inferred = response_from(&json!({ "ok": true }));
+        assert_eq!((inferred.status, inferred.body), (200, br#"{"ok":true}"#.to_vec()));
     }
 }
