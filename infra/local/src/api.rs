@@ -10,7 +10,12 @@ use std::{
 };
 
 use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, body::Bytes, server::conn::http1, service::service_fn};
+use hyper::{
+    Request, Response,
+    body::{Bytes, Incoming},
+    server::conn::http1,
+    service::service_fn,
+};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
@@ -32,11 +37,20 @@ pub struct LocalApi {
 }
 
 pub async fn serve(listener: TcpListener, api: Arc<LocalApi>) {
+    serve_http(listener, api, respond).await;
+}
+
+/// Serves HTTP/1 on `listener`, each request answered by `answer` with the shared `state`.
+pub(crate) async fn serve_http<S, F>(listener: TcpListener, state: Arc<S>, answer: fn(Arc<S>, Request<Incoming>) -> F)
+where
+    S: Send + Sync + 'static,
+    F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+{
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
-        let api = api.clone();
+        let state = state.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| respond(api.clone(), request));
+            let service = service_fn(move |request| answer(state.clone(), request));
             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }

@@ -18,8 +18,7 @@ use std::{
 };
 
 use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request, Response, StatusCode, body::Bytes, server::conn::http1, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, Request, Response, StatusCode, body::Bytes};
 use serde_json::Value;
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, BufReader},
@@ -254,7 +253,7 @@ impl FunctionHost {
             next_id: AtomicU64::new(1),
         });
         let tasks = vec![
-            tokio::spawn(serve_runtime_api(listener, state.clone())),
+            tokio::spawn(crate::api::serve_http(listener, state.clone(), runtime_api)),
             tokio::spawn(supervise(state.clone(), environment, journal)),
         ];
         Ok(Self { state, sender, tasks })
@@ -290,17 +289,6 @@ impl FunctionHost {
         let payload = Bytes::from(serde_json::to_vec(payload).map_err(|error| InvokeError::Init(error.to_string()))?);
         self.sender.send(Invocation { id, payload, reply }).await.map_err(|_| InvokeError::Stopped)?;
         answer.await.unwrap_or_else(|_| Err(InvokeError::Crashed("the invocation was lost".to_owned())))
-    }
-}
-
-async fn serve_runtime_api(listener: TcpListener, state: Arc<HostState>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| runtime_api(state.clone(), request));
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
     }
 }
 
