@@ -13,7 +13,7 @@ use std::{
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use intake::{Intake, STOREFRONT_CLAIM};
-use lambda_http::Response;
+use lambda_http::{Response, http};
 use local::{MotoServer, Stack, apigw, catalog, provision, template::Template};
 use serde_json::{Map, Value};
 use shared::{api::OrderApi, config::Env, store::DynamoStore};
@@ -92,15 +92,9 @@ pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str)
     }
     let request = request.body(http_body_util::Full::new(hyper::body::Bytes::from(body.to_owned()))).unwrap();
     let response = client.request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
-        .collect();
-    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
-    let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
-    Reply { status, headers, json }
+    let (parts, body) = response.into_parts();
+    let bytes = http_body_util::BodyExt::collect(body).await.unwrap().to_bytes();
+    Reply::new(parts.status, &parts.headers, &bytes)
 }
 
 impl TestStack {
@@ -196,15 +190,18 @@ impl TestStack {
 }
 
 fn reply(response: Response<lambda_http::Body>) -> Reply {
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
-        .collect();
-    let body: &[u8] = response.body().as_ref();
-    let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap() };
-    Reply { status, headers, json }
+    Reply::new(response.status(), response.headers(), response.body().as_ref())
+}
+
+impl Reply {
+    fn new(status: http::StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Self {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+            .collect();
+        let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap() };
+        Self { status: status.as_u16(), headers, json }
+    }
 }
 
 /// A valid order for the demo catalog: 2 mugs and a notebook, shipped to Germany.

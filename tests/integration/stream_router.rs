@@ -152,16 +152,3 @@ async fn an_unreadable_order_image_is_reported_not_skipped() {
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(response.batch_item_failures[0].item_identifier.as_deref(), Some(sequence_number.as_str()));
 }
-
-#[tokio::test]
-async fn after_a_reported_failure_the_stream_is_read_again_from_that_record() {
-    let cloud = TestStack::new().await;
-    place_and_advance(&cloud, &[OrderStatus::Reserved]).await;
-    let mut reader = stream_reader(&cloud);
-    let records = reader.next_records(100).await.unwrap();
-    assert!(reader.next_records(100).await.unwrap().is_empty());
-    let failed = records[2]["dynamodb"]["SequenceNumber"].as_str().unwrap();
-    reader.rewind_to(failed).await.unwrap();
-    let again = reader.next_records(100).await.unwrap();
-    assert_eq!(again, records[2..]);
-}

@@ -151,33 +151,15 @@ async fn demo(runner: &Runner, token: &str) -> anyhow::Result<()> {
     let mut unknown = first.clone();
     unknown["lines"] = serde_json::json!([{ "sku": "NO-SUCH-SKU", "quantity": 1 }]);
     let run = std::process::id();
+    let with_token = Some(token.to_owned());
     let steps = [
-        Step { label: "no token", body: first.clone(), idempotency_key: format!("demo-{run}-0"), token: None },
-        Step {
-            label: "an order",
-            body: first.clone(),
-            idempotency_key: format!("demo-{run}-1"),
-            token: Some(token.to_owned()),
-        },
-        Step {
-            label: "the same, retried",
-            body: first,
-            idempotency_key: format!("demo-{run}-1"),
-            token: Some(token.to_owned()),
-        },
-        Step {
-            label: "express to NL",
-            body: express,
-            idempotency_key: format!("demo-{run}-2"),
-            token: Some(token.to_owned()),
-        },
-        Step {
-            label: "unknown SKU",
-            body: unknown,
-            idempotency_key: format!("demo-{run}-3"),
-            token: Some(token.to_owned()),
-        },
-    ];
+        ("no token", first.clone(), 0, None),
+        ("an order", first.clone(), 1, with_token.clone()),
+        ("the same, retried", first, 1, with_token.clone()),
+        ("express to NL", express, 2, with_token.clone()),
+        ("unknown SKU", unknown, 3, with_token),
+    ]
+    .map(|(label, body, key, token)| Step { label, body, idempotency_key: format!("demo-{run}-{key}"), token });
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let mut placed = Vec::new();
     for step in steps {

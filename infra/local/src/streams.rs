@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_lambda_events::dynamodb::Event;
 use aws_sdk_dynamodbstreams::{
     Client,
-    types::{Record, Shard, ShardIteratorType},
+    types::{Record, ShardIteratorType},
 };
 use serde_json::{Value, json};
 
@@ -49,10 +49,6 @@ impl StreamReader {
         self
     }
 
-    pub fn stream_arn(&self) -> &str {
-        &self.stream_arn
-    }
-
     /// The records written since the last call, oldest first, up to `limit` per shard, in
     /// Lambda's JSON shape.
     pub async fn next_records(&mut self, limit: i32) -> Result<Vec<Value>, StreamError> {
@@ -80,68 +76,27 @@ impl StreamReader {
         Ok(by_shard)
     }
 
-    /// Reads again from `sequence_number` on its shard: what Lambda does after a batch reports
-    /// that record as its first failure.
-    pub async fn rewind_to(&mut self, sequence_number: &str) -> Result<(), StreamError> {
-        for shard in self.shards().await? {
-            let Some(shard_id) = shard.shard_id else { continue };
-            let range = shard.sequence_number_range;
-            let starts_before = range
-                .as_ref()
-                .and_then(|r| r.starting_sequence_number.as_deref())
-                .is_some_and(|start| sequence_order(start) <= sequence_order(sequence_number));
-            let ends_after = range
-                .as_ref()
-                .and_then(|r| r.ending_sequence_number.as_deref())
-                .is_none_or(|end| sequence_order(sequence_number) <= sequence_order(end));
-            if starts_before && ends_after {
-                let iterator =
-                    self.iterator(&shard_id, ShardIteratorType::AtSequenceNumber, Some(sequence_number)).await?;
-                self.positions.insert(shard_id, iterator);
-            }
-        }
-        Ok(())
-    }
-
+    /// Finds shards not seen before and starts reading each where the reader starts.
     async fn discover_shards(&mut self) -> Result<(), StreamError> {
-        for shard in self.shards().await? {
-            let Some(shard_id) = shard.shard_id else { continue };
-            if !self.positions.contains_key(&shard_id) {
-                let iterator = self.iterator(&shard_id, self.start.clone(), None).await?;
-                self.positions.insert(shard_id, iterator);
+        let description = self.client.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(api)?;
+        let shards = description.stream_description.and_then(|d| d.shards).unwrap_or_default();
+        for shard_id in shards.into_iter().filter_map(|shard| shard.shard_id) {
+            if self.positions.contains_key(&shard_id) {
+                continue;
             }
+            let output = self
+                .client
+                .get_shard_iterator()
+                .stream_arn(&self.stream_arn)
+                .shard_id(&shard_id)
+                .shard_iterator_type(self.start.clone())
+                .send()
+                .await
+                .map_err(api)?;
+            self.positions.insert(shard_id, output.shard_iterator);
         }
         Ok(())
     }
-
-    async fn shards(&self) -> Result<Vec<Shard>, StreamError> {
-        let description = self.client.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(api)?;
-        Ok(description.stream_description.and_then(|d| d.shards).unwrap_or_default())
-    }
-
-    async fn iterator(
-        &self,
-        shard_id: &str,
-        kind: ShardIteratorType,
-        sequence_number: Option<&str>,
-    ) -> Result<Option<String>, StreamError> {
-        let output = self
-            .client
-            .get_shard_iterator()
-            .stream_arn(&self.stream_arn)
-            .shard_id(shard_id)
-            .shard_iterator_type(kind)
-            .set_sequence_number(sequence_number.map(str::to_owned))
-            .send()
-            .await
-            .map_err(api)?;
-        Ok(output.shard_iterator)
-    }
-}
-
-/// Sequence numbers are decimal strings of any length: compare by length, then digits.
-fn sequence_order(sequence_number: &str) -> (usize, &str) {
-    (sequence_number.len(), sequence_number)
 }
 
 /// One record as Lambda delivers it to a function.
