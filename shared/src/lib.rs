@@ -6,6 +6,8 @@ mod digest;
 pub mod domain;
 
 pub mod config;
+pub mod inventory;
+pub mod payments;
 #[cfg(feature = "sns")]
 pub mod publish;
 #[cfg(feature = "dynamodb")]

@@ -14,7 +14,9 @@ use crate::domain::{
 };
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-pub const MAX_LINES: usize = 100;
+/// A reservation writes every line, the order head, its timeline entry and the reservation
+/// record in one DynamoDB transaction, which takes at most 100 items.
+pub const MAX_LINES: usize = 90;
 
 /// Parses and checks a whole order request. Pure: nothing is looked up or written.
 pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
@@ -233,7 +235,7 @@ pub(crate) mod tests {
     #[test]
     fn too_many_lines_and_oversized_bodies_are_refused() {
         let mut body = valid_body();
-        body["lines"] = (0..101).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect();
+        body["lines"] = (0..=MAX_LINES).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect();
         assert_eq!(refusal(&body).code, "too_many_lines");
         let huge = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(parse_new_order(&huge).unwrap_err().status, 413);

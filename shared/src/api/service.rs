@@ -89,7 +89,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
         let timeline = [order.placed_entry()];
         let response = StoredResponse {
             status: 201,
-            body: to_json(&OrderView::new(&order, &timeline))?,
+            body: to_json(&OrderView::for_storefront(&order, &timeline))?,
             location: Some(order_location(&order.id)),
         };
         let claim = key.map(|key| IdempotencyRecord {
@@ -151,7 +151,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             .map_err(server_problem)?
             .filter(|(order, _)| &order.storefront == storefront)
             .ok_or_else(Problem::not_found)?;
-        let body = to_json(&OrderView::new(&order, &timeline))?;
+        let body = to_json(&OrderView::for_storefront(&order, &timeline))?;
         Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
     }
 }
@@ -202,7 +202,7 @@ mod tests {
     use super::*;
     use crate::{
         api::request::tests::valid_body,
-        domain::{CatalogItem, Currency, Line, Money, StatusChange, TimelineEntry},
+        domain::{CatalogItem, Currency, Line, Money, RecentOrder, StatusChange, TimelineEntry},
     };
 
     /// The ports in memory, with a switch that makes every call fail as an outage would.
@@ -256,8 +256,21 @@ mod tests {
             Ok(orders.get(id).map(|order| (order.clone(), vec![order.placed_entry()])))
         }
 
+        async fn head(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+            self.check()?;
+            Ok(self.orders.lock().unwrap().get(id).cloned())
+        }
+
         async fn apply(&self, _change: &StatusChange) -> Result<(), StoreError> {
             self.check()
+        }
+
+        async fn record_capture(&self, _id: &OrderId, _amount: Money) -> Result<(), StoreError> {
+            self.check()
+        }
+
+        async fn recent_orders(&self, _order: &Order, _since: DateTime<Utc>) -> Result<Vec<RecentOrder>, StoreError> {
+            self.check().map(|()| Vec::new())
         }
 
         async fn idempotency_record(

@@ -35,6 +35,11 @@ checked_string!(
 );
 
 impl EmailAddress {
+    /// The part after the `@`, lower-case.
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, domain)| domain)
+    }
+
     /// `a***@e***.com`: enough to tell two customers apart in a log, not enough to write to one.
     pub fn masked(&self) -> String {
         let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));

@@ -5,10 +5,13 @@ use chrono::{DateTime, Utc};
 use super::{
     contact::{Address, Customer},
     event::{EventId, EventType},
+    fraud::FraudAssessment,
     ids::{OrderId, PaymentMethodId, StorefrontId},
-    money::Currency,
+    money::{Currency, Money},
+    payment::{Authorization, Decline, Refund},
     pricing::{OrderLine, RequestedLine, ShippingOption, Totals},
     status::{IllegalTransition, OrderStatus},
+    stock::Shortage,
 };
 
 /// A storefront's request for an order, parsed and checked but not yet priced.
@@ -23,9 +26,80 @@ pub struct NewOrder {
     pub payment_method: PaymentMethodId,
 }
 
+/// How the order is paid, and what the provider has done so far.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Payment {
     pub method: PaymentMethodId,
+    /// The provider's fingerprint of the card: counts distinct cards per customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_fingerprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<Money>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<Refund>,
+}
+
+impl Payment {
+    pub fn new(method: PaymentMethodId) -> Self {
+        Self { method, card_fingerprint: None, authorization: None, captured: None, refunds: Vec::new() }
+    }
+}
+
+/// A decision an operator took, and who took it (the `sub` of their token).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorDecision {
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Why an order reached its status, where the status alone does not say. Kept on the head (the
+/// event carries it to the notifier) and in the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StatusReason {
+    OutOfStock {
+        shortages: Vec<Shortage>,
+    },
+    FraudReview {
+        assessment: FraudAssessment,
+    },
+    FraudBlocked {
+        assessment: FraudAssessment,
+    },
+    PaymentDeclined {
+        decline: Decline,
+    },
+    PaymentMethodUnusable,
+    /// The provider authorised another amount than the order's total; the hold was released.
+    AuthorizedAmountMismatch {
+        expected: Money,
+        authorized: Money,
+    },
+    ReviewApproved {
+        decision: OperatorDecision,
+    },
+    ReviewDenied {
+        decision: OperatorDecision,
+    },
+}
+
+impl StatusReason {
+    /// Reasons only operators may see: telling a storefront why screening held or refused an
+    /// order would teach a fraudster what to change.
+    pub fn is_internal(&self) -> bool {
+        match self {
+            Self::FraudReview { .. } | Self::FraudBlocked { .. } => true,
+            Self::OutOfStock { .. }
+            | Self::PaymentDeclined { .. }
+            | Self::PaymentMethodUnusable
+            | Self::AuthorizedAmountMismatch { .. }
+            | Self::ReviewApproved { .. }
+            | Self::ReviewDenied { .. } => false,
+        }
+    }
 }
 
 /// The order head. `status`, `version` and `last_event` change only through [`Order::transition`],
@@ -46,6 +120,9 @@ pub struct Order {
     pub billing_address: Option<Address>,
     pub shipping_option: ShippingOption,
     pub payment: Payment,
+    /// Why the order reached its current status, when that needs saying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<StatusReason>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -58,6 +135,8 @@ pub struct TimelineEntry {
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<StatusReason>,
 }
 
 /// A legal status change, ready for the repository to write if the order is still at
@@ -69,9 +148,22 @@ pub struct StatusChange {
     pub to: OrderStatus,
     pub expected_version: u64,
     pub at: DateTime<Utc>,
+    pub reason: Option<StatusReason>,
+    /// The payment as it stands after the change, when the change alters it.
+    pub payment: Option<Payment>,
 }
 
 impl StatusChange {
+    pub fn because(mut self, reason: StatusReason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    pub fn with_payment(mut self, payment: Payment) -> Self {
+        self.payment = Some(payment);
+        self
+    }
+
     pub fn new_version(&self) -> u64 {
         self.expected_version + 1
     }
@@ -81,7 +173,13 @@ impl StatusChange {
     }
 
     pub fn timeline_entry(&self) -> TimelineEntry {
-        TimelineEntry { at: self.at, version: self.new_version(), event_type: self.event_type(), status: self.to }
+        TimelineEntry {
+            at: self.at,
+            version: self.new_version(),
+            event_type: self.event_type(),
+            status: self.to,
+            reason: self.reason.clone(),
+        }
     }
 }
 
@@ -108,7 +206,8 @@ impl Order {
             shipping_address: request.shipping_address,
             billing_address: request.billing_address,
             shipping_option: request.shipping_option,
-            payment: Payment { method: request.payment_method },
+            payment: Payment::new(request.payment_method),
+            status_reason: None,
             created_at: now,
             updated_at: now,
         }
@@ -133,13 +232,27 @@ impl Order {
 
     /// The first timeline entry of a new order.
     pub fn placed_entry(&self) -> TimelineEntry {
-        TimelineEntry { at: self.created_at, version: 1, event_type: self.last_event, status: self.status }
+        TimelineEntry {
+            at: self.created_at,
+            version: 1,
+            event_type: self.last_event,
+            status: self.status,
+            reason: None,
+        }
     }
 
     /// Checks a move against the state machine and describes the write that makes it.
     pub fn transition(&self, to: OrderStatus, at: DateTime<Utc>) -> Result<StatusChange, IllegalTransition> {
         self.status.transition_to(to)?;
-        Ok(StatusChange { order_id: self.id.clone(), from: self.status, to, expected_version: self.version, at })
+        Ok(StatusChange {
+            order_id: self.id.clone(),
+            from: self.status,
+            to,
+            expected_version: self.version,
+            at,
+            reason: None,
+            payment: None,
+        })
     }
 
     /// The order as it stands once `change` is written.
@@ -148,6 +261,10 @@ impl Order {
         self.version = change.new_version();
         self.last_event = change.event_type();
         self.updated_at = change.at;
+        self.status_reason = change.reason.clone();
+        if let Some(payment) = &change.payment {
+            self.payment = payment.clone();
+        }
         self
     }
 }

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::{
     ids::{IdempotencyKey, OrderId, Sku, StorefrontId},
+    money::Money,
     order::{Order, StatusChange, TimelineEntry},
     pricing::CatalogItem,
+    stock::{Allocation, StockLevel},
 };
 
 /// What can go wrong in storage, as the domain sees it.
@@ -48,6 +50,55 @@ pub struct IdempotencyRecord {
     pub expires_at: DateTime<Utc>,
 }
 
+/// One of a customer's recent orders, as fraud screening counts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentOrder {
+    pub id: OrderId,
+    /// The card's fingerprint, or the payment method where the card is not known yet.
+    pub card: String,
+}
+
+/// Why a reservation was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReserveError {
+    /// The order is no longer where the reservation expected it, or is reserved already.
+    #[error("the order moved on")]
+    OrderMoved,
+    /// A counter no longer holds the units the plan took from it: read again and re-plan.
+    #[error("the stock changed while reserving")]
+    StockMoved,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a release found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// The units went back to stock now.
+    Released,
+    /// An earlier delivery released them already.
+    AlreadyReleased,
+    /// The order never held stock (rejected, or not reserved yet).
+    NothingReserved,
+}
+
+/// The stock counters and each order's reservation.
+pub trait StockLedger {
+    /// What each SKU has left, per counter, read consistently. Unknown SKUs are absent.
+    fn stock_levels(&self, skus: &[Sku]) -> impl Future<Output = Result<HashMap<Sku, StockLevel>, StoreError>> + Send;
+
+    /// Takes the allocations from their counters, records them as the order's reservation and
+    /// writes the order's status change, all or nothing; no counter ever goes below zero.
+    fn reserve(
+        &self,
+        change: &StatusChange,
+        allocations: &[Allocation],
+    ) -> impl Future<Output = Result<(), ReserveError>> + Send;
+
+    /// Gives back exactly what the order's reservation took, once however often it is called.
+    fn release(&self, order: &OrderId, at: DateTime<Utc>) -> impl Future<Output = Result<Release, StoreError>> + Send;
+}
+
 /// Reads prices and names from the catalog.
 pub trait Catalog {
     /// The catalog items for these SKUs; SKUs the catalog does not have are simply absent.
@@ -68,9 +119,24 @@ pub trait OrderRepository {
     fn get(&self, id: &OrderId)
     -> impl Future<Output = Result<Option<(Order, Vec<TimelineEntry>)>, StoreError>> + Send;
 
+    /// The order head alone, read consistently.
+    fn head(&self, id: &OrderId) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
+
     /// Writes a status change if the order is still at the expected status and version;
     /// `Conflict` otherwise.
     fn apply(&self, change: &StatusChange) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a capture on the order without a new version: it is a fact about the payment,
+    /// not a step of the order, so it publishes no event.
+    fn record_capture(&self, id: &OrderId, amount: Money) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The same customer's orders placed since `since` (this one included, once it is stored),
+    /// with the card each was paid with where known: what the velocity rules count.
+    fn recent_orders(
+        &self,
+        order: &Order,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<RecentOrder>, StoreError>> + Send;
 
     /// The live claim on an idempotency key, if any.
     fn idempotency_record(

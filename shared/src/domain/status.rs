@@ -100,8 +100,11 @@ impl OrderStatus {
             ) => false,
 
             (Reserved, OnHold | PaymentFailed) => true,
+            // An operator may approve a held order whose card is then declined.
+            (OnHold, PaymentFailed) => true,
+            (OnHold, OnHold) => false,
             (
-                Placed | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
+                Placed | Rejected | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
                 | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
                 OnHold | PaymentFailed,
             ) => false,
@@ -211,6 +214,7 @@ mod tests {
         (Reserved, PaymentFailed),
         (Reserved, Cancelled),
         (OnHold, PaymentAuthorized),
+        (OnHold, PaymentFailed),
         (OnHold, Cancelled),
         (PaymentAuthorized, Fulfilling),
         (PaymentAuthorized, Cancelled),

@@ -12,7 +12,7 @@ const BATCH_GET_LIMIT: usize = 100;
 /// Unprocessed keys are throttling: retry them a few times, then report the store unavailable.
 const UNPROCESSED_RETRIES: u32 = 5;
 
-fn sku_partition_key(sku: &Sku) -> String {
+pub(super) fn sku_partition_key(sku: &Sku) -> String {
     format!("SKU#{sku}")
 }
 
@@ -42,38 +42,60 @@ impl DynamoStore {
 
 impl Catalog for DynamoStore {
     async fn items(&self, skus: &[Sku]) -> Result<HashMap<Sku, CatalogItem>, StoreError> {
-        let unique: Vec<&Sku> = skus.iter().collect::<HashSet<_>>().into_iter().collect();
-        let mut found = HashMap::with_capacity(unique.len());
+        let keys = skus.iter().map(sku_partition_key);
+        let items = self
+            .batch_get(&self.tables.inventory, keys, "sku, #name, unit_price", Some(("#name", "name")), false)
+            .await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let record: CatalogRecord = from_item(item)?;
+                Ok((
+                    record.sku.clone(),
+                    CatalogItem { sku: record.sku, name: record.name, unit_price: record.unit_price },
+                ))
+            })
+            .collect()
+    }
+}
+
+impl DynamoStore {
+    /// Every item of `table` with one of these partition keys (duplicates read once), in
+    /// `BatchGetItem`'s chunks, retrying the keys DynamoDB leaves unprocessed when throttled.
+    pub(super) async fn batch_get(
+        &self,
+        table: &str,
+        partition_keys: impl Iterator<Item = String>,
+        projection: &str,
+        name: Option<(&str, &str)>,
+        consistent: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let unique: Vec<String> = partition_keys.collect::<HashSet<_>>().into_iter().collect();
+        let mut found = Vec::with_capacity(unique.len());
         for chunk in unique.chunks(BATCH_GET_LIMIT) {
-            let keys: Vec<Item> =
-                chunk.iter().map(|sku| Item::from([("pk".to_owned(), string(sku_partition_key(sku)))])).collect();
+            let keys: Vec<Item> = chunk.iter().map(|pk| Item::from([("pk".to_owned(), string(pk))])).collect();
             let mut request = KeysAndAttributes::builder()
                 .set_keys(Some(keys))
-                .projection_expression("sku, #name, unit_price")
-                .expression_attribute_names("#name", "name")
+                .projection_expression(projection)
+                .consistent_read(consistent)
+                .set_expression_attribute_names(
+                    name.map(|(alias, real)| HashMap::from([(alias.to_owned(), real.to_owned())])),
+                )
                 .build()
                 .map_err(unavailable)?;
             for attempt in 0..=UNPROCESSED_RETRIES {
                 let output = self
                     .client
                     .batch_get_item()
-                    .request_items(&self.tables.inventory, request.clone())
+                    .request_items(table, request.clone())
                     .send()
                     .await
                     .map_err(unavailable)?;
-                for item in
-                    output.responses.and_then(|mut tables| tables.remove(&self.tables.inventory)).unwrap_or_default()
-                {
-                    let record: CatalogRecord = from_item(item)?;
-                    found.insert(
-                        record.sku.clone(),
-                        CatalogItem { sku: record.sku, name: record.name, unit_price: record.unit_price },
-                    );
-                }
-                match output.unprocessed_keys.and_then(|mut tables| tables.remove(&self.tables.inventory)) {
+                found.extend(output.responses.and_then(|mut tables| tables.remove(table)).unwrap_or_default());
+                match output.unprocessed_keys.and_then(|mut tables| tables.remove(table)) {
                     Some(rest) if !rest.keys.is_empty() => {
                         if attempt == UNPROCESSED_RETRIES {
-                            return Err(StoreError::Unavailable("catalog reads stayed throttled".into()));
+                            return Err(StoreError::Unavailable("batch reads stayed throttled".into()));
                         }
                         tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
                         request = rest;

@@ -3,6 +3,7 @@
 
 mod catalog;
 mod orders;
+mod stock;
 
 use std::{collections::HashMap, error::Error as StdError, sync::Arc};
 

@@ -7,12 +7,15 @@ use aws_sdk_dynamodb::{
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{DynamoStore, Item, from_item, number, order_partition_key, string, to_item, unavailable};
+use super::{DynamoStore, Item, from_item, malformed, number, order_partition_key, string, to_item, unavailable};
 use crate::digest::sha256_hex;
 use crate::domain::{
-    EmailAddress, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, StatusChange, StoreError,
-    StoredResponse, StorefrontId, TimelineEntry,
+    EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderId, OrderRepository, Payment, RecentOrder,
+    StatusChange, StoreError, StoredResponse, StorefrontId, TimelineEntry,
 };
+
+/// The index of a customer's orders, newest last.
+const CUSTOMER_INDEX: &str = "by-customer";
 
 /// The sort key of an order's head item; timeline items sort under `EVENT#`.
 pub const HEAD_SORT_KEY: &str = "ORDER";
@@ -48,12 +51,57 @@ fn head_item(order: &Order) -> Result<Item, StoreError> {
             ("pk", string(order_partition_key(&order.id))),
             ("sk", string(HEAD_SORT_KEY)),
             ("customer_key", string(customer_key(&order.storefront, &order.customer.email))),
-            ("created_key", string(order.created_at.to_rfc3339_opts(SecondsFormat::Millis, true))),
+            ("created_key", string(created_key(order.created_at))),
         ],
     )
 }
 
-fn timeline_put(table: &str, order_id: &OrderId, entry: &TimelineEntry) -> Result<TransactWriteItem, StoreError> {
+fn created_key(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The conditional update of the order head a status change makes: status, version, the event
+/// it publishes, why, and the payment when the change alters it.
+pub(super) fn head_update(table: &str, change: &StatusChange) -> Result<TransactWriteItem, StoreError> {
+    let mut set = vec!["#status = :to", "#version = :new", "last_event = :event", "updated_at = :at"];
+    let mut update = Update::builder()
+        .table_name(table)
+        .key("pk", string(order_partition_key(&change.order_id)))
+        .key("sk", string(HEAD_SORT_KEY))
+        .condition_expression("#status = :from AND #version = :expected")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_values(":to", string(change.to.as_str()))
+        .expression_attribute_values(":from", string(change.from.as_str()))
+        .expression_attribute_values(":new", number(change.new_version()))
+        .expression_attribute_values(":expected", number(change.expected_version))
+        .expression_attribute_values(":event", string(change.event_type().name()))
+        .expression_attribute_values(":at", string(change.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)));
+    if let Some(payment) = &change.payment {
+        set.push("payment = :payment");
+        update = update.expression_attribute_values(":payment", attribute::<Payment>(payment)?);
+    }
+    let mut expression = format!("SET {}", set.join(", "));
+    match &change.reason {
+        Some(reason) => {
+            expression.push_str(", status_reason = :reason");
+            update = update.expression_attribute_values(":reason", attribute(reason)?);
+        }
+        None => expression.push_str(" REMOVE status_reason"),
+    }
+    let update = update.update_expression(expression).build().map_err(unavailable)?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+fn attribute<T: serde::Serialize + ?Sized>(value: &T) -> Result<aws_sdk_dynamodb::types::AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(malformed)
+}
+
+pub(super) fn timeline_put(
+    table: &str,
+    order_id: &OrderId,
+    entry: &TimelineEntry,
+) -> Result<TransactWriteItem, StoreError> {
     let item =
         to_item(entry, [("pk", string(order_partition_key(order_id))), ("sk", string(timeline_sort_key(entry)))])?;
     let put = Put::builder()
@@ -75,7 +123,9 @@ struct IdempotencyItem {
 
 /// Why each item of a cancelled transaction was refused, by position (`None` for items that
 /// were fine); empty if the transaction was not cancelled.
-fn cancellation_reasons(error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Vec<Option<String>> {
+pub(super) fn cancellation_reasons(
+    error: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
+) -> Vec<Option<String>> {
     match error.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
             .cancellation_reasons()
@@ -86,9 +136,9 @@ fn cancellation_reasons(error: &SdkError<TransactWriteItemsError, impl std::fmt:
     }
 }
 
-const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+pub(super) const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// Another transaction was writing the same item at that moment; it may or may not commit.
-const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+pub(super) const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 
 impl OrderRepository for DynamoStore {
     async fn create(&self, order: &Order, claim: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
@@ -159,25 +209,23 @@ impl OrderRepository for DynamoStore {
         Ok(head.map(|order| (order, timeline)))
     }
 
-    async fn apply(&self, change: &StatusChange) -> Result<(), StoreError> {
-        let update = Update::builder()
+    async fn head(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let output = self
+            .client
+            .get_item()
             .table_name(&self.tables.orders)
-            .key("pk", string(order_partition_key(&change.order_id)))
+            .key("pk", string(order_partition_key(id)))
             .key("sk", string(HEAD_SORT_KEY))
-            .update_expression("SET #status = :to, #version = :new, last_event = :event, updated_at = :at")
-            .condition_expression("#status = :from AND #version = :expected")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":to", string(change.to.as_str()))
-            .expression_attribute_values(":from", string(change.from.as_str()))
-            .expression_attribute_values(":new", number(change.new_version()))
-            .expression_attribute_values(":expected", number(change.expected_version))
-            .expression_attribute_values(":event", string(change.event_type().name()))
-            .expression_attribute_values(":at", string(change.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
-            .build()
+            .consistent_read(true)
+            .send()
+            .await
             .map_err(unavailable)?;
+        output.item.map(from_item).transpose()
+    }
+
+    async fn apply(&self, change: &StatusChange) -> Result<(), StoreError> {
         let writes = vec![
-            TransactWriteItem::builder().update(update).build(),
+            head_update(&self.tables.orders, change)?,
             timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
         ];
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
@@ -189,6 +237,54 @@ impl OrderRepository for DynamoStore {
             }
             Err(error) => Err(unavailable(error)),
         }
+    }
+
+    async fn record_capture(&self, id: &OrderId, amount: Money) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.orders)
+            .key("pk", string(order_partition_key(id)))
+            .key("sk", string(HEAD_SORT_KEY))
+            .update_expression("SET payment.captured = :amount")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":amount", attribute(&amount)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn recent_orders(&self, order: &Order, since: DateTime<Utc>) -> Result<Vec<RecentOrder>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Projected {
+            id: OrderId,
+            payment: Payment,
+        }
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.tables.orders)
+            .index_name(CUSTOMER_INDEX)
+            .key_condition_expression("customer_key = :customer AND created_key >= :since")
+            .expression_attribute_values(":customer", string(customer_key(&order.storefront, &order.customer.email)))
+            .expression_attribute_values(":since", string(created_key(since)))
+            .projection_expression("id, payment")
+            .into_paginator()
+            .items()
+            .send();
+        let mut recent = Vec::new();
+        while let Some(item) = pages.next().await {
+            let projected: Projected = from_item(item.map_err(unavailable)?)?;
+            let card = projected.payment.card_fingerprint.unwrap_or_else(|| projected.payment.method.to_string());
+            recent.push(RecentOrder { id: projected.id, card });
+        }
+        Ok(recent)
     }
 
     async fn idempotency_record(

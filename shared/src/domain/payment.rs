@@ -1,0 +1,140 @@
+//! Payments as the domain sees them: the `PaymentGateway` port, what it answers, and how a
+//! decline is told to the customer. Card data never reaches Orderflow; the provider holds it.
+
+use std::{error::Error as StdError, future::Future};
+
+use super::{contact::CountryCode, ids::OrderId, ids::PaymentMethodId, money::Money};
+
+/// A card verification result as the provider reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckResult {
+    Pass,
+    Fail,
+    Unavailable,
+    Unchecked,
+}
+
+/// What the provider knows of the card behind a payment method, without the card itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CardChecks {
+    /// The provider's fingerprint: the same card tokenised twice has the same one.
+    pub fingerprint: Option<String>,
+    pub country: Option<CountryCode>,
+    pub cvc: CheckResult,
+    pub postal_code: CheckResult,
+}
+
+/// A hold on the customer's funds, to be captured when the order ships.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Authorization {
+    /// The provider's id for it (a PaymentIntent id for Stripe).
+    pub id: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub amount: Money,
+}
+
+/// Why the provider refused a card, with what the customer may be told.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Decline {
+    /// The provider's code (`insufficient_funds`, `generic_decline`, …), for operators.
+    pub code: String,
+    /// Safe to show the customer: never says the card looked stolen.
+    pub message: String,
+}
+
+impl Decline {
+    pub fn from_code(code: &str) -> Self {
+        let message = match code {
+            "insufficient_funds" => "Your card has insufficient funds.",
+            "expired_card" => "Your card has expired.",
+            "incorrect_cvc" | "invalid_cvc" => "Your card's security code is incorrect.",
+            "incorrect_number" | "invalid_number" => "Your card number is incorrect.",
+            "card_velocity_exceeded" | "withdrawal_count_limit_exceeded" => {
+                "Your card has reached its limit. Please try another card."
+            }
+            // Lost, stolen, fraudulent, pickup and the rest: say no more than this.
+            _ => "Your card was declined.",
+        };
+        Self { code: code.to_owned(), message: message.to_owned() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The provider refused the payment: final for this order.
+    #[error("the payment was declined ({})", .0.code)]
+    Declined(Decline),
+    /// The payment method cannot be charged as given (unknown, detached, wrong type): final.
+    #[error("the payment method is not usable")]
+    UnusableMethod(#[source] Box<dyn StdError + Send + Sync>),
+    /// Timeout, 5xx, rate limit, network: try again later with the same idempotency key.
+    #[error("the payment provider is unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// The provider says our request is wrong: a bug or a misconfiguration, not the customer's.
+    #[error("the payment provider refused the request")]
+    Refused(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl GatewayError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// A payment provider. Every call that changes money carries an idempotency key derived from the
+/// event that caused it, so a redelivered event never charges, captures or refunds twice.
+pub trait PaymentGateway {
+    fn card_checks(&self, method: &PaymentMethodId) -> impl Future<Output = Result<CardChecks, GatewayError>> + Send;
+
+    /// Authorises `amount` on `method` for later capture.
+    fn authorize(
+        &self,
+        order: &OrderId,
+        method: &PaymentMethodId,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Authorization, GatewayError>> + Send;
+
+    /// Captures `amount` (at most what was authorised) of an authorisation.
+    fn capture(
+        &self,
+        authorization: &Authorization,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Money, GatewayError>> + Send;
+
+    /// Releases an uncaptured authorisation.
+    fn void(
+        &self,
+        authorization: &Authorization,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
+
+    /// Refunds `amount` of a captured payment; several partial refunds may follow each other.
+    fn refund(
+        &self,
+        authorization: &Authorization,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Refund, GatewayError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declines_tell_the_customer_what_helps_and_nothing_more() {
+        assert_eq!(Decline::from_code("insufficient_funds").message, "Your card has insufficient funds.");
+        for code in ["stolen_card", "fraudulent", "lost_card", "generic_decline", "pickup_card", "anything"] {
+            assert_eq!(Decline::from_code(code).message, "Your card was declined.", "{code}");
+        }
+        assert_eq!(Decline::from_code("stolen_card").code, "stolen_card");
+    }
+}

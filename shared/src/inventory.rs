@@ -1,0 +1,77 @@
+//! The inventory use cases: reserve an order's stock or reject it, and release it again.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Order, OrderId, OrderRepository, OrderStatus, Release, ReservationPlan, ReserveError, Shortage, StatusReason,
+    StockLedger, StoreError, plan_reservation, requested_units,
+};
+
+/// Reads, plans and writes again this many times while other orders keep taking the same stock;
+/// after that the message is retried later by its queue.
+const RESERVE_ATTEMPTS: u32 = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveOutcome {
+    Reserved,
+    Rejected(Vec<Shortage>),
+    /// The order was no longer PLACED at this version: a redelivery, or it moved on.
+    AlreadyHandled,
+}
+
+#[derive(Debug, Clone)]
+pub struct Inventory<S> {
+    store: S,
+}
+
+impl<S: StockLedger + OrderRepository + Sync> Inventory<S> {
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// Reserves every line of `order` (as the `order.placed` event carried it) in one
+    /// transaction with its move to RESERVED, or moves it to REJECTED naming what is short.
+    pub async fn reserve(&self, order: &Order, now: DateTime<Utc>) -> Result<ReserveOutcome, StoreError> {
+        let Ok(reserved) = order.transition(OrderStatus::Reserved, now) else {
+            return Ok(ReserveOutcome::AlreadyHandled);
+        };
+        let skus: Vec<_> = requested_units(&order.lines).into_keys().collect();
+        for attempt in 0..RESERVE_ATTEMPTS {
+            let levels = self.store.stock_levels(&skus).await?;
+            match plan_reservation(&order.id, &order.lines, &levels) {
+                ReservationPlan::Reject(shortages) => {
+                    let rejected = order
+                        .transition(OrderStatus::Rejected, now)
+                        .map_err(|illegal| StoreError::Malformed(Box::new(illegal)))?
+                        .because(StatusReason::OutOfStock { shortages: shortages.clone() });
+                    return match self.store.apply(&rejected).await {
+                        Ok(()) => Ok(ReserveOutcome::Rejected(shortages)),
+                        Err(StoreError::Conflict) => Ok(ReserveOutcome::AlreadyHandled),
+                        Err(error) => Err(error),
+                    };
+                }
+                ReservationPlan::Reserve(allocations) => match self.store.reserve(&reserved, &allocations).await {
+                    Ok(()) => return Ok(ReserveOutcome::Reserved),
+                    Err(ReserveError::OrderMoved) => return Ok(ReserveOutcome::AlreadyHandled),
+                    Err(ReserveError::StockMoved) => tokio::time::sleep(backoff(&order.id, attempt)).await,
+                    Err(ReserveError::Store(error)) => return Err(error),
+                },
+            }
+        }
+        Err(StoreError::Unavailable("the stock kept changing under the reservation".into()))
+    }
+
+    /// Gives back what the order holds, once.
+    pub async fn release(&self, order: &OrderId, now: DateTime<Utc>) -> Result<Release, StoreError> {
+        self.store.release(order, now).await
+    }
+}
+
+/// Grows with each attempt, with jitter from the order id so that racing orders spread out.
+fn backoff(order: &OrderId, attempt: u32) -> Duration {
+    let jitter =
+        order.as_str().bytes().fold(u64::from(attempt), |acc, b| acc.wrapping_mul(31).wrapping_add(u64::from(b)));
+    Duration::from_millis((5 << attempt.min(6)) + jitter % 20)
+}

@@ -1,0 +1,272 @@
+//! The payment use cases: screen and authorise a reserved order, let an operator decide a held
+//! one, and capture, void or refund as the order moves on. The provider sits behind the
+//! domain's `PaymentGateway`; the Stripe adapter is behind the `stripe` feature.
+
+#[cfg(feature = "stripe")]
+pub mod stripe;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition, OperatorDecision,
+    Order, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, StatusChange, StatusReason, StoreError,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    Authorized,
+    OnHold,
+    Failed,
+    Captured,
+    Voided,
+    Refunded,
+    /// A redelivery, or the order moved on: nothing was done.
+    AlreadyHandled,
+    /// The event asks nothing of payments for this order (no authorisation to void, say).
+    NothingToDo,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An operator's verdict on a held order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Deny,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("no such order")]
+    NotFound,
+    #[error("the order is {0}, not ON_HOLD")]
+    NotOnHold(OrderStatus),
+    /// Someone else decided, or the order changed, between our read and our write.
+    #[error("the order changed during the review")]
+    Conflict,
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Payments<G, R> {
+    gateway: G,
+    orders: R,
+    policy: FraudPolicy,
+}
+
+impl<G, R> Payments<G, R>
+where
+    G: PaymentGateway + Sync,
+    R: OrderRepository + Sync,
+{
+    pub fn new(gateway: G, orders: R, policy: FraudPolicy) -> Self {
+        Self { gateway, orders, policy }
+    }
+
+    /// `order.reserved`: screen for fraud, then authorise the total. Acts only while the order is
+    /// still at the event's version, so a redelivery calls the provider at most once more, and
+    /// then with the same idempotency key.
+    pub async fn on_reserved(&self, event: &Order, now: DateTime<Utc>) -> Result<PaymentOutcome, PaymentError> {
+        let Some(order) = self.current(event, OrderStatus::Reserved).await? else {
+            return Ok(PaymentOutcome::AlreadyHandled);
+        };
+        let card = match self.gateway.card_checks(&order.payment.method).await {
+            Ok(card) => card,
+            Err(GatewayError::UnusableMethod(_)) => {
+                let change =
+                    transition(&order, OrderStatus::PaymentFailed, now)?.because(StatusReason::PaymentMethodUnusable);
+                return self.write(&change).await;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let recent = self.orders.recent_orders(&order, now - self.policy.velocity_window()).await?;
+        let mut payment = order.payment.clone();
+        payment.card_fingerprint = card.fingerprint.clone();
+        let history = customer_history(&order, card_identity(&order, card.fingerprint.as_deref()), &recent);
+        let assessment = self.policy.assess(&FraudSignals { order: &order, card: &card, history });
+        let change = match self.policy.decide(&assessment) {
+            FraudDecision::Block => transition(&order, OrderStatus::PaymentFailed, now)?
+                .because(StatusReason::FraudBlocked { assessment })
+                .with_payment(payment),
+            FraudDecision::Review => transition(&order, OrderStatus::OnHold, now)?
+                .because(StatusReason::FraudReview { assessment })
+                .with_payment(payment),
+            FraudDecision::Accept => {
+                let mut order = order;
+                order.payment = payment;
+                self.authorization(&order, &order.event_id().to_string(), None, now).await?
+            }
+        };
+        self.write(&change).await
+    }
+
+    /// An operator's decision on a held order: approve authorises the payment (and may still
+    /// fail on a decline), deny cancels the order (and `inventory` releases its stock).
+    pub async fn review(
+        &self,
+        id: &OrderId,
+        verdict: Verdict,
+        decision: OperatorDecision,
+        now: DateTime<Utc>,
+    ) -> Result<Order, ReviewError> {
+        let order = self.orders.head(id).await.map_err(PaymentError::from)?.ok_or(ReviewError::NotFound)?;
+        if order.status() != OrderStatus::OnHold {
+            return Err(ReviewError::NotOnHold(order.status()));
+        }
+        let change = match verdict {
+            Verdict::Approve => {
+                let key = format!("{}:approve", order.event_id());
+                self.authorization(&order, &key, Some(decision), now).await?
+            }
+            Verdict::Deny => transition(&order, OrderStatus::Cancelled, now)
+                .map_err(PaymentError::from)?
+                .because(StatusReason::ReviewDenied { decision }),
+        };
+        match self.orders.apply(&change).await {
+            Ok(()) => Ok(order.with_change(&change)),
+            Err(StoreError::Conflict) => Err(ReviewError::Conflict),
+            Err(error) => Err(PaymentError::from(error).into()),
+        }
+    }
+
+    /// `order.shipped`: capture what was authorised.
+    pub async fn on_shipped(&self, event: &Order) -> Result<PaymentOutcome, PaymentError> {
+        let Some(order) = self.orders.head(&event.id).await? else {
+            return Ok(PaymentOutcome::NothingToDo);
+        };
+        let Some(authorization) = &order.payment.authorization else {
+            return Ok(PaymentOutcome::NothingToDo);
+        };
+        if order.payment.captured.is_some() {
+            return Ok(PaymentOutcome::AlreadyHandled);
+        }
+        let captured = self.gateway.capture(authorization, authorization.amount, &event.event_id().to_string()).await?;
+        self.orders.record_capture(&order.id, captured).await?;
+        Ok(PaymentOutcome::Captured)
+    }
+
+    /// `order.cancelled`: release the hold on the customer's funds, if there is one. A cancelled
+    /// order never shipped, so nothing was captured.
+    pub async fn on_cancelled(&self, event: &Order) -> Result<PaymentOutcome, PaymentError> {
+        let Some(authorization) = &event.payment.authorization else {
+            return Ok(PaymentOutcome::NothingToDo);
+        };
+        self.gateway.void(authorization, &event.event_id().to_string()).await?;
+        Ok(PaymentOutcome::Voided)
+    }
+
+    /// `order.returned`: refund what was captured and not refunded yet → REFUNDED.
+    pub async fn on_returned(&self, event: &Order, now: DateTime<Utc>) -> Result<PaymentOutcome, PaymentError> {
+        let Some(order) = self.current(event, OrderStatus::Returned).await? else {
+            return Ok(PaymentOutcome::AlreadyHandled);
+        };
+        let (Some(authorization), Some(captured)) = (&order.payment.authorization, order.payment.captured) else {
+            return Ok(PaymentOutcome::NothingToDo);
+        };
+        let refunded: i64 = order.payment.refunds.iter().map(|refund| refund.amount.minor_units()).sum();
+        let due = crate::domain::Money::new(captured.minor_units() - refunded, captured.currency());
+        let mut payment = order.payment.clone();
+        if due.minor_units() > 0 {
+            payment.refunds.push(self.gateway.refund(authorization, due, &order.event_id().to_string()).await?);
+        }
+        self.write(&transition(&order, OrderStatus::Refunded, now)?.with_payment(payment)).await
+    }
+
+    /// The head, if it is still at the event's version and the expected status.
+    async fn current(&self, event: &Order, expected: OrderStatus) -> Result<Option<Order>, StoreError> {
+        let head = self.orders.head(&event.id).await?;
+        Ok(head.filter(|order| order.version() == event.version() && order.status() == expected))
+    }
+
+    /// Authorises the order's total: PAYMENT_AUTHORIZED with the hold recorded, or
+    /// PAYMENT_FAILED saying why. A hold for another amount than the total is released at once.
+    async fn authorization(
+        &self,
+        order: &Order,
+        key: &str,
+        approved: Option<OperatorDecision>,
+        now: DateTime<Utc>,
+    ) -> Result<StatusChange, PaymentError> {
+        let total = order.totals.total;
+        let failed = |reason| {
+            Ok(transition(order, OrderStatus::PaymentFailed, now)?.because(reason).with_payment(order.payment.clone()))
+        };
+        match self.gateway.authorize(&order.id, &order.payment.method, total, key).await {
+            Ok(authorization) if authorization.amount == total => {
+                let mut payment = order.payment.clone();
+                payment.authorization = Some(authorization);
+                let change = transition(order, OrderStatus::PaymentAuthorized, now)?.with_payment(payment);
+                Ok(match approved {
+                    Some(decision) => change.because(StatusReason::ReviewApproved { decision }),
+                    None => change,
+                })
+            }
+            Ok(authorization) => {
+                self.gateway.void(&authorization, &format!("{key}:void")).await?;
+                failed(StatusReason::AuthorizedAmountMismatch { expected: total, authorized: authorization.amount })
+            }
+            Err(GatewayError::Declined(decline)) => failed(StatusReason::PaymentDeclined { decline }),
+            Err(GatewayError::UnusableMethod(_)) => failed(StatusReason::PaymentMethodUnusable),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn write(&self, change: &StatusChange) -> Result<PaymentOutcome, PaymentError> {
+        match self.orders.apply(change).await {
+            Ok(()) => Ok(match change.to {
+                OrderStatus::PaymentAuthorized => PaymentOutcome::Authorized,
+                OrderStatus::OnHold => PaymentOutcome::OnHold,
+                OrderStatus::Refunded => PaymentOutcome::Refunded,
+                _ => PaymentOutcome::Failed,
+            }),
+            Err(StoreError::Conflict) => Ok(PaymentOutcome::AlreadyHandled),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+fn transition(order: &Order, to: OrderStatus, now: DateTime<Utc>) -> Result<StatusChange, StoreError> {
+    // Callers check the status first; an illegal move here means the stored order is inconsistent.
+    order.transition(to, now).map_err(|illegal: IllegalTransition| StoreError::Malformed(Box::new(illegal)))
+}
+
+fn card_identity(order: &Order, fingerprint: Option<&str>) -> String {
+    fingerprint.map_or_else(|| order.payment.method.to_string(), str::to_owned)
+}
+
+/// The customer's orders and distinct cards in the window, counting this order once whether or
+/// not the (eventually consistent) index shows it yet.
+fn customer_history(order: &Order, card: String, recent: &[RecentOrder]) -> CustomerHistory {
+    let others = recent.iter().filter(|recent| recent.id != order.id);
+    let mut cards: BTreeSet<&str> = others.clone().map(|recent| recent.card.as_str()).collect();
+    cards.insert(&card);
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    CustomerHistory { orders: count(others.count() + 1), distinct_cards: count(cards.len()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::OrderId;
+
+    #[test]
+    fn history_counts_this_order_once_and_each_card_once() {
+        let order = crate::domain::tests::sample_order();
+        let other = |card: &str| RecentOrder { id: OrderId::random().unwrap(), card: card.to_owned() };
+        let this = RecentOrder { id: order.id.clone(), card: "pm_card_visa".to_owned() };
+        let recent = [this, other("fp1"), other("fp1"), other("fp2")];
+        let history = customer_history(&order, "fp1".to_owned(), &recent);
+        assert_eq!(history, CustomerHistory { orders: 4, distinct_cards: 2 });
+        assert_eq!(customer_history(&order, "fp9".to_owned(), &[]), CustomerHistory { orders: 1, distinct_cards: 1 });
+    }
+}

@@ -1,0 +1,338 @@
+//! The `PaymentGateway` on Stripe's API (and on anything that speaks it, such as localstripe):
+//! PaymentIntents with manual capture, an `Idempotency-Key` on every call that moves money.
+
+use std::{error::Error as StdError, fmt, time::Duration};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode, header};
+use hyper_rustls::HttpsConnector;
+use hyper_util::{
+    client::legacy::{Client, connect::HttpConnector},
+    rt::TokioExecutor,
+};
+use serde::Deserialize;
+
+use crate::{
+    config::{ConfigError, Env},
+    domain::{
+        Authorization, CardChecks, CheckResult, CountryCode, Currency, Decline, GatewayError, Money, OrderId,
+        PaymentGateway, PaymentMethodId, Refund,
+    },
+};
+
+/// Stripe's own advice: give up on a call after some seconds and retry with the same key.
+const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+
+#[derive(Clone)]
+pub struct StripeGateway {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    endpoint: String,
+    api_key: String,
+    timeout: Duration,
+}
+
+impl fmt::Debug for StripeGateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StripeGateway").field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the payment provider answered {status}: {message}")]
+struct ProviderError {
+    status: u16,
+    message: String,
+}
+
+impl StripeGateway {
+    pub fn new(endpoint: &str, api_key: String, timeout: Duration) -> Result<Self, std::io::Error> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Self { client, endpoint: endpoint.trim_end_matches('/').to_owned(), api_key, timeout })
+    }
+
+    /// `PAYMENT_PROVIDER_ENDPOINT`, `PAYMENT_PROVIDER_API_KEY` and, optionally,
+    /// `PAYMENT_PROVIDER_TIMEOUT_MS`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let timeout = match env.get("PAYMENT_PROVIDER_TIMEOUT_MS") {
+            Ok(_) => env.parse("PAYMENT_PROVIDER_TIMEOUT_MS")?,
+            Err(_) => DEFAULT_TIMEOUT_MS,
+        };
+        let endpoint = env.get("PAYMENT_PROVIDER_ENDPOINT")?;
+        Self::new(&endpoint, env.get("PAYMENT_PROVIDER_API_KEY")?, Duration::from_millis(timeout))
+            .map_err(|source| ConfigError::Malformed { name: "PAYMENT_PROVIDER_ENDPOINT", source: Box::new(source) })
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        form: &[(&str, String)],
+        idempotency_key: Option<&str>,
+    ) -> Result<T, GatewayError> {
+        let body = serde_urlencoded::to_string(form).map_err(|error| GatewayError::Refused(Box::new(error)))?;
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.endpoint))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.api_key))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let request =
+            request.body(Full::new(Bytes::from(body))).map_err(|error| GatewayError::Refused(Box::new(error)))?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(unavailable)?;
+            let status = response.status();
+            let body = response.into_body().collect().await.map_err(unavailable)?.to_bytes();
+            Ok::<_, GatewayError>((status, body))
+        };
+        let (status, body) = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|elapsed| GatewayError::Unavailable(Box::new(elapsed)))??;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|error| GatewayError::Refused(Box::new(error)));
+        }
+        Err(error_from(status, &body))
+    }
+
+    async fn intent(&self, id: &str) -> Result<Intent, GatewayError> {
+        self.call(Method::GET, &format!("/v1/payment_intents/{id}"), &[], None).await
+    }
+}
+
+fn unavailable(error: impl StdError + Send + Sync + 'static) -> GatewayError {
+    GatewayError::Unavailable(Box::new(error))
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    error: StripeError,
+}
+
+#[derive(Deserialize, Default)]
+struct StripeError {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    decline_code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Stripe's status codes and error types, as retry-or-not.
+fn error_from(status: StatusCode, body: &[u8]) -> GatewayError {
+    let error = serde_json::from_slice::<ErrorBody>(body).unwrap_or_default().error;
+    let provider = || {
+        Box::new(ProviderError { status: status.as_u16(), message: error.message.clone().unwrap_or_default() })
+            as Box<dyn StdError + Send + Sync>
+    };
+    let declined = status == StatusCode::PAYMENT_REQUIRED || error.kind.as_deref() == Some("card_error");
+    if declined {
+        let code = error.decline_code.as_deref().or(error.code.as_deref()).unwrap_or("generic_decline");
+        return GatewayError::Declined(Decline::from_code(code));
+    }
+    match status {
+        // 409: the same idempotency key is in flight; 429: rate limited.
+        StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
+            GatewayError::Unavailable(provider())
+        }
+        status if status.is_server_error() => GatewayError::Unavailable(provider()),
+        StatusCode::NOT_FOUND => GatewayError::UnusableMethod(provider()),
+        _ if error.code.as_deref() == Some("resource_missing") => GatewayError::UnusableMethod(provider()),
+        _ => GatewayError::Refused(provider()),
+    }
+}
+
+#[derive(Deserialize)]
+struct PaymentMethod {
+    #[serde(default)]
+    card: Option<Card>,
+}
+
+#[derive(Deserialize)]
+struct Card {
+    #[serde(default)]
+    fingerprint: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    checks: Option<Checks>,
+}
+
+#[derive(Deserialize, Default)]
+struct Checks {
+    #[serde(default)]
+    cvc_check: Option<String>,
+    #[serde(default)]
+    address_postal_code_check: Option<String>,
+}
+
+fn check(result: Option<&str>) -> CheckResult {
+    match result {
+        Some("pass") => CheckResult::Pass,
+        Some("fail") => CheckResult::Fail,
+        Some("unavailable") => CheckResult::Unavailable,
+        _ => CheckResult::Unchecked,
+    }
+}
+
+#[derive(Deserialize)]
+struct Intent {
+    id: String,
+    status: String,
+    amount: i64,
+    #[serde(default)]
+    amount_capturable: i64,
+    #[serde(default)]
+    amount_received: i64,
+    currency: String,
+    #[serde(default)]
+    last_payment_error: Option<StripeError>,
+}
+
+impl Intent {
+    fn money(&self, minor_units: i64) -> Result<Money, GatewayError> {
+        let currency = Currency::parse(&self.currency.to_ascii_uppercase())
+            .map_err(|invalid| GatewayError::Refused(format!("currency {:?}: {invalid}", self.currency).into()))?;
+        Ok(Money::new(minor_units, currency))
+    }
+}
+
+#[derive(Deserialize)]
+struct StripeRefund {
+    id: String,
+    amount: i64,
+}
+
+impl PaymentGateway for StripeGateway {
+    async fn card_checks(&self, method: &PaymentMethodId) -> Result<CardChecks, GatewayError> {
+        let found: PaymentMethod = self.call(Method::GET, &format!("/v1/payment_methods/{method}"), &[], None).await?;
+        let Some(card) = found.card else {
+            return Ok(CardChecks {
+                fingerprint: None,
+                country: None,
+                cvc: CheckResult::Unavailable,
+                postal_code: CheckResult::Unavailable,
+            });
+        };
+        let checks = card.checks.unwrap_or_default();
+        Ok(CardChecks {
+            fingerprint: card.fingerprint,
+            country: card.country.and_then(|country| CountryCode::parse(&country).ok()),
+            cvc: check(checks.cvc_check.as_deref()),
+            postal_code: check(checks.address_postal_code_check.as_deref()),
+        })
+    }
+
+    async fn authorize(
+        &self,
+        order: &OrderId,
+        method: &PaymentMethodId,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<Authorization, GatewayError> {
+        let form = [
+            ("amount", amount.minor_units().to_string()),
+            ("currency", amount.currency().code().to_ascii_lowercase()),
+            ("payment_method", method.to_string()),
+            ("capture_method", "manual".to_owned()),
+            ("confirm", "true".to_owned()),
+            ("metadata[order_id]", order.to_string()),
+        ];
+        let intent: Intent = self.call(Method::POST, "/v1/payment_intents", &form, Some(idempotency_key)).await?;
+        match intent.status.as_str() {
+            "requires_capture" => {
+                let held = if intent.amount_capturable > 0 { intent.amount_capturable } else { intent.amount };
+                Ok(Authorization { amount: intent.money(held)?, id: intent.id })
+            }
+            // Off-session, nobody can answer a 3-D Secure challenge: the customer must pay again.
+            "requires_action" => Err(GatewayError::Declined(Decline::from_code("authentication_required"))),
+            _ => {
+                let error = intent.last_payment_error.unwrap_or_default();
+                let code = error.decline_code.or(error.code).unwrap_or_else(|| "generic_decline".to_owned());
+                Err(GatewayError::Declined(Decline::from_code(&code)))
+            }
+        }
+    }
+
+    async fn capture(
+        &self,
+        authorization: &Authorization,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<Money, GatewayError> {
+        let path = format!("/v1/payment_intents/{}/capture", authorization.id);
+        let form = [("amount_to_capture", amount.minor_units().to_string())];
+        let intent: Intent = self.call(Method::POST, &path, &form, Some(idempotency_key)).await?;
+        let received = if intent.amount_received > 0 { intent.amount_received } else { amount.minor_units() };
+        intent.money(received)
+    }
+
+    async fn void(&self, authorization: &Authorization, idempotency_key: &str) -> Result<(), GatewayError> {
+        let path = format!("/v1/payment_intents/{}/cancel", authorization.id);
+        match self.call::<Intent>(Method::POST, &path, &[], Some(idempotency_key)).await {
+            Ok(_) => Ok(()),
+            // Cancelling a cancelled intent is refused: the hold is gone either way.
+            Err(GatewayError::Refused(error)) => match self.intent(&authorization.id).await {
+                Ok(intent) if intent.status == "canceled" => Ok(()),
+                _ => Err(GatewayError::Refused(error)),
+            },
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn refund(
+        &self,
+        authorization: &Authorization,
+        amount: Money,
+        idempotency_key: &str,
+    ) -> Result<Refund, GatewayError> {
+        let form = [("payment_intent", authorization.id.clone()), ("amount", amount.minor_units().to_string())];
+        let refund: StripeRefund = self.call(Method::POST, "/v1/refunds", &form, Some(idempotency_key)).await?;
+        Ok(Refund { id: refund.id, amount: Money::new(refund.amount, amount.currency()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_answers_map_to_retry_or_not() {
+        let declined = error_from(
+            StatusCode::PAYMENT_REQUIRED,
+            br#"{"error": {"type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds"}}"#,
+        );
+        assert!(matches!(declined, GatewayError::Declined(ref d) if d.code == "insufficient_funds"));
+        let generic = error_from(StatusCode::PAYMENT_REQUIRED, br#"{"error": {"code": "card_declined"}}"#);
+        assert!(matches!(generic, GatewayError::Declined(ref d) if d.message == "Your card was declined."));
+        for status in [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::CONFLICT,
+        ] {
+            assert!(error_from(status, b"<html>").is_retryable(), "{status}");
+        }
+        assert!(matches!(error_from(StatusCode::NOT_FOUND, b"{}"), GatewayError::UnusableMethod(_)));
+        assert!(matches!(error_from(StatusCode::UNAUTHORIZED, b"{}"), GatewayError::Refused(_)));
+        assert!(matches!(error_from(StatusCode::BAD_REQUEST, b"{}"), GatewayError::Refused(_)));
+    }
+
+    #[test]
+    fn card_checks_read_stripe_vocabulary() {
+        assert_eq!(check(Some("pass")), CheckResult::Pass);
+        assert_eq!(check(Some("fail")), CheckResult::Fail);
+        assert_eq!(check(Some("unavailable")), CheckResult::Unavailable);
+        assert_eq!(check(None), CheckResult::Unchecked);
+    }
+}
