@@ -6,6 +6,10 @@ mod digest;
 pub mod domain;
 
 pub mod config;
+#[cfg(feature = "lambda")]
+pub mod consumer;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod inventory;
 pub mod payments;
 #[cfg(feature = "sns")]

@@ -4,6 +4,11 @@ localstripe's own `start()` listens on every interface, on a fixed port, and loa
 its state in /tmp (shared by every instance on the machine). This serves the same app on
 127.0.0.1, on the port given (0: any free one, printed on the first line of stdout), with its
 state kept in memory only.
+
+Three things Stripe does that localstripe does not are added here, because Orderflow depends
+on them: `Idempotency-Key` (a POST with a key seen before gets the first answer again), the
+test cards' charge-time declines with their `decline_code` (generic, insufficient funds, lost,
+expired, incorrect CVC), and the CVC and postal-code checks of a card payment method.
 """
 import os
 import socket
@@ -11,10 +16,93 @@ import sys
 import threading
 
 from aiohttp import web
-from localstripe.resources import store
+from localstripe.errors import UserError
+from localstripe.resources import Charge, PaymentMethod, store
 from localstripe.server import app
 
 store.dump_to_disk = lambda: None
+
+# https://docs.stripe.com/testing#declined-payments
+DECLINES = {
+    "4000000000000002": "generic_decline",
+    "4000000000009995": "insufficient_funds",
+    "4000000000009987": "lost_card",
+    "4000000000000069": "expired_card",
+    "4000000000000127": "incorrect_cvc",
+    "4000000000000341": "generic_decline",
+}
+CVC_CHECK_FAILS = {"4000000000000101"}
+POSTAL_CHECK_FAILS = {"4000000000000036"}
+
+
+def card_number(payment_method_id):
+    try:
+        return getattr(PaymentMethod._api_retrieve(payment_method_id), "_card_number", None)
+    except UserError:
+        return None
+
+
+PaymentMethod._charging_is_declined = lambda self: getattr(self, "_card_number", None) in DECLINES
+
+
+def set_auth_failure(charge):
+    charge.status = "failed"
+    charge.failure_code = "card_declined"
+    charge.failure_message = "Your card was declined."
+    charge._decline_code = DECLINES.get(card_number(charge.payment_method), "generic_decline")
+
+
+def raise_failure(charge):
+    raise CardError(charge.failure_message, charge.failure_code, charge._decline_code, charge.id)
+
+
+class CardError(UserError):
+    def __init__(self, message, code, decline_code, charge):
+        super().__init__(402, message, {"code": code, "decline_code": decline_code, "charge": charge})
+        self.body["error"]["type"] = "card_error"
+
+
+Charge._set_auth_failure = set_auth_failure
+Charge._raise_failure = raise_failure
+
+original_method_init = PaymentMethod.__init__
+
+
+def method_init(self, *args, **kwargs):
+    original_method_init(self, *args, **kwargs)
+    if self.type == "card":
+        number = self._card_number
+        postal = (self.billing_details.get("address") or {}).get("postal_code")
+        self.card["checks"] = {
+            "cvc_check": "fail" if number in CVC_CHECK_FAILS else "pass",
+            "address_postal_code_check": "fail" if number in POSTAL_CHECK_FAILS else ("pass" if postal else None),
+            "address_line1_check": None,
+        }
+
+
+PaymentMethod.__init__ = method_init
+
+answered = {}
+
+
+@web.middleware
+async def idempotency(request, handler):
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key:
+        return await handler(request)
+    scope = (request.headers.get("Authorization"), key)
+    if scope in answered:
+        status, body = answered[scope]
+        return web.Response(status=status, body=body, content_type="application/json",
+                            headers={"Idempotent-Replayed": "true"})
+    response = await handler(request)
+    # Stripe does not keep 5xx answers: the same key may be tried again.
+    if response.status < 500:
+        answered[scope] = (response.status, response.body)
+    return response
+
+
+app.middlewares.insert(0, idempotency)
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

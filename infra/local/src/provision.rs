@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use crate::template::{Names, Template, TemplateError, resolve, scalar_text};
+use crate::template::{Names, Template, TemplateError, resolve, resolve_dynamic_references, scalar_text};
 
 /// Moto's fixed account.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -83,6 +83,9 @@ pub struct Stack {
     pub template: Template,
     parameters: BTreeMap<String, String>,
     physical: BTreeMap<String, Physical>,
+    /// Stand-ins for Secrets Manager: what `{{resolve:secretsmanager:ID:SecretString:KEY}}`
+    /// resolves to, by secret id.
+    pub secrets: BTreeMap<String, Value>,
 }
 
 impl Names for Stack {
@@ -146,7 +149,14 @@ impl Stack {
                 (logical.clone(), physical)
             })
             .collect();
-        Self { name: name.to_owned(), region: region.to_owned(), template, parameters, physical }
+        Self {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            template,
+            parameters,
+            physical,
+            secrets: BTreeMap::new(),
+        }
     }
 
     pub fn physical(&self, logical_id: &str) -> Option<&Physical> {
@@ -174,7 +184,9 @@ impl Stack {
                 .flatten()
         {
             if let Value::Object(variables) = resolve(source, self)? {
-                environment.extend(variables.iter().map(|(key, value)| (key.clone(), scalar_text(value))));
+                for (key, value) in variables {
+                    environment.insert(key.clone(), resolve_dynamic_references(&scalar_text(&value), &self.secrets)?);
+                }
             }
         }
         Ok(environment)

@@ -35,6 +35,9 @@ use crate::{
 
 /// The template parameter the runner points at localstripe, when the template declares it.
 pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
+/// The secret the template's payment provider key is read from, by default, and its local
+/// stand-in: localstripe takes any test key.
+pub const PAYMENT_SECRET_ID: &str = "orderflow/payment-provider";
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -58,6 +61,8 @@ pub struct RunnerOptions {
     pub tap_unconsumed_queues: bool,
     pub chaos: Chaos,
     pub retry: RetryPolicy,
+    /// Secrets Manager stand-ins, by secret id, for the template's dynamic references.
+    pub secrets: BTreeMap<String, Value>,
     /// Print the journal to stdout as it happens.
     pub echo: bool,
     /// With `echo`, print the functions' own log lines too.
@@ -82,6 +87,10 @@ impl RunnerOptions {
             retry: RetryPolicy::default(),
             echo: false,
             echo_function_logs: true,
+            secrets: BTreeMap::from([(
+                PAYMENT_SECRET_ID.to_owned(),
+                serde_json::json!({"api_key": "sk_test_orderflow_local"}),
+            )]),
         }
     }
 }
@@ -148,7 +157,8 @@ impl Runner {
             parameters.insert(PAYMENT_ENDPOINT_PARAMETER.to_owned(), endpoint.clone());
         }
         parameters.extend(options.parameters.clone());
-        let plan = Stack::plan(template, &options.stack_name, cloud::REGION, &parameters);
+        let mut plan = Stack::plan(template, &options.stack_name, cloud::REGION, &parameters);
+        plan.secrets = options.secrets.clone();
         let stack = provision(&sdk, plan).await.context("provisioning the template")?;
         journal.note(format!("provisioned {} resources as stack {}", stack.template.resources.len(), stack.name));
         if options.seed_demo_catalog {

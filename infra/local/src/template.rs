@@ -96,6 +96,34 @@ pub fn scalar_text(value: &Value) -> String {
     }
 }
 
+const SECRET_REFERENCE: &str = "{{resolve:secretsmanager:";
+
+/// Replaces each `{{resolve:secretsmanager:ID:SecretString:KEY}}` in `text` with the key's value
+/// in the local stand-in for secret `ID` (the whole secret when no key is named). Any other
+/// dynamic reference, or a secret the runner was not given, cannot be resolved locally.
+pub fn resolve_dynamic_references(text: &str, secrets: &BTreeMap<String, Value>) -> Result<String, TemplateError> {
+    let mut resolved = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{resolve:") {
+        resolved.push_str(&rest[..start]);
+        let reference = &rest[start..];
+        let end = reference.find("}}").map(|end| end + 2).unwrap_or(reference.len());
+        let unresolvable = || TemplateError::Unresolvable(format!("the dynamic reference {}", &reference[..end]));
+        let inner = reference[..end].strip_prefix(SECRET_REFERENCE).and_then(|inner| inner.strip_suffix("}}"));
+        let (id, selector) = inner.and_then(|inner| inner.split_once(":SecretString")).ok_or_else(unresolvable)?;
+        let secret = secrets.get(id).ok_or_else(unresolvable)?;
+        let key = selector.strip_prefix(':').and_then(|keys| keys.split(':').next()).filter(|key| !key.is_empty());
+        let value = match key {
+            Some(key) => secret.get(key).ok_or_else(unresolvable)?,
+            None => secret,
+        };
+        resolved.push_str(&scalar_text(value));
+        rest = &reference[end..];
+    }
+    resolved.push_str(rest);
+    Ok(resolved)
+}
+
 /// YAML to JSON, with `!Ref x` as `{"Ref": x}`, `!GetAtt a.b` as `{"Fn::GetAtt": [a, b]}` and
 /// every other `!Tag` as `{"Fn::Tag": ...}`.
 fn long_form(yaml: serde_yaml::Value) -> Value {
@@ -280,6 +308,21 @@ mod tests {
         }
         fn attribute(&self, resource: &str, attribute: &str) -> Option<String> {
             Some(format!("{resource}/{attribute}"))
+        }
+    }
+
+    #[test]
+    fn secrets_manager_references_resolve_from_the_local_stand_ins() {
+        let secrets = BTreeMap::from([("shop/psp".to_owned(), serde_json::json!({"api_key": "sk_test_1"}))]);
+        let text = "Bearer {{resolve:secretsmanager:shop/psp:SecretString:api_key}}!";
+        assert_eq!(resolve_dynamic_references(text, &secrets).unwrap(), "Bearer sk_test_1!");
+        assert_eq!(resolve_dynamic_references("plain", &secrets).unwrap(), "plain");
+        for unknown in [
+            "{{resolve:secretsmanager:other:SecretString:api_key}}",
+            "{{resolve:secretsmanager:shop/psp:SecretString:password}}",
+            "{{resolve:ssm:/shop/key}}",
+        ] {
+            assert!(resolve_dynamic_references(unknown, &secrets).is_err(), "{unknown}");
         }
     }
 

@@ -57,6 +57,24 @@ pub enum ReviewError {
     Payment(#[from] PaymentError),
 }
 
+/// The payment use cases on Stripe and DynamoDB, as the payment function and the operator API
+/// run them.
+#[cfg(all(feature = "stripe", feature = "dynamodb"))]
+pub type LivePayments = Payments<stripe::StripeGateway, crate::store::DynamoStore>;
+
+/// Reads the provider's settings, the store's tables and `FRAUD_POLICY`.
+#[cfg(all(feature = "stripe", feature = "dynamodb"))]
+pub fn from_env(
+    client: aws_sdk_dynamodb::Client,
+    env: &crate::config::Env,
+) -> Result<LivePayments, crate::config::ConfigError> {
+    Ok(Payments::new(
+        stripe::StripeGateway::from_env(env)?,
+        crate::store::DynamoStore::from_env(client, env)?,
+        env.json("FRAUD_POLICY")?,
+    ))
+}
+
 #[derive(Debug, Clone)]
 pub struct Payments<G, R> {
     gateway: G,

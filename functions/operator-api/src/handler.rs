@@ -1,0 +1,75 @@
+//! The `operator-api` Lambda: the operators' routes, behind their own authorizer. An operator
+//! approves or denies a held order; the decision and who took it go into the timeline.
+
+use chrono::Utc;
+use lambda_http::{Body, Request, RequestExt, Response, request::RequestContext};
+use shared::{
+    api::{Answer, OrderView, Problem, parse_review, review_problem},
+    config::{ConfigError, Env},
+    domain::{OperatorDecision, OrderId, OrderRepository, StoredResponse},
+    http::{failure, require_json, success},
+    payments::{self, LivePayments},
+    store::DynamoStore,
+};
+
+/// The token claim that names the operator.
+pub const OPERATOR_CLAIM: &str = "sub";
+
+#[derive(Debug, Clone)]
+pub struct OperatorApi {
+    payments: LivePayments,
+    orders: DynamoStore,
+}
+
+impl OperatorApi {
+    /// The store's tables, `FRAUD_POLICY` and `PAYMENT_PROVIDER_*`.
+    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self { orders: DynamoStore::from_env(client.clone(), env)?, payments: payments::from_env(client, env)? })
+    }
+
+    /// One request; every failure is an HTTP answer.
+    pub async fn handle(&self, request: Request) -> Result<Response<Body>, lambda_http::Error> {
+        Ok(match self.route(&request).await {
+            Ok(answer) => success(answer),
+            Err(problem) => failure(&problem),
+        })
+    }
+
+    async fn route(&self, request: &Request) -> Result<Answer, Problem> {
+        let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
+            return Err(Problem::internal());
+        };
+        let operator = context
+            .authorizer
+            .as_ref()
+            .and_then(|authorizer| authorizer.jwt.as_ref())
+            .and_then(|jwt| jwt.claims.get(OPERATOR_CLAIM))
+            .filter(|operator| !operator.is_empty())
+            .cloned()
+            .ok_or_else(|| Problem::new(401, "unauthenticated", "the request carries no operator identity"))?;
+        let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
+        match context.route_key.as_deref().unwrap_or_default() {
+            "POST /orders/{id}/review" => {
+                require_json(request)?;
+                let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found())?;
+                let review = parse_review(request.body().as_ref())?;
+                let decision = OperatorDecision { operator, note: review.note };
+                self.payments.review(&id, review.verdict, decision, Utc::now()).await.map_err(|error| {
+                    tracing::info!(error = %error, order_id = %id, "review refused");
+                    review_problem(&error)
+                })?;
+                tracing::info!(order_id = %id, verdict = ?review.verdict, "order reviewed");
+                self.view(&id).await
+            }
+            _ => Err(Problem::new(404, "route_not_found", "no such route")),
+        }
+    }
+
+    async fn view(&self, id: &OrderId) -> Result<Answer, Problem> {
+        let (order, timeline) =
+            self.orders.get(id).await.map_err(|_| Problem::unavailable())?.ok_or_else(Problem::not_found)?;
+        let body =
+            serde_json::to_string(&OrderView::for_operator(&order, &timeline)).map_err(|_| Problem::internal())?;
+        Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
+    }
+}

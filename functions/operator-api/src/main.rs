@@ -1,0 +1,12 @@
+//! Starts the `operator-api` Lambda.
+
+use lambda_http::{Error, service_fn};
+use shared::config::{self, Env};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let aws = config::aws().await;
+    let api = operator_api::OperatorApi::from_env(aws_sdk_dynamodb::Client::new(&aws), &Env::Process)?;
+    lambda_http::run(service_fn(|request| api.handle(request))).await
+}

@@ -1,0 +1,41 @@
+//! The `payment` Lambda: `order.reserved` is screened and authorised; `order.shipped` captured,
+//! `order.cancelled` voided, `order.returned` refunded.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use lambda_runtime::LambdaEvent;
+use shared::{
+    config::{ConfigError, Env},
+    consumer::consume,
+    domain::{Envelope, EventType, Order, OrderStatus},
+    payments::{self, LivePayments, PaymentError, PaymentOutcome},
+};
+
+#[derive(Debug, Clone)]
+pub struct PaymentHandler {
+    payments: LivePayments,
+}
+
+impl PaymentHandler {
+    /// The store's tables, `FRAUD_POLICY` and `PAYMENT_PROVIDER_*`.
+    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self { payments: payments::from_env(client, env)? })
+    }
+
+    pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        Ok(consume(event.payload, |envelope| self.on_event(envelope)).await)
+    }
+
+    async fn on_event(&self, event: Envelope<Order>) -> Result<(), PaymentError> {
+        let order = &event.data;
+        let outcome = match event.event_type {
+            EventType::Reached(OrderStatus::Reserved) => self.payments.on_reserved(order, Utc::now()).await?,
+            EventType::Reached(OrderStatus::Shipped) => self.payments.on_shipped(order).await?,
+            EventType::Reached(OrderStatus::Cancelled) => self.payments.on_cancelled(order).await?,
+            EventType::Reached(OrderStatus::Returned) => self.payments.on_returned(order, Utc::now()).await?,
+            _ => PaymentOutcome::NothingToDo,
+        };
+        tracing::info!(?outcome, "payment event handled");
+        Ok(())
+    }
+}

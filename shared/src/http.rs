@@ -1,0 +1,65 @@
+//! What the HTTP API's functions share on the way in and out: API Gateway requests to checked
+//! headers, and use-case answers and problems to responses.
+
+use lambda_http::{
+    Body, Request, Response,
+    http::{HeaderValue, StatusCode, header},
+};
+
+use crate::api::{Answer, PROBLEM_CONTENT_TYPE, Problem};
+
+pub fn require_json(request: &Request) -> Result<(), Problem> {
+    let media_type = header_text(request, header::CONTENT_TYPE.as_str())?
+        .and_then(|value| value.split(';').next())
+        .map(|media_type| media_type.trim().to_ascii_lowercase());
+    match media_type.as_deref() {
+        Some("application/json") => Ok(()),
+        _ => Err(Problem::new(415, "unsupported_media_type", "send the order as application/json")
+            .at(header::CONTENT_TYPE.as_str())),
+    }
+}
+
+pub fn header_text<'r>(request: &'r Request, name: &str) -> Result<Option<&'r str>, Problem> {
+    request
+        .headers()
+        .get(name)
+        .map(|value| value.to_str().map_err(|_| Problem::bad_request("invalid_header", "must be ASCII").at(name)))
+        .transpose()
+}
+
+pub fn success(answer: Answer) -> Response<Body> {
+    let mut response = respond(answer.response.status, "application/json", answer.response.body);
+    let headers = response.headers_mut();
+    if let Some(location) = answer.response.location.and_then(|location| HeaderValue::from_str(&location).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    if answer.replayed {
+        headers.insert("Idempotent-Replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+pub fn failure(problem: &Problem) -> Response<Body> {
+    if problem.is_server_error() {
+        tracing::warn!(code = problem.code, status = problem.status, "request failed on our side");
+    } else {
+        tracing::info!(
+            code = problem.code,
+            status = problem.status,
+            field = problem.field.as_deref(),
+            "request refused"
+        );
+    }
+    let mut response = respond(problem.status, PROBLEM_CONTENT_TYPE, problem.to_json());
+    if problem.status == 503 {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+pub fn respond(status: u16, content_type: &'static str, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
