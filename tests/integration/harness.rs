@@ -14,11 +14,12 @@ use std::{
 use aws_sdk_dynamodb::types::AttributeValue;
 use intake::{Intake, STOREFRONT_CLAIM};
 use lambda_http::{Response, http};
-use local::{MotoServer, Stack, apigw, catalog, provision, template::Template};
+use local::{LocalStripe, MotoServer, Stack, apigw, catalog, provision, template::Template};
 use serde_json::{Map, Value};
 use shared::{api::OrderApi, config::Env, store::DynamoStore};
 
 static MOTO: OnceLock<MotoServer> = OnceLock::new();
+static STRIPE: OnceLock<LocalStripe> = OnceLock::new();
 static STACKS: AtomicU32 = AtomicU32::new(0);
 
 pub const STOREFRONT: &str = "storefront-a";
@@ -45,6 +46,29 @@ pub struct Reply {
 /// The moto server every test of this binary shares.
 pub fn moto_endpoint() -> &'static str {
     MOTO.get_or_init(|| MotoServer::start(0).unwrap_or_else(|error| panic!("{error}"))).endpoint()
+}
+
+/// The localstripe every test of this binary shares; tests tell their payments apart by
+/// order id and payment method.
+pub fn stripe_endpoint() -> &'static str {
+    STRIPE.get_or_init(|| LocalStripe::start(0).unwrap_or_else(|error| panic!("{error}"))).endpoint()
+}
+
+/// A payment method in localstripe for this test card number.
+pub async fn card(number: &str) -> String {
+    let body = format!("type=card&card[number]={number}&card[exp_month]=12&card[exp_year]=2030&card[cvc]=123");
+    let headers = [("Authorization", "Bearer sk_test_orderflow_local"), ("Content-Type", "application/x-www-form-urlencoded")];
+    let reply = http("POST", &format!("{}/v1/payment_methods", stripe_endpoint()), &headers, &body).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    reply.json["id"].as_str().unwrap().to_owned()
+}
+
+/// The payment intents localstripe holds for an order.
+pub async fn intents_of(order_id: &str) -> Vec<Value> {
+    let headers = [("Authorization", "Bearer sk_test_orderflow_local")];
+    let reply = http("GET", &format!("{}/v1/payment_intents?limit=100", stripe_endpoint()), &headers, "").await;
+    let all = reply.json["data"].as_array().cloned().unwrap_or_default();
+    all.into_iter().filter(|intent| intent["metadata"]["order_id"] == order_id).collect()
 }
 
 /// A stack name no other test of this run uses.
@@ -102,7 +126,9 @@ impl TestStack {
         let sdk = local::sdk_config(moto_endpoint()).await;
         let template = Template::load(&local::template::default_path()).expect("infra/template.yaml parses");
         let name = unique_name("t");
-        let plan = Stack::plan(template, &name, local::cloud::REGION, &BTreeMap::new());
+        let parameters = BTreeMap::from([("PaymentProviderEndpoint".to_owned(), stripe_endpoint().to_owned())]);
+        let mut plan = Stack::plan(template, &name, local::cloud::REGION, &parameters);
+        plan.secrets = local::runner::local_secrets();
         let stack = provision(&sdk, plan).await.expect("the template provisions into moto");
 
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
@@ -153,6 +179,11 @@ impl TestStack {
     pub fn order_api(&self) -> OrderApi<DynamoStore, DynamoStore> {
         let environment = Env::Map(self.stack.function_environment("IntakeFunction").unwrap());
         OrderApi::from_env(self.store.clone(), self.store.clone(), &environment).unwrap()
+    }
+
+    /// The environment the template gives a function, resolved to this stack.
+    pub fn environment(&self, function: &str) -> Env {
+        Env::Map(self.stack.function_environment(function).unwrap())
     }
 
     pub fn table(&self, logical_id: &str) -> String {

@@ -7,6 +7,7 @@ mod harness;
 mod intake;
 mod pipeline;
 mod runner;
+mod stock;
 mod store;
 mod stream_router;
 mod template;

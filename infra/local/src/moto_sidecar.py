@@ -7,12 +7,106 @@ Requests are served one at a time. moto's TransactWriteItems is not isolated: a 
 transaction restores a snapshot of the tables taken when it began, erasing whatever another
 request wrote meanwhile. DynamoDB's transactions are serializable; one request at a time keeps
 that promise locally (moto holds the GIL for nearly all of a request anyway).
+
+moto's TransactWriteItems also deep-copies every table it touches, once per item, before it
+starts, so each transaction costs time in proportion to the table (and its stream) and a few
+hundred orders slow it to a crawl. Requests being serialized, the replacement below checks
+every condition first and writes only when all hold, as DynamoDB does, keeping a copy of just
+the items it writes in case a write fails half-way.
 """
+import copy
 import sys
 import threading
 
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
+
+
+
+def transact_write_items(self, transact_items):
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    targets = set()
+    planned = []
+    errors = []
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        original_item = None
+        try:
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            if op_type == "Put":
+                table = self.get_table(table_name)
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            else:
+                key = op["Key"]
+            target = (table_name, str(dict(sorted(key.items()))))
+            if target in targets:
+                raise MultipleTransactionsException()
+            targets.add(target)
+            current = self.get_item(table_name, key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                holds = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                ).expr(current)
+                if not holds:
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+            planned.append((op_type, op, table_name, key))
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            raise
+        except ConditionalCheckFailed as error:
+            errors.append(("ConditionalCheckFailed", str(error.message), original_item))
+        except Exception as error:  # noqa: BLE001 - reported per item, as moto does
+            errors.append((type(error).__name__, str(error), original_item))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+
+    before = [(table_name, key, copy.deepcopy(self.get_item(table_name, key))) for _, _, table_name, key in planned]
+    try:
+        for op_type, op, table_name, key in planned:
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(table_name, op["Item"])
+            elif op_type == "Delete":
+                self.delete_item(table_name, key)
+            elif op_type == "Update":
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+    except Exception:
+        for table_name, key, item in before:
+            if item is None:
+                self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, item.to_json()["Attributes"])
+        raise
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
 
 backends = DomainDispatcherApplication(create_backend_app)
 one_at_a_time = threading.Lock()

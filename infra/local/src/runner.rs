@@ -87,12 +87,15 @@ impl RunnerOptions {
             retry: RetryPolicy::default(),
             echo: false,
             echo_function_logs: true,
-            secrets: BTreeMap::from([(
-                PAYMENT_SECRET_ID.to_owned(),
-                serde_json::json!({"api_key": "sk_test_orderflow_local"}),
-            )]),
+            secrets: local_secrets(),
         }
     }
+}
+
+/// The local cloud's Secrets Manager stand-ins: the payment provider's key (localstripe takes
+/// any test key).
+pub fn local_secrets() -> BTreeMap<String, Value> {
+    BTreeMap::from([(PAYMENT_SECRET_ID.to_owned(), serde_json::json!({"api_key": "sk_test_orderflow_local"}))])
 }
 
 /// The folder this executable was built into: cargo puts the functions' binaries there too.
