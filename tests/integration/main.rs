@@ -5,6 +5,7 @@
 
 mod harness;
 mod intake;
+mod payments;
 mod pipeline;
 mod runner;
 mod stock;

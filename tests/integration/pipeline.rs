@@ -1,28 +1,50 @@
-//! End to end over HTTP only: the runner serves the template's API with the real `intake` and
-//! `stream-router` binaries, enforces the JWT authorizer, and plays the Orders stream.
+//! End to end over HTTP only: the runner serves the template's API with the real functions'
+//! binaries, enforces the JWT authorizers, plays the Orders stream and the queues, and talks to
+//! localstripe.
 
 use std::time::Duration;
 
 use local::{Runner, RunnerOptions, auth::LocalIssuer};
 use serde_json::{Value, json};
 
-use crate::harness::{Reply, eventually, function_binaries, http, moto_endpoint, order_body, unique_name};
+use crate::harness::{
+    Reply, eventually, function_binaries, http, moto_endpoint, order_body, stripe_endpoint, unique_name,
+};
 
 const AUTHORIZER: &str = "StorefrontJwt";
+const OPERATORS: &str = "OperatorJwt";
 
 async fn pipeline() -> Runner {
     let mut options = RunnerOptions::new(unique_name("e2e"));
     options.binaries = function_binaries();
     options.moto_endpoint = Some(moto_endpoint().to_owned());
-    options.start_localstripe = false;
+    options.stripe_endpoint = Some(stripe_endpoint().to_owned());
     Runner::start(options).await.unwrap()
 }
 
 async fn post_order(runner: &Runner, token: Option<&str>, key: &str) -> Reply {
+    post_body(runner, token, key, &order_body()).await
+}
+
+async fn post_body(runner: &Runner, token: Option<&str>, key: &str, body: &Value) -> Reply {
     let bearer = token.map(|token| format!("Bearer {token}"));
     let mut headers = vec![("Content-Type", "application/json"), ("Idempotency-Key", key)];
     headers.extend(bearer.as_deref().map(|value| ("Authorization", value)));
-    http("POST", &format!("{}/orders", runner.api_url()), &headers, &order_body().to_string()).await
+    http("POST", &format!("{}/orders", runner.api_url()), &headers, &body.to_string()).await
+}
+
+async fn get_order(runner: &Runner, token: &str, id: &str) -> Reply {
+    http("GET", &format!("{}/orders/{id}", runner.api_url()), &[("Authorization", &format!("Bearer {token}"))], "")
+        .await
+}
+
+/// Waits until the order reaches `status`, as its storefront reads it.
+async fn reaches(runner: &Runner, token: &str, id: &str, status: &str) -> Value {
+    eventually(Duration::from_secs(30), || async {
+        let read = get_order(runner, token, id).await;
+        (read.json["status"] == status).then_some(read.json)
+    })
+    .await
 }
 
 fn intake_invocations(runner: &Runner) -> usize {
@@ -53,23 +75,110 @@ async fn an_order_posted_over_http_is_stored_and_its_event_reaches_the_consumers
     .await;
     assert_eq!(hidden.status, 404, "the verified sub claim reaches intake as the storefront");
 
+    let authorized = reaches(&runner, &token, &id, "PAYMENT_AUTHORIZED").await;
+    let steps: Vec<&str> =
+        authorized["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["order.placed", "order.reserved", "order.payment_authorized"]);
+
     let sqs = aws_sdk_sqs::Client::new(&runner.sdk);
-    for queue in ["InventoryQueue", "NotificationsQueue"] {
-        let url = runner.stack.reference_of(queue).unwrap();
-        let event: Value = eventually(Duration::from_secs(30), || async {
+    let url = runner.stack.reference_of("NotificationsQueue").unwrap();
+    let mut told = Vec::new();
+    while told.len() < 2 {
+        let batch: Vec<Value> = eventually(Duration::from_secs(30), || async {
             let output = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.ok()?;
-            let message = output.messages?.into_iter().next()?;
-            serde_json::from_str(message.body()?).ok()
+            let messages = output.messages.filter(|messages| !messages.is_empty())?;
+            Some(messages.iter().map(|message| serde_json::from_str(message.body().unwrap()).unwrap()).collect())
         })
         .await;
-        assert_eq!(
-            (event["type"].as_str(), event["id"].as_str()),
-            (Some("order.placed"), Some(format!("{id}:1").as_str())),
-            "{queue}"
+        told.extend(
+            batch
+                .iter()
+                .map(|event| (event["type"].as_str().unwrap().to_owned(), event["id"].as_str().unwrap().to_owned())),
         );
     }
-    let router = runner.journal.invocations().into_iter().find(|record| record.function == "stream-router").unwrap();
-    assert_eq!(router.trigger, "dynamodb OrdersStream");
+    told.sort();
+    assert_eq!(
+        told,
+        [("order.payment_authorized".to_owned(), format!("{id}:3")), ("order.placed".to_owned(), format!("{id}:1"))],
+        "the customer-facing events reach the notifier's queue"
+    );
+    let functions: std::collections::BTreeSet<String> = runner
+        .journal
+        .invocations()
+        .into_iter()
+        .map(|record| format!("{} <- {}", record.function, record.trigger))
+        .collect();
+    for expected in
+        ["stream-router <- dynamodb OrdersStream", "inventory <- sqs InventoryQueue", "payment <- sqs PaymentQueue"]
+    {
+        assert!(functions.contains(expected), "{expected} in {functions:?}");
+    }
+}
+
+#[tokio::test]
+async fn operators_approve_and_deny_held_orders_through_their_own_route() {
+    let runner = pipeline().await;
+    let storefront = runner.token(AUTHORIZER, "shop-review", Duration::from_secs(300)).unwrap();
+    let operator = runner.token(OPERATORS, "ops-ada", Duration::from_secs(300)).unwrap();
+    let mut suspicious = order_body();
+    suspicious["customer"]["email"] = json!("burner@mailinator.com");
+    suspicious["billing_address"] = json!({"name": "G H", "line1": "1 Main St", "city": "Lagos", "country": "NG"});
+    let review = |id: String, token: String, body: Value| {
+        let url = format!("{}/orders/{id}/review", runner.api_url());
+        async move {
+            let bearer = format!("Bearer {token}");
+            http("POST", &url, &[("Authorization", &bearer), ("Content-Type", "application/json")], &body.to_string())
+                .await
+        }
+    };
+
+    let mut held = Vec::new();
+    for key in ["review-approve", "review-deny"] {
+        let placed = post_body(&runner, Some(&storefront), key, &suspicious).await;
+        assert_eq!(placed.status, 201, "{:?}", placed.json);
+        let id = placed.json["id"].as_str().unwrap().to_owned();
+        let seen = reaches(&runner, &storefront, &id, "ON_HOLD").await;
+        assert!(seen.get("status_reason").is_none(), "the storefront never sees why: {seen}");
+        held.push(id);
+    }
+
+    let refused = review(held[0].clone(), storefront.clone(), json!({"decision": "approve"})).await;
+    assert_eq!(refused.status, 401, "a storefront's token does not open an operator route");
+    let invalid = review(held[0].clone(), operator.clone(), json!({"decision": "perhaps"})).await;
+    assert_eq!(
+        (invalid.status, invalid.json["code"].as_str(), invalid.json["field"].as_str()),
+        (422, Some("invalid_decision"), Some("/decision"))
+    );
+
+    let approved =
+        review(held[0].clone(), operator.clone(), json!({"decision": "approve", "note": "known customer"})).await;
+    assert_eq!(
+        (approved.status, approved.json["status"].as_str()),
+        (200, Some("PAYMENT_AUTHORIZED")),
+        "{:?}",
+        approved.json
+    );
+    let timeline = approved.json["timeline"].as_array().unwrap();
+    assert_eq!(timeline[2]["reason"]["kind"], "fraud_review", "operators see the screening");
+    assert_eq!(timeline[3]["reason"]["decision"], json!({"operator": "ops-ada", "note": "known customer"}));
+    let again = review(held[0].clone(), operator.clone(), json!({"decision": "deny"})).await;
+    assert_eq!((again.status, again.json["code"].as_str()), (409, Some("not_on_hold")));
+
+    let denied = review(held[1].clone(), operator.clone(), json!({"decision": "deny"})).await;
+    assert_eq!((denied.status, denied.json["status"].as_str()), (200, Some("CANCELLED")), "{:?}", denied.json);
+    // Denial releases the stock: the demo catalog's mugs come back.
+    let store = shared::store::DynamoStore::from_env(
+        aws_sdk_dynamodb::Client::new(&runner.sdk),
+        &shared::config::Env::Map(runner.stack.function_environment("InventoryFunction").unwrap()),
+    )
+    .unwrap();
+    let mug = shared::domain::Sku::parse("MUG-CLASSIC").unwrap();
+    let reserved_mugs = || async {
+        let levels = shared::domain::StockLedger::stock_levels(&store, std::slice::from_ref(&mug)).await.unwrap();
+        levels[&mug].available()
+    };
+    let initial = local::catalog::demo_catalog().unwrap().into_iter().find(|entry| entry.sku == mug).unwrap().available;
+    eventually(Duration::from_secs(30), || async { (reserved_mugs().await == initial - 2).then_some(()) }).await;
 }
 
 #[tokio::test]

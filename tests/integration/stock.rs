@@ -128,10 +128,7 @@ async fn a_short_line_rejects_the_order_naming_what_was_asked_and_available_and_
     let Some(StatusReason::OutOfStock { shortages }) = &rejected.status_reason else {
         panic!("no shortage recorded: {:?}", rejected.status_reason)
     };
-    assert_eq!(
-        shortages.iter().map(|s| (s.sku.as_str(), s.requested, s.available)).collect::<Vec<_>>(),
-        [(HOT, 3, 2)]
-    );
+    assert_eq!(shortages.iter().map(|s| (s.sku.as_str(), s.requested, s.available)).collect::<Vec<_>>(), [(HOT, 3, 2)]);
     assert_eq!(timeline.last().unwrap().reason, rejected.status_reason);
     assert_eq!(counters(&stack.store, "MUG-CLASSIC").await, before);
     assert_eq!(counters(&stack.store, HOT).await, [2]);
