@@ -92,11 +92,23 @@ fn options() -> anyhow::Result<Options> {
 async fn main() -> anyhow::Result<()> {
     let options = options()?;
     let runner = Runner::start(options.runner.clone()).await?;
-    let authorizer = runner.authorizers().keys().next().cloned().context("the template has no JWT authorizer")?;
+    let authorizer = runner
+        .default_authorizer()
+        .or_else(|| runner.authorizers().keys().next().map(String::as_str))
+        .context("the template has no JWT authorizer")?
+        .to_owned();
     let token = runner.token(&authorizer, &options.storefront, Duration::from_secs(12 * 3600))?;
     std::fs::create_dir_all(&options.state_dir)?;
     let token_file = options.state_dir.join("storefront.jwt");
     std::fs::write(&token_file, &token)?;
+    // The other authorizers guard operators' routes: a token for each, for a "demo-operator".
+    let mut operator_tokens = Vec::new();
+    for other in runner.authorizers().keys().filter(|name| **name != authorizer) {
+        let operator_token = runner.token(other, "demo-operator", Duration::from_secs(12 * 3600))?;
+        let file = options.state_dir.join(format!("{}.jwt", other.trim_end_matches("Jwt").to_ascii_lowercase()));
+        std::fs::write(&file, &operator_token)?;
+        operator_tokens.push((other.clone(), file, operator_token));
+    }
 
     println!();
     println!("ready in {} ms", runner.ready_after.as_millis());
@@ -108,6 +120,9 @@ async fn main() -> anyhow::Result<()> {
         println!("  chaos        every delivery x{} (seed {})", options.runner.chaos.copies, options.runner.chaos.seed);
     }
     println!("  token        {} (storefront {:?}, {authorizer}, 12 h)", token_file.display(), options.storefront);
+    for (name, file, _) in &operator_tokens {
+        println!("  token        {} (\"demo-operator\", {name}, 12 h)", file.display());
+    }
     println!();
     println!("Place an order:");
     println!(
@@ -120,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
     println!();
 
     if options.demo {
-        demo(&runner, &token).await?;
+        demo(&runner, &token, operator_tokens.first().map(|(_, _, token)| token.as_str())).await?;
     }
     if options.serve {
         println!("Serving; press Ctrl-C to stop.");
@@ -128,6 +143,45 @@ async fn main() -> anyhow::Result<()> {
         println!("stopping");
     }
     Ok(())
+}
+
+type DemoClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+async fn get_json(client: &DemoClient, url: &str, token: &str) -> anyhow::Result<Value> {
+    let request = Request::get(url).header("Authorization", format!("Bearer {token}")).body(Full::new(Bytes::new()))?;
+    let response = client.request(request).await?;
+    Ok(serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?)
+}
+
+async fn settle(runner: &Runner) {
+    if !runner.settle(Duration::from_secs(2), Duration::from_secs(60)).await {
+        runner.journal.note("demo: the pipeline did not settle within a minute");
+    }
+}
+
+/// A timeline entry's reason in a few words.
+fn reason_text(reason: &Value) -> String {
+    match reason["kind"].as_str() {
+        Some("out_of_stock") => {
+            let short: Vec<String> = reason["shortages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| format!("{} asked {} of {}", s["sku"].as_str().unwrap_or("?"), s["requested"], s["available"]))
+                .collect();
+            format!("out of stock: {}", short.join(", "))
+        }
+        Some("payment_declined") => format!("declined: {}", reason["decline"]["message"].as_str().unwrap_or("")),
+        Some("review_approved" | "review_denied") => {
+            format!(
+                "{} by {}",
+                reason["kind"].as_str().unwrap_or(""),
+                reason["decision"]["operator"].as_str().unwrap_or("?")
+            )
+        }
+        Some(kind) => kind.to_owned(),
+        None => String::new(),
+    }
 }
 
 /// A request the demo makes, and what it shows.
@@ -138,7 +192,7 @@ struct Step {
     token: Option<String>,
 }
 
-async fn demo(runner: &Runner, token: &str) -> anyhow::Result<()> {
+async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::Result<()> {
     let first: Value = serde_json::from_str(include_str!("../demo-order.json"))?;
     let mut express = first.clone();
     express["lines"] =
@@ -150,6 +204,16 @@ async fn demo(runner: &Runner, token: &str) -> anyhow::Result<()> {
     express["customer"] = serde_json::json!({ "name": "Grace Hopper", "email": "grace@example.com" });
     let mut unknown = first.clone();
     unknown["lines"] = serde_json::json!([{ "sku": "NO-SUCH-SKU", "quantity": 1 }]);
+    let mut sold_out = first.clone();
+    sold_out["lines"] =
+        serde_json::json!([{ "sku": "MUG-CLASSIC", "quantity": 1 }, { "sku": "BOTTLE-STEEL", "quantity": 9 }]);
+    let mut declined = first.clone();
+    declined["payment_method"] = Value::from("pm_card_visa_chargeDeclined");
+    // A throwaway address and billing abroad: fraud screening holds it for an operator.
+    let mut suspicious = first.clone();
+    suspicious["customer"]["email"] = Value::from("someone@mailinator.com");
+    suspicious["billing_address"] =
+        serde_json::json!({ "name": "G. Hopper", "line1": "1 Marina Rd", "city": "Lagos", "country": "NG" });
     let run = std::process::id();
     let with_token = Some(token.to_owned());
     let steps = [
@@ -157,7 +221,10 @@ async fn demo(runner: &Runner, token: &str) -> anyhow::Result<()> {
         ("an order", first.clone(), 1, with_token.clone()),
         ("the same, retried", first, 1, with_token.clone()),
         ("express to NL", express, 2, with_token.clone()),
-        ("unknown SKU", unknown, 3, with_token),
+        ("unknown SKU", unknown, 3, with_token.clone()),
+        ("out of stock", sold_out, 4, with_token.clone()),
+        ("card declined", declined, 5, with_token.clone()),
+        ("held for review", suspicious, 6, with_token),
     ]
     .map(|(label, body, key, token)| Step { label, body, idempotency_key: format!("demo-{run}-{key}"), token });
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
@@ -188,18 +255,27 @@ async fn demo(runner: &Runner, token: &str) -> anyhow::Result<()> {
         };
         runner.journal.note(format!("demo: {:<18} POST /orders -> {status} {detail}", step.label));
     }
-    if !runner.settle(Duration::from_secs(2), Duration::from_secs(60)).await {
-        runner.journal.note("demo: the pipeline did not settle within a minute");
+    settle(runner).await;
+    if let Some(operator) = operator {
+        for id in &placed {
+            let order = get_json(&client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
+            if order["status"] != "ON_HOLD" {
+                continue;
+            }
+            let request = Request::post(format!("{}/orders/{id}/review", runner.api_url()))
+                .header("Content-Type", "application/json")
+                .header("Authorization", format!("Bearer {operator}"))
+                .body(Full::new(Bytes::from(r#"{"decision": "approve", "note": "checked by phone"}"#)))?;
+            let response = client.request(request).await?;
+            runner.journal.note(format!("demo: operator approves  POST /orders/{id}/review -> {}", response.status()));
+        }
+        settle(runner).await;
     }
 
     println!();
     println!("Timelines");
     for id in &placed {
-        let request = Request::get(format!("{}/orders/{id}", runner.api_url()))
-            .header("Authorization", format!("Bearer {token}"))
-            .body(Full::new(Bytes::new()))?;
-        let response = client.request(request).await?;
-        let order: Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
+        let order = get_json(&client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
         println!(
             "  {id}  {}  total {} {}",
             order["status"].as_str().unwrap_or("?"),
@@ -208,11 +284,12 @@ async fn demo(runner: &Runner, token: &str) -> anyhow::Result<()> {
         );
         for entry in order["timeline"].as_array().into_iter().flatten() {
             println!(
-                "      {}  v{}  {:<28} {}",
+                "      {}  v{}  {:<28} {:<20} {}",
                 entry["at"].as_str().unwrap_or(""),
                 entry["version"],
                 entry["type"].as_str().unwrap_or(""),
-                entry["status"].as_str().unwrap_or("")
+                entry["status"].as_str().unwrap_or(""),
+                reason_text(&entry["reason"])
             );
         }
     }

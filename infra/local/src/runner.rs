@@ -119,6 +119,7 @@ pub struct Runner {
     stripe_endpoint: Option<String>,
     issuer: Arc<LocalIssuer>,
     authorizers: BTreeMap<String, JwtAuthorizer>,
+    default_authorizer: Option<String>,
     hosts: HashMap<String, Arc<FunctionHost>>,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<MotoServer>,
@@ -224,8 +225,9 @@ impl Runner {
         }
 
         let issuer = Arc::new(issuer.await??);
-        let authorizers: BTreeMap<String, JwtAuthorizer> =
-            auth::api_auth(&stack)?.into_values().flat_map(|api| api.authorizers).collect();
+        let apis = auth::api_auth(&stack)?;
+        let default_authorizer = apis.values().find_map(|api| api.default_authorizer.clone());
+        let authorizers: BTreeMap<String, JwtAuthorizer> = apis.into_values().flat_map(|api| api.authorizers).collect();
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.api_port)))
             .await
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.api_port))?;
@@ -252,6 +254,7 @@ impl Runner {
             stripe_endpoint,
             issuer,
             authorizers,
+            default_authorizer,
             hosts,
             tasks,
             _moto: moto,
@@ -273,6 +276,11 @@ impl Runner {
 
     pub fn authorizers(&self) -> &BTreeMap<String, JwtAuthorizer> {
         &self.authorizers
+    }
+
+    /// The authorizer an HTTP API's routes use unless they name another.
+    pub fn default_authorizer(&self) -> Option<&str> {
+        self.default_authorizer.as_deref()
     }
 
     pub fn issuer(&self) -> &LocalIssuer {
