@@ -7,7 +7,7 @@ use aws_sdk_sns::{
 
 use crate::{
     config::{ConfigError, Env},
-    domain::{Envelope, Order},
+    domain::Envelope,
 };
 
 /// The SNS message attribute that subscription filter policies match on.
@@ -22,18 +22,6 @@ pub enum PublishError {
     Build(#[from] aws_sdk_sns::error::BuildError),
     #[error("SNS refused or could not be reached")]
     Sns(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// The event an order head publishes: what it reached, with the order as it now stands.
-pub fn envelope_for(order: &Order) -> Envelope<&Order> {
-    Envelope {
-        id: order.event_id(),
-        event_type: order.last_event(),
-        order_id: order.id.clone(),
-        version: order.version(),
-        occurred_at: order.updated_at,
-        data: order,
-    }
 }
 
 /// The `order-events` topic.

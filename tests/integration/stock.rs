@@ -11,7 +11,6 @@ use serde_json::json;
 use shared::{
     domain::{CatalogItem, Line, Money, Order, OrderId, OrderRepository, OrderStatus, Sku, StatusReason, StockLedger},
     inventory::{Inventory, ReserveOutcome},
-    publish::envelope_for,
     store::DynamoStore,
 };
 
@@ -55,7 +54,7 @@ pub fn sqs_event(orders: &[&Order]) -> LambdaEvent<SqsEvent> {
         .map(|(index, order)| {
             let mut message = SqsMessage::default();
             message.message_id = Some(format!("m{index}"));
-            message.body = Some(serde_json::to_string(&envelope_for(order)).unwrap());
+            message.body = Some(serde_json::to_string(&order.envelope()).unwrap());
             message
         })
         .collect();

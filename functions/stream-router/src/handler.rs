@@ -9,7 +9,7 @@ use lambda_runtime::LambdaEvent;
 use serde_dynamo::AttributeValue;
 use shared::{
     domain::{Order, StoreError},
-    publish::{EventPublisher, envelope_for},
+    publish::EventPublisher,
     store::order_from_image,
 };
 
@@ -40,7 +40,7 @@ impl StreamRouter {
                 }
             }
         }
-        let envelopes: Vec<_> = publishable.iter().map(|(_, order)| envelope_for(order)).collect();
+        let envelopes: Vec<_> = publishable.iter().map(|(_, order)| order.envelope()).collect();
         let published = match self.publisher.publish(&envelopes).await {
             Ok(count) => count,
             Err((accepted, error)) => {

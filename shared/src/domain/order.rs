@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     contact::{Address, Customer},
-    event::{EventId, EventType},
+    event::{Envelope, EventId, EventType},
     fraud::FraudAssessment,
     ids::{OrderId, PaymentMethodId, StorefrontId},
     money::{Currency, Money},
@@ -228,6 +228,19 @@ impl Order {
     /// The id of the event this version of the order publishes.
     pub fn event_id(&self) -> EventId {
         EventId { order_id: self.id.clone(), version: self.version }
+    }
+
+    /// The event this version of the order publishes: what it reached, with the order as it
+    /// now stands.
+    pub fn envelope(&self) -> Envelope<&Self> {
+        Envelope {
+            id: self.event_id(),
+            event_type: self.last_event,
+            order_id: self.id.clone(),
+            version: self.version,
+            occurred_at: self.updated_at,
+            data: self,
+        }
     }
 
     /// The first timeline entry of a new order.
