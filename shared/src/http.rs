@@ -2,11 +2,29 @@
 //! headers, and use-case answers and problems to responses.
 
 use lambda_http::{
-    Body, Request, Response,
+    Body, Request, RequestExt, Response,
     http::{HeaderValue, StatusCode, header},
+    request::RequestContext,
 };
 
 use crate::api::{Answer, PROBLEM_CONTENT_TYPE, Problem};
+
+/// The route API Gateway matched (`POST /orders`) and a claim of the token its JWT authorizer
+/// verified; `who` says whose identity the claim is, for the 401 when it is missing.
+pub fn route_and_claim<'r>(request: &'r Request, claim: &str, who: &str) -> Result<(&'r str, &'r str), Problem> {
+    let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
+        return Err(Problem::internal());
+    };
+    let value = context
+        .authorizer
+        .as_ref()
+        .and_then(|authorizer| authorizer.jwt.as_ref())
+        .and_then(|jwt| jwt.claims.get(claim))
+        .map(String::as_str)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| Problem::new(401, "unauthenticated", format!("the request carries no {who} identity")))?;
+    Ok((context.route_key.as_deref().unwrap_or_default(), value))
+}
 
 pub fn require_json(request: &Request) -> Result<(), Problem> {
     let media_type = header_text(request, header::CONTENT_TYPE.as_str())?

@@ -1,12 +1,12 @@
 //! The `intake` Lambda: HTTP API requests in, `shared::api` use cases called, HTTP responses out.
 
 use chrono::Utc;
-use lambda_http::{Body, Request, RequestExt, Response, request::RequestContext};
+use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     api::{Answer, IDEMPOTENCY_KEY_HEADER, OrderApi, PlaceOrder, Problem},
     config::{ConfigError, Env},
     domain::StorefrontId,
-    http::{failure, header_text, require_json, success},
+    http::{failure, header_text, require_json, route_and_claim, success},
     store::DynamoStore,
 };
 
@@ -37,17 +37,10 @@ impl Intake {
     }
 
     async fn route(&self, request: &Request) -> Result<Answer, Problem> {
-        let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
-            return Err(Problem::internal());
-        };
-        let storefront = context
-            .authorizer
-            .as_ref()
-            .and_then(|authorizer| authorizer.jwt.as_ref())
-            .and_then(|jwt| jwt.claims.get(STOREFRONT_CLAIM))
-            .and_then(|claim| StorefrontId::parse(claim).ok())
-            .ok_or_else(|| Problem::new(401, "unauthenticated", "the request carries no storefront identity"))?;
-        match context.route_key.as_deref().unwrap_or_default() {
+        let (route, claim) = route_and_claim(request, STOREFRONT_CLAIM, "storefront")?;
+        let storefront = StorefrontId::parse(claim)
+            .map_err(|_| Problem::new(401, "unauthenticated", "the request carries no storefront identity"))?;
+        match route {
             "POST /orders" => {
                 require_json(request)?;
                 let place = PlaceOrder {

@@ -2,12 +2,12 @@
 //! approves or denies a held order; the decision and who took it go into the timeline.
 
 use chrono::Utc;
-use lambda_http::{Body, Request, RequestExt, Response, request::RequestContext};
+use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     api::{Answer, OrderView, Problem, parse_review, review_problem},
     config::{ConfigError, Env},
     domain::{OperatorDecision, OrderId, OrderRepository, StoredResponse},
-    http::{failure, require_json, success},
+    http::{failure, require_json, route_and_claim, success},
     payments::{self, LivePayments},
     store::DynamoStore,
 };
@@ -36,24 +36,14 @@ impl OperatorApi {
     }
 
     async fn route(&self, request: &Request) -> Result<Answer, Problem> {
-        let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
-            return Err(Problem::internal());
-        };
-        let operator = context
-            .authorizer
-            .as_ref()
-            .and_then(|authorizer| authorizer.jwt.as_ref())
-            .and_then(|jwt| jwt.claims.get(OPERATOR_CLAIM))
-            .filter(|operator| !operator.is_empty())
-            .cloned()
-            .ok_or_else(|| Problem::new(401, "unauthenticated", "the request carries no operator identity"))?;
+        let (route, operator) = route_and_claim(request, OPERATOR_CLAIM, "operator")?;
         let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
-        match context.route_key.as_deref().unwrap_or_default() {
+        match route {
             "POST /orders/{id}/review" => {
                 require_json(request)?;
                 let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found())?;
                 let review = parse_review(request.body().as_ref())?;
-                let decision = OperatorDecision { operator, note: review.note };
+                let decision = OperatorDecision { operator: operator.to_owned(), note: review.note };
                 self.payments.review(&id, review.verdict, decision, Utc::now()).await.map_err(|error| {
                     tracing::info!(error = %error, order_id = %id, "review refused");
                     review_problem(&error)
