@@ -134,3 +134,61 @@ fn the_openapi_document_describes_exactly_the_template_s_routes() {
     routed.sort();
     assert_eq!(documented, routed);
 }
+
+/// The queue a logical id's `!GetAtt X.Arn` names.
+fn queue_of(arn: &Value) -> &str {
+    arn["Fn::GetAtt"][0].as_str().unwrap()
+}
+
+#[test]
+fn every_queue_consumer_reports_partial_failures_and_outlasts_its_function() {
+    let template = template();
+    let global_timeout = template.globals["Function"]["Timeout"].as_u64().unwrap();
+    let mut consumed = Vec::new();
+    for (name, function) in template.of_type("AWS::Serverless::Function") {
+        let timeout = function.properties.get("Timeout").and_then(Value::as_u64).unwrap_or(global_timeout);
+        for (event, source) in function.properties["Events"].as_object().into_iter().flatten() {
+            if source["Type"] != "SQS" {
+                continue;
+            }
+            let properties = &source["Properties"];
+            assert_eq!(
+                properties["FunctionResponseTypes"],
+                serde_json::json!(["ReportBatchItemFailures"]),
+                "{name}.{event}"
+            );
+            let queue_id = queue_of(&properties["Queue"]);
+            let queue = &template.resource(queue_id).unwrap().properties;
+            let visibility = queue["VisibilityTimeout"].as_u64().unwrap_or(30);
+            assert!(visibility >= 6 * timeout, "{queue_id}: visibility {visibility} s < 6 x {name}'s {timeout} s");
+            let dead_letters = queue_of(&queue["RedrivePolicy"]["deadLetterTargetArn"]);
+            assert!(template.resource(dead_letters).is_ok(), "{queue_id} redrives to {dead_letters}");
+            consumed.push(queue_id.to_owned());
+        }
+    }
+    consumed.sort();
+    assert_eq!(consumed, ["InventoryQueue", "PaymentQueue"]);
+}
+
+#[test]
+fn the_payment_provider_key_is_a_deploy_time_secret_reference() {
+    let template = template();
+    for function in ["PaymentFunction", "OperatorApiFunction"] {
+        let variables = &template.resource(function).unwrap().properties["Environment"]["Variables"];
+        let key = variables["PAYMENT_PROVIDER_API_KEY"]["Fn::Sub"].as_str().unwrap();
+        assert!(
+            key.starts_with("{{resolve:secretsmanager:${PaymentProviderSecretId}:SecretString:"),
+            "{function}: {key}"
+        );
+    }
+    let text = std::fs::read_to_string(default_path()).unwrap();
+    assert!(!text.contains("sk_live_") && !text.contains("sk_test_"), "no provider key in the template");
+}
+
+#[test]
+fn operator_routes_use_the_operator_authorizer_and_storefront_routes_the_default() {
+    for route in local::apigw::routes(&template()) {
+        let expected = if route.key().ends_with("/review") { Some("OperatorJwt") } else { None };
+        assert_eq!(route.authorizer.as_deref().filter(|name| *name != "StorefrontJwt"), expected, "{}", route.key());
+    }
+}
