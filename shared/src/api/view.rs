@@ -13,7 +13,7 @@ pub struct OrderView<'a> {
     pub id: &'a OrderId,
     pub status: OrderStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_reason: Option<&'a StatusReason>,
+    pub status_reason: Option<StatusReason>,
     pub version: u64,
     pub currency: Currency,
     pub customer: &'a Customer,
@@ -32,9 +32,9 @@ impl<'a> OrderView<'a> {
     /// The order as its storefront sees it: operators' reasons (fraud screening) left out.
     pub fn for_storefront(order: &'a Order, timeline: &'a [TimelineEntry]) -> Self {
         let mut view = Self::for_operator(order, timeline);
-        view.status_reason = view.status_reason.filter(|reason| !reason.is_internal());
+        view.status_reason = view.status_reason.and_then(|reason| reason.for_storefront());
         for entry in &mut view.timeline {
-            entry.reason = entry.reason.take().filter(|reason| !reason.is_internal());
+            entry.reason = entry.reason.take().and_then(|reason| reason.for_storefront());
         }
         view
     }
@@ -44,7 +44,7 @@ impl<'a> OrderView<'a> {
         Self {
             id: &order.id,
             status: order.status(),
-            status_reason: order.status_reason.as_ref(),
+            status_reason: order.status_reason.clone(),
             version: order.version(),
             currency: order.currency,
             customer: &order.customer,
@@ -63,4 +63,40 @@ impl<'a> OrderView<'a> {
 /// Where a client finds an order.
 pub fn order_location(id: &OrderId) -> String {
     format!("/orders/{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::domain::{Decline, FraudAssessment, tests::sample_order};
+
+    #[test]
+    fn storefronts_see_no_screening_reasons_and_only_generic_lost_or_stolen_declines() {
+        let order = sample_order();
+        let reserved = order.transition(OrderStatus::Reserved, DateTime::UNIX_EPOCH).unwrap();
+        let order = order.with_change(&reserved);
+        let held = order
+            .transition(OrderStatus::OnHold, DateTime::UNIX_EPOCH)
+            .unwrap()
+            .because(StatusReason::FraudReview { assessment: FraudAssessment::default() });
+        let order = order.with_change(&held);
+        let declined = order
+            .transition(OrderStatus::PaymentFailed, DateTime::UNIX_EPOCH)
+            .unwrap()
+            .because(StatusReason::PaymentDeclined { decline: Decline::from_code("stolen_card") });
+        let timeline =
+            [order.placed_entry(), reserved.timeline_entry(), held.timeline_entry(), declined.timeline_entry()];
+        let order = order.with_change(&declined);
+
+        let operator = serde_json::to_value(OrderView::for_operator(&order, &timeline)).unwrap();
+        assert_eq!(operator["timeline"][2]["reason"]["kind"], "fraud_review");
+        assert_eq!(operator["status_reason"]["decline"]["code"], "stolen_card");
+
+        let storefront = serde_json::to_value(OrderView::for_storefront(&order, &timeline)).unwrap();
+        assert!(storefront["timeline"][2].get("reason").is_none());
+        assert_eq!(storefront["status_reason"]["decline"]["code"], "generic_decline");
+        assert_eq!(storefront["timeline"][3]["reason"]["decline"]["message"], "Your card was declined.");
+    }
 }

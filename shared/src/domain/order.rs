@@ -87,17 +87,17 @@ pub enum StatusReason {
 }
 
 impl StatusReason {
-    /// Reasons only operators may see: telling a storefront why screening held or refused an
-    /// order would teach a fraudster what to change.
-    pub fn is_internal(&self) -> bool {
+    /// The reason as a storefront may see it: fraud screening's reasons not at all (they would
+    /// teach a fraudster what to change), a lost-or-stolen decline as a generic one.
+    pub fn for_storefront(&self) -> Option<Self> {
         match self {
-            Self::FraudReview { .. } | Self::FraudBlocked { .. } => true,
+            Self::FraudReview { .. } | Self::FraudBlocked { .. } => None,
+            Self::PaymentDeclined { decline } => Some(Self::PaymentDeclined { decline: decline.for_payer() }),
             Self::OutOfStock { .. }
-            | Self::PaymentDeclined { .. }
             | Self::PaymentMethodUnusable
             | Self::AuthorizedAmountMismatch { .. }
             | Self::ReviewApproved { .. }
-            | Self::ReviewDenied { .. } => false,
+            | Self::ReviewDenied { .. } => Some(self.clone()),
         }
     }
 }

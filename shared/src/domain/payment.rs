@@ -48,7 +48,24 @@ pub struct Decline {
     pub message: String,
 }
 
+/// Codes that say the card looked lost, stolen or fraudulent: Stripe advises telling the payer
+/// no more than a generic decline.
+const SENSITIVE_DECLINES: &[&str] = &[
+    "fraudulent",
+    "lost_card",
+    "stolen_card",
+    "pickup_card",
+    "restricted_card",
+    "merchant_blacklist",
+    "security_violation",
+];
+
 impl Decline {
+    /// The decline as the payer's side (the storefront, the customer) may see it.
+    pub fn for_payer(&self) -> Self {
+        if SENSITIVE_DECLINES.contains(&self.code.as_str()) { Self::from_code("generic_decline") } else { self.clone() }
+    }
+
     pub fn from_code(code: &str) -> Self {
         let message = match code {
             "insufficient_funds" => "Your card has insufficient funds.",
@@ -136,5 +153,7 @@ mod tests {
             assert_eq!(Decline::from_code(code).message, "Your card was declined.", "{code}");
         }
         assert_eq!(Decline::from_code("stolen_card").code, "stolen_card");
+        assert_eq!(Decline::from_code("stolen_card").for_payer().code, "generic_decline");
+        assert_eq!(Decline::from_code("insufficient_funds").for_payer().code, "insufficient_funds");
     }
 }
