@@ -168,9 +168,9 @@ async fn retried_when_the_provider(status: Option<u16>) {
     variables.insert("PAYMENT_PROVIDER_ENDPOINT".to_owned(), broken_provider(status).await);
     variables.insert("PAYMENT_PROVIDER_TIMEOUT_MS".to_owned(), "500".to_owned());
     let handler = PaymentHandler::from_env(stack.dynamodb.clone(), &Env::Map(variables)).unwrap();
-    let response = handler.handle(sqs_event(&[&order])).await.unwrap();
+    let response = handler.handle(sqs_event(&[&order, &order, &order])).await.unwrap();
     let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-    assert_eq!(failed, ["m0"], "the message goes back to the queue");
+    assert_eq!(failed, ["m0", "m1", "m2"], "the messages go back to the queue");
     let unchanged = head(&stack, &order).await;
     assert_eq!((unchanged.status(), unchanged.version()), (OrderStatus::Reserved, 2));
 }

@@ -21,8 +21,9 @@ use crate::{
     },
 };
 
-/// Stripe's own advice: give up on a call after some seconds and retry with the same key.
-const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+/// Give up on a call after some seconds and retry it later with the same key: an event makes
+/// two calls, and both must fit in the function's timeout.
+const DEFAULT_TIMEOUT_MS: u64 = 3_000;
 
 #[derive(Clone)]
 pub struct StripeGateway {
