@@ -142,6 +142,20 @@ async fn operators_approve_and_deny_held_orders_through_their_own_route() {
         held.push(id);
     }
 
+    let read = http(
+        "GET",
+        &format!("{}/orders/{}/review", runner.api_url(), held[0]),
+        &[("Authorization", &format!("Bearer {operator}"))],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (read.status, read.json["status_reason"]["kind"].as_str()),
+        (200, Some("fraud_review")),
+        "{:?}",
+        read.json
+    );
+    assert_eq!(read.json["status_reason"]["assessment"]["score"], 55);
     let refused = review(held[0].clone(), storefront.clone(), json!({"decision": "approve"})).await;
     assert_eq!(refused.status, 401, "a storefront's token does not open an operator route");
     let invalid = review(held[0].clone(), operator.clone(), json!({"decision": "perhaps"})).await;

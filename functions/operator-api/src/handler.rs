@@ -1,5 +1,6 @@
 //! The `operator-api` Lambda: the operators' routes, behind their own authorizer. An operator
-//! approves or denies a held order; the decision and who took it go into the timeline.
+//! reads an order as operators see it (fraud screening's reasons included), and approves or
+//! denies a held one; the decision and who took it go into the timeline.
 
 use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -38,10 +39,12 @@ impl OperatorApi {
     async fn route(&self, request: &Request) -> Result<Answer, Problem> {
         let (route, operator) = route_and_claim(request, OPERATOR_CLAIM, "operator")?;
         let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
+        let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found());
         match route {
+            "GET /orders/{id}/review" => self.view(&id?).await,
             "POST /orders/{id}/review" => {
                 require_json(request)?;
-                let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found())?;
+                let id = id?;
                 let review = parse_review(request.body().as_ref())?;
                 let decision = OperatorDecision { operator: operator.to_owned(), note: review.note };
                 self.payments.review(&id, review.verdict, decision, Utc::now()).await.map_err(|error| {
