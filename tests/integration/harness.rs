@@ -248,3 +248,22 @@ pub fn order_body() -> Value {
         "payment_method": "pm_card_visa"
     })
 }
+
+/// An SQS batch of these orders' events, as the topic's raw delivery puts them on a queue;
+/// message ids are `m0`, `m1`, ….
+pub fn sqs_event(
+    orders: &[&shared::domain::Order],
+) -> lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent> {
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = orders
+        .iter()
+        .enumerate()
+        .map(|(index, order)| {
+            let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+            message.message_id = Some(format!("m{index}"));
+            message.body = Some(serde_json::to_string(&order.envelope()).unwrap());
+            message
+        })
+        .collect();
+    lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default())
+}

@@ -12,10 +12,7 @@ use shared::{
 };
 use tokio::{io::AsyncWriteExt, net::TcpListener};
 
-use crate::{
-    harness::{TestStack, card, intents_of, order_body},
-    stock::sqs_event,
-};
+use crate::harness::{TestStack, card, intents_of, order_body, sqs_event};
 
 /// Places an order paid with `method`, and moves it to RESERVED as `inventory` would.
 async fn reserved_order(stack: &TestStack, method: &str, customize: impl FnOnce(&mut serde_json::Value)) -> Order {

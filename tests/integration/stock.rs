@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsMessage;
 use chrono::Utc;
 use inventory::InventoryHandler;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 use shared::{
     domain::{CatalogItem, Line, Money, Order, OrderId, OrderRepository, OrderStatus, Sku, StatusReason, StockLedger},
@@ -14,7 +13,7 @@ use shared::{
     store::DynamoStore,
 };
 
-use crate::harness::{TestStack, order_body};
+use crate::harness::{TestStack, order_body, sqs_event};
 
 const HOT: &str = "HOT-DROP";
 
@@ -44,21 +43,6 @@ async fn counters(store: &DynamoStore, sku: &str) -> Vec<u32> {
     let sku = Sku::parse(sku).unwrap();
     let levels = store.stock_levels(std::slice::from_ref(&sku)).await.unwrap();
     levels[&sku].counters.iter().map(|(_, units)| *units).collect()
-}
-
-pub fn sqs_event(orders: &[&Order]) -> LambdaEvent<SqsEvent> {
-    let mut event = SqsEvent::default();
-    event.records = orders
-        .iter()
-        .enumerate()
-        .map(|(index, order)| {
-            let mut message = SqsMessage::default();
-            message.message_id = Some(format!("m{index}"));
-            message.body = Some(serde_json::to_string(&order.envelope()).unwrap());
-            message
-        })
-        .collect();
-    LambdaEvent::new(event, Context::default())
 }
 
 async fn contention(shards: Option<u16>) {

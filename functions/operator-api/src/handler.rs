@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     api::{Answer, OrderView, Problem, parse_review, review_problem},
     config::{ConfigError, Env},
-    domain::{OperatorDecision, OrderId, OrderRepository, StoredResponse},
+    domain::{OperatorDecision, Order, OrderId, OrderRepository, StoredResponse, TimelineEntry},
     http::{failure, require_json, route_and_claim, success},
     payments::{self, LivePayments},
     store::DynamoStore,
@@ -41,28 +41,30 @@ impl OperatorApi {
         let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
         let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found());
         match route {
-            "GET /orders/{id}/review" => self.view(&id?).await,
+            "GET /orders/{id}/review" => {
+                let (order, timeline) =
+                    self.orders.get(&id?).await.map_err(|_| Problem::unavailable())?.ok_or_else(Problem::not_found)?;
+                operator_view(&order, &timeline)
+            }
             "POST /orders/{id}/review" => {
                 require_json(request)?;
                 let id = id?;
                 let review = parse_review(request.body().as_ref())?;
                 let decision = OperatorDecision { operator: operator.to_owned(), note: review.note };
-                self.payments.review(&id, review.verdict, decision, Utc::now()).await.map_err(|error| {
-                    tracing::info!(error = %error, order_id = %id, "review refused");
-                    review_problem(&error)
-                })?;
+                let (order, timeline) =
+                    self.payments.review(&id, review.verdict, decision, Utc::now()).await.map_err(|error| {
+                        tracing::info!(error = %error, order_id = %id, "review refused");
+                        review_problem(&error)
+                    })?;
                 tracing::info!(order_id = %id, verdict = ?review.verdict, "order reviewed");
-                self.view(&id).await
+                operator_view(&order, &timeline)
             }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }
     }
+}
 
-    async fn view(&self, id: &OrderId) -> Result<Answer, Problem> {
-        let (order, timeline) =
-            self.orders.get(id).await.map_err(|_| Problem::unavailable())?.ok_or_else(Problem::not_found)?;
-        let body =
-            serde_json::to_string(&OrderView::for_operator(&order, &timeline)).map_err(|_| Problem::internal())?;
-        Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
-    }
+fn operator_view(order: &Order, timeline: &[TimelineEntry]) -> Result<Answer, Problem> {
+    let body = serde_json::to_string(&OrderView::for_operator(order, timeline)).map_err(|_| Problem::internal())?;
+    Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
 }

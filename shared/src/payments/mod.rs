@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{
     CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition, OperatorDecision,
     Order, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, StatusChange, StatusReason, StoreError,
+    TimelineEntry,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,15 +130,17 @@ where
     }
 
     /// An operator's decision on a held order: approve authorises the payment (and may still
-    /// fail on a decline), deny cancels the order (and `inventory` releases its stock).
+    /// fail on a decline), deny cancels the order (and `inventory` releases its stock). Returns
+    /// the order and its timeline as they stand after the decision, from the one read it makes.
     pub async fn review(
         &self,
         id: &OrderId,
         verdict: Verdict,
         decision: OperatorDecision,
         now: DateTime<Utc>,
-    ) -> Result<Order, ReviewError> {
-        let order = self.orders.head(id).await.map_err(PaymentError::from)?.ok_or(ReviewError::NotFound)?;
+    ) -> Result<(Order, Vec<TimelineEntry>), ReviewError> {
+        let (order, mut timeline) =
+            self.orders.get(id).await.map_err(PaymentError::from)?.ok_or(ReviewError::NotFound)?;
         if order.status() != OrderStatus::OnHold {
             return Err(ReviewError::NotOnHold(order.status()));
         }
@@ -151,7 +154,10 @@ where
                 .because(StatusReason::ReviewDenied { decision }),
         };
         match self.orders.apply(&change).await {
-            Ok(()) => Ok(order.with_change(&change)),
+            Ok(()) => {
+                timeline.push(change.timeline_entry());
+                Ok((order.with_change(&change), timeline))
+            }
             Err(StoreError::Conflict) => Err(ReviewError::Conflict),
             Err(error) => Err(PaymentError::from(error).into()),
         }
