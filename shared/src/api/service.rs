@@ -10,8 +10,8 @@ use super::{
 use crate::config::{ConfigError, Env};
 use crate::digest::sha256_hex;
 use crate::domain::{
-    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError, PricingPolicy, Sku,
-    StoreError, StoredResponse, StorefrontId,
+    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError, PricingPolicy,
+    ShippingPolicy, ShippingRefusal, Sku, StoreError, StoredResponse, StorefrontId,
 };
 
 /// A request to place an order, as the HTTP adapter hands it over.
@@ -37,15 +37,21 @@ pub struct OrderApi<R, C> {
     pub orders: R,
     pub catalog: C,
     pub pricing: PricingPolicy,
+    pub shipping: ShippingPolicy,
     /// How long a key protects against a retried request.
     pub idempotency_ttl: Duration,
 }
 
 impl<R, C> OrderApi<R, C> {
-    /// Over these ports, with `PRICING_POLICY` and `IDEMPOTENCY_TTL_HOURS` from `env`.
+    /// Over these ports, with `PRICING_POLICY`, `SHIPPING_POLICY` and `IDEMPOTENCY_TTL_HOURS`
+    /// from `env`.
     pub fn from_env(orders: R, catalog: C, env: &Env) -> Result<Self, ConfigError> {
         let idempotency_ttl = Duration::hours(env.parse("IDEMPOTENCY_TTL_HOURS")?);
-        Ok(Self { orders, catalog, pricing: env.json("PRICING_POLICY")?, idempotency_ttl })
+        let shipping = env
+            .json::<ShippingPolicy>("SHIPPING_POLICY")?
+            .validated()
+            .map_err(|error| ConfigError::Malformed { name: "SHIPPING_POLICY", source: Box::new(error) })?;
+        Ok(Self { orders, catalog, pricing: env.json("PRICING_POLICY")?, shipping, idempotency_ttl })
     }
 }
 
@@ -59,7 +65,11 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             .map(IdempotencyKey::parse)
             .transpose()
             .map_err(|invalid| Problem::bad_request(invalid.code, invalid.reason).at(IDEMPOTENCY_KEY_HEADER))?;
-        let new_order = parse_new_order(request.body)?;
+        let mut new_order = parse_new_order(request.body)?;
+        new_order.shipping_address = self
+            .shipping
+            .check(&new_order.shipping_address, new_order.shipping_option, &new_order.lines)
+            .map_err(|refusal| shipping_problem(&refusal))?;
         let request_hash = sha256_hex(request.body);
         if let Some(key) = &key
             && let Some(answer) = self.replay(request.storefront, key, &request_hash, now).await?
@@ -79,17 +89,25 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
                 &new_order.shipping_address.country,
             )
             .map_err(pricing_problem)?;
+        let fees = self.pricing.shipping_fees.get(&new_order.currency).ok_or(Problem::internal())?;
+        let options = self.shipping.quotes(&new_order.shipping_address.country, fees, new_order.currency, now);
+        // `check` refused options the zone does not offer, so the chosen one is among them.
+        let quote = options
+            .iter()
+            .find(|quote| quote.option == new_order.shipping_option)
+            .cloned()
+            .ok_or(Problem::internal())?;
 
         let id = OrderId::random().map_err(|error| {
             tracing::error!(%error, "no randomness for an order id");
             Problem::unavailable()
         })?;
         tracing::Span::current().record("order_id", tracing::field::display(&id));
-        let order = Order::place(id, request.storefront.clone(), new_order, lines, totals, now);
+        let order = Order::place(id, request.storefront.clone(), new_order, lines, totals, quote, now);
         let timeline = [order.placed_entry()];
         let response = StoredResponse {
             status: 201,
-            body: to_json(&OrderView::for_storefront(&order, &timeline))?,
+            body: to_json(&OrderView::for_storefront(&order, &timeline).offering(&options))?,
             location: Some(order_location(&order.id)),
         };
         let claim = key.map(|key| IdempotencyRecord {
@@ -163,6 +181,15 @@ fn to_json(view: &OrderView<'_>) -> Result<String, Problem> {
     })
 }
 
+fn shipping_problem(refusal: &ShippingRefusal) -> Problem {
+    let problem = Problem::unprocessable(refusal.code(), refusal.to_string());
+    match refusal {
+        ShippingRefusal::Address { field, .. } => problem.at(format!("/shipping_address/{}", field.name())),
+        ShippingRefusal::SkuNotShippable { line, .. } => problem.at(format!("/lines/{line}/sku")),
+        ShippingRefusal::OptionNotOffered { .. } => problem.at("/shipping_option"),
+    }
+}
+
 fn pricing_problem(error: PricingError) -> Problem {
     let detail = error.to_string();
     match error {
@@ -182,7 +209,11 @@ fn pricing_problem(error: PricingError) -> Problem {
 fn server_problem(error: StoreError) -> Problem {
     let problem = match error {
         StoreError::Malformed(_) => Problem::internal(),
-        StoreError::Conflict | StoreError::IdempotencyKeyTaken | StoreError::Unavailable(_) => Problem::unavailable(),
+        StoreError::Conflict
+        | StoreError::IdempotencyKeyTaken
+        | StoreError::AlreadyRecorded
+        | StoreError::TrackingNumberTaken
+        | StoreError::Unavailable(_) => Problem::unavailable(),
     };
     let error: &dyn std::error::Error = &error;
     let mut causes = String::new();
@@ -202,7 +233,7 @@ mod tests {
     use super::*;
     use crate::{
         api::request::tests::valid_body,
-        domain::{CatalogItem, Currency, Line, Money, RecentOrder, StatusChange, TimelineEntry},
+        domain::{CatalogItem, Currency, Line, Money, RecentOrder, OrderChange, TimelineEntry},
     };
 
     /// The ports in memory, with a switch that makes every call fail as an outage would.
@@ -261,7 +292,11 @@ mod tests {
             Ok(self.orders.lock().unwrap().get(id).cloned())
         }
 
-        async fn apply(&self, _change: &StatusChange) -> Result<(), StoreError> {
+        async fn apply(&self, _change: &OrderChange) -> Result<(), StoreError> {
+            self.check()
+        }
+
+        async fn append_timeline(&self, _id: &OrderId, _entry: &TimelineEntry) -> Result<(), StoreError> {
             self.check()
         }
 
@@ -289,7 +324,8 @@ mod tests {
         let pricing =
             serde_json::from_value(serde_json::json!({"shipping_fees": {"EUR": {"standard": 500, "express": 900}}}))
                 .unwrap_or_default();
-        OrderApi { orders: memory, catalog: memory, pricing, idempotency_ttl: Duration::hours(24) }
+        let shipping = crate::domain::tests::shipping_policy();
+        OrderApi { orders: memory, catalog: memory, pricing, shipping, idempotency_ttl: Duration::hours(24) }
     }
 
     fn storefront() -> StorefrontId {

@@ -1,12 +1,28 @@
 //! What the storefront API shows of an order.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::domain::{
-    Address, Currency, Customer, Order, OrderId, OrderLine, OrderStatus, ShippingOption, StatusReason, TimelineEntry,
-    Totals,
+    Address, Currency, Customer, Order, OrderId, OrderLine, OrderStatus, Shipment, ShippingOption, ShippingQuote,
+    StatusReason, TimelineEntry, Totals, TrackingEvent,
 };
+
+/// A carrier event of one parcel, when the carrier saw it.
+#[derive(Debug, Serialize)]
+pub struct CarrierEventView<'a> {
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: &'a TrackingEvent,
+}
+
+/// A parcel with its carrier events, oldest first.
+#[derive(Debug, Serialize)]
+pub struct ShipmentView<'a> {
+    #[serde(flatten)]
+    pub shipment: &'a Shipment,
+    pub events: Vec<CarrierEventView<'a>>,
+}
 
 #[derive(Debug, Serialize)]
 pub struct OrderView<'a> {
@@ -23,6 +39,15 @@ pub struct OrderView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<&'a Address>,
     pub shipping_option: ShippingOption,
+    pub shipping_quote: &'a ShippingQuote,
+    /// When the last parcel still on its way should arrive (the promise until one ships).
+    pub estimated_delivery: NaiveDate,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<ShipmentView<'a>>,
+    /// Every option the destination offered, with its price and estimate: only in the answer
+    /// to the order's placement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_options: Option<&'a [ShippingQuote]>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub timeline: Vec<TimelineEntry>,
@@ -53,10 +78,34 @@ impl<'a> OrderView<'a> {
             shipping_address: &order.shipping_address,
             billing_address: order.billing_address.as_ref(),
             shipping_option: order.shipping_option,
+            shipping_quote: &order.shipping_quote,
+            estimated_delivery: order.current_estimate(),
+            shipments: order
+                .shipments
+                .iter()
+                .map(|shipment| ShipmentView {
+                    shipment,
+                    events: timeline
+                        .iter()
+                        .filter_map(|entry| Some((entry.at, entry.tracking.as_ref()?)))
+                        .filter(|(_, event)| event.tracking_number == shipment.tracking_number)
+                        .map(|(at, event)| CarrierEventView { at, event })
+                        .collect(),
+                })
+                .collect(),
+            shipping_options: None,
             created_at: order.created_at,
             updated_at: order.updated_at,
             timeline: timeline.to_vec(),
         }
+    }
+}
+
+impl<'a> OrderView<'a> {
+    /// The view with the options the order was offered.
+    pub fn offering(mut self, options: &'a [ShippingQuote]) -> Self {
+        self.shipping_options = Some(options);
+        self
     }
 }
 

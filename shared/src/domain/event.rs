@@ -14,6 +14,8 @@ pub enum EventType {
     Reached(OrderStatus),
     Modified,
     TrackingUpdated,
+    /// A parcel will arrive later than promised; the status may stay as it was.
+    DeliveryDelayed,
 }
 
 impl EventType {
@@ -22,6 +24,7 @@ impl EventType {
             Self::Reached(status) => format!("order.{}", status.as_str().to_ascii_lowercase()),
             Self::Modified => "order.modified".to_owned(),
             Self::TrackingUpdated => "order.tracking_updated".to_owned(),
+            Self::DeliveryDelayed => "order.delivery_delayed".to_owned(),
         }
     }
 
@@ -29,6 +32,7 @@ impl EventType {
         match raw.strip_prefix("order.")? {
             "modified" => Some(Self::Modified),
             "tracking_updated" => Some(Self::TrackingUpdated),
+            "delivery_delayed" => Some(Self::DeliveryDelayed),
             status if status.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
                 OrderStatus::parse(&status.to_ascii_uppercase()).map(Self::Reached)
             }
@@ -38,7 +42,7 @@ impl EventType {
 
     /// Every type a consumer may subscribe to: one per status, and the status-keeping changes.
     pub fn all() -> impl Iterator<Item = EventType> {
-        OrderStatus::ALL.into_iter().map(Self::Reached).chain([Self::Modified, Self::TrackingUpdated])
+        OrderStatus::ALL.into_iter().map(Self::Reached).chain([Self::Modified, Self::TrackingUpdated, Self::DeliveryDelayed])
     }
 }
 
@@ -116,7 +120,7 @@ mod tests {
         assert_eq!(EventType::Reached(OrderStatus::OnHold).name(), "order.on_hold");
         assert_eq!(EventType::TrackingUpdated.name(), "order.tracking_updated");
         let names: Vec<String> = EventType::all().map(EventType::name).collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 19);
         for name in &names {
             assert_eq!(EventType::parse(name).map(EventType::name).as_deref(), Some(name.as_str()));
         }

@@ -9,6 +9,8 @@ mod order;
 mod payment;
 mod ports;
 mod pricing;
+mod shipment;
+mod shipping;
 mod status;
 mod stock;
 mod text;
@@ -21,14 +23,22 @@ pub use fraud::{
 };
 pub use ids::{IdempotencyKey, OrderId, PaymentMethodId, Quantity, Sku, StorefrontId};
 pub use money::{Currency, Money};
-pub use order::{NewOrder, OperatorDecision, Order, Payment, StatusChange, StatusReason, TimelineEntry};
+pub use order::{NewOrder, OperatorDecision, Order, Payment, OrderChange, StatusReason, TimelineEntry};
 pub use payment::{Authorization, CardChecks, CheckResult, Decline, GatewayError, PaymentGateway, Refund};
 pub use ports::{
-    Catalog, IdempotencyRecord, OrderRepository, RecentOrder, Release, ReserveError, StockLedger, StoreError,
+    Catalog, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release, ReserveError, StockLedger, StoreError,
     StoredResponse,
 };
 pub use pricing::{
     CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
+};
+pub use shipment::{
+    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, Shipment, ShipmentId, ShipmentRejection, ShipmentReport,
+    ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
+};
+pub use shipping::{
+    AddressField, InvalidShippingPolicy, ShippingPolicy, ShippingQuote, ShippingRefusal, TransitDays, Zone, check_address,
+    is_po_box,
 };
 pub use status::{IllegalTransition, OrderStatus};
 pub use stock::{Allocation, Counter, ReservationPlan, Shortage, StockLevel, plan_reservation, requested_units};
@@ -37,4 +47,5 @@ pub use text::{InvalidValue, Line};
 #[cfg(test)]
 pub(crate) mod tests {
     pub(crate) use super::order::tests::sample_order;
+    pub(crate) use super::shipping::tests::policy as shipping_policy;
 }

@@ -1,6 +1,6 @@
 //! The order aggregate: what was bought, by whom, for how much, and where it stands.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     contact::{Address, Customer},
@@ -10,6 +10,8 @@ use super::{
     money::{Currency, Money},
     payment::{Authorization, Decline, Refund},
     pricing::{OrderLine, RequestedLine, ShippingOption, Totals},
+    shipment::{Shipment, TrackingEvent, TrackingNumber},
+    shipping::ShippingQuote,
     status::{IllegalTransition, OrderStatus},
     stock::Shortage,
 };
@@ -84,6 +86,20 @@ pub enum StatusReason {
     ReviewDenied {
         decision: OperatorDecision,
     },
+    /// A carrier reported a problem with a parcel: a failed attempt, an address issue, customs.
+    DeliveryException {
+        tracking_number: TrackingNumber,
+        carrier_status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// When the carrier now expects to deliver, if it said and it is later than promised.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected: Option<NaiveDate>,
+    },
+    /// The carrier is taking a parcel back to the warehouse.
+    ReturnedToSender {
+        tracking_number: TrackingNumber,
+    },
 }
 
 impl StatusReason {
@@ -97,7 +113,9 @@ impl StatusReason {
             | Self::PaymentMethodUnusable
             | Self::AuthorizedAmountMismatch { .. }
             | Self::ReviewApproved { .. }
-            | Self::ReviewDenied { .. } => Some(self.clone()),
+            | Self::ReviewDenied { .. }
+            | Self::DeliveryException { .. }
+            | Self::ReturnedToSender { .. } => Some(self.clone()),
         }
     }
 }
@@ -119,6 +137,11 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
     pub shipping_option: ShippingOption,
+    /// The option as quoted when the order was placed: its price and the delivery promised.
+    pub shipping_quote: ShippingQuote,
+    /// The parcels the warehouse has shipped, each tracked on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<Shipment>,
     pub payment: Payment,
     /// Why the order reached its current status, when that needs saying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,23 +160,33 @@ pub struct TimelineEntry {
     pub status: OrderStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<StatusReason>,
+    /// The carrier event this entry records; `at` is then when the carrier saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<TrackingEvent>,
 }
 
-/// A legal status change, ready for the repository to write if the order is still at
-/// `expected_version`. Building one is pure; losing the race to write it is a `Conflict`.
+/// A change of the order head, ready for the repository to write if the order is still at
+/// `expected_version`: a legal status move, or an update that keeps the status but publishes
+/// its own event (a parcel shipped, a delay). Building one is pure; losing the race to write it
+/// is a `Conflict`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusChange {
+pub struct OrderChange {
     pub order_id: OrderId,
     pub from: OrderStatus,
     pub to: OrderStatus,
+    pub event_type: EventType,
     pub expected_version: u64,
     pub at: DateTime<Utc>,
     pub reason: Option<StatusReason>,
     /// The payment as it stands after the change, when the change alters it.
     pub payment: Option<Payment>,
+    /// The parcels as they stand after the change, when the change alters them.
+    pub shipments: Option<Vec<Shipment>>,
+    /// The carrier event behind the change, and when the carrier saw it.
+    pub tracking: Option<(TrackingEvent, DateTime<Utc>)>,
 }
 
-impl StatusChange {
+impl OrderChange {
     pub fn because(mut self, reason: StatusReason) -> Self {
         self.reason = Some(reason);
         self
@@ -164,21 +197,32 @@ impl StatusChange {
         self
     }
 
+    pub fn with_shipments(mut self, shipments: Vec<Shipment>) -> Self {
+        self.shipments = Some(shipments);
+        self
+    }
+
+    pub fn with_tracking(mut self, event: TrackingEvent, occurred_at: DateTime<Utc>) -> Self {
+        self.tracking = Some((event, occurred_at));
+        self
+    }
+
     pub fn new_version(&self) -> u64 {
         self.expected_version + 1
     }
 
     pub fn event_type(&self) -> EventType {
-        EventType::Reached(self.to)
+        self.event_type
     }
 
     pub fn timeline_entry(&self) -> TimelineEntry {
         TimelineEntry {
-            at: self.at,
+            at: self.tracking.as_ref().map_or(self.at, |(_, occurred_at)| *occurred_at),
             version: self.new_version(),
-            event_type: self.event_type(),
+            event_type: self.event_type,
             status: self.to,
             reason: self.reason.clone(),
+            tracking: self.tracking.as_ref().map(|(event, _)| event.clone()),
         }
     }
 }
@@ -191,6 +235,7 @@ impl Order {
         request: NewOrder,
         lines: Vec<OrderLine>,
         totals: Totals,
+        shipping_quote: ShippingQuote,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -206,6 +251,8 @@ impl Order {
             shipping_address: request.shipping_address,
             billing_address: request.billing_address,
             shipping_option: request.shipping_option,
+            shipping_quote,
+            shipments: Vec::new(),
             payment: Payment::new(request.payment_method),
             status_reason: None,
             created_at: now,
@@ -251,25 +298,40 @@ impl Order {
             event_type: self.last_event,
             status: self.status,
             reason: None,
+            tracking: None,
         }
     }
 
     /// Checks a move against the state machine and describes the write that makes it.
-    pub fn transition(&self, to: OrderStatus, at: DateTime<Utc>) -> Result<StatusChange, IllegalTransition> {
+    pub fn transition(&self, to: OrderStatus, at: DateTime<Utc>) -> Result<OrderChange, IllegalTransition> {
         self.status.transition_to(to)?;
-        Ok(StatusChange {
+        Ok(self.change(to, EventType::Reached(to), at))
+    }
+
+    /// An update that keeps the status, and the reason for it, and publishes `event_type`.
+    pub fn update(&self, event_type: EventType, at: DateTime<Utc>) -> OrderChange {
+        let mut change = self.change(self.status, event_type, at);
+        change.reason = self.status_reason.clone();
+        change
+    }
+
+    fn change(&self, to: OrderStatus, event_type: EventType, at: DateTime<Utc>) -> OrderChange {
+        OrderChange {
             order_id: self.id.clone(),
             from: self.status,
             to,
+            event_type,
             expected_version: self.version,
             at,
             reason: None,
             payment: None,
-        })
+            shipments: None,
+            tracking: None,
+        }
     }
 
     /// The order as it stands once `change` is written.
-    pub fn with_change(mut self, change: &StatusChange) -> Self {
+    pub fn with_change(mut self, change: &OrderChange) -> Self {
         self.status = change.to;
         self.version = change.new_version();
         self.last_event = change.event_type();
@@ -277,6 +339,9 @@ impl Order {
         self.status_reason = change.reason.clone();
         if let Some(payment) = &change.payment {
             self.payment = payment.clone();
+        }
+        if let Some(shipments) = &change.shipments {
+            self.shipments = shipments.clone();
         }
         self
     }
@@ -328,7 +393,14 @@ pub(crate) mod tests {
         };
         let id = OrderId::parse("ord_0123456789abcdefghjkmnpqrs").unwrap();
         let storefront = StorefrontId::parse("shop-1").unwrap();
-        Order::place(id, storefront, request, lines, totals, DateTime::UNIX_EPOCH)
+        let quote = ShippingQuote {
+            option: ShippingOption::Standard,
+            price: Money::new(495, eur),
+            zone: "europe".to_owned(),
+            dispatch_date: "1970-01-01".parse().unwrap(),
+            estimated_delivery: "1970-01-06".parse().unwrap(),
+        };
+        Order::place(id, storefront, request, lines, totals, quote, DateTime::UNIX_EPOCH)
     }
 
     #[test]

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use super::{
     ids::{IdempotencyKey, OrderId, Sku, StorefrontId},
     money::Money,
-    order::{Order, StatusChange, TimelineEntry},
+    order::{Order, OrderChange, TimelineEntry},
+    shipment::TrackingNumber,
     pricing::CatalogItem,
     stock::{Allocation, StockLevel},
 };
@@ -22,6 +23,12 @@ pub enum StoreError {
     /// Another request already used this idempotency key.
     #[error("the idempotency key is taken")]
     IdempotencyKeyTaken,
+    /// The timeline already holds this carrier event: an earlier delivery recorded it.
+    #[error("the event is already recorded")]
+    AlreadyRecorded,
+    /// Another order's parcel has this tracking number.
+    #[error("the tracking number belongs to another order")]
+    TrackingNumberTaken,
     /// Stored data that no longer parses: a bug or a manual edit, never the client's fault.
     #[error("a stored item is malformed")]
     Malformed(#[source] Box<dyn StdError + Send + Sync>),
@@ -91,7 +98,7 @@ pub trait StockLedger {
     /// writes the order's status change, all or nothing; no counter ever goes below zero.
     fn reserve(
         &self,
-        change: &StatusChange,
+        change: &OrderChange,
         allocations: &[Allocation],
     ) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
@@ -124,7 +131,15 @@ pub trait OrderRepository {
 
     /// Writes a status change if the order is still at the expected status and version;
     /// `Conflict` otherwise.
-    fn apply(&self, change: &StatusChange) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn apply(&self, change: &OrderChange) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Adds an entry to the timeline without touching the head; `AlreadyRecorded` if the
+    /// timeline holds it already (entries of carrier events have a key of their own).
+    fn append_timeline(
+        &self,
+        order_id: &OrderId,
+        entry: &TimelineEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Records a capture on the order without a new version: it is a fact about the payment,
     /// not a step of the order, so it publishes no event.
@@ -145,4 +160,22 @@ pub trait OrderRepository {
         key: &IdempotencyKey,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+}
+
+/// Parcels by tracking number: how a carrier's event finds its order.
+pub trait ParcelIndex {
+    /// Writes a change that adds a parcel, with the parcel's tracking number indexed, all or
+    /// nothing. `Conflict` if the order moved on, `TrackingNumberTaken` if another order's
+    /// parcel has the number.
+    fn record_shipment(
+        &self,
+        change: &OrderChange,
+        tracking_number: &TrackingNumber,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The order whose parcel has this tracking number.
+    fn order_for_parcel(
+        &self,
+        tracking_number: &TrackingNumber,
+    ) -> impl Future<Output = Result<Option<OrderId>, StoreError>> + Send;
 }

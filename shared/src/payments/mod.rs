@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition, OperatorDecision,
-    Order, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, StatusChange, StatusReason, StoreError,
+    Order, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, OrderChange, StatusReason, StoreError,
     TimelineEntry,
 };
 
@@ -220,7 +220,7 @@ where
         key: &str,
         approved: Option<OperatorDecision>,
         now: DateTime<Utc>,
-    ) -> Result<StatusChange, PaymentError> {
+    ) -> Result<OrderChange, PaymentError> {
         let total = order.totals.total;
         let failed = |reason| {
             Ok(transition(order, OrderStatus::PaymentFailed, now)?.because(reason).with_payment(order.payment.clone()))
@@ -245,7 +245,7 @@ where
         }
     }
 
-    async fn write(&self, change: &StatusChange) -> Result<PaymentOutcome, PaymentError> {
+    async fn write(&self, change: &OrderChange) -> Result<PaymentOutcome, PaymentError> {
         match self.orders.apply(change).await {
             Ok(()) => Ok(match change.to {
                 OrderStatus::PaymentAuthorized => PaymentOutcome::Authorized,
@@ -259,7 +259,7 @@ where
     }
 }
 
-fn transition(order: &Order, to: OrderStatus, now: DateTime<Utc>) -> Result<StatusChange, StoreError> {
+fn transition(order: &Order, to: OrderStatus, now: DateTime<Utc>) -> Result<OrderChange, StoreError> {
     // Callers check the status first; an illegal move here means the stored order is inconsistent.
     order.transition(to, now).map_err(|illegal: IllegalTransition| StoreError::Malformed(Box::new(illegal)))
 }

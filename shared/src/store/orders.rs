@@ -10,8 +10,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::{DynamoStore, Item, from_item, malformed, number, order_partition_key, string, to_item, unavailable};
 use crate::digest::sha256_hex;
 use crate::domain::{
-    EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderId, OrderRepository, Payment, RecentOrder,
-    StatusChange, StoreError, StoredResponse, StorefrontId, TimelineEntry,
+    EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderChange, OrderId, OrderRepository, ParcelIndex,
+    Payment, RecentOrder, StoreError, StoredResponse, StorefrontId, TimelineEntry, TrackingNumber,
 };
 
 /// The index of a customer's orders, newest last.
@@ -20,10 +20,23 @@ const CUSTOMER_INDEX: &str = "by-customer";
 /// The sort key of an order's head item; timeline items sort under `EVENT#`.
 pub const HEAD_SORT_KEY: &str = "ORDER";
 const TIMELINE_PREFIX: &str = "EVENT#";
+/// The sort key of the item that leads from a tracking number to its order.
+const PARCEL_SORT_KEY: &str = "PARCEL";
 
 fn timeline_sort_key(entry: &TimelineEntry) -> String {
-    // Time first, for the customer's view; the version makes two entries in one millisecond distinct.
-    format!("{TIMELINE_PREFIX}{}#{:010}", entry.at.to_rfc3339_opts(SecondsFormat::Millis, true), entry.version)
+    // Time first, for the customer's view. The version makes two entries in one millisecond
+    // distinct; a carrier event's own id makes its entry's key the same however often and from
+    // whichever version it is written, so the timeline holds it once.
+    let at = entry.at.to_rfc3339_opts(SecondsFormat::Millis, true);
+    match &entry.tracking {
+        Some(event) => format!("{TIMELINE_PREFIX}{at}#TRACKING#{}", &sha256_hex(event.key())[..32]),
+        None => format!("{TIMELINE_PREFIX}{at}#{:010}", entry.version),
+    }
+}
+
+/// The item that leads from a tracking number to its order.
+fn tracking_partition_key(tracking_number: &TrackingNumber) -> String {
+    format!("TRACKING#{tracking_number}")
 }
 
 /// The customer index key: the storefront and a hash of the e-mail address, so the index
@@ -62,7 +75,7 @@ fn created_key(at: DateTime<Utc>) -> String {
 
 /// The conditional update of the order head a status change makes: status, version, the event
 /// it publishes, why, and the payment when the change alters it.
-pub(super) fn head_update(table: &str, change: &StatusChange) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn head_update(table: &str, change: &OrderChange) -> Result<TransactWriteItem, StoreError> {
     let mut set = vec!["#status = :to", "#version = :new", "last_event = :event", "updated_at = :at"];
     let mut update = Update::builder()
         .table_name(table)
@@ -80,6 +93,10 @@ pub(super) fn head_update(table: &str, change: &StatusChange) -> Result<Transact
     if let Some(payment) = &change.payment {
         set.push("payment = :payment");
         update = update.expression_attribute_values(":payment", attribute::<Payment>(payment)?);
+    }
+    if let Some(shipments) = &change.shipments {
+        set.push("shipments = :shipments");
+        update = update.expression_attribute_values(":shipments", attribute(shipments)?);
     }
     let mut expression = format!("SET {}", set.join(", "));
     match &change.reason {
@@ -139,6 +156,72 @@ pub(super) fn cancellation_reasons(
 pub(super) const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// Another transaction was writing the same item at that moment; it may or may not commit.
 pub(super) const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+impl DynamoStore {
+    /// Writes a change's transaction: the head update first, its timeline entry second.
+    async fn write_change(&self, change: &OrderChange, writes: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        let Err(error) = self.client.transact_write_items().set_transact_items(Some(writes)).send().await else {
+            return Ok(());
+        };
+        let reasons = cancellation_reasons(&error);
+        let failed = |index: usize| reasons.get(index).and_then(Option::as_deref) == Some(CONDITION_FAILED);
+        // Only a failed condition means another writer won; a transaction conflict may yet come
+        // to nothing, so it is retried like an outage.
+        if change.tracking.is_some() && failed(1) {
+            Err(StoreError::AlreadyRecorded)
+        } else if failed(0) {
+            Err(StoreError::Conflict)
+        } else if failed(2) {
+            Err(StoreError::TrackingNumberTaken)
+        } else {
+            Err(unavailable(error))
+        }
+    }
+}
+
+impl ParcelIndex for DynamoStore {
+    async fn record_shipment(&self, change: &OrderChange, tracking_number: &TrackingNumber) -> Result<(), StoreError> {
+        #[derive(serde::Serialize)]
+        struct ParcelItem<'a> {
+            order_id: &'a OrderId,
+        }
+        let item = to_item(
+            &ParcelItem { order_id: &change.order_id },
+            [("pk", string(tracking_partition_key(tracking_number))), ("sk", string(PARCEL_SORT_KEY))],
+        )?;
+        // A parcel's number leads to one order; the same order may write it again.
+        let index = Put::builder()
+            .table_name(&self.tables.orders)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR order_id = :order")
+            .expression_attribute_values(":order", string(change.order_id.as_str()))
+            .build()
+            .map_err(unavailable)?;
+        let writes = vec![
+            head_update(&self.tables.orders, change)?,
+            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
+            TransactWriteItem::builder().put(index).build(),
+        ];
+        self.write_change(change, writes).await
+    }
+
+    async fn order_for_parcel(&self, tracking_number: &TrackingNumber) -> Result<Option<OrderId>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct ParcelItem {
+            order_id: OrderId,
+        }
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.orders)
+            .key("pk", string(tracking_partition_key(tracking_number)))
+            .key("sk", string(PARCEL_SORT_KEY))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.item.map(from_item::<ParcelItem>).transpose()?.map(|item| item.order_id))
+    }
+}
 
 impl OrderRepository for DynamoStore {
     async fn create(&self, order: &Order, claim: Option<&IdempotencyRecord>) -> Result<(), StoreError> {
@@ -223,17 +306,20 @@ impl OrderRepository for DynamoStore {
         output.item.map(from_item).transpose()
     }
 
-    async fn apply(&self, change: &StatusChange) -> Result<(), StoreError> {
+    async fn apply(&self, change: &OrderChange) -> Result<(), StoreError> {
         let writes = vec![
             head_update(&self.tables.orders, change)?,
             timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
         ];
+        self.write_change(change, writes).await
+    }
+
+    async fn append_timeline(&self, order_id: &OrderId, entry: &TimelineEntry) -> Result<(), StoreError> {
+        let writes = vec![timeline_put(&self.tables.orders, order_id, entry)?];
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
-            // Only a failed condition means another writer won; a transaction conflict may yet
-            // come to nothing, so it is retried like an outage.
             Err(error) if cancellation_reasons(&error).first().and_then(Option::as_deref) == Some(CONDITION_FAILED) => {
-                Err(StoreError::Conflict)
+                Err(StoreError::AlreadyRecorded)
             }
             Err(error) => Err(unavailable(error)),
         }

@@ -15,7 +15,7 @@ use super::{
     string, to_item, unavailable,
 };
 use crate::domain::{
-    Allocation, Counter, OrderId, Release, ReserveError, Sku, StatusChange, StockLedger, StockLevel, StoreError,
+    Allocation, Counter, OrderId, Release, ReserveError, Sku, OrderChange, StockLedger, StockLevel, StoreError,
 };
 
 /// DynamoDB takes at most 100 items in one transaction.
@@ -125,7 +125,7 @@ impl StockLedger for DynamoStore {
         Ok(levels)
     }
 
-    async fn reserve(&self, change: &StatusChange, allocations: &[Allocation]) -> Result<(), ReserveError> {
+    async fn reserve(&self, change: &OrderChange, allocations: &[Allocation]) -> Result<(), ReserveError> {
         const FIRST_COUNTER: usize = 3;
         if allocations.len() + FIRST_COUNTER > TRANSACTION_LIMIT {
             return Err(StoreError::Unavailable("the reservation needs more than one transaction".into()).into());
