@@ -18,3 +18,4 @@ pub mod publish;
 pub mod store;
 #[cfg(feature = "telemetry")]
 pub mod telemetry;
+pub mod webhook;
