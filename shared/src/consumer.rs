@@ -1,6 +1,6 @@
-//! The loop every SQS-triggered function shares: each message's order event to a handler, and
-//! only the messages that failed reported back (`ReportBatchItemFailures`), so one bad message
-//! never makes its batch's good ones run again.
+//! The loop every SQS-triggered function shares: each message to a handler, and only the
+//! messages that failed reported back (`ReportBatchItemFailures`), so one bad message never
+//! makes its batch's good ones run again.
 
 use std::{error::Error as StdError, future::Future};
 
@@ -8,24 +8,38 @@ use aws_lambda_events::{
     event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent},
     sqs::SqsMessage,
 };
-use tracing::Instrument;
+use serde::de::DeserializeOwned;
+use tracing::{Instrument, Span};
 
-use crate::domain::{Envelope, Order};
+use crate::domain::{DeliveryUpdate, Envelope, Order};
+
+/// A message body a consumer reads, and the span its handling is logged in.
+pub trait Message: DeserializeOwned {
+    fn span(&self) -> Span;
+}
+
+impl Message for Envelope<Order> {
+    fn span(&self) -> Span {
+        tracing::info_span!("event", event_id = %self.id, event_type = %self.event_type, order_id = %self.order_id)
+    }
+}
+
+impl Message for DeliveryUpdate {
+    fn span(&self) -> Span {
+        tracing::info_span!("carrier_event", source = %self.source, carrier_event_id = %self.event_id, order_id = tracing::field::Empty)
+    }
+}
 
 /// Handles the batch's messages concurrently, so that a batch takes as long as its slowest
 /// message rather than their sum (a slow payment provider must not make the batch overrun the
-/// function's timeout). Events of one order may race: every write is conditional, so that is
-/// as safe as the queue delivering them out of order. A body that is not an order event fails
-/// too: the queue retries it and then parks it in its dead-letter queue, where an operator
-/// sees it.
-pub async fn consume<F, Fut, E>(event: SqsEvent, handle: F) -> SqsBatchResponse
+/// function's timeout). Messages of one order may race: every write is conditional, so that is
+/// as safe as the queue delivering them out of order. `handle` says whether a message failed.
+pub async fn consume_messages<'m, F, Fut>(event: &'m SqsEvent, handle: F) -> SqsBatchResponse
 where
-    F: Fn(Envelope<Order>) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
-    E: StdError,
+    F: Fn(&'m SqsMessage) -> Fut,
+    Fut: Future<Output = bool>,
 {
-    let outcomes =
-        futures_util::future::join_all(event.records.iter().map(|message| handle_one(message, &handle))).await;
+    let outcomes = futures_util::future::join_all(event.records.iter().map(&handle)).await;
     let mut response = SqsBatchResponse::default();
     for (message, failed) in event.records.iter().zip(outcomes) {
         if failed {
@@ -37,37 +51,42 @@ where
     response
 }
 
-/// Whether the message failed.
-async fn handle_one<F, Fut, E>(message: &SqsMessage, handle: &F) -> bool
+/// [`consume_messages`] for queues that carry one kind of message.
+pub async fn consume<M, F, Fut, E>(event: SqsEvent, handle: F) -> SqsBatchResponse
 where
-    F: Fn(Envelope<Order>) -> Fut,
+    M: Message,
+    F: Fn(M) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: StdError,
+{
+    consume_messages(&event, |message| dispatch(message, &handle)).await
+}
+
+/// Reads one message and hands it over; whether it failed. A body that does not parse fails
+/// too: the queue retries it and then parks it in its dead-letter queue, where an operator
+/// sees it.
+pub async fn dispatch<M, F, Fut, E>(message: &SqsMessage, handle: &F) -> bool
+where
+    M: Message,
+    F: Fn(M) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: StdError,
 {
     let message_id = message.message_id.as_deref().unwrap_or_default();
-    match parse(message) {
-        Ok(envelope) => {
-            let span = tracing::info_span!(
-                "event",
-                event_id = %envelope.id,
-                event_type = %envelope.event_type,
-                order_id = %envelope.order_id,
-            );
-            match handle(envelope).instrument(span.clone()).await {
+    match serde_json::from_str::<M>(message.body.as_deref().unwrap_or_default()) {
+        Ok(parsed) => {
+            let span = parsed.span();
+            match handle(parsed).instrument(span.clone()).await {
                 Ok(()) => false,
                 Err(error) => {
-                    span.in_scope(|| tracing::error!(error = %error, cause = ?error.source(), message_id, "event failed; the queue will retry it"));
+                    span.in_scope(|| tracing::error!(error = %error, cause = ?error.source(), message_id, "message failed; the queue will retry it"));
                     true
                 }
             }
         }
         Err(error) => {
-            tracing::error!(error = %error, message_id, "message is not an order event");
+            tracing::error!(error = %error, message_id, "message body does not parse");
             true
         }
     }
-}
-
-fn parse(message: &SqsMessage) -> Result<Envelope<Order>, serde_json::Error> {
-    serde_json::from_str(message.body.as_deref().unwrap_or_default())
 }

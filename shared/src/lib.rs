@@ -2,8 +2,10 @@
 //! adapters to AWS, each behind a cargo feature so that a function compiles only what it uses.
 
 pub mod api;
+pub mod delivery;
 mod digest;
 pub mod domain;
+pub mod fulfillment;
 
 pub mod config;
 #[cfg(feature = "lambda")]
@@ -14,6 +16,8 @@ pub mod inventory;
 pub mod payments;
 #[cfg(feature = "sns")]
 pub mod publish;
+#[cfg(feature = "sqs")]
+pub mod queue;
 #[cfg(feature = "dynamodb")]
 pub mod store;
 #[cfg(feature = "telemetry")]

@@ -124,11 +124,8 @@ impl CarrierWebhooks {
         request: SignedRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<DeliveryUpdate, WebhookRefusal> {
-        let (secret, vocabulary) = self
-            .secrets
-            .get(carrier)
-            .zip(Vocabulary::of(carrier))
-            .ok_or(WebhookRefusal::UnknownCarrier)?;
+        let (secret, vocabulary) =
+            self.secrets.get(carrier).zip(Vocabulary::of(carrier)).ok_or(WebhookRefusal::UnknownCarrier)?;
         let timestamp = request.timestamp.ok_or(WebhookRefusal::MissingHeader(TIMESTAMP_HEADER))?;
         let signatures = request.signature.ok_or(WebhookRefusal::MissingHeader(SIGNATURE_HEADER))?;
         let seconds: i64 = timestamp.trim().parse().map_err(|_| WebhookRefusal::InvalidTimestamp)?;
@@ -344,7 +341,9 @@ fn aftership(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal
     let mut checkpoints: Vec<(DateTime<Utc>, AfterShipCheckpoint)> = tracking
         .checkpoints
         .into_iter()
-        .map(|checkpoint| Ok((instant(&checkpoint.checkpoint_time).ok_or_else(|| malformed("bad checkpoint_time"))?, checkpoint)))
+        .map(|checkpoint| {
+            Ok((instant(&checkpoint.checkpoint_time).ok_or_else(|| malformed("bad checkpoint_time"))?, checkpoint))
+        })
         .collect::<Result<_, WebhookRefusal>>()?;
     checkpoints.sort_by_key(|(at, _)| *at);
     let latest = checkpoints.pop();
@@ -361,7 +360,9 @@ fn aftership(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal
         status: aftership_status(&tracking.tag, tracking.subtag.as_deref()),
         carrier_status: tracking.subtag.unwrap_or(tracking.tag),
         occurred_at,
-        description: words(latest.as_ref().and_then(|(_, checkpoint)| checkpoint.message.clone()).or(tracking.subtag_message)),
+        description: words(
+            latest.as_ref().and_then(|(_, checkpoint)| checkpoint.message.clone()).or(tracking.subtag_message),
+        ),
         location: words(latest.and_then(|(_, checkpoint)| checkpoint.location)),
         estimated_delivery: estimate(tracking.expected_delivery.as_deref()),
     })
@@ -375,7 +376,8 @@ mod tests {
     const EASYPOST_DELIVERED: &[u8] = include_bytes!("../../tests/fixtures/carriers/easypost-delivered.json");
     const AFTERSHIP_OUT_FOR_DELIVERY: &[u8] =
         include_bytes!("../../tests/fixtures/carriers/aftership-out-for-delivery.json");
-    const AFTERSHIP_ATTEMPT_FAILED: &[u8] = include_bytes!("../../tests/fixtures/carriers/aftership-attempt-failed.json");
+    const AFTERSHIP_ATTEMPT_FAILED: &[u8] =
+        include_bytes!("../../tests/fixtures/carriers/aftership-attempt-failed.json");
 
     fn webhooks() -> CarrierWebhooks {
         let secrets = BTreeMap::from([
@@ -413,9 +415,13 @@ mod tests {
 
     #[test]
     fn an_aftership_tracking_update_is_read_in_our_words() {
-        let update = receive("aftership", "whsec_aftership_test", now().timestamp(), AFTERSHIP_OUT_FOR_DELIVERY).unwrap();
+        let update =
+            receive("aftership", "whsec_aftership_test", now().timestamp(), AFTERSHIP_OUT_FOR_DELIVERY).unwrap();
         assert_eq!(update.event_id, "5b2f7b1e-8c1d-4a8e-9f61-3a9c2d7e4b10");
-        assert_eq!((update.status, update.carrier_status.as_str()), (TrackingStatus::OutForDelivery, "OutForDelivery_001"));
+        assert_eq!(
+            (update.status, update.carrier_status.as_str()),
+            (TrackingStatus::OutForDelivery, "OutForDelivery_001")
+        );
         assert_eq!(update.occurred_at.to_rfc3339(), "2026-11-25T07:04:00+00:00");
         assert_eq!(update.location.as_deref(), Some("Amsterdam, NLD"));
         let failed = receive("aftership", "whsec_aftership_test", now().timestamp(), AFTERSHIP_ATTEMPT_FAILED).unwrap();
@@ -454,8 +460,14 @@ mod tests {
         let code = |result: Result<DeliveryUpdate, WebhookRefusal>| result.unwrap_err().code();
         assert_eq!(code(receive("easypost", "whsec_other", fresh, EASYPOST_IN_TRANSIT)), "invalid_signature");
         assert_eq!(code(receive("easypost", "whsec_aftership_test", fresh, EASYPOST_IN_TRANSIT)), "invalid_signature");
-        assert_eq!(code(receive("easypost", "whsec_easypost_test", fresh - 301, EASYPOST_IN_TRANSIT)), "stale_timestamp");
-        assert_eq!(code(receive("easypost", "whsec_easypost_test", fresh + 301, EASYPOST_IN_TRANSIT)), "stale_timestamp");
+        assert_eq!(
+            code(receive("easypost", "whsec_easypost_test", fresh - 301, EASYPOST_IN_TRANSIT)),
+            "stale_timestamp"
+        );
+        assert_eq!(
+            code(receive("easypost", "whsec_easypost_test", fresh + 301, EASYPOST_IN_TRANSIT)),
+            "stale_timestamp"
+        );
         assert!(receive("easypost", "whsec_easypost_test", fresh - 299, EASYPOST_IN_TRANSIT).is_ok());
         assert_eq!(code(receive("ups", "whsec_easypost_test", fresh, EASYPOST_IN_TRANSIT)), "carrier_not_found");
 
@@ -472,27 +484,43 @@ mod tests {
         assert_eq!(check(Some(&timestamp), None, EASYPOST_IN_TRANSIT), "missing_signature");
         assert_eq!(check(Some("yesterday"), Some(&signature), EASYPOST_IN_TRANSIT), "invalid_timestamp");
         assert_eq!(check(Some(&timestamp), Some("v1=zz"), EASYPOST_IN_TRANSIT), "invalid_signature");
-        assert_eq!(check(Some(&timestamp), Some(signature.trim_start_matches("v1=")), EASYPOST_IN_TRANSIT), "invalid_signature");
+        assert_eq!(
+            check(Some(&timestamp), Some(signature.trim_start_matches("v1=")), EASYPOST_IN_TRANSIT),
+            "invalid_signature"
+        );
         // While a secret is rotated the carrier may send both signatures.
         let both = format!("v1={}, {signature}", "00".repeat(32));
-        assert!(webhooks.receive("easypost", SignedRequest { timestamp: Some(&timestamp), signature: Some(&both), body: EASYPOST_IN_TRANSIT }, now()).is_ok());
+        assert!(
+            webhooks
+                .receive(
+                    "easypost",
+                    SignedRequest { timestamp: Some(&timestamp), signature: Some(&both), body: EASYPOST_IN_TRANSIT },
+                    now()
+                )
+                .is_ok()
+        );
     }
 
     #[test]
     fn bodies_that_are_not_tracking_events_are_bad_requests() {
         let fresh = now().timestamp();
-        let refuse = |carrier: &str, secret: &str, body: &str| receive(carrier, secret, fresh, body.as_bytes()).unwrap_err();
+        let refuse =
+            |carrier: &str, secret: &str, body: &str| receive(carrier, secret, fresh, body.as_bytes()).unwrap_err();
         assert_eq!(refuse("easypost", "whsec_easypost_test", "{\"id\":").code(), "malformed_event");
         assert_eq!(refuse("easypost", "whsec_easypost_test", "[]").status(), 400);
         let refund = r#"{"id":"evt_1","description":"refund.successful","created_at":"2026-11-24T09:12:41Z","result":{"tracking_code":"EZ4000000004","status":"x"}}"#;
         assert_eq!(refuse("easypost", "whsec_easypost_test", refund).code(), "unsupported_event");
-        let no_number = r#"{"event":"tracking_update","event_id":"e","msg":{"tracking_number":"?","tag":"InTransit"},"ts":1}"#;
+        let no_number =
+            r#"{"event":"tracking_update","event_id":"e","msg":{"tracking_number":"?","tag":"InTransit"},"ts":1}"#;
         assert_eq!(refuse("aftership", "whsec_aftership_test", no_number).code(), "malformed_event");
     }
 
     #[test]
     fn a_carrier_without_a_vocabulary_is_a_configuration_error() {
         let secrets = BTreeMap::from([("pigeon".to_owned(), "s".to_owned())]);
-        assert_eq!(CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap_err(), UnknownVocabulary("pigeon".into()));
+        assert_eq!(
+            CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap_err(),
+            UnknownVocabulary("pigeon".into())
+        );
     }
 }

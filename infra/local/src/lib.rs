@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod filter;
 pub mod journal;
 pub mod outbox;
+pub mod partners;
 pub mod provision;
 pub mod runner;
 pub mod runtime;

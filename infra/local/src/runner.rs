@@ -38,6 +38,11 @@ pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
 /// The secret the template's payment provider key is read from, by default, and its local
 /// stand-in: localstripe takes any test key.
 pub const PAYMENT_SECRET_ID: &str = "orderflow/payment-provider";
+/// The template's default secret of the carriers' webhook signing secrets.
+pub const CARRIER_SECRET_ID: &str = "orderflow/carrier-webhooks";
+/// The signing secrets of the local carriers, by carrier path segment.
+pub const LOCAL_CARRIER_SECRETS: [(&str, &str); 2] =
+    [("easypost", "whsec_local_easypost"), ("aftership", "whsec_local_aftership")];
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -95,7 +100,12 @@ impl RunnerOptions {
 /// The local cloud's Secrets Manager stand-ins: the payment provider's key (localstripe takes
 /// any test key).
 pub fn local_secrets() -> BTreeMap<String, Value> {
-    BTreeMap::from([(PAYMENT_SECRET_ID.to_owned(), serde_json::json!({"api_key": "sk_test_orderflow_local"}))])
+    let carriers: serde_json::Map<String, serde_json::Value> =
+        LOCAL_CARRIER_SECRETS.iter().map(|(carrier, secret)| ((*carrier).to_owned(), (*secret).into())).collect();
+    BTreeMap::from([
+        (PAYMENT_SECRET_ID.to_owned(), serde_json::json!({"api_key": "sk_test_orderflow_local"})),
+        (CARRIER_SECRET_ID.to_owned(), serde_json::Value::Object(carriers)),
+    ])
 }
 
 /// The folder this executable was built into: cargo puts the functions' binaries there too.

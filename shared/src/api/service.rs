@@ -233,7 +233,7 @@ mod tests {
     use super::*;
     use crate::{
         api::request::tests::valid_body,
-        domain::{CatalogItem, Currency, Line, Money, RecentOrder, OrderChange, TimelineEntry},
+        domain::{CatalogItem, Currency, Line, Money, OrderChange, RecentOrder, TimelineEntry},
     };
 
     /// The ports in memory, with a switch that makes every call fail as an outage would.

@@ -42,7 +42,11 @@ impl EventType {
 
     /// Every type a consumer may subscribe to: one per status, and the status-keeping changes.
     pub fn all() -> impl Iterator<Item = EventType> {
-        OrderStatus::ALL.into_iter().map(Self::Reached).chain([Self::Modified, Self::TrackingUpdated, Self::DeliveryDelayed])
+        OrderStatus::ALL.into_iter().map(Self::Reached).chain([
+            Self::Modified,
+            Self::TrackingUpdated,
+            Self::DeliveryDelayed,
+        ])
     }
 }
 

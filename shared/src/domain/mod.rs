@@ -23,22 +23,22 @@ pub use fraud::{
 };
 pub use ids::{IdempotencyKey, OrderId, PaymentMethodId, Quantity, Sku, StorefrontId};
 pub use money::{Currency, Money};
-pub use order::{NewOrder, OperatorDecision, Order, Payment, OrderChange, StatusReason, TimelineEntry};
+pub use order::{NewOrder, OperatorDecision, Order, OrderChange, Payment, StatusReason, TimelineEntry};
 pub use payment::{Authorization, CardChecks, CheckResult, Decline, GatewayError, PaymentGateway, Refund};
 pub use ports::{
-    Catalog, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release, ReserveError, StockLedger, StoreError,
-    StoredResponse,
+    Catalog, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release, ReserveError, StockLedger,
+    StoreError, StoredResponse, Warehouse, WarehouseUnavailable,
 };
 pub use pricing::{
     CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
 };
 pub use shipment::{
-    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, Shipment, ShipmentId, ShipmentRejection, ShipmentReport,
-    ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
+    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, PickLine, PickRequest, Shipment, ShipmentId,
+    ShipmentRejection, ShipmentReport, ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
 };
 pub use shipping::{
-    AddressField, InvalidShippingPolicy, ShippingPolicy, ShippingQuote, ShippingRefusal, TransitDays, Zone, check_address,
-    is_po_box,
+    AddressField, InvalidShippingPolicy, ShippingPolicy, ShippingQuote, ShippingRefusal, TransitDays, Zone,
+    check_address, is_po_box,
 };
 pub use status::{IllegalTransition, OrderStatus};
 pub use stock::{Allocation, Counter, ReservationPlan, Shortage, StockLevel, plan_reservation, requested_units};

@@ -8,8 +8,8 @@ use super::{
     ids::{IdempotencyKey, OrderId, Sku, StorefrontId},
     money::Money,
     order::{Order, OrderChange, TimelineEntry},
-    shipment::TrackingNumber,
     pricing::CatalogItem,
+    shipment::{PickRequest, TrackingNumber},
     stock::{Allocation, StockLevel},
 };
 
@@ -178,4 +178,16 @@ pub trait ParcelIndex {
         &self,
         tracking_number: &TrackingNumber,
     ) -> impl Future<Output = Result<Option<OrderId>, StoreError>> + Send;
+}
+
+/// The warehouse could not be told.
+#[derive(Debug, thiserror::Error)]
+#[error("the warehouse could not be reached")]
+pub struct WarehouseUnavailable(#[source] pub Box<dyn StdError + Send + Sync>);
+
+/// The warehouse's inbox.
+pub trait Warehouse {
+    /// Asks the warehouse to pick, pack and ship. At least once: the warehouse recognises a
+    /// repeated request by its `request_id`.
+    fn request_pick(&self, request: &PickRequest) -> impl Future<Output = Result<(), WarehouseUnavailable>> + Send;
 }

@@ -7,10 +7,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
+    contact::Address,
+    event::EventType,
     ids::{OrderId, Quantity, Sku},
     order::{Order, OrderChange, StatusReason, TimelineEntry},
-    event::EventType,
+    pricing::ShippingOption,
     status::OrderStatus,
+    text::Line,
     text::{InvalidValue, checked_string, show_plainly},
 };
 
@@ -71,6 +74,47 @@ pub struct ShipmentReport {
     pub tracking_number: TrackingNumber,
     pub lines: Vec<ShippedLine>,
     pub shipped_at: DateTime<Utc>,
+}
+
+/// One line of a pick request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PickLine {
+    pub sku: Sku,
+    pub name: Line,
+    pub quantity: Quantity,
+}
+
+/// What the warehouse needs to pick, pack and ship an order: the body of a message on the
+/// pick-requests queue. `request_id` is the same for every delivery of one request, so the
+/// warehouse picks once however often it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PickRequest {
+    pub request_id: String,
+    pub order_id: OrderId,
+    pub lines: Vec<PickLine>,
+    pub ship_to: Address,
+    pub shipping_option: ShippingOption,
+    /// The day the parcel must leave to keep the promise made to the customer.
+    pub dispatch_by: NaiveDate,
+    pub estimated_delivery: NaiveDate,
+}
+
+impl PickRequest {
+    pub fn for_order(order: &Order) -> Self {
+        Self {
+            request_id: order.event_id().to_string(),
+            order_id: order.id.clone(),
+            lines: order
+                .lines
+                .iter()
+                .map(|line| PickLine { sku: line.sku.clone(), name: line.name.clone(), quantity: line.quantity })
+                .collect(),
+            ship_to: order.shipping_address.clone(),
+            shipping_option: order.shipping_option,
+            dispatch_by: order.shipping_quote.dispatch_date,
+            estimated_delivery: order.shipping_quote.estimated_delivery,
+        }
+    }
 }
 
 /// Where a parcel is, in our words.
@@ -295,7 +339,10 @@ impl Order {
         }
         match self.status() {
             OrderStatus::Fulfilling => {}
-            early @ (OrderStatus::PaymentAuthorized | OrderStatus::OnHold | OrderStatus::Reserved | OrderStatus::Placed) => {
+            early @ (OrderStatus::PaymentAuthorized
+            | OrderStatus::OnHold
+            | OrderStatus::Reserved
+            | OrderStatus::Placed) => {
                 return Err(ShipmentRejection::NotYetFulfilling(early));
             }
             other => return Err(ShipmentRejection::NotFulfilling(other)),
@@ -319,7 +366,8 @@ impl Order {
                 return Err(ShipmentRejection::OverShipped { sku: line.sku.clone(), ordered, shipped: *total });
             }
         }
-        let complete = self.lines.iter().all(|line| shipped.get(&line.sku).copied() == Some(line.quantity.get().into()));
+        let complete =
+            self.lines.iter().all(|line| shipped.get(&line.sku).copied() == Some(line.quantity.get().into()));
         let mut shipments = self.shipments.clone();
         shipments.push(Shipment {
             id: report.shipment_id.clone(),
@@ -358,12 +406,16 @@ impl Order {
     /// Where the order stands once every parcel is as `shipments` says: delivered when all are,
     /// in exception when one is held up, else as far as the slowest parcel got.
     fn delivery_status(shipments: &[Shipment]) -> OrderStatus {
-        let open: Vec<ParcelStatus> =
-            shipments.iter().map(|shipment| shipment.status).filter(|status| *status != ParcelStatus::Delivered).collect();
+        let open: Vec<ParcelStatus> = shipments
+            .iter()
+            .map(|shipment| shipment.status)
+            .filter(|status| *status != ParcelStatus::Delivered)
+            .collect();
         if open.is_empty() {
             return OrderStatus::Delivered;
         }
-        if open.iter().any(|status| matches!(status, ParcelStatus::DeliveryException | ParcelStatus::ReturnedToSender)) {
+        if open.iter().any(|status| matches!(status, ParcelStatus::DeliveryException | ParcelStatus::ReturnedToSender))
+        {
             return OrderStatus::DeliveryException;
         }
         if open.contains(&ParcelStatus::Shipped) {
@@ -409,11 +461,7 @@ impl Order {
             // told the customer.
             let told = parcel.delay.as_ref().and_then(|delay| delay.expected).unwrap_or(promised);
             let later = revised.filter(|date| *date > told);
-            let cause = if held_up {
-                Some(DelayCause::Exception)
-            } else {
-                later.map(|_| DelayCause::LaterEstimate)
-            };
+            let cause = if held_up { Some(DelayCause::Exception) } else { later.map(|_| DelayCause::LaterEstimate) };
             if let Some(cause) = cause {
                 let expected = Some(parcel.estimated_delivery).filter(|date| *date > promised);
                 parcel.delay = Some(Delay { cause, promised, expected, noted_at: at });
@@ -555,7 +603,10 @@ mod tests {
         match order.track(update, time(1000)).unwrap() {
             Tracked::Change(change) => (order.with_change(&change), true),
             Tracked::TimelineOnly(entry) => {
-                assert_eq!(entry.tracking.as_ref().map(|event| event.event_id.as_str()), Some(update.event_id.as_str()));
+                assert_eq!(
+                    entry.tracking.as_ref().map(|event| event.event_id.as_str()),
+                    Some(update.event_id.as_str())
+                );
                 (order, false)
             }
         }
@@ -578,7 +629,8 @@ mod tests {
     #[test]
     fn reports_for_lines_the_order_lacks_or_more_than_it_holds_are_rejected() {
         let order = fulfilling();
-        let codes = |lines: &[(&str, u16)]| order.record_shipment(&report("S9", "JD0009", lines), time(10)).unwrap_err().code();
+        let codes =
+            |lines: &[(&str, u16)]| order.record_shipment(&report("S9", "JD0009", lines), time(10)).unwrap_err().code();
         assert_eq!(codes(&[("HAT", 1)]), "unknown_line");
         assert_eq!(codes(&[("MUG", 3)]), "over_shipped");
         assert_eq!(codes(&[]), "empty_shipment");
@@ -598,7 +650,10 @@ mod tests {
         let order = shipped_in_one_parcel();
         let (order, changed) = track(order, &update("JD0001", "e1", TrackingStatus::InTransit, 20));
         assert!(changed);
-        assert_eq!((order.status(), order.last_event()), (OrderStatus::InTransit, EventType::Reached(OrderStatus::InTransit)));
+        assert_eq!(
+            (order.status(), order.last_event()),
+            (OrderStatus::InTransit, EventType::Reached(OrderStatus::InTransit))
+        );
         let (order, _) = track(order, &update("JD0001", "e2", TrackingStatus::Delivered, 40));
         assert_eq!(order.status(), OrderStatus::Delivered);
         // A late scan, newer or older, never takes it back.
@@ -629,7 +684,10 @@ mod tests {
         let (order, _) = track(order, &failed);
         assert_eq!(order.status(), OrderStatus::DeliveryException);
         let delay = order.shipments[0].delay.clone().unwrap();
-        assert_eq!((delay.cause, delay.promised, delay.expected), (DelayCause::Exception, promised, failed.estimated_delivery));
+        assert_eq!(
+            (delay.cause, delay.promised, delay.expected),
+            (DelayCause::Exception, promised, failed.estimated_delivery)
+        );
         match order.status_reason.clone().unwrap() {
             StatusReason::DeliveryException { expected, description, .. } => {
                 assert_eq!((expected, description.as_deref()), (failed.estimated_delivery, Some("Recipient not home")));
@@ -656,7 +714,10 @@ mod tests {
         let (order, changed) = track(order, &even_later);
         assert!(changed);
         assert_eq!(order.last_event(), EventType::DeliveryDelayed);
-        assert_eq!(order.shipments[0].delay.as_ref().and_then(|delay| delay.expected), Some(promised + Duration::days(3)));
+        assert_eq!(
+            order.shipments[0].delay.as_ref().and_then(|delay| delay.expected),
+            Some(promised + Duration::days(3))
+        );
         let mut sooner = update("JD0001", "e3", TrackingStatus::InTransit, 30);
         sooner.estimated_delivery = Some(promised + Duration::days(2));
         let (order, _) = track(order, &sooner);
@@ -705,7 +766,8 @@ mod tests {
     #[test]
     fn tracked_changes_carry_the_carrier_event_into_the_timeline_at_the_carrier_s_time() {
         let order = shipped_in_one_parcel();
-        let Some(Tracked::Change(change)) = order.track(&update("JD0001", "e1", TrackingStatus::InTransit, 20), time(99))
+        let Some(Tracked::Change(change)) =
+            order.track(&update("JD0001", "e1", TrackingStatus::InTransit, 20), time(99))
         else {
             panic!("expected a change");
         };

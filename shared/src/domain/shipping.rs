@@ -173,7 +173,8 @@ fn fits_shape(compact: &str, shape: &str) -> bool {
 }
 
 fn line(text: &str) -> Result<Line, ShippingRefusal> {
-    Line::parse(text).map_err(|invalid| ShippingRefusal::address(AddressField::PostalCode, invalid.code, invalid.reason))
+    Line::parse(text)
+        .map_err(|invalid| ShippingRefusal::address(AddressField::PostalCode, invalid.code, invalid.reason))
 }
 
 /// Words of an address line, lower-case, with dots dropped (`P.O.` is `po`) and accents folded.
@@ -353,7 +354,11 @@ impl ShippingPolicy {
     ) -> Result<Address, ShippingRefusal> {
         let country = &address.country;
         let zone = self.zone(country).ok_or_else(|| {
-            ShippingRefusal::address(AddressField::Country, "country_not_served", format!("we do not ship to {country}"))
+            ShippingRefusal::address(
+                AddressField::Country,
+                "country_not_served",
+                format!("we do not ship to {country}"),
+            )
         })?;
         let address = check_address(address, option)?;
         let closed = self.closed_regions.get(country);
@@ -366,9 +371,10 @@ impl ShippingPolicy {
                 format!("we do not ship to this region of {country}"),
             ));
         }
-        if let Some(line) = lines.iter().position(|line| {
-            self.sku_restrictions.get(&line.sku).is_some_and(|barred| barred.contains(country))
-        }) {
+        if let Some(line) = lines
+            .iter()
+            .position(|line| self.sku_restrictions.get(&line.sku).is_some_and(|barred| barred.contains(country)))
+        {
             return Err(ShippingRefusal::SkuNotShippable { line, country: country.clone() });
         }
         if option == ShippingOption::Express && zone.transit_days.express.is_none() {
@@ -552,7 +558,17 @@ pub(crate) mod tests {
 
     #[test]
     fn a_po_box_may_take_standard_but_not_express_parcels() {
-        for line in ["PO Box 123", "P.O. Box 9", "p o box 7", "Post Office Box 12", "GPO Box 1", "Postfach 10 01 01", "Postbus 51", "Boîte postale 7", "私書箱 12"] {
+        for line in [
+            "PO Box 123",
+            "P.O. Box 9",
+            "p o box 7",
+            "Post Office Box 12",
+            "GPO Box 1",
+            "Postfach 10 01 01",
+            "Postbus 51",
+            "Boîte postale 7",
+            "私書箱 12",
+        ] {
             assert!(is_po_box(line), "{line}");
         }
         for line in ["12 Box Hill Road", "Poboxy Lane 3", "Postal Street 4", "Boxing Avenue 5"] {
@@ -579,7 +595,10 @@ pub(crate) mod tests {
         assert_eq!(check("US", Some("99501"), Some("AK"), ShippingOption::Standard, "MUG"), "region_not_served");
         assert_eq!(check("US", Some("99501"), Some("ak"), ShippingOption::Standard, "MUG"), "region_not_served");
         assert_eq!(check("US", Some("94103"), Some("CA"), ShippingOption::Express, "LIION-PACK"), "ok");
-        assert_eq!(check("JP", Some("100-0001"), Some("Tokyo"), ShippingOption::Standard, "LIION-PACK"), "sku_not_shippable");
+        assert_eq!(
+            check("JP", Some("100-0001"), Some("Tokyo"), ShippingOption::Standard, "LIION-PACK"),
+            "sku_not_shippable"
+        );
         assert_eq!(check("NZ", None, None, ShippingOption::Express, "MUG"), "shipping_option_not_offered");
         assert_eq!(check("NZ", None, None, ShippingOption::Standard, "MUG"), "ok");
     }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition, OperatorDecision,
-    Order, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, OrderChange, StatusReason, StoreError,
+    Order, OrderChange, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, StatusReason, StoreError,
     TimelineEntry,
 };
 

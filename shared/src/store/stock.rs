@@ -15,7 +15,7 @@ use super::{
     string, to_item, unavailable,
 };
 use crate::domain::{
-    Allocation, Counter, OrderId, Release, ReserveError, Sku, OrderChange, StockLedger, StockLevel, StoreError,
+    Allocation, Counter, OrderChange, OrderId, Release, ReserveError, Sku, StockLedger, StockLevel, StoreError,
 };
 
 /// DynamoDB takes at most 100 items in one transaction.

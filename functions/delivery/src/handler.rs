@@ -1,0 +1,35 @@
+//! The `delivery` Lambda: each normalised carrier event from the delivery-updates queue onto
+//! its parcel and order.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use lambda_runtime::LambdaEvent;
+use shared::{
+    config::{ConfigError, Env},
+    consumer::consume,
+    delivery::{Delivery, DeliveryError},
+    domain::DeliveryUpdate,
+    store::DynamoStore,
+};
+
+#[derive(Debug, Clone)]
+pub struct DeliveryHandler {
+    delivery: Delivery<DynamoStore>,
+}
+
+impl DeliveryHandler {
+    /// The store's tables.
+    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self { delivery: Delivery::new(DynamoStore::from_env(client, env)?) })
+    }
+
+    pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        Ok(consume(event.payload, |update| self.on_update(update)).await)
+    }
+
+    async fn on_update(&self, update: DeliveryUpdate) -> Result<(), DeliveryError> {
+        let outcome = self.delivery.on_update(&update, Utc::now()).await?;
+        tracing::info!(?outcome, status = ?update.status, "carrier event handled");
+        Ok(())
+    }
+}

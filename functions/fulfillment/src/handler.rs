@@ -1,0 +1,102 @@
+//! The `fulfillment` Lambda. From the fulfillment queue, `order.payment_authorized` becomes a
+//! pick request to the warehouse and the order FULFILLING. From the shipments queue, each
+//! warehouse report becomes a parcel on the order (SHIPPED once all has left); a report that
+//! can never be recorded is parked in the shipments dead-letter queue with its error.
+
+use aws_lambda_events::{
+    event::sqs::{SqsBatchResponse, SqsEvent},
+    sqs::SqsMessage,
+};
+use chrono::Utc;
+use lambda_runtime::LambdaEvent;
+use shared::{
+    config::{ConfigError, Env},
+    consumer::{consume_messages, dispatch},
+    domain::{Envelope, EventType, Order, OrderStatus, ShipmentReport},
+    fulfillment::{Fulfillment, FulfillmentError, FulfillmentOutcome},
+    queue::SqsQueue,
+    store::DynamoStore,
+};
+
+#[derive(Debug, Clone)]
+pub struct FulfillmentHandler {
+    fulfillment: Fulfillment<DynamoStore, SqsQueue>,
+    shipments_queue_arn: String,
+    shipments_dead_letters: SqsQueue,
+}
+
+impl FulfillmentHandler {
+    /// The store's tables, `PICK_REQUESTS_QUEUE_URL`, `SHIPMENTS_QUEUE_ARN` and
+    /// `SHIPMENTS_DLQ_URL`.
+    pub fn from_env(
+        dynamodb: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+        env: &Env,
+    ) -> Result<Self, ConfigError> {
+        let warehouse = SqsQueue::new(sqs.clone(), env.get("PICK_REQUESTS_QUEUE_URL")?);
+        Ok(Self {
+            fulfillment: Fulfillment::new(DynamoStore::from_env(dynamodb, env)?, warehouse),
+            shipments_queue_arn: env.get("SHIPMENTS_QUEUE_ARN")?,
+            shipments_dead_letters: SqsQueue::new(sqs, env.get("SHIPMENTS_DLQ_URL")?),
+        })
+    }
+
+    pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        Ok(consume_messages(&event.payload, |message| self.on_message(message)).await)
+    }
+
+    /// Whether the message failed.
+    async fn on_message(&self, message: &SqsMessage) -> bool {
+        if message.event_source_arn.as_deref() == Some(self.shipments_queue_arn.as_str()) {
+            self.on_report(message).await
+        } else {
+            dispatch(message, &|event| self.on_event(event)).await
+        }
+    }
+
+    async fn on_event(&self, event: Envelope<Order>) -> Result<(), FulfillmentError> {
+        let outcome = match event.event_type {
+            EventType::Reached(OrderStatus::PaymentAuthorized) => {
+                self.fulfillment.on_authorized(&event.data, Utc::now()).await?
+            }
+            _ => FulfillmentOutcome::AlreadyHandled,
+        };
+        tracing::info!(?outcome, "order event handled");
+        Ok(())
+    }
+
+    /// A shipment report: recorded, retried, or parked with its error. Whether it failed.
+    async fn on_report(&self, message: &SqsMessage) -> bool {
+        let body = message.body.as_deref().unwrap_or_default();
+        let message_id = message.message_id.as_deref().unwrap_or_default();
+        let outcome = match serde_json::from_str::<ShipmentReport>(body) {
+            Ok(report) => {
+                let span =
+                    tracing::info_span!("shipment", order_id = %report.order_id, shipment_id = %report.shipment_id);
+                let _entered = span.enter();
+                self.fulfillment.on_shipment(&report, Utc::now()).await
+            }
+            Err(error) => Err(FulfillmentError::Rejected { code: "malformed_report", detail: error.to_string() }),
+        };
+        match outcome {
+            Ok(outcome) => {
+                tracing::info!(?outcome, message_id, "shipment report handled");
+                false
+            }
+            Err(FulfillmentError::Rejected { code, detail }) => {
+                tracing::error!(code, detail = %detail, message_id, "shipment report rejected; parking it in the dead-letter queue");
+                match self.shipments_dead_letters.dead_letter(body, code, &detail).await {
+                    Ok(()) => false,
+                    Err(error) => {
+                        tracing::error!(error = %error, message_id, "could not park the report; the queue will retry it");
+                        true
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, message_id, "shipment report not recorded yet; the queue will retry it");
+                true
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The partners the pipeline talks to but does not own, played locally: a warehouse that ships
+//! what it is asked to pick, and a carrier that posts signed tracking webhooks.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, body::Bytes};
+use serde_json::{Value, json};
+use shared::{
+    domain::{CarrierName, PickRequest, ShipmentId, ShipmentReport, ShippedLine, TrackingNumber},
+    webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
+};
+
+/// A warehouse that reads pick requests and ships each order, in two parcels when it has more
+/// than one line (so partial shipments happen locally too).
+#[derive(Debug, Clone)]
+pub struct LocalWarehouse {
+    pub sqs: aws_sdk_sqs::Client,
+    pub pick_requests_url: String,
+    pub shipments_url: String,
+}
+
+/// A tracking number of the local carrier, the same for the same parcel every time: the
+/// order id's last twelve characters and the parcel's number.
+pub fn tracking_number_for(request: &PickRequest, parcel: usize) -> anyhow::Result<TrackingNumber> {
+    let id = request.order_id.as_str();
+    let tail = &id[id.len().saturating_sub(12)..];
+    Ok(TrackingNumber::parse(&format!("EZ{tail}{parcel}"))?)
+}
+
+impl LocalWarehouse {
+    /// Takes the pick requests waiting now and reports their parcels shipped; the reports sent.
+    pub async fn ship_waiting(&self, at: DateTime<Utc>) -> anyhow::Result<Vec<ShipmentReport>> {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.pick_requests_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await?;
+        let mut reports = Vec::new();
+        for message in received.messages() {
+            let request: PickRequest = serde_json::from_str(message.body().unwrap_or_default())?;
+            for report in parcels(&request, at)? {
+                self.sqs
+                    .send_message()
+                    .queue_url(&self.shipments_url)
+                    .message_body(serde_json::to_string(&report)?)
+                    .send()
+                    .await?;
+                reports.push(report);
+            }
+            if let Some(handle) = message.receipt_handle() {
+                self.sqs.delete_message().queue_url(&self.pick_requests_url).receipt_handle(handle).send().await?;
+            }
+        }
+        Ok(reports)
+    }
+}
+
+/// The parcels a pick request leaves in: the first line alone, the rest together.
+pub fn parcels(request: &PickRequest, at: DateTime<Utc>) -> anyhow::Result<Vec<ShipmentReport>> {
+    let lines: Vec<ShippedLine> =
+        request.lines.iter().map(|line| ShippedLine { sku: line.sku.clone(), quantity: line.quantity }).collect();
+    let (first, rest) = lines.split_at(1.min(lines.len()));
+    let groups = [first.to_vec(), rest.to_vec()].into_iter().filter(|group| !group.is_empty());
+    groups
+        .enumerate()
+        .map(|(index, lines)| {
+            Ok(ShipmentReport {
+                shipment_id: ShipmentId::parse(&format!("{}-P{}", request.order_id, index + 1))?,
+                tracking_number: tracking_number_for(request, index + 1)?,
+                order_id: request.order_id.clone(),
+                carrier: CarrierName::parse("DHLExpress")?,
+                lines,
+                shipped_at: at,
+            })
+        })
+        .collect()
+}
+
+/// A carrier that posts EasyPost-style tracker events, signed with its webhook secret.
+#[derive(Debug, Clone)]
+pub struct LocalCarrier {
+    pub api_url: String,
+    pub carrier: String,
+    pub secret: String,
+}
+
+impl LocalCarrier {
+    /// The EasyPost-style body of one tracker event.
+    pub fn event(
+        event_id: &str,
+        tracking_number: &TrackingNumber,
+        status: &str,
+        at: DateTime<Utc>,
+        estimated_delivery: Option<NaiveDate>,
+    ) -> Value {
+        json!({
+            "id": event_id,
+            "object": "Event",
+            "description": "tracker.updated",
+            "created_at": at + Duration::seconds(5),
+            "result": {
+                "object": "Tracker",
+                "tracking_code": tracking_number.as_str(),
+                "status": status,
+                "carrier": "DHLExpress",
+                "est_delivery_date": estimated_delivery.map(|date| format!("{date}T00:00:00Z")),
+                "tracking_details": [{
+                    "object": "TrackingDetail",
+                    "message": format!("{} (local carrier)", status.replace('_', " ")),
+                    "status": status,
+                    "datetime": at,
+                    "tracking_location": {"city": "Utrecht", "country": "NL"}
+                }]
+            }
+        })
+    }
+
+    /// Posts a body signed now; the HTTP status the webhook answered.
+    pub async fn post(&self, body: &Value) -> anyhow::Result<u16> {
+        let body = body.to_string();
+        let timestamp = Utc::now().timestamp();
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let request = Request::post(format!("{}/webhooks/carriers/{}", self.api_url, self.carrier))
+            .header("Content-Type", "application/json")
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(SIGNATURE_HEADER, sign(&self.secret, timestamp, body.as_bytes()))
+            .body(Full::new(Bytes::from(body)))?;
+        let response = client.request(request).await?;
+        let status = response.status().as_u16();
+        response.into_body().collect().await?;
+        Ok(status)
+    }
+}

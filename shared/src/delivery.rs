@@ -1,0 +1,68 @@
+//! The delivery use case: a carrier's event onto its parcel, its order and the timeline, once
+//! per carrier event, forward only.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{DeliveryUpdate, OrderRepository, ParcelIndex, StoreError, Tracked};
+
+/// Events of one order's parcels racing for its head settle within a few re-reads.
+const TRACK_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The order (its status, a parcel, a delay) changed, and the event is in the timeline.
+    OrderUpdated,
+    /// The event is in the timeline; it changed nothing else (older, or no news).
+    TimelineOnly,
+    /// The timeline already holds this carrier event.
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// No parcel has this number yet: the carrier may be faster than the warehouse's report.
+    /// Retried by the queue, then parked in its dead-letter queue.
+    #[error("no parcel has tracking number {0}")]
+    UnknownParcel(String),
+    #[error("the order kept changing while the event was recorded")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery<R> {
+    orders: R,
+}
+
+impl<R: OrderRepository + ParcelIndex + Sync> Delivery<R> {
+    pub fn new(orders: R) -> Self {
+        Self { orders }
+    }
+
+    pub async fn on_update(
+        &self,
+        update: &DeliveryUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryOutcome, DeliveryError> {
+        let unknown = || DeliveryError::UnknownParcel(update.tracking_number.to_string());
+        let order_id = self.orders.order_for_parcel(&update.tracking_number).await?.ok_or_else(unknown)?;
+        tracing::Span::current().record("order_id", tracing::field::display(&order_id));
+        for _ in 0..TRACK_ATTEMPTS {
+            let order = self.orders.head(&order_id).await?.ok_or_else(unknown)?;
+            let result = match order.track(update, now).ok_or_else(unknown)? {
+                Tracked::Change(change) => self.orders.apply(&change).await.map(|()| DeliveryOutcome::OrderUpdated),
+                Tracked::TimelineOnly(entry) => {
+                    self.orders.append_timeline(&order_id, &entry).await.map(|()| DeliveryOutcome::TimelineOnly)
+                }
+            };
+            match result {
+                Ok(outcome) => return Ok(outcome),
+                Err(StoreError::AlreadyRecorded) => return Ok(DeliveryOutcome::Duplicate),
+                Err(StoreError::Conflict) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(DeliveryError::Contended)
+    }
+}

@@ -1,0 +1,61 @@
+//! SQS as an outbox to other systems: the warehouse's pick requests, the delivery updates the
+//! carrier webhook queues, and messages parked in a dead-letter queue with the reason why.
+
+use aws_sdk_sqs::{Client, types::MessageAttributeValue};
+
+use crate::domain::{PickRequest, Warehouse, WarehouseUnavailable};
+
+/// The attribute that says why a message was dead-lettered by our code rather than by the
+/// queue's redrive policy, and a person-readable detail.
+pub const ERROR_CODE_ATTRIBUTE: &str = "error_code";
+pub const ERROR_DETAIL_ATTRIBUTE: &str = "error_detail";
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the message does not serialise")]
+    Serialise(#[from] serde_json::Error),
+    #[error("SQS refused the message")]
+    Send(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// One queue, by URL.
+#[derive(Debug, Clone)]
+pub struct SqsQueue {
+    client: Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self { client, url: url.into() }
+    }
+
+    pub async fn send_json(&self, message: &impl serde::Serialize) -> Result<(), QueueError> {
+        self.send(&serde_json::to_string(message)?, &[]).await
+    }
+
+    /// Sends a body with string attributes.
+    pub async fn send(&self, body: &str, attributes: &[(&str, &str)]) -> Result<(), QueueError> {
+        let mut request = self.client.send_message().queue_url(&self.url).message_body(body);
+        for (name, value) in attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(*value)
+                .build()
+                .map_err(|error| QueueError::Send(Box::new(error)))?;
+            request = request.message_attributes(*name, value);
+        }
+        request.send().await.map(|_| ()).map_err(|error| QueueError::Send(Box::new(error)))
+    }
+
+    /// Parks a message that can never succeed in this (dead-letter) queue, saying why.
+    pub async fn dead_letter(&self, body: &str, code: &str, detail: &str) -> Result<(), QueueError> {
+        self.send(body, &[(ERROR_CODE_ATTRIBUTE, code), (ERROR_DETAIL_ATTRIBUTE, detail)]).await
+    }
+}
+
+impl Warehouse for SqsQueue {
+    async fn request_pick(&self, request: &PickRequest) -> Result<(), WarehouseUnavailable> {
+        self.send_json(request).await.map_err(|error| WarehouseUnavailable(Box::new(error)))
+    }
+}
