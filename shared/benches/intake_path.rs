@@ -7,13 +7,12 @@ mod support;
 
 use std::{collections::HashMap, hint::black_box};
 
-use chrono::Utc;
 use serde_json::json;
 use shared::{
     api::{MAX_LINES, parse_new_order},
-    domain::{CatalogItem, Currency, Line, Money, Order, OrderId, PricingPolicy, Sku, StorefrontId},
+    domain::{CatalogItem, Currency, Line, Money, OrderId, PricingPolicy, Sku},
 };
-use support::{body, measure};
+use support::{body, measure, placed_order};
 
 fn main() {
     let eur = Currency::parse("EUR").unwrap();
@@ -32,7 +31,6 @@ fn main() {
             (sku, item)
         })
         .collect();
-    let storefront = StorefrontId::parse("shop").unwrap();
 
     for lines in [1, 10, MAX_LINES] {
         let body = body(lines);
@@ -44,10 +42,7 @@ fn main() {
             let destination = &request.shipping_address.country;
             black_box(policy.price(&request.lines, &catalog, eur, request.shipping_option, destination).unwrap());
         });
-        let (priced, totals) = policy
-            .price(&request.lines, &catalog, eur, request.shipping_option, &request.shipping_address.country)
-            .unwrap();
-        let order = Order::place(OrderId::random().unwrap(), storefront.clone(), request, priced, totals, Utc::now());
+        let order = placed_order(lines);
         measure(&format!("serialise the event of a {lines}-line order"), || {
             black_box(serde_json::to_string(&order.envelope()).unwrap());
         });

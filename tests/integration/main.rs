@@ -3,12 +3,15 @@
 // A failed expectation in the harness is a failed test, and should read like one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fulfillment;
 mod harness;
 mod intake;
 mod payments;
 mod pipeline;
 mod runner;
+mod shipping;
 mod stock;
 mod store;
 mod stream_router;
 mod template;
+mod webhook;

@@ -75,10 +75,11 @@ async fn an_order_posted_over_http_is_stored_and_its_event_reaches_the_consumers
     .await;
     assert_eq!(hidden.status, 404, "the verified sub claim reaches intake as the storefront");
 
-    let authorized = reaches(&runner, &token, &id, "PAYMENT_AUTHORIZED").await;
+    // Fulfillment takes an authorised order on at once: it is FULFILLING when next read.
+    let authorized = reaches(&runner, &token, &id, "FULFILLING").await;
     let steps: Vec<&str> =
         authorized["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["order.placed", "order.reserved", "order.payment_authorized"]);
+    assert_eq!(steps, ["order.placed", "order.reserved", "order.payment_authorized", "order.fulfilling"]);
 
     let sqs = aws_sdk_sqs::Client::new(&runner.sdk);
     let url = runner.stack.reference_of("NotificationsQueue").unwrap();
@@ -108,9 +109,12 @@ async fn an_order_posted_over_http_is_stored_and_its_event_reaches_the_consumers
         .into_iter()
         .map(|record| format!("{} <- {}", record.function, record.trigger))
         .collect();
-    for expected in
-        ["stream-router <- dynamodb OrdersStream", "inventory <- sqs InventoryQueue", "payment <- sqs PaymentQueue"]
-    {
+    for expected in [
+        "stream-router <- dynamodb OrdersStream",
+        "inventory <- sqs InventoryQueue",
+        "payment <- sqs PaymentQueue",
+        "fulfillment <- sqs FulfillmentQueue",
+    ] {
         assert!(functions.contains(expected), "{expected} in {functions:?}");
     }
 }
@@ -234,4 +238,108 @@ async fn the_authorizer_answers_401_before_any_function_runs() {
     assert_eq!(post_order(&runner, Some(&good), "good").await.status, 201);
     let unknown = http("GET", &format!("{}/nowhere", runner.api_url()), &[], "").await;
     assert_eq!((unknown.status, unknown.json["message"].as_str()), (404, Some("Not Found")));
+}
+
+/// A carrier event of the AfterShip fixture, for this parcel, at this time.
+fn aftership_event(tracking_number: &str, event_id: &str, checkpoint_time: &str) -> Value {
+    let mut event: Value =
+        serde_json::from_str(include_str!("../fixtures/carriers/aftership-out-for-delivery.json")).unwrap();
+    event["event_id"] = json!(event_id);
+    event["msg"]["tracking_number"] = json!(tracking_number);
+    event["msg"]["checkpoints"].as_array_mut().unwrap().retain(|checkpoint| checkpoint["tag"] == "OutForDelivery");
+    event["msg"]["checkpoints"][0]["checkpoint_time"] = json!(checkpoint_time);
+    event
+}
+
+#[tokio::test]
+async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
+    use local::partners::{LocalCarrier, LocalWarehouse};
+    use local::runner::LOCAL_CARRIER_SECRETS;
+
+    let runner = pipeline().await;
+    let token = runner.token(AUTHORIZER, "shop-door", Duration::from_secs(300)).unwrap();
+    let placed = post_order(&runner, Some(&token), "door-1").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.json);
+    let id = placed.json["id"].as_str().unwrap().to_owned();
+    let promised = placed.json["shipping_quote"]["estimated_delivery"].as_str().unwrap().to_owned();
+    reaches(&runner, &token, &id, "FULFILLING").await;
+
+    // The warehouse ships the mugs and the notebook in two parcels.
+    let warehouse = LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
+        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
+    };
+    let shipped_at = chrono::Utc::now();
+    let parcels = eventually(Duration::from_secs(30), || async {
+        let reports = warehouse.ship_waiting(shipped_at).await.unwrap();
+        (!reports.is_empty()).then_some(reports)
+    })
+    .await;
+    assert_eq!(parcels.len(), 2);
+    let shipped = reaches(&runner, &token, &id, "SHIPPED").await;
+    assert_eq!(shipped["shipments"].as_array().unwrap().len(), 2);
+
+    let easypost = LocalCarrier {
+        api_url: runner.api_url(),
+        carrier: LOCAL_CARRIER_SECRETS[0].0.to_owned(),
+        secret: LOCAL_CARRIER_SECRETS[0].1.to_owned(),
+    };
+    let aftership = LocalCarrier {
+        api_url: runner.api_url(),
+        carrier: LOCAL_CARRIER_SECRETS[1].0.to_owned(),
+        secret: LOCAL_CARRIER_SECRETS[1].1.to_owned(),
+    };
+    let hours = |h: i64| shipped_at + chrono::Duration::hours(h);
+    let (first, second) = (&parcels[0].tracking_number, &parcels[1].tracking_number);
+    let events = [
+        (&easypost, LocalCarrier::event("evt_a1", first, "in_transit", hours(4), None)),
+        (&easypost, LocalCarrier::event("evt_b1", second, "in_transit", hours(5), None)),
+        (&aftership, aftership_event(first.as_str(), "as-a2", &hours(20).to_rfc3339())),
+        (&easypost, LocalCarrier::event("evt_a3", first, "delivered", hours(24), None)),
+        // The same event again, as carriers retry.
+        (&easypost, LocalCarrier::event("evt_a3", first, "delivered", hours(24), None)),
+        (&easypost, LocalCarrier::event("evt_b3", second, "delivered", hours(26), None)),
+        // A late scan after delivery.
+        (&easypost, LocalCarrier::event("evt_b0", second, "in_transit", hours(2), None)),
+    ];
+    for (carrier, event) in &events {
+        assert_eq!(carrier.post(event).await.unwrap(), 202);
+    }
+    let delivered = reaches(&runner, &token, &id, "DELIVERED").await;
+    let carrier_events: Vec<(String, String)> = delivered["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["tracking"].is_object())
+        .map(|entry| {
+            let tracking = &entry["tracking"];
+            (tracking["event_id"].as_str().unwrap().to_owned(), tracking["status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        carrier_events,
+        [
+            ("evt_b0", "IN_TRANSIT"),
+            ("evt_a1", "IN_TRANSIT"),
+            ("evt_b1", "IN_TRANSIT"),
+            ("as-a2", "OUT_FOR_DELIVERY"),
+            ("evt_a3", "DELIVERED"),
+            ("evt_b3", "DELIVERED"),
+        ]
+        .map(|(id, status)| (id.to_owned(), status.to_owned())),
+        "each carrier event once, in the carrier's order"
+    );
+    let shipments = delivered["shipments"].as_array().unwrap();
+    assert!(shipments.iter().all(|parcel| parcel["status"] == "DELIVERED"), "{shipments:?}");
+    assert_eq!(shipments[0]["events"].as_array().unwrap().len(), 3);
+    assert_eq!(delivered["estimated_delivery"], promised.as_str());
+    let statuses: Vec<&str> = delivered["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["type"].as_str().unwrap().starts_with("order.") && entry["tracking"].is_null())
+        .map(|entry| entry["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["PLACED", "RESERVED", "PAYMENT_AUTHORIZED", "FULFILLING", "FULFILLING", "SHIPPED"]);
 }

@@ -167,7 +167,44 @@ fn every_queue_consumer_reports_partial_failures_and_outlasts_its_function() {
         }
     }
     consumed.sort();
-    assert_eq!(consumed, ["InventoryQueue", "PaymentQueue"]);
+    assert_eq!(
+        consumed,
+        ["DeliveryUpdatesQueue", "FulfillmentQueue", "InventoryQueue", "PaymentQueue", "ShipmentsQueue"]
+    );
+}
+
+#[test]
+fn every_queue_has_a_dead_letter_queue_or_is_one() {
+    let template = template();
+    let queues: Vec<(&String, &Value)> =
+        template.of_type("AWS::SQS::Queue").map(|(name, queue)| (name, &queue.properties)).collect();
+    let dead_letter_queues: Vec<&str> = queues
+        .iter()
+        .filter_map(|(_, queue)| queue["RedrivePolicy"].get("deadLetterTargetArn").map(queue_of))
+        .collect();
+    for (name, queue) in &queues {
+        let is_dead_letter_queue =
+            dead_letter_queues.contains(&name.as_str()) || name.as_str() == "StreamRouterFailureQueue";
+        assert!(queue.get("RedrivePolicy").is_some() || is_dead_letter_queue, "{name} has no dead-letter queue");
+    }
+    for warehouse in ["PickRequestsQueue", "ShipmentsQueue", "DeliveryUpdatesQueue"] {
+        assert!(queues.iter().any(|(name, _)| name.as_str() == warehouse), "{warehouse}");
+    }
+}
+
+#[test]
+fn carriers_reach_their_webhook_without_a_token_and_their_secrets_are_resolved_at_deploy_time() {
+    let template = template();
+    let route = local::apigw::routes(&template)
+        .into_iter()
+        .find(|route| route.key() == "POST /webhooks/carriers/{carrier}")
+        .expect("the webhook route");
+    assert_eq!((route.function.as_str(), route.authorizer), ("CarrierWebhookFunction", None));
+    let variables = &template.resource("CarrierWebhookFunction").unwrap().properties["Environment"]["Variables"];
+    let secrets = variables["CARRIER_WEBHOOK_SECRETS"]["Fn::Sub"].as_str().unwrap();
+    assert_eq!(secrets, "{{resolve:secretsmanager:${CarrierWebhookSecretId}:SecretString}}");
+    let text = std::fs::read_to_string(default_path()).unwrap();
+    assert!(!text.contains("whsec_"), "no webhook secret in the template");
 }
 
 #[test]

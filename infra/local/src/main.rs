@@ -12,9 +12,15 @@
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context as _, bail};
+use chrono::{NaiveDate, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Bytes};
-use local::{Runner, RunnerOptions, sources::Chaos};
+use local::{
+    Runner, RunnerOptions,
+    partners::{LocalCarrier, LocalWarehouse},
+    runner::LOCAL_CARRIER_SECRETS,
+    sources::Chaos,
+};
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -159,6 +165,62 @@ async fn settle(runner: &Runner) {
     }
 }
 
+/// The warehouse ships what it was asked to pick, and the carrier takes each parcel to the
+/// door: one parcel is delayed by a failed attempt, one webhook is sent twice, and one late
+/// "in transit" arrives after "delivered".
+async fn deliver(runner: &Runner, client: &DemoClient, token: &str) -> anyhow::Result<()> {
+    let warehouse = LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
+        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
+    };
+    let (carrier, secret) = LOCAL_CARRIER_SECRETS[0];
+    let carrier = LocalCarrier { api_url: runner.api_url(), carrier: carrier.to_owned(), secret: secret.to_owned() };
+    let shipped_at = Utc::now();
+    let mut parcels = Vec::new();
+    for _ in 0..3 {
+        parcels.extend(warehouse.ship_waiting(shipped_at).await?);
+    }
+    runner.journal.note(format!("demo: the warehouse shipped {} parcels", parcels.len()));
+    settle(runner).await;
+    for (index, parcel) in parcels.iter().enumerate() {
+        let order = get_json(client, &format!("{}/orders/{}", runner.api_url(), parcel.order_id), token).await?;
+        let promised: Option<NaiveDate> =
+            order["shipping_quote"]["estimated_delivery"].as_str().and_then(|d| d.parse().ok());
+        let number = &parcel.tracking_number;
+        let hour = |hours: i64| shipped_at + chrono::Duration::hours(hours);
+        let mut events = vec![
+            LocalCarrier::event(&format!("evt_{number}_1"), number, "in_transit", hour(5), promised),
+            LocalCarrier::event(&format!("evt_{number}_2"), number, "out_for_delivery", hour(20), promised),
+        ];
+        if index == 0 {
+            let later = promised.map(|date| date + chrono::Duration::days(1));
+            events.push(LocalCarrier::event(&format!("evt_{number}_3"), number, "failure", hour(26), later));
+            events.push(LocalCarrier::event(&format!("evt_{number}_4"), number, "out_for_delivery", hour(44), later));
+        }
+        let delivered = LocalCarrier::event(&format!("evt_{number}_5"), number, "delivered", hour(46), None);
+        events.push(delivered.clone());
+        events.push(delivered);
+        events.push(LocalCarrier::event(&format!("evt_{number}_0"), number, "in_transit", hour(3), promised));
+        for event in &events {
+            let status = carrier.post(event).await?;
+            runner.journal.note(format!(
+                "demo: carrier {:<18} {:<16} -> {status}",
+                number.as_str(),
+                event["result"]["status"].as_str().unwrap_or("")
+            ));
+            // One event at a time, so the timeline reads in the order the carrier sent them.
+            settle_briefly(runner).await;
+        }
+    }
+    settle(runner).await;
+    Ok(())
+}
+
+async fn settle_briefly(runner: &Runner) {
+    runner.settle(Duration::from_millis(300), Duration::from_secs(20)).await;
+}
+
 /// A timeline entry's reason in a few words.
 fn reason_text(reason: &Value) -> String {
     match reason["kind"].as_str() {
@@ -178,6 +240,9 @@ fn reason_text(reason: &Value) -> String {
                 reason["kind"].as_str().unwrap_or(""),
                 reason["decision"]["operator"].as_str().unwrap_or("?")
             )
+        }
+        Some("delivery_exception") => {
+            format!("exception: {}", reason["description"].as_str().or(reason["carrier_status"].as_str()).unwrap_or(""))
         }
         Some(kind) => kind.to_owned(),
         None => String::new(),
@@ -272,6 +337,8 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
         settle(runner).await;
     }
 
+    deliver(runner, &client, token).await?;
+
     println!();
     println!("Timelines");
     for id in &placed {
@@ -283,14 +350,39 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
             order["totals"]["total"]["currency"].as_str().unwrap_or("")
         );
         for entry in order["timeline"].as_array().into_iter().flatten() {
+            let tracking = &entry["tracking"];
+            let detail = if tracking.is_object() {
+                format!(
+                    "{} {} {}",
+                    tracking["tracking_number"].as_str().unwrap_or(""),
+                    tracking["carrier_status"].as_str().unwrap_or(""),
+                    tracking["location"].as_str().unwrap_or("")
+                )
+            } else {
+                reason_text(&entry["reason"])
+            };
             println!(
                 "      {}  v{}  {:<28} {:<20} {}",
                 entry["at"].as_str().unwrap_or(""),
                 entry["version"],
                 entry["type"].as_str().unwrap_or(""),
                 entry["status"].as_str().unwrap_or(""),
-                reason_text(&entry["reason"])
+                detail
             );
+        }
+        for parcel in order["shipments"].as_array().into_iter().flatten() {
+            println!(
+                "      parcel {} {} {}  {}  expected {}{}",
+                parcel["id"].as_str().unwrap_or(""),
+                parcel["carrier"].as_str().unwrap_or(""),
+                parcel["tracking_number"].as_str().unwrap_or(""),
+                parcel["status"].as_str().unwrap_or(""),
+                parcel["estimated_delivery"].as_str().unwrap_or(""),
+                if parcel["delay"].is_object() { " (delayed)" } else { "" }
+            );
+        }
+        if order["status"] != "REJECTED" && order["status"] != "PAYMENT_FAILED" {
+            println!("      estimated delivery {}", order["estimated_delivery"].as_str().unwrap_or("?"));
         }
     }
     println!();

@@ -55,5 +55,21 @@ pub fn placed_order(lines: usize) -> shared::domain::Order {
         .price(&request.lines, &catalog, eur, request.shipping_option, &request.shipping_address.country)
         .unwrap();
     let storefront = StorefrontId::parse("shop").unwrap();
-    Order::place(OrderId::random().unwrap(), storefront, request, priced, totals, chrono::Utc::now())
+    let now = chrono::Utc::now();
+    let fees = policy.shipping_fees[&eur];
+    let quote = shipping_policy()
+        .quotes(&request.shipping_address.country, &fees, eur, now)
+        .into_iter()
+        .find(|quote| quote.option == request.shipping_option)
+        .unwrap();
+    Order::place(OrderId::random().unwrap(), storefront, request, priced, totals, quote, now)
+}
+
+/// The template's default shipping policy.
+#[allow(dead_code)] // not every bench binary uses it
+pub fn shipping_policy() -> shared::domain::ShippingPolicy {
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(include_str!("../../../infra/template.yaml")).unwrap_or(serde_yaml::Value::Null);
+    let text = template["Parameters"]["ShippingPolicy"]["Default"].as_str().unwrap();
+    serde_json::from_str::<shared::domain::ShippingPolicy>(text).unwrap().validated().unwrap()
 }

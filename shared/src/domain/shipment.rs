@@ -476,7 +476,11 @@ impl Order {
             // Parcels of a partly shipped order travel before the order is SHIPPED.
             Some(self.update(tracking_event_type(delayed), at))
         } else {
-            let target = Self::delivery_status(&shipments);
+            let target = match Self::delivery_status(&shipments) {
+                // Out of an exception, a parcel not scanned since it left is on its way.
+                OrderStatus::Shipped if self.status() == OrderStatus::DeliveryException => OrderStatus::InTransit,
+                target => target,
+            };
             match self.transition(target, at) {
                 Ok(change) if self.moves_forward_to(target) => Some(match delivery_reason(target, &parcel, &event) {
                     Some(reason) => change.because(reason),

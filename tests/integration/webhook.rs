@@ -1,0 +1,91 @@
+//! `carrier-webhook` against moto: signed events are queued for `delivery`; everything else is
+//! refused with nothing queued.
+
+use carrier_webhook::CarrierWebhook;
+use chrono::Utc;
+use local::{apigw, runner::LOCAL_CARRIER_SECRETS};
+use serde_json::Map;
+use shared::webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+
+use crate::harness::{Reply, TestStack};
+
+const EASYPOST: &str = include_str!("../fixtures/carriers/easypost-in-transit.json");
+const AFTERSHIP: &str = include_str!("../fixtures/carriers/aftership-attempt-failed.json");
+
+fn secret(carrier: &str) -> &'static str {
+    LOCAL_CARRIER_SECRETS.iter().find(|(name, _)| *name == carrier).map(|(_, secret)| *secret).unwrap()
+}
+
+/// Posts `body` to the carrier's route through the template's routes, as API Gateway would.
+async fn post(stack: &TestStack, carrier: &str, headers: &[(&str, String)], body: &str) -> Reply {
+    let request = apigw::HttpRequest {
+        method: "POST".to_owned(),
+        path: format!("/webhooks/carriers/{carrier}"),
+        headers: headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect(),
+        body: body.to_owned(),
+        ..apigw::HttpRequest::default()
+    };
+    let routes = apigw::routes(&stack.stack.template);
+    let (route, event) = apigw::event_for(&routes, &request, &Map::new()).expect("the webhook route");
+    assert_eq!(route.function, "CarrierWebhookFunction");
+    let webhook = CarrierWebhook::from_env(stack.sqs.clone(), &stack.environment("CarrierWebhookFunction")).unwrap();
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+    let response = webhook.handle(request).await.unwrap();
+    let body = response.body().as_ref().to_vec();
+    Reply {
+        status: response.status().as_u16(),
+        headers: Default::default(),
+        json: serde_json::from_slice(&body).unwrap_or_default(),
+    }
+}
+
+/// The headers a carrier signs `body` with, `age_seconds` ago, under `secret`.
+fn signed(secret: &str, age_seconds: i64, body: &str) -> Vec<(&'static str, String)> {
+    let timestamp = Utc::now().timestamp() - age_seconds;
+    vec![(TIMESTAMP_HEADER, timestamp.to_string()), (SIGNATURE_HEADER, sign(secret, timestamp, body.as_bytes()))]
+}
+
+#[tokio::test]
+async fn signed_events_of_both_vocabularies_are_queued_in_our_words() {
+    let stack = TestStack::new().await;
+    let easypost = post(&stack, "easypost", &signed(secret("easypost"), 0, EASYPOST), EASYPOST).await;
+    assert_eq!(easypost.status, 202, "{:?}", easypost.json);
+    let aftership = post(&stack, "aftership", &signed(secret("aftership"), 10, AFTERSHIP), AFTERSHIP).await;
+    assert_eq!(aftership.status, 202, "{:?}", aftership.json);
+    let mut queued = stack.drain("DeliveryUpdatesQueue").await;
+    queued.sort_by_key(|update| update["source"].as_str().unwrap().to_owned());
+    assert_eq!(queued.len(), 2);
+    assert_eq!(
+        (queued[0]["source"].as_str(), queued[0]["event_id"].as_str(), queued[0]["status"].as_str()),
+        (Some("aftership"), Some("0d7e1c52-6f3a-4b9e-a2c4-7e5f9b8d1a23"), Some("DELIVERY_EXCEPTION"))
+    );
+    assert_eq!(
+        (queued[1]["tracking_number"].as_str(), queued[1]["status"].as_str()),
+        (Some("EZ4000000004"), Some("IN_TRANSIT"))
+    );
+}
+
+#[tokio::test]
+async fn forged_tampered_unsigned_and_replayed_events_are_refused_with_nothing_queued() {
+    let stack = TestStack::new().await;
+    let good = signed(secret("easypost"), 0, EASYPOST);
+    let tampered = EASYPOST.replacen("in_transit", "delivered", 1);
+    type Headers = Vec<(&'static str, String)>;
+    let cases: [(&str, Headers, &str, u16, &str); 8] = [
+        ("wrong secret", signed("whsec_guess", 0, EASYPOST), EASYPOST, 401, "invalid_signature"),
+        ("another carrier's secret", signed(secret("aftership"), 0, EASYPOST), EASYPOST, 401, "invalid_signature"),
+        ("tampered body", good.clone(), &tampered, 401, "invalid_signature"),
+        ("no signature", vec![good[0].clone()], EASYPOST, 401, "missing_signature"),
+        ("no timestamp", vec![good[1].clone()], EASYPOST, 401, "missing_signature"),
+        ("stale", signed(secret("easypost"), 600, EASYPOST), EASYPOST, 401, "stale_timestamp"),
+        ("from the future", signed(secret("easypost"), -600, EASYPOST), EASYPOST, 401, "stale_timestamp"),
+        ("malformed", signed(secret("easypost"), 0, "{\"id\": 1}"), "{\"id\": 1}", 400, "malformed_event"),
+    ];
+    for (name, headers, body, status, code) in cases {
+        let reply = post(&stack, "easypost", &headers, body).await;
+        assert_eq!((reply.status, reply.json["code"].as_str()), (status, Some(code)), "{name}: {:?}", reply.json);
+    }
+    let unknown = post(&stack, "pigeon-post", &good, EASYPOST).await;
+    assert_eq!((unknown.status, unknown.json["code"].as_str()), (404, Some("carrier_not_found")));
+    assert!(stack.drain("DeliveryUpdatesQueue").await.is_empty(), "nothing was queued");
+}
