@@ -306,17 +306,27 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     for (carrier, event) in &events {
         assert_eq!(carrier.post(event).await.unwrap(), 202);
     }
-    let delivered = reaches(&runner, &token, &id, "DELIVERED").await;
-    let carrier_events: Vec<(String, String)> = delivered["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|entry| entry["tracking"].is_object())
-        .map(|entry| {
-            let tracking = &entry["tracking"];
-            (tracking["event_id"].as_str().unwrap().to_owned(), tracking["status"].as_str().unwrap().to_owned())
-        })
-        .collect();
+    reaches(&runner, &token, &id, "DELIVERED").await;
+    let carrier_events = |order: &Value| -> Vec<(String, String)> {
+        order["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["tracking"].is_object())
+            .map(|entry| {
+                let tracking = &entry["tracking"];
+                (tracking["event_id"].as_str().unwrap().to_owned(), tracking["status"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+    // Events the queue hands over after "delivered" still land in the timeline: wait for all six.
+    let delivered = eventually(Duration::from_secs(30), || async {
+        let read = get_order(&runner, &token, &id).await;
+        (carrier_events(&read.json).len() >= 6).then_some(read.json)
+    })
+    .await;
+    assert_eq!(delivered["status"], "DELIVERED");
+    let carrier_events = carrier_events(&delivered);
     assert_eq!(
         carrier_events,
         [

@@ -17,6 +17,7 @@ use shared::{
     queue::SqsQueue,
     store::DynamoStore,
 };
+use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct FulfillmentHandler {
@@ -73,8 +74,7 @@ impl FulfillmentHandler {
             Ok(report) => {
                 let span =
                     tracing::info_span!("shipment", order_id = %report.order_id, shipment_id = %report.shipment_id);
-                let _entered = span.enter();
-                self.fulfillment.on_shipment(&report, Utc::now()).await
+                self.fulfillment.on_shipment(&report, Utc::now()).instrument(span).await
             }
             Err(error) => Err(FulfillmentError::Rejected { code: "malformed_report", detail: error.to_string() }),
         };

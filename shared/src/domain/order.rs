@@ -10,7 +10,7 @@ use super::{
     money::{Currency, Money},
     payment::{Authorization, Decline, Refund},
     pricing::{OrderLine, RequestedLine, ShippingOption, Totals},
-    shipment::{Shipment, TrackingEvent, TrackingNumber},
+    shipment::{ParcelShipped, Shipment, TrackingEvent, TrackingNumber},
     shipping::ShippingQuote,
     status::{IllegalTransition, OrderStatus},
     stock::Shortage,
@@ -163,6 +163,9 @@ pub struct TimelineEntry {
     /// The carrier event this entry records; `at` is then when the carrier saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<TrackingEvent>,
+    /// The parcel that left the warehouse, for the entry that records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parcel: Option<ParcelShipped>,
 }
 
 /// A change of the order head, ready for the repository to write if the order is still at
@@ -184,6 +187,8 @@ pub struct OrderChange {
     pub shipments: Option<Vec<Shipment>>,
     /// The carrier event behind the change, and when the carrier saw it.
     pub tracking: Option<(TrackingEvent, DateTime<Utc>)>,
+    /// The parcel whose shipment the change records.
+    pub parcel: Option<ParcelShipped>,
 }
 
 impl OrderChange {
@@ -223,6 +228,7 @@ impl OrderChange {
             status: self.to,
             reason: self.reason.clone(),
             tracking: self.tracking.as_ref().map(|(event, _)| event.clone()),
+            parcel: self.parcel.clone(),
         }
     }
 }
@@ -299,6 +305,7 @@ impl Order {
             status: self.status,
             reason: None,
             tracking: None,
+            parcel: None,
         }
     }
 
@@ -322,11 +329,14 @@ impl Order {
             to,
             event_type,
             expected_version: self.version,
-            at,
+            // A writer that lost a race and read the order again may hold an older clock
+            // reading than the winner's: versions never go back in time.
+            at: at.max(self.updated_at),
             reason: None,
             payment: None,
             shipments: None,
             tracking: None,
+            parcel: None,
         }
     }
 

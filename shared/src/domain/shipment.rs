@@ -117,6 +117,15 @@ impl PickRequest {
     }
 }
 
+/// A parcel as its shipment appears in the timeline: enough to follow it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ParcelShipped {
+    pub shipment_id: ShipmentId,
+    pub carrier: CarrierName,
+    pub tracking_number: TrackingNumber,
+    pub lines: Vec<ShippedLine>,
+}
+
 /// Where a parcel is, in our words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -385,7 +394,14 @@ impl Order {
         } else {
             self.update(EventType::TrackingUpdated, at)
         };
-        Ok(Some(change.with_shipments(shipments)))
+        let mut change = change.with_shipments(shipments);
+        change.parcel = Some(ParcelShipped {
+            shipment_id: report.shipment_id.clone(),
+            carrier: report.carrier.clone(),
+            tracking_number: report.tracking_number.clone(),
+            lines: report.lines.clone(),
+        });
+        Ok(Some(change))
     }
 
     /// The parcel with this tracking number, if it is one of this order's.
@@ -498,6 +514,7 @@ impl Order {
                 status: self.status(),
                 reason: None,
                 tracking: Some(event),
+                parcel: None,
             }),
         })
     }
@@ -628,6 +645,9 @@ mod tests {
         assert_eq!(order.status(), OrderStatus::Shipped);
         assert_eq!(order.shipments.len(), 2);
         assert_eq!(order.shipments[1].estimated_delivery, order.shipping_quote.estimated_delivery);
+        let entry = change.timeline_entry();
+        let parcel = entry.parcel.expect("the shipped parcel is in the timeline");
+        assert_eq!((parcel.shipment_id.as_str(), parcel.tracking_number.as_str()), ("S1", "JD0001"));
     }
 
     #[test]
