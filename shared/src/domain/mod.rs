@@ -33,8 +33,8 @@ pub use pricing::{
     CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
 };
 pub use shipment::{
-    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelShipped, ParcelStatus, PickLine, PickRequest, Shipment,
-    ShipmentId, ShipmentRejection, ShipmentReport, ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
+    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, PickLine, PickRequest, Shipment, ShipmentId,
+    ShipmentRejection, ShipmentReport, ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
 };
 pub use shipping::{
     AddressField, InvalidShippingPolicy, ShippingPolicy, ShippingQuote, ShippingRefusal, TransitDays, Zone,

@@ -10,7 +10,7 @@ use super::{
     money::{Currency, Money},
     payment::{Authorization, Decline, Refund},
     pricing::{OrderLine, RequestedLine, ShippingOption, Totals},
-    shipment::{ParcelShipped, Shipment, TrackingEvent, TrackingNumber},
+    shipment::{Shipment, TrackingEvent, TrackingNumber},
     shipping::ShippingQuote,
     status::{IllegalTransition, OrderStatus},
     stock::Shortage,
@@ -165,7 +165,7 @@ pub struct TimelineEntry {
     pub tracking: Option<TrackingEvent>,
     /// The parcel that left the warehouse, for the entry that records it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parcel: Option<ParcelShipped>,
+    pub parcel: Option<Shipment>,
 }
 
 /// A change of the order head, ready for the repository to write if the order is still at
@@ -188,7 +188,7 @@ pub struct OrderChange {
     /// The carrier event behind the change, and when the carrier saw it.
     pub tracking: Option<(TrackingEvent, DateTime<Utc>)>,
     /// The parcel whose shipment the change records.
-    pub parcel: Option<ParcelShipped>,
+    pub parcel: Option<Shipment>,
 }
 
 impl OrderChange {

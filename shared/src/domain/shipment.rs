@@ -117,15 +117,6 @@ impl PickRequest {
     }
 }
 
-/// A parcel as its shipment appears in the timeline: enough to follow it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ParcelShipped {
-    pub shipment_id: ShipmentId,
-    pub carrier: CarrierName,
-    pub tracking_number: TrackingNumber,
-    pub lines: Vec<ShippedLine>,
-}
-
 /// Where a parcel is, in our words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -377,8 +368,7 @@ impl Order {
         }
         let complete =
             self.lines.iter().all(|line| shipped.get(&line.sku).copied() == Some(line.quantity.get().into()));
-        let mut shipments = self.shipments.clone();
-        shipments.push(Shipment {
+        let parcel = Shipment {
             id: report.shipment_id.clone(),
             carrier: report.carrier.clone(),
             tracking_number: report.tracking_number.clone(),
@@ -388,25 +378,17 @@ impl Order {
             status_at: Some(report.shipped_at),
             estimated_delivery: self.shipping_quote.estimated_delivery,
             delay: None,
-        });
+        };
+        let mut shipments = self.shipments.clone();
+        shipments.push(parcel.clone());
         let change = if complete {
             self.transition(OrderStatus::Shipped, at).map_err(|_| ShipmentRejection::NotFulfilling(self.status()))?
         } else {
             self.update(EventType::TrackingUpdated, at)
         };
         let mut change = change.with_shipments(shipments);
-        change.parcel = Some(ParcelShipped {
-            shipment_id: report.shipment_id.clone(),
-            carrier: report.carrier.clone(),
-            tracking_number: report.tracking_number.clone(),
-            lines: report.lines.clone(),
-        });
+        change.parcel = Some(parcel);
         Ok(Some(change))
-    }
-
-    /// The parcel with this tracking number, if it is one of this order's.
-    pub fn shipment(&self, tracking_number: &TrackingNumber) -> Option<&Shipment> {
-        self.shipments.iter().find(|shipment| &shipment.tracking_number == tracking_number)
     }
 
     /// The latest delivery estimate over the parcels still on their way, or the promise.
@@ -647,7 +629,7 @@ mod tests {
         assert_eq!(order.shipments[1].estimated_delivery, order.shipping_quote.estimated_delivery);
         let entry = change.timeline_entry();
         let parcel = entry.parcel.expect("the shipped parcel is in the timeline");
-        assert_eq!((parcel.shipment_id.as_str(), parcel.tracking_number.as_str()), ("S1", "JD0001"));
+        assert_eq!((parcel.id.as_str(), parcel.tracking_number.as_str()), ("S1", "JD0001"));
     }
 
     #[test]
