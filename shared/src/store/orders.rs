@@ -114,20 +114,29 @@ fn attribute<T: serde::Serialize + ?Sized>(value: &T) -> Result<aws_sdk_dynamodb
     serde_dynamo::to_attribute_value(value).map_err(malformed)
 }
 
+fn timeline_item(order_id: &OrderId, entry: &TimelineEntry) -> Result<Item, StoreError> {
+    to_item(entry, [("pk", string(order_partition_key(order_id))), ("sk", string(timeline_sort_key(entry)))])
+}
+
+/// A timeline entry for a transaction, written only if the timeline does not hold it yet.
 pub(super) fn timeline_put(
     table: &str,
     order_id: &OrderId,
     entry: &TimelineEntry,
 ) -> Result<TransactWriteItem, StoreError> {
-    let item =
-        to_item(entry, [("pk", string(order_partition_key(order_id))), ("sk", string(timeline_sort_key(entry)))])?;
     let put = Put::builder()
         .table_name(table)
-        .set_item(Some(item))
+        .set_item(Some(timeline_item(order_id, entry)?))
         .condition_expression("attribute_not_exists(pk)")
         .build()
         .map_err(unavailable)?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The item that leads from a parcel's tracking number to its order.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ParcelItem {
+    order_id: OrderId,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -181,12 +190,8 @@ impl DynamoStore {
 
 impl ParcelIndex for DynamoStore {
     async fn record_shipment(&self, change: &OrderChange, tracking_number: &TrackingNumber) -> Result<(), StoreError> {
-        #[derive(serde::Serialize)]
-        struct ParcelItem<'a> {
-            order_id: &'a OrderId,
-        }
         let item = to_item(
-            &ParcelItem { order_id: &change.order_id },
+            &ParcelItem { order_id: change.order_id.clone() },
             [("pk", string(tracking_partition_key(tracking_number))), ("sk", string(PARCEL_SORT_KEY))],
         )?;
         // A parcel's number leads to one order; the same order may write it again.
@@ -206,10 +211,6 @@ impl ParcelIndex for DynamoStore {
     }
 
     async fn order_for_parcel(&self, tracking_number: &TrackingNumber) -> Result<Option<OrderId>, StoreError> {
-        #[derive(serde::Deserialize)]
-        struct ParcelItem {
-            order_id: OrderId,
-        }
         let output = self
             .client
             .get_item()
@@ -315,10 +316,18 @@ impl OrderRepository for DynamoStore {
     }
 
     async fn append_timeline(&self, order_id: &OrderId, entry: &TimelineEntry) -> Result<(), StoreError> {
-        let writes = vec![timeline_put(&self.tables.orders, order_id, entry)?];
-        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+        // One item: a conditional put, not a transaction (which would cost twice the writes).
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.orders)
+            .set_item(Some(timeline_item(order_id, entry)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
             Ok(_) => Ok(()),
-            Err(error) if cancellation_reasons(&error).first().and_then(Option::as_deref) == Some(CONDITION_FAILED) => {
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Err(StoreError::AlreadyRecorded)
             }
             Err(error) => Err(unavailable(error)),
