@@ -13,6 +13,7 @@ pub mod consumer;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod inventory;
+pub mod notification;
 pub mod payments;
 #[cfg(feature = "sns")]
 pub mod publish;

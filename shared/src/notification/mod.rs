@@ -1,0 +1,353 @@
+//! What the customer is told, and how: which message an order event calls for on which channel,
+//! the shop's voice per storefront, and the rules of each channel. Pure: the notifier
+//! (`crate::notifier`) does the reading, the sending and the bookkeeping.
+
+mod format;
+mod render;
+mod sms;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::domain::{CatalogItem, EmailAddress, EventType, Order, OrderStatus, Sku, StorefrontId};
+
+pub use format::{long_date, money};
+pub use render::{Email, RenderError, Rendered, Sample, render, subject};
+pub use sms::{SmsEncoding, SmsText};
+
+/// A message the customer may receive; its template, subject and channels follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Notice {
+    Received,
+    Confirmed,
+    Rejected,
+    PaymentFailed,
+    Shipped,
+    OutForDelivery,
+    Delivered,
+    /// A parcel is held up or will arrive later than promised (exception or a later estimate).
+    Delayed,
+    Cancelled,
+    Modified,
+    ReturnAccepted,
+    Refunded,
+    /// Sent by the daily sweep some days after delivery, not by an event.
+    FeedbackRequest,
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+}
+
+impl Notice {
+    pub const ALL: [Notice; 13] = [
+        Self::Received,
+        Self::Confirmed,
+        Self::Rejected,
+        Self::PaymentFailed,
+        Self::Shipped,
+        Self::OutForDelivery,
+        Self::Delivered,
+        Self::Delayed,
+        Self::Cancelled,
+        Self::Modified,
+        Self::ReturnAccepted,
+        Self::Refunded,
+        Self::FeedbackRequest,
+    ];
+
+    /// The message an event calls for; `None` for events the customer is not told about
+    /// (internal steps, fraud review, each carrier scan).
+    pub fn for_event(event_type: EventType) -> Option<Self> {
+        let notice = match event_type {
+            EventType::Reached(status) => match status {
+                OrderStatus::Placed => Self::Received,
+                OrderStatus::PaymentAuthorized => Self::Confirmed,
+                OrderStatus::Rejected => Self::Rejected,
+                OrderStatus::PaymentFailed => Self::PaymentFailed,
+                OrderStatus::Shipped => Self::Shipped,
+                OrderStatus::OutForDelivery => Self::OutForDelivery,
+                OrderStatus::Delivered => Self::Delivered,
+                OrderStatus::DeliveryException => Self::Delayed,
+                OrderStatus::Cancelled => Self::Cancelled,
+                OrderStatus::ReturnRequested => Self::ReturnAccepted,
+                OrderStatus::Refunded => Self::Refunded,
+                OrderStatus::Reserved
+                | OrderStatus::OnHold
+                | OrderStatus::Fulfilling
+                | OrderStatus::InTransit
+                | OrderStatus::Returned => return None,
+            },
+            EventType::DeliveryDelayed => Self::Delayed,
+            EventType::Modified => Self::Modified,
+            EventType::TrackingUpdated => return None,
+        };
+        Some(notice)
+    }
+
+    /// Snake case, for the ledger, logs and preview file names: `order_confirmed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Received => "order_received",
+            Self::Confirmed => "order_confirmed",
+            Self::Rejected => "order_rejected",
+            Self::PaymentFailed => "payment_failed",
+            Self::Shipped => "shipped",
+            Self::OutForDelivery => "out_for_delivery",
+            Self::Delivered => "delivered",
+            Self::Delayed => "delivery_delayed",
+            Self::Cancelled => "cancelled",
+            Self::Modified => "order_modified",
+            Self::ReturnAccepted => "return_accepted",
+            Self::Refunded => "refunded",
+            Self::FeedbackRequest => "feedback_request",
+        }
+    }
+
+    /// The short, time-sensitive messages also go by text message.
+    pub fn is_texted(self) -> bool {
+        matches!(self, Self::Confirmed | Self::Shipped | Self::OutForDelivery | Self::Delivered | Self::Delayed)
+    }
+
+    /// Only the confirmation may carry "you may also like": never a service message.
+    pub fn may_recommend(self) -> bool {
+        self == Self::Confirmed
+    }
+
+    /// The channels this message goes out on for this order: e-mail always (the notifier still
+    /// honours the suppression list), a text message only to a customer who gave a number and
+    /// opted in.
+    pub fn channels(self, order: &Order) -> Vec<Channel> {
+        let mut channels = vec![Channel::Email];
+        if self.is_texted() && order.customer.sms_opt_in && order.customer.phone.is_some() {
+            channels.push(Channel::Sms);
+        }
+        channels
+    }
+}
+
+/// The shop as its customers know it, per storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorefrontProfile {
+    /// The shop's name, in subjects, greetings and text messages.
+    pub name: String,
+    pub support_email: String,
+    #[serde(default)]
+    pub support_phone: Option<String>,
+    /// The shop's site; order pages and the feedback form are under it.
+    pub website: String,
+    /// Whether the confirmation e-mail carries "you may also like".
+    #[serde(default = "yes")]
+    pub recommendations: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn feedback_days() -> u16 {
+    7
+}
+
+/// The `NotificationPolicy` template parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationPolicy {
+    /// Days after delivery before the feedback request goes out.
+    #[serde(default = "feedback_days")]
+    pub feedback_after_days: u16,
+    /// Profiles by storefront id; `*` is every storefront not named.
+    pub storefronts: BTreeMap<String, StorefrontProfile>,
+    /// Tracking page by carrier name, `{tracking_number}` in place of the number.
+    #[serde(default)]
+    pub tracking_urls: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid notification policy: {0}")]
+pub struct InvalidNotificationPolicy(String);
+
+/// Storefronts not named in the policy use this profile.
+const DEFAULT_STOREFRONT: &str = "*";
+
+impl NotificationPolicy {
+    pub fn parse(json: &str) -> Result<Self, InvalidNotificationPolicy> {
+        let policy: Self = serde_json::from_str(json).map_err(|error| InvalidNotificationPolicy(error.to_string()))?;
+        if !policy.storefronts.contains_key(DEFAULT_STOREFRONT) {
+            return Err(InvalidNotificationPolicy(format!("storefronts must have a \"{DEFAULT_STOREFRONT}\" profile")));
+        }
+        if policy.feedback_after_days == 0 {
+            return Err(InvalidNotificationPolicy("feedback_after_days must be at least 1".to_owned()));
+        }
+        if let Some((carrier, _)) = policy.tracking_urls.iter().find(|(_, url)| !url.contains("{tracking_number}")) {
+            return Err(InvalidNotificationPolicy(format!("the tracking URL of {carrier} has no {{tracking_number}}")));
+        }
+        Ok(policy)
+    }
+
+    pub fn storefront(&self, id: &StorefrontId) -> &StorefrontProfile {
+        self.storefronts.get(id.as_str()).or_else(|| self.storefronts.get(DEFAULT_STOREFRONT)).unwrap_or(&FALLBACK)
+    }
+
+    /// The carrier's tracking page for this parcel, if the policy knows the carrier.
+    pub fn tracking_url(&self, carrier: &str, tracking_number: &str) -> Option<String> {
+        let template = self
+            .tracking_urls
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(carrier))
+            .map(|(_, template)| template)?;
+        let encoded: String = tracking_number
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        Some(template.replace("{tracking_number}", &encoded))
+    }
+}
+
+/// Only reachable for a policy built in code without `*`: `parse` refuses those.
+static FALLBACK: StorefrontProfile = StorefrontProfile {
+    name: String::new(),
+    support_email: String::new(),
+    support_phone: None,
+    website: String::new(),
+    recommendations: false,
+};
+
+/// One message to one customer on one channel, at most once: the ledger's key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Delivery {
+    pub order_id: crate::domain::OrderId,
+    /// The event id, or the name of a message no event sends (`feedback_request`).
+    pub occasion: String,
+    pub channel: Channel,
+}
+
+/// Why an address no longer gets e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionReason {
+    /// A permanent bounce: the mailbox does not exist.
+    Bounce,
+    /// The recipient marked a message as spam.
+    Complaint,
+}
+
+impl SuppressionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bounce => "bounce",
+            Self::Complaint => "complaint",
+        }
+    }
+}
+
+/// An SES bounce or complaint as its configuration set's event destination (or an identity's
+/// notification topic) publishes it: which addresses to stop writing to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFeedback {
+    pub reason: SuppressionReason,
+    pub recipients: Vec<EmailAddress>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SesEvent {
+    /// Configuration sets say `eventType`; identity notifications `notificationType`.
+    #[serde(alias = "notificationType")]
+    event_type: String,
+    #[serde(default)]
+    bounce: Option<SesBounce>,
+    #[serde(default)]
+    complaint: Option<SesComplaint>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SesBounce {
+    bounce_type: String,
+    bounced_recipients: Vec<SesRecipient>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SesComplaint {
+    complained_recipients: Vec<SesRecipient>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SesRecipient {
+    email_address: String,
+}
+
+impl MailFeedback {
+    /// `Ok(None)` for events that suppress nothing: deliveries, opens, and transient bounces
+    /// (a full mailbox may take mail tomorrow).
+    pub fn parse(body: &str) -> Result<Option<Self>, serde_json::Error> {
+        let event: SesEvent = serde_json::from_str(body)?;
+        let (reason, recipients) = match (event.event_type.as_str(), event.bounce, event.complaint) {
+            ("Bounce", Some(bounce), _) if bounce.bounce_type == "Permanent" => {
+                (SuppressionReason::Bounce, bounce.bounced_recipients)
+            }
+            ("Complaint", _, Some(complaint)) => (SuppressionReason::Complaint, complaint.complained_recipients),
+            _ => return Ok(None),
+        };
+        // SES may give `"Name" <address>`; the address is what we suppress.
+        let recipients = recipients
+            .iter()
+            .filter_map(|recipient| {
+                let raw = recipient.email_address.trim();
+                let bare = raw.rsplit_once('<').map_or(raw, |(_, rest)| rest.trim_end_matches('>'));
+                EmailAddress::parse(bare).ok()
+            })
+            .collect();
+        Ok(Some(Self { reason, recipients }))
+    }
+}
+
+/// Up to `limit` SKUs related to the order's (in the order of its lines, then of each SKU's
+/// relations) that are not in the order, sell in its currency and are in stock.
+pub fn recommendations(
+    order: &Order,
+    related: &HashMap<Sku, Vec<Sku>>,
+    candidates: &HashMap<Sku, (CatalogItem, u32)>,
+    limit: usize,
+) -> Vec<CatalogItem> {
+    let ordered: HashSet<&Sku> = order.lines.iter().map(|line| &line.sku).collect();
+    let mut seen = HashSet::new();
+    order
+        .lines
+        .iter()
+        .filter_map(|line| related.get(&line.sku))
+        .flatten()
+        .filter(|sku| !ordered.contains(sku) && seen.insert(*sku))
+        .filter_map(|sku| candidates.get(sku))
+        .filter(|(item, available)| *available > 0 && item.unit_price.currency() == order.currency)
+        .map(|(item, _)| item.clone())
+        .take(limit)
+        .collect()
+}
+
+/// The days whose deliveries are due a feedback request at `today`: the due day and, so that
+/// a sweep that did not run catches up, the two before it.
+pub fn feedback_due_days(today: NaiveDate, after_days: u16) -> Vec<NaiveDate> {
+    let due = today - chrono::Days::new(u64::from(after_days));
+    (0..3u64).map(|back| due - chrono::Days::new(back)).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::domain::{Line, Money};
+
+fn rendered(notice: Notice) -> Rendered {
+    let order = Sample::order(notice).unwrap();
+    render(notice, &order, &Sample::policy(), &Sample::recommendations()).unwrap()
+}
+
+/// The plain-text part (and text message) of every notice against `snapshots/{name}.txt`;
+/// `UPDATE_SNAPSHOTS=1` rewrites them, for a reviewer to read in the diff.
+#[test]
+fn text_parts_match_their_snapshots() {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/notification/snapshots");
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let mut stale = Vec::new();
+    for notice in Notice::ALL {
+        let out = rendered(notice);
+        let mut snapshot = format!("Subject: {}\n\n{}", out.email.subject, out.email.text);
+        if let Some(sms) = &out.sms {
+            snapshot.push_str(&format!("\n--- SMS ({:?}, {} segment)\n{}\n", sms.encoding, sms.segments, sms.text));
+        }
+        let path = folder.join(format!("{}.txt", notice.name()));
+        if update {
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(&path, &snapshot).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(snapshot.as_str()) {
+            stale.push(format!("{}:\n{snapshot}", path.display()));
+        }
+    }
+    assert!(stale.is_empty(), "snapshots differ (UPDATE_SNAPSHOTS=1 to accept):\n{}", stale.join("\n"));
+}
+
+#[test]
+fn every_email_names_the_order_in_its_subject_and_has_both_parts() {
+    for notice in Notice::ALL {
+        let out = rendered(notice);
+        let order = Sample::order(notice).unwrap();
+        assert!(out.email.subject.contains(order.id.as_str()), "{notice:?}");
+        for part in [&out.email.text, &out.email.html] {
+            assert!(part.contains("Grace"), "{notice:?}: the customer's name");
+            assert!(part.contains("€46.34") && part.contains("Classic mug, 350 ml"), "{notice:?}: the summary");
+            assert!(part.contains("10117 Berlin") && part.contains("help@northwind.example"), "{notice:?}");
+        }
+        assert!(out.email.html.starts_with("<!DOCTYPE html>") && out.email.html.contains("width=device-width"));
+        assert!(!out.email.html.contains("<img") && !out.email.html.contains("<script"), "{notice:?}");
+    }
+}
+
+#[test]
+fn html_escapes_what_customers_typed() {
+    let mut order = Sample::order(Notice::Received).unwrap();
+    order.customer.name = Line::parse("<b>Bobby</b> Tables").unwrap();
+    let out = render(Notice::Received, &order, &Sample::policy(), &[]).unwrap();
+    assert!(out.email.html.contains("&#60;b&#62;Bobby") || out.email.html.contains("&lt;b&gt;Bobby"));
+    assert!(out.email.text.contains("Hi <b>Bobby</b>,"), "plain text is not HTML");
+}
+
+#[test]
+fn texted_notices_fit_one_gsm7_message_and_others_have_none() {
+    for notice in Notice::ALL {
+        let out = rendered(notice);
+        match (notice.is_texted(), &out.sms) {
+            (true, Some(sms)) => {
+                assert_eq!((sms.encoding, sms.segments), (SmsEncoding::Gsm7, 1), "{notice:?}: {}", sms.text);
+                assert!(sms.text.starts_with("Northwind Goods: order ord_"), "{}", sms.text);
+            }
+            (false, None) => {}
+            other => panic!("{notice:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_text_message_too_long_with_its_link_drops_the_link_and_a_long_shop_name_splits_knowingly() {
+    let mut policy = Sample::policy();
+    policy.storefronts.get_mut("*").unwrap().name = "The Very Long Name of a Shop on the High Street".to_owned();
+    let order = Sample::order(Notice::Shipped).unwrap();
+    let sms = render(Notice::Shipped, &order, &policy, &[]).unwrap().sms.unwrap();
+    assert!(!sms.text.contains("https://") && sms.text.ends_with("with DHLExpress."), "{}", sms.text);
+    assert_eq!(sms.segments, 1);
+    policy.storefronts.get_mut("*").unwrap().name = "Łódź ".repeat(12);
+    let sms = render(Notice::Delivered, &order, &policy, &[]).unwrap().sms.unwrap();
+    assert_eq!((sms.encoding, sms.segments), (SmsEncoding::Ucs2, 2));
+}
+
+#[test]
+fn recommendations_only_in_the_confirmation_and_only_where_the_storefront_wants_them() {
+    let with = rendered(Notice::Confirmed);
+    assert!(with.email.text.contains("You may also like") && with.email.html.contains("You may also like"));
+    assert!(!with.sms.unwrap().text.contains("like"));
+    for notice in [Notice::Delayed, Notice::Refunded, Notice::Shipped] {
+        assert!(!rendered(notice).email.text.contains("You may also like"), "{notice:?}");
+    }
+    let mut policy = Sample::policy();
+    policy.storefronts.get_mut("*").unwrap().recommendations = false;
+    let order = Sample::order(Notice::Confirmed).unwrap();
+    let without = render(Notice::Confirmed, &order, &policy, &Sample::recommendations()).unwrap();
+    assert!(!without.email.text.contains("You may also like"));
+}
+
+#[test]
+fn events_map_to_notices_and_channels_follow_the_customer_s_choice() {
+    use crate::domain::{EventType, OrderStatus};
+    let of = |status| Notice::for_event(EventType::Reached(status));
+    assert_eq!(of(OrderStatus::Placed), Some(Notice::Received));
+    assert_eq!(of(OrderStatus::PaymentAuthorized), Some(Notice::Confirmed));
+    assert_eq!(of(OrderStatus::DeliveryException), Some(Notice::Delayed));
+    assert_eq!(Notice::for_event(EventType::DeliveryDelayed), Some(Notice::Delayed));
+    for quiet in [OrderStatus::Reserved, OrderStatus::OnHold, OrderStatus::Fulfilling, OrderStatus::InTransit] {
+        assert_eq!(of(quiet), None, "{quiet:?}");
+    }
+    assert_eq!(Notice::for_event(EventType::TrackingUpdated), None);
+
+    let mut order = Sample::order(Notice::Shipped).unwrap();
+    assert_eq!(Notice::Shipped.channels(&order), vec![Channel::Email, Channel::Sms]);
+    assert_eq!(Notice::Cancelled.channels(&order), vec![Channel::Email]);
+    order.customer.sms_opt_in = false;
+    assert_eq!(Notice::Shipped.channels(&order), vec![Channel::Email]);
+    order.customer.sms_opt_in = true;
+    order.customer.phone = None;
+    assert_eq!(Notice::Shipped.channels(&order), vec![Channel::Email]);
+}
+
+#[test]
+fn the_policy_needs_a_default_storefront_and_tracking_urls_with_the_number() {
+    let base = r#""storefronts": {"*": {"name": "S", "support_email": "s@x.example", "website": "https://x.example"}}"#;
+    let policy = NotificationPolicy::parse(&format!("{{{base}}}")).unwrap();
+    assert_eq!(policy.feedback_after_days, 7);
+    assert!(policy.storefront(&crate::domain::StorefrontId::parse("any").unwrap()).recommendations);
+    for bad in [
+        r#"{"storefronts": {}}"#.to_owned(),
+        format!(r#"{{{base}, "feedback_after_days": 0}}"#),
+        format!(r#"{{{base}, "tracking_urls": {{"ups": "https://ups.example/track"}}}}"#),
+        format!(r#"{{{base}, "colour": "red"}}"#),
+    ] {
+        assert!(NotificationPolicy::parse(&bad).is_err(), "{bad}");
+    }
+    assert_eq!(
+        Sample::policy().tracking_url("dhlexpress", "JJD 0003/9?x").as_deref(),
+        Some("https://www.dhl.com/en/express/tracking.html?AWB=JJD00039x")
+    );
+    assert_eq!(Sample::policy().tracking_url("UPS", "1Z"), None);
+}
+
+#[test]
+fn permanent_bounces_and_complaints_suppress_transient_bounces_and_deliveries_do_not() {
+    let bounce = r#"{"eventType": "Bounce", "bounce": {"bounceType": "Permanent",
+        "bouncedRecipients": [{"emailAddress": "Grace <Grace@Example.com>"}, {"emailAddress": "not an address"}]}}"#;
+    let feedback = MailFeedback::parse(bounce).unwrap().unwrap();
+    assert_eq!(feedback.reason, SuppressionReason::Bounce);
+    assert_eq!(feedback.recipients, vec![EmailAddress::parse("Grace@example.com").unwrap()]);
+    let complaint = r#"{"notificationType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": "a@b.example"}]}}"#;
+    assert_eq!(MailFeedback::parse(complaint).unwrap().unwrap().reason, SuppressionReason::Complaint);
+    let transient = r#"{"eventType": "Bounce", "bounce": {"bounceType": "Transient", "bouncedRecipients": []}}"#;
+    assert_eq!(MailFeedback::parse(transient).unwrap(), None);
+    assert_eq!(MailFeedback::parse(r#"{"eventType": "Delivery"}"#).unwrap(), None);
+    assert!(MailFeedback::parse("not json").is_err());
+}
+
+#[test]
+fn recommendations_are_related_in_stock_in_the_order_s_currency_and_not_already_ordered() {
+    let order = Sample::order(Notice::Confirmed).unwrap();
+    let sku = |raw: &str| Sku::parse(raw).unwrap();
+    let item = |raw: &str, currency: &str| CatalogItem {
+        sku: sku(raw),
+        name: Line::parse(raw).unwrap(),
+        unit_price: Money::new(100, crate::domain::Currency::parse(currency).unwrap()),
+    };
+    let related = HashMap::from([
+        (sku("MUG-CLASSIC"), vec![sku("NOTEBOOK-A5"), sku("SAUCER"), sku("CAP-US"), sku("SPOON"), sku("SAUCER")]),
+        (sku("NOTEBOOK-A5"), vec![sku("PEN"), sku("GONE"), sku("PENCIL")]),
+    ]);
+    let candidates = HashMap::from([
+        (sku("SAUCER"), (item("SAUCER", "EUR"), 3)),
+        (sku("CAP-US"), (item("CAP-US", "USD"), 9)),
+        (sku("SPOON"), (item("SPOON", "EUR"), 1)),
+        (sku("PEN"), (item("PEN", "EUR"), 40)),
+        (sku("GONE"), (item("GONE", "EUR"), 0)),
+        (sku("PENCIL"), (item("PENCIL", "EUR"), 5)),
+    ]);
+    let chosen: Vec<String> =
+        recommendations(&order, &related, &candidates, 3).into_iter().map(|item| item.sku.to_string()).collect();
+    assert_eq!(chosen, ["SAUCER", "SPOON", "PEN"]);
+    assert!(recommendations(&order, &HashMap::new(), &candidates, 3).is_empty());
+}
+
+#[test]
+fn feedback_is_due_for_deliveries_after_days_ago_and_the_two_days_before() {
+    let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+    let days: Vec<String> = feedback_due_days(today, 7).iter().map(ToString::to_string).collect();
+    assert_eq!(days, ["2026-11-26", "2026-11-25", "2026-11-24"]);
+}
