@@ -13,7 +13,10 @@ pub mod consumer;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod inventory;
+#[cfg(feature = "ses")]
+pub mod mail;
 pub mod notification;
+pub mod notifier;
 pub mod payments;
 #[cfg(feature = "sns")]
 pub mod publish;
@@ -23,4 +26,6 @@ pub mod queue;
 pub mod store;
 #[cfg(feature = "telemetry")]
 pub mod telemetry;
+#[cfg(feature = "sns")]
+pub mod texts;
 pub mod webhook;

@@ -3,6 +3,7 @@
 //! (`crate::notifier`) does the reading, the sending and the bookkeeping.
 
 mod format;
+mod ports;
 mod render;
 mod sms;
 
@@ -14,6 +15,9 @@ use serde::Deserialize;
 use crate::domain::{CatalogItem, EmailAddress, EventType, Order, OrderStatus, Sku, StorefrontId};
 
 pub use format::{long_date, money};
+pub use ports::{
+    ChannelError, Claim, DeliveredOrders, Mailer, NotificationLedger, ProductRelations, SuppressionList, TextMessages,
+};
 pub use render::{Email, RenderError, Rendered, Sample, render, subject};
 pub use sms::{SmsEncoding, SmsText};
 
@@ -235,6 +239,21 @@ pub struct Delivery {
     /// The event id, or the name of a message no event sends (`feedback_request`).
     pub occasion: String,
     pub channel: Channel,
+}
+
+/// The e-mail as MIME, from the shop's name at the sender identity, replies to its support.
+pub fn mime(email: &Email, shop: &StorefrontProfile, sender: &EmailAddress, to_name: &str, to: &EmailAddress) -> Vec<u8> {
+    let builder = mail_builder::MessageBuilder::new()
+        .from((shop.name.as_str(), sender.as_str()))
+        .reply_to(shop.support_email.as_str())
+        .to((to_name, to.as_str()))
+        .subject(email.subject.as_str())
+        .text_body(email.text.as_str())
+        .html_body(email.html.as_str());
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    builder.write_to(&mut out).ok();
+    out
 }
 
 /// Why an address no longer gets e-mail.

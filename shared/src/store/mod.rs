@@ -2,6 +2,7 @@
 //! idempotency claims. Items are mapped with `serde_dynamo`; keys follow DESIGN.md.
 
 mod catalog;
+mod notifications;
 mod orders;
 mod stock;
 
@@ -15,6 +16,7 @@ use crate::{
     domain::{OrderId, StoreError},
 };
 
+pub use notifications::SuppressionStore;
 pub use orders::{HEAD_SORT_KEY, order_from_image};
 
 /// The physical table names, from the template's environment.

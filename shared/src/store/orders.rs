@@ -9,6 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{DynamoStore, Item, from_item, malformed, number, order_partition_key, string, to_item, unavailable};
 use crate::digest::sha256_hex;
+use crate::domain::OrderStatus;
 use crate::domain::{
     EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderChange, OrderId, OrderRepository, ParcelIndex,
     Payment, RecentOrder, StoreError, StoredResponse, StorefrontId, TimelineEntry, TrackingNumber,
@@ -93,6 +94,11 @@ pub(super) fn head_update(table: &str, change: &OrderChange) -> Result<TransactW
     if let Some(payment) = &change.payment {
         set.push("payment = :payment");
         update = update.expression_attribute_values(":payment", attribute::<Payment>(payment)?);
+    }
+    // The feedback sweep finds orders by the day they were delivered.
+    if change.to == OrderStatus::Delivered && change.from != OrderStatus::Delivered {
+        set.push("delivered_on = :day");
+        update = update.expression_attribute_values(":day", string(change.at.date_naive().to_string()));
     }
     if let Some(shipments) = &change.shipments {
         set.push("shipments = :shipments");

@@ -1,0 +1,115 @@
+//! The `notifier` Lambda. Three triggers: order events from the notifications queue (the
+//! customer's messages), SES bounces and complaints from the e-mail feedback queue (the
+//! suppression list), and a daily schedule (feedback requests after delivery).
+
+use aws_lambda_events::{
+    event::sqs::{SqsBatchResponse, SqsEvent},
+    sqs::SqsMessage,
+};
+use chrono::{DateTime, Utc};
+use lambda_runtime::LambdaEvent;
+use serde::Deserialize;
+use serde_json::Value;
+use shared::{
+    config::{ConfigError, Env},
+    consumer::{consume_messages, dispatch},
+    domain::{Envelope, Order},
+    mail::SesMailer,
+    notification::NotificationPolicy,
+    notifier::{Notifier, NotifyError, SweepReport},
+    store::{DynamoStore, SuppressionStore},
+    texts::SnsTextMessages,
+};
+
+type LiveNotifier = Notifier<DynamoStore, SuppressionStore, SesMailer, SnsTextMessages>;
+
+#[derive(Debug, Clone)]
+pub struct NotifierHandler {
+    notifier: LiveNotifier,
+    feedback_queue_arn: String,
+}
+
+/// An EventBridge scheduled event: only its time matters.
+#[derive(Debug, Deserialize)]
+struct ScheduledEvent {
+    time: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("neither an SQS batch nor a scheduled event: {0}")]
+    UnknownTrigger(#[source] serde_json::Error),
+    #[error("the feedback sweep could not read delivered orders")]
+    Sweep(#[source] NotifyError),
+    #[error("the feedback sweep failed for {0} orders; tomorrow's sweep covers them")]
+    SweepIncomplete(usize),
+}
+
+impl NotifierHandler {
+    /// The store's tables, `SUPPRESSION_TABLE`, `NOTIFICATION_POLICY`, `SENDER_EMAIL_ADDRESS`,
+    /// `SES_CONFIGURATION_SET` and `EMAIL_FEEDBACK_QUEUE_ARN`.
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+        let name = "NOTIFICATION_POLICY";
+        let policy = NotificationPolicy::parse(&env.get(name)?)
+            .map_err(|error| ConfigError::Malformed { name, source: Box::new(error) })?;
+        let mail = SesMailer::from_env(aws_sdk_sesv2::Client::new(aws), env)?;
+        let sender = mail.sender().clone();
+        Ok(Self {
+            notifier: Notifier::new(
+                DynamoStore::from_env(dynamodb.clone(), env)?,
+                SuppressionStore::from_env(dynamodb, env)?,
+                mail,
+                SnsTextMessages::new(aws_sdk_sns::Client::new(aws)),
+                policy,
+                sender,
+            ),
+            feedback_queue_arn: env.get("EMAIL_FEEDBACK_QUEUE_ARN")?,
+        })
+    }
+
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+        let payload = event.payload;
+        if payload.get("Records").is_some() {
+            let batch: SqsEvent = serde_json::from_value(payload).map_err(HandlerError::UnknownTrigger)?;
+            let response: SqsBatchResponse = consume_messages(&batch, |message| self.on_message(message)).await;
+            return Ok(serde_json::to_value(response)?);
+        }
+        let scheduled: ScheduledEvent = serde_json::from_value(payload).map_err(HandlerError::UnknownTrigger)?;
+        let report = self.sweep(scheduled.time).await?;
+        Ok(serde_json::json!({
+            "requested": report.requested, "already_sent": report.already_sent,
+            "skipped": report.skipped, "failed": report.failed,
+        }))
+    }
+
+    /// The daily sweep, as of `now`.
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, HandlerError> {
+        let report = self.notifier.sweep_feedback(now.date_naive(), now).await.map_err(HandlerError::Sweep)?;
+        tracing::info!(?report, "feedback sweep");
+        if report.failed > 0 {
+            // Failing the invocation makes EventBridge retry it; what was sent stays sent.
+            return Err(HandlerError::SweepIncomplete(report.failed));
+        }
+        Ok(report)
+    }
+
+    /// Whether the message failed.
+    async fn on_message(&self, message: &SqsMessage) -> bool {
+        if message.event_source_arn.as_deref() == Some(self.feedback_queue_arn.as_str()) {
+            let body = message.body.as_deref().unwrap_or_default();
+            match self.notifier.on_mail_feedback(body, Utc::now()).await {
+                Ok(_) => false,
+                Err(error) => {
+                    tracing::warn!(error = %error, "e-mail feedback not recorded; the queue will retry it");
+                    true
+                }
+            }
+        } else {
+            dispatch(message, &|event: Envelope<Order>| async move {
+                self.notifier.on_event(&event, Utc::now()).await.map(|_| ())
+            })
+            .await
+        }
+    }
+}

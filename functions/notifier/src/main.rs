@@ -1,0 +1,14 @@
+//! Starts the `notifier` Lambda.
+// The SDK's nested futures, inside the batch loop, inside the runtime, run deep.
+#![recursion_limit = "256"]
+
+use lambda_runtime::{Error, service_fn};
+use shared::config::{self, Env};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let aws = config::aws().await;
+    let handler = notifier::NotifierHandler::from_env(&aws, &Env::Process)?;
+    lambda_runtime::run(service_fn(|event| handler.handle(event))).await
+}

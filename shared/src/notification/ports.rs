@@ -1,0 +1,81 @@
+//! What the notifier needs from the world: a ledger of what was sent, the suppression list,
+//! the catalog's relations, delivered orders by day, and the two channels.
+
+use std::{collections::HashMap, error::Error as StdError, future::Future};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Delivery, SuppressionReason};
+use crate::domain::{EmailAddress, OrderId, PhoneNumber, Sku, StoreError};
+
+/// The answer to "may I send this?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Yes: send, then mark it sent with this token (or release it if the send failed).
+    Granted { token: String },
+    /// It went out already.
+    AlreadySent,
+    /// Another delivery of the same event is sending it right now (or crashed doing so, and
+    /// its lease has not run out): try again later.
+    InFlight,
+}
+
+/// One row per (order, event, channel), written before sending and marked after.
+pub trait NotificationLedger {
+    fn claim(&self, delivery: &Delivery, now: DateTime<Utc>) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    fn mark_sent(
+        &self,
+        delivery: &Delivery,
+        token: &str,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Gives a claim back after a failed send, so that the retry need not wait for its lease.
+    fn release_claim(&self, delivery: &Delivery, token: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Addresses that bounced for good or complained: no more e-mail to them.
+pub trait SuppressionList {
+    fn is_suppressed(&self, address: &EmailAddress) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn suppress(
+        &self,
+        address: &EmailAddress,
+        reason: SuppressionReason,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The catalog's "goes well with" relations.
+pub trait ProductRelations {
+    fn related(&self, skus: &[Sku]) -> impl Future<Output = Result<HashMap<Sku, Vec<Sku>>, StoreError>> + Send;
+}
+
+/// Orders by the day they were delivered (UTC).
+pub trait DeliveredOrders {
+    fn delivered_on(&self, day: NaiveDate) -> impl Future<Output = Result<Vec<OrderId>, StoreError>> + Send;
+}
+
+/// A provider refused or could not be reached; the queue retries the message.
+#[derive(Debug, thiserror::Error)]
+#[error("{channel} provider: {source}")]
+pub struct ChannelError {
+    pub channel: &'static str,
+    #[source]
+    pub source: Box<dyn StdError + Send + Sync>,
+}
+
+/// Sends one MIME message; the provider's message id.
+pub trait Mailer {
+    fn send(&self, to: &EmailAddress, mime: Vec<u8>) -> impl Future<Output = Result<String, ChannelError>> + Send;
+}
+
+pub trait TextMessages {
+    /// Whether the number replied STOP (or was otherwise opted out) with the provider.
+    fn opted_out(&self, phone: &PhoneNumber) -> impl Future<Output = Result<bool, ChannelError>> + Send;
+
+    /// Sends a transactional text message; the provider's message id.
+    fn send(&self, phone: &PhoneNumber, text: &str) -> impl Future<Output = Result<String, ChannelError>> + Send;
+}

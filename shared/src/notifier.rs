@@ -1,0 +1,236 @@
+//! The notifier's use cases: tell the customer what an order event means, on each channel they
+//! chose, once; honour bounces, complaints and opt-outs; ask for feedback after delivery.
+//!
+//! Once per (order, event, channel): the ledger is claimed before sending and marked after. A
+//! duplicate finds it sent; a failed send releases the claim and the queue retries. The one gap
+//! left is a crash between the provider's answer and the mark: after the claim's lease runs out
+//! the retry sends again (at least once beats at most once for an order confirmation).
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{
+    domain::{Catalog, EmailAddress, Envelope, Order, OrderRepository, OrderStatus, StockLedger, StoreError},
+    notification::{
+        Channel, ChannelError, Claim, DeliveredOrders, Delivery, MailFeedback, Mailer, Notice, NotificationLedger,
+        NotificationPolicy, ProductRelations, RenderError, Rendered, SuppressionList, TextMessages, feedback_due_days,
+        mime, recommendations, render,
+    },
+};
+
+/// At most this many "you may also like" items.
+const RECOMMENDATIONS: usize = 3;
+
+/// What happened on one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Sent { message_id: String },
+    AlreadySent,
+    /// The address bounced or complained before.
+    Suppressed,
+    /// The number replied STOP.
+    OptedOut,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("another delivery of this event is sending its {0} right now")]
+    InFlight(&'static str),
+    #[error("not an SES event: {0}")]
+    MalformedFeedback(#[source] serde_json::Error),
+}
+
+/// What one feedback sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub requested: usize,
+    pub already_sent: usize,
+    /// Delivered orders that are no longer DELIVERED (returned, refunded): not asked.
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Notifier<S, X, M, T> {
+    store: S,
+    suppressions: X,
+    mail: M,
+    texts: T,
+    policy: NotificationPolicy,
+    sender: EmailAddress,
+}
+
+impl<S, X, M, T> Notifier<S, X, M, T>
+where
+    S: OrderRepository + Catalog + StockLedger + ProductRelations + DeliveredOrders + NotificationLedger + Sync,
+    X: SuppressionList + Sync,
+    M: Mailer + Sync,
+    T: TextMessages + Sync,
+{
+    pub fn new(store: S, suppressions: X, mail: M, texts: T, policy: NotificationPolicy, sender: EmailAddress) -> Self {
+        Self { store, suppressions, mail, texts, policy, sender }
+    }
+
+    /// The messages an order event calls for, on each of the customer's channels. Channels
+    /// are independent: one that fails is retried with the event, the others are not resent.
+    pub async fn on_event(&self, event: &Envelope<Order>, now: DateTime<Utc>) -> Result<Vec<(Channel, Sent)>, NotifyError> {
+        let Some(notice) = Notice::for_event(event.event_type) else {
+            return Ok(Vec::new());
+        };
+        self.notify(notice, &event.data, &event.id.to_string(), now).await
+    }
+
+    async fn notify(
+        &self,
+        notice: Notice,
+        order: &Order,
+        occasion: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Channel, Sent)>, NotifyError> {
+        let recommended = if notice.may_recommend() && self.policy.storefront(&order.storefront).recommendations {
+            self.recommend(order).await
+        } else {
+            Vec::new()
+        };
+        let rendered = render(notice, order, &self.policy, &recommended)?;
+        let mut outcomes = Vec::new();
+        let mut first_error = None;
+        for channel in notice.channels(order) {
+            let delivery = Delivery { order_id: order.id.clone(), occasion: occasion.to_owned(), channel };
+            match self.deliver(&delivery, order, &rendered, now).await {
+                Ok(sent) => {
+                    tracing::info!(notice = notice.name(), channel = channel.as_str(), outcome = ?sent, "customer message");
+                    outcomes.push((channel, sent));
+                }
+                Err(error) => {
+                    tracing::warn!(notice = notice.name(), channel = channel.as_str(), error = %error, "customer message not sent yet");
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(outcomes), Err)
+    }
+
+    /// Up to three related SKUs in stock. Optional: a catalog that cannot be read costs the
+    /// block, never the confirmation.
+    async fn recommend(&self, order: &Order) -> Vec<crate::domain::CatalogItem> {
+        let chosen = async {
+            let skus: Vec<_> = order.lines.iter().map(|line| line.sku.clone()).collect();
+            let related = self.store.related(&skus).await?;
+            let mut candidates: Vec<_> = related.values().flatten().cloned().collect();
+            candidates.sort();
+            candidates.dedup();
+            let (items, levels) = (self.store.items(&candidates).await?, self.store.stock_levels(&candidates).await?);
+            let offered = items
+                .into_iter()
+                .map(|(sku, item)| {
+                    let available = levels.get(&sku).map_or(0, |level| level.available());
+                    (sku, (item, available))
+                })
+                .collect();
+            Ok::<_, StoreError>(recommendations(order, &related, &offered, RECOMMENDATIONS))
+        };
+        chosen.await.unwrap_or_else(|error| {
+            tracing::warn!(error = %error, "no recommendations: the catalog could not be read");
+            Vec::new()
+        })
+    }
+
+    async fn deliver(
+        &self,
+        delivery: &Delivery,
+        order: &Order,
+        rendered: &Rendered,
+        now: DateTime<Utc>,
+    ) -> Result<Sent, NotifyError> {
+        let customer = &order.customer;
+        match delivery.channel {
+            Channel::Email if self.suppressions.is_suppressed(&customer.email).await? => return Ok(Sent::Suppressed),
+            Channel::Sms => match (&customer.phone, &rendered.sms) {
+                (Some(phone), Some(_)) if self.texts.opted_out(phone).await? => return Ok(Sent::OptedOut),
+                (Some(_), Some(_)) => {}
+                // `Notice::channels` never asks for a text without a number or a text to send.
+                _ => return Ok(Sent::OptedOut),
+            },
+            Channel::Email => {}
+        }
+        let token = match self.store.claim(delivery, now).await? {
+            Claim::Granted { token } => token,
+            Claim::AlreadySent => return Ok(Sent::AlreadySent),
+            Claim::InFlight => return Err(NotifyError::InFlight(delivery.channel.as_str())),
+        };
+        let sent = match (delivery.channel, &customer.phone, &rendered.sms) {
+            (Channel::Sms, Some(phone), Some(sms)) => {
+                if sms.segments > 1 {
+                    tracing::warn!(segments = sms.segments, encoding = ?sms.encoding, "text message sent in several parts");
+                }
+                self.texts.send(phone, &sms.text).await
+            }
+            _ => {
+                let shop = self.policy.storefront(&order.storefront);
+                let raw = mime(&rendered.email, shop, &self.sender, customer.name.as_str(), &customer.email);
+                self.mail.send(&customer.email, raw).await
+            }
+        };
+        match sent {
+            Ok(message_id) => {
+                self.store.mark_sent(delivery, &token, &message_id, now).await?;
+                Ok(Sent::Sent { message_id })
+            }
+            Err(error) => {
+                if let Err(release) = self.store.release_claim(delivery, &token).await {
+                    tracing::warn!(error = %release, "claim not released; it lapses with its lease");
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    /// An SES bounce or complaint: its addresses go on the suppression list. How many.
+    pub async fn on_mail_feedback(&self, body: &str, now: DateTime<Utc>) -> Result<usize, NotifyError> {
+        let Some(feedback) = MailFeedback::parse(body).map_err(NotifyError::MalformedFeedback)? else {
+            return Ok(0);
+        };
+        for address in &feedback.recipients {
+            self.suppressions.suppress(address, feedback.reason, now).await?;
+        }
+        tracing::info!(reason = feedback.reason.as_str(), addresses = feedback.recipients.len(), "addresses suppressed");
+        Ok(feedback.recipients.len())
+    }
+
+    /// Asks for feedback on orders delivered `feedback_after_days` ago (and the two days before,
+    /// should a sweep have been missed), once each. Errors on single orders are counted and the
+    /// sweep goes on; the next day's sweep still covers them.
+    pub async fn sweep_feedback(&self, today: NaiveDate, now: DateTime<Utc>) -> Result<SweepReport, NotifyError> {
+        let mut report = SweepReport::default();
+        for day in feedback_due_days(today, self.policy.feedback_after_days) {
+            for order_id in self.store.delivered_on(day).await? {
+                let outcome = match self.store.head(&order_id).await {
+                    Ok(Some(order)) if order.status() == OrderStatus::Delivered => self
+                        .notify(Notice::FeedbackRequest, &order, Notice::FeedbackRequest.name(), now)
+                        .await
+                        .map(|outcomes| outcomes.into_iter().any(|(_, sent)| matches!(sent, Sent::Sent { .. }))),
+                    Ok(_) => {
+                        report.skipped += 1;
+                        continue;
+                    }
+                    Err(error) => Err(error.into()),
+                };
+                match outcome {
+                    Ok(true) => report.requested += 1,
+                    Ok(false) => report.already_sent += 1,
+                    Err(error) => {
+                        tracing::warn!(order_id = %order_id, error = %error, "feedback request not sent");
+                        report.failed += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,224 @@
+//! The notifier's records: the ledger of messages sent (in `Idempotency`), the suppression list
+//! (its own table, kept when the stack goes), the catalog's relations, and delivered orders by
+//! day (the `by-delivery-day` index of `Orders`).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{Client, types::ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+use super::{DynamoStore, catalog::sku_partition_key, number, string, unavailable};
+use crate::{
+    config::{ConfigError, Env},
+    digest::sha256_hex,
+    domain::{EmailAddress, OrderId, Sku, StoreError},
+    notification::{Claim, DeliveredOrders, Delivery, NotificationLedger, ProductRelations, SuppressionList, SuppressionReason},
+};
+
+/// A claim older than this is taken to have crashed before sending, and may be taken over:
+/// longer than the notifier's timeout, shorter than the queue's retries.
+const LEASE_SECONDS: i64 = 120;
+/// How long the ledger remembers a message: longer than any queue keeps a message (14 days
+/// in a dead-letter queue) and than the feedback sweep looks back.
+const LEDGER_DAYS: i64 = 45;
+const SENDING: &str = "sending";
+const SENT: &str = "sent";
+
+fn ledger_key(delivery: &Delivery) -> String {
+    format!("NOTIFICATION#{}#{}#{}", delivery.order_id, delivery.occasion, delivery.channel.as_str())
+}
+
+/// A token unique to one claim: who may mark it sent or release it.
+fn claim_token() -> String {
+    let mut bytes = [0u8; 12];
+    // Falls back to the clock's nanoseconds: the token only tells concurrent claims apart.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes[..8].copy_from_slice(&Utc::now().timestamp_nanos_opt().unwrap_or_default().to_le_bytes());
+    }
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+impl NotificationLedger for DynamoStore {
+    async fn claim(&self, delivery: &Delivery, now: DateTime<Utc>) -> Result<Claim, StoreError> {
+        let token = claim_token();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.idempotency)
+            .item("pk", string(ledger_key(delivery)))
+            .item("state", string(SENDING))
+            .item("token", string(&token))
+            .item("lease_until", number(now.timestamp() + LEASE_SECONDS))
+            .item("expires_at", number(now.timestamp() + LEDGER_DAYS * 86_400))
+            .condition_expression("attribute_not_exists(pk) OR (#state = :sending AND lease_until < :now)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", string(SENDING))
+            .expression_attribute_values(":now", number(now.timestamp()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Granted { token }),
+            Err(error) => match error.into_service_error() {
+                error if error.is_conditional_check_failed_exception() => {
+                    let state = match &error {
+                        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
+                            failed,
+                        ) => failed.item().and_then(|item| item.get("state")).and_then(|state| state.as_s().ok()).cloned(),
+                        _ => None,
+                    };
+                    Ok(if state.as_deref() == Some(SENT) { Claim::AlreadySent } else { Claim::InFlight })
+                }
+                error => Err(unavailable(error)),
+            },
+        }
+    }
+
+    async fn mark_sent(
+        &self,
+        delivery: &Delivery,
+        token: &str,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.tables.idempotency)
+            .key("pk", string(ledger_key(delivery)))
+            .update_expression("SET #state = :sent, message_id = :message, sent_at = :at, #token = :token")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":sent", string(SENT))
+            .expression_attribute_values(":message", string(message_id))
+            .expression_attribute_values(":token", string(token))
+            .expression_attribute_values(":at", string(now.to_rfc3339_opts(SecondsFormat::Millis, true)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn release_claim(&self, delivery: &Delivery, token: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.idempotency)
+            .key("pk", string(ledger_key(delivery)))
+            .condition_expression("#state = :sending AND #token = :token")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":sending", string(SENDING))
+            .expression_attribute_values(":token", string(token))
+            .send()
+            .await;
+        match result {
+            // Someone else's claim by now: theirs to finish.
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            other => other.map(|_| ()).map_err(unavailable),
+        }
+    }
+}
+
+impl ProductRelations for DynamoStore {
+    async fn related(&self, skus: &[Sku]) -> Result<HashMap<Sku, Vec<Sku>>, StoreError> {
+        let items =
+            self.batch_get(&self.tables.inventory, skus.iter().map(sku_partition_key), "sku, related", None, false).await?;
+        #[derive(serde::Deserialize)]
+        struct Relations {
+            sku: Sku,
+            #[serde(default)]
+            related: Vec<Sku>,
+        }
+        items
+            .into_iter()
+            .map(|item| super::from_item::<Relations>(item).map(|relations| (relations.sku, relations.related)))
+            .collect()
+    }
+}
+
+impl DynamoStore {
+    /// Sets the SKUs the catalog recommends with `sku`.
+    pub async fn set_related(&self, sku: &Sku, related: &[Sku]) -> Result<(), StoreError> {
+        let list = related.iter().map(|sku| string(sku.as_str())).collect();
+        self.client
+            .update_item()
+            .table_name(&self.tables.inventory)
+            .key("pk", string(sku_partition_key(sku)))
+            .update_expression("SET related = :related")
+            .expression_attribute_values(":related", aws_sdk_dynamodb::types::AttributeValue::L(list))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+/// The index that finds delivered orders by day; the head carries `delivered_on` from delivery.
+pub(super) const DELIVERY_DAY_INDEX: &str = "by-delivery-day";
+
+impl DeliveredOrders for DynamoStore {
+    async fn delivered_on(&self, day: NaiveDate) -> Result<Vec<OrderId>, StoreError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.tables.orders)
+            .index_name(DELIVERY_DAY_INDEX)
+            .key_condition_expression("delivered_on = :day")
+            .expression_attribute_values(":day", string(day.to_string()))
+            .into_paginator()
+            .items()
+            .send();
+        let items: Vec<_> = pages.collect::<Result<_, _>>().await.map_err(unavailable)?;
+        Ok(items
+            .iter()
+            .filter_map(|item| item.get("pk")?.as_s().ok()?.strip_prefix("ORDER#").and_then(|id| OrderId::parse(id).ok()))
+            .collect())
+    }
+}
+
+/// The suppression list: one item per address, keyed by a hash of it, so the table never
+/// holds an address in clear.
+#[derive(Debug, Clone)]
+pub struct SuppressionStore {
+    client: Client,
+    table: String,
+}
+
+impl SuppressionStore {
+    /// The table from `SUPPRESSION_TABLE`.
+    pub fn from_env(client: Client, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self { client, table: env.get("SUPPRESSION_TABLE")? })
+    }
+}
+
+fn suppression_key(address: &EmailAddress) -> String {
+    format!("EMAIL#{}", sha256_hex(address.as_str().to_lowercase()))
+}
+
+impl SuppressionList for SuppressionStore {
+    async fn is_suppressed(&self, address: &EmailAddress) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", string(suppression_key(address)))
+            .projection_expression("pk")
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.item.is_some())
+    }
+
+    async fn suppress(&self, address: &EmailAddress, reason: SuppressionReason, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", string(suppression_key(address)))
+            .item("reason", string(reason.as_str()))
+            .item("suppressed_at", string(at.to_rfc3339_opts(SecondsFormat::Millis, true)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}

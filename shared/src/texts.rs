@@ -1,0 +1,48 @@
+//! SNS as the text-message channel: transactional SMS straight to a phone number, after
+//! asking SNS whether the number opted out (replied STOP).
+
+use aws_sdk_sns::{Client, types::MessageAttributeValue};
+
+use crate::{
+    domain::PhoneNumber,
+    notification::{ChannelError, TextMessages},
+};
+
+#[derive(Debug, Clone)]
+pub struct SnsTextMessages {
+    client: Client,
+}
+
+impl SnsTextMessages {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn failed(error: impl std::error::Error + Send + Sync + 'static) -> ChannelError {
+    ChannelError { channel: "sms", source: Box::new(error) }
+}
+
+impl TextMessages for SnsTextMessages {
+    async fn opted_out(&self, phone: &PhoneNumber) -> Result<bool, ChannelError> {
+        let output =
+            self.client.check_if_phone_number_is_opted_out().phone_number(phone.as_str()).send().await.map_err(failed)?;
+        Ok(output.is_opted_out)
+    }
+
+    async fn send(&self, phone: &PhoneNumber, text: &str) -> Result<String, ChannelError> {
+        // Transactional: delivered with priority, also to numbers on do-not-disturb lists.
+        let sms_type =
+            MessageAttributeValue::builder().data_type("String").string_value("Transactional").build().map_err(failed)?;
+        let output = self
+            .client
+            .publish()
+            .phone_number(phone.as_str())
+            .message(text)
+            .message_attributes("AWS.SNS.SMS.SMSType", sms_type)
+            .send()
+            .await
+            .map_err(failed)?;
+        Ok(output.message_id.unwrap_or_default())
+    }
+}
