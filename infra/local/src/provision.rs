@@ -22,6 +22,7 @@ const PLAYED_OR_NOT_EMULATED: &[&str] = &[
     "AWS::Serverless::Function",
     "AWS::Serverless::HttpApi",
     "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
     "AWS::Logs::LogGroup",
     "AWS::Logs::QueryDefinition",
     "AWS::CloudWatch::Alarm",
@@ -234,7 +235,14 @@ fn unsupported(resource: &str, problem: impl Into<String>) -> ProvisionError {
 
 /// Creates every table, topic, queue and subscription of the template.
 pub async fn provision(sdk: &SdkConfig, mut stack: Stack) -> Result<Stack, ProvisionError> {
-    let known = ["AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::SNS::Subscription"];
+    let known = [
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::SES::ConfigurationSet",
+        "AWS::SES::ConfigurationSetEventDestination",
+    ];
     if let Some((logical, resource)) = stack.template.resources.iter().find(|(_, resource)| {
         !known.contains(&resource.resource_type.as_str())
             && !PLAYED_OR_NOT_EMULATED.contains(&resource.resource_type.as_str())
@@ -268,7 +276,89 @@ pub async fn provision(sdk: &SdkConfig, mut stack: Stack) -> Result<Stack, Provi
     for logical in logical_ids("AWS::SNS::Subscription") {
         subscribe(&sns, &stack, &logical).await?;
     }
+    let ses = aws_sdk_sesv2::Client::new(sdk);
+    for logical in logical_ids("AWS::SES::ConfigurationSet") {
+        let name = stack.reference_of(&logical)?;
+        ses.create_configuration_set().configuration_set_name(name).send().await.map_err(|error| refused(&logical, error))?;
+    }
+    if let Some(sender) = stack.parameters.get(SENDER_PARAMETER).cloned() {
+        verify_sender(&ses, sdk, &stack, &sender).await?;
+    }
     Ok(stack)
+}
+
+/// The template parameter naming the address customer e-mail comes from.
+pub const SENDER_PARAMETER: &str = "SenderEmailAddress";
+
+/// The sender's address and domain become verified identities (a deployment verifies them
+/// out of band). Moto has no configuration-set event destinations, but it does publish SES's
+/// bounce and complaint notifications to an identity's notification topics when mail goes to
+/// its simulator addresses: so each event destination's topic is set as the sender domain's
+/// Bounce and Complaint topic, which plays the same feed. The domain must be unique per stack.
+async fn verify_sender(
+    ses: &aws_sdk_sesv2::Client,
+    sdk: &SdkConfig,
+    stack: &Stack,
+    sender: &str,
+) -> Result<(), ProvisionError> {
+    let domain = sender.rsplit_once('@').map(|(_, domain)| domain.to_owned()).unwrap_or_default();
+    for identity in [sender, domain.as_str()] {
+        ses.create_email_identity().email_identity(identity).send().await.map_err(|error| refused(SENDER_PARAMETER, error))?;
+    }
+    let endpoint = sdk.endpoint_url().unwrap_or_default().trim_end_matches('/').to_owned();
+    for logical in stack.template.of_type("AWS::SES::ConfigurationSetEventDestination").map(|(id, _)| id.clone()) {
+        let properties = stack.properties(&logical)?;
+        let Some(topic) = text_at(&properties, "/EventDestination/SnsDestination/TopicARN") else { continue };
+        let types = properties.pointer("/EventDestination/MatchingEventTypes").and_then(Value::as_array);
+        for event_type in types.into_iter().flatten().filter_map(Value::as_str) {
+            let notification_type = match event_type {
+                "bounce" => "Bounce",
+                "complaint" => "Complaint",
+                "delivery" => "Delivery",
+                _ => continue,
+            };
+            let form = [
+                ("Action", "SetIdentityNotificationTopic"),
+                ("Version", "2010-12-01"),
+                ("Identity", domain.as_str()),
+                ("NotificationType", notification_type),
+                ("SnsTopic", topic),
+            ];
+            post_form(&endpoint, &form).await.map_err(|problem| unsupported(&logical, problem))?;
+        }
+    }
+    Ok(())
+}
+
+/// One SES (v1) query-API call to moto, which the SDKs we build do not cover.
+async fn post_form(endpoint: &str, form: &[(&str, &str)]) -> Result<(), String> {
+    use http_body_util::{BodyExt, Full};
+    let body: String = form
+        .iter()
+        .map(|(name, value)| format!("{name}={}", form_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let request = hyper::Request::post(endpoint)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        // Moto routes query-API calls by the service in the signature's scope.
+        .header("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=0")
+        .body(Full::new(hyper::body::Bytes::from(body)))
+        .map_err(|error| error.to_string())?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let response = client.request(request).await.map_err(|error| error.to_string())?;
+    let status = response.status();
+    let text = response.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+    if status.is_success() { Ok(()) } else { Err(format!("moto answered {status}: {}", String::from_utf8_lossy(&text))) }
+}
+
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(byte).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 fn text_at<'v>(value: &'v Value, pointer: &str) -> Option<&'v str> {
