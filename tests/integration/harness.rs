@@ -127,7 +127,11 @@ impl TestStack {
         let sdk = local::sdk_config(moto_endpoint()).await;
         let template = Template::load(&local::template::default_path()).expect("infra/template.yaml parses");
         let name = unique_name("t");
-        let parameters = BTreeMap::from([("PaymentProviderEndpoint".to_owned(), stripe_endpoint().to_owned())]);
+        // Moto keys SES's bounce feed by the sender's domain: one domain per stack.
+        let parameters = BTreeMap::from([
+            ("PaymentProviderEndpoint".to_owned(), stripe_endpoint().to_owned()),
+            ("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid")),
+        ]);
         let mut plan = Stack::plan(template, &name, local::cloud::REGION, &parameters);
         plan.secrets = local::runner::local_secrets();
         let stack = provision(&sdk, plan).await.expect("the template provisions into moto");

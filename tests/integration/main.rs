@@ -6,6 +6,7 @@
 mod fulfillment;
 mod harness;
 mod intake;
+mod notifications;
 mod payments;
 mod pipeline;
 mod runner;

@@ -14,6 +14,9 @@ pub struct CatalogEntry {
     pub name: Line,
     pub unit_price: Money,
     pub available: u32,
+    /// What the confirmation e-mail may recommend with it.
+    #[serde(default)]
+    pub related: Vec<Sku>,
 }
 
 impl CatalogEntry {
@@ -31,6 +34,9 @@ pub fn demo_catalog() -> Result<Vec<CatalogEntry>, serde_json::Error> {
 pub async fn seed(store: &DynamoStore, entries: &[CatalogEntry]) -> Result<(), StoreError> {
     for entry in entries {
         store.put_catalog_item(&entry.item(), entry.available).await?;
+        if !entry.related.is_empty() {
+            store.set_related(&entry.sku, &entry.related).await?;
+        }
     }
     Ok(())
 }

@@ -15,7 +15,9 @@ every condition first and writes only when all hold, as DynamoDB does, keeping a
 the items it writes in case a write fails half-way.
 """
 import copy
+import json
 import sys
+from email.utils import parseaddr
 import threading
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -28,6 +30,8 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.ses.models import SESBackend, SESFeedback
+from moto.sns.models import sns_backends
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
@@ -107,6 +111,35 @@ def transact_write_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def process_sns_feedback(self, source, destinations):
+    """SES's bounce and complaint notifications, as SES sends them: JSON text naming the
+    recipients the message went to. moto publishes a dict (which its own SQS delivery cannot
+    encode) naming canned recipients."""
+    _, address = parseaddr(str(source))
+    topics = self.sns_topics.get(address.split("@")[-1], {})
+    recipients = destinations if isinstance(destinations, list) else [
+        address for kind in ("ToAddresses", "CcAddresses", "BccAddresses") for address in destinations.get(kind, [])
+    ]
+    kind = self.__type_of_message__(recipients)
+    topic = topics.get(kind) if kind else None
+    if not topic:
+        return
+    message = SESFeedback.generate_message(self.account_id, kind)
+    message["notificationType"] = kind
+    message["mail"] = dict(message["mail"], source=address, destination=recipients)
+    if kind == SESFeedback.BOUNCE:
+        message["bounce"] = dict(message["bounce"], bouncedRecipients=[
+            {"emailAddress": to, "action": "failed", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+            for to in recipients
+        ])
+    elif kind == SESFeedback.COMPLAINT:
+        message["complaint"] = dict(message["complaint"], complainedRecipients=[{"emailAddress": to} for to in recipients])
+    sns_backends[self.account_id][self.region_name].publish(json.dumps(message), arn=topic)
+
+
+SESBackend.__process_sns_feedback__ = process_sns_feedback
 
 backends = DomainDispatcherApplication(create_backend_app)
 one_at_a_time = threading.Lock()

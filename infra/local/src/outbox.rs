@@ -50,7 +50,7 @@ pub fn letters(dump: &Value) -> Vec<Letter> {
         let raw = text(&message, "raw_data");
         let to = recipients(message.get("destinations"));
         let mut files = vec![("eml", raw.clone())];
-        if let Some(html) = html_part(&raw) {
+        if let Some(html) = mime_part(&raw, "text/html") {
             files.push(("html", html));
         }
         letters.push(Letter { id: text(&message, "id"), stem: format!("email-{}", file_safe(&to)), files });
@@ -85,10 +85,11 @@ fn file_safe(text: &str) -> String {
     safe.chars().take(60).collect()
 }
 
-/// The `text/html` part of a MIME message, decoded (base64 or quoted-printable).
-fn html_part(raw: &str) -> Option<String> {
+/// The part of a MIME message with this content type (`text/html`), decoded (base64 or
+/// quoted-printable).
+pub fn mime_part(raw: &str, content_type: &str) -> Option<String> {
     let lower = raw.to_ascii_lowercase();
-    let start = lower.find("content-type: text/html")?;
+    let start = lower.find(&format!("content-type: {content_type}"))?;
     let headers_end =
         lower[start..].find("\r\n\r\n").map(|at| (at, 4)).or_else(|| lower[start..].find("\n\n").map(|at| (at, 2)))?;
     let headers = &lower[start..start + headers_end.0];

@@ -282,12 +282,12 @@ pub struct MailFeedback {
     pub recipients: Vec<EmailAddress>,
 }
 
+/// Configuration sets name the event in `eventType`, identity notifications in
+/// `notificationType`; the `bounce` or `complaint` object is what both always carry, so that
+/// decides.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SesEvent {
-    /// Configuration sets say `eventType`; identity notifications `notificationType`.
-    #[serde(alias = "notificationType")]
-    event_type: String,
     #[serde(default)]
     bounce: Option<SesBounce>,
     #[serde(default)]
@@ -318,11 +318,11 @@ impl MailFeedback {
     /// (a full mailbox may take mail tomorrow).
     pub fn parse(body: &str) -> Result<Option<Self>, serde_json::Error> {
         let event: SesEvent = serde_json::from_str(body)?;
-        let (reason, recipients) = match (event.event_type.as_str(), event.bounce, event.complaint) {
-            ("Bounce", Some(bounce), _) if bounce.bounce_type == "Permanent" => {
+        let (reason, recipients) = match (event.bounce, event.complaint) {
+            (Some(bounce), _) if bounce.bounce_type == "Permanent" => {
                 (SuppressionReason::Bounce, bounce.bounced_recipients)
             }
-            ("Complaint", _, Some(complaint)) => (SuppressionReason::Complaint, complaint.complained_recipients),
+            (None, Some(complaint)) => (SuppressionReason::Complaint, complaint.complained_recipients),
             _ => return Ok(None),
         };
         // SES may give `"Name" <address>`; the address is what we suppress.

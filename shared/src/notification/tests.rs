@@ -155,7 +155,7 @@ fn permanent_bounces_and_complaints_suppress_transient_bounces_and_deliveries_do
     assert_eq!(MailFeedback::parse(complaint).unwrap().unwrap().reason, SuppressionReason::Complaint);
     let transient = r#"{"eventType": "Bounce", "bounce": {"bounceType": "Transient", "bouncedRecipients": []}}"#;
     assert_eq!(MailFeedback::parse(transient).unwrap(), None);
-    assert_eq!(MailFeedback::parse(r#"{"eventType": "Delivery"}"#).unwrap(), None);
+    assert_eq!(MailFeedback::parse(r#"{"eventType": "Delivery", "delivery": {}}"#).unwrap(), None);
     assert!(MailFeedback::parse("not json").is_err());
 }
 

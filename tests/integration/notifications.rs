@@ -1,0 +1,315 @@
+//! The notifier against moto: what each event sends on which channel, read back from moto's
+//! record of what SES and SNS sent; duplicates; suppression, opt-outs; SES's bounce feed.
+
+use std::collections::BTreeMap;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use lambda_runtime::{Context, LambdaEvent};
+use notifier::NotifierHandler;
+use serde_json::{Value, json};
+use shared::{
+    domain::{EmailAddress, Order, OrderId},
+    notification::{Notice, Sample, SuppressionList},
+    store::SuppressionStore,
+};
+
+use crate::harness::{TestStack, http, moto_endpoint};
+
+/// One e-mail as moto recorded it, its MIME read.
+#[derive(Debug, Clone)]
+struct Mail {
+    from: String,
+    subject: String,
+    text: String,
+    html: String,
+}
+
+/// What SES and SNS sent, by recipient.
+#[derive(Debug, Default)]
+struct Outbox {
+    mail: BTreeMap<String, Vec<Mail>>,
+    sms: BTreeMap<String, Vec<String>>,
+}
+
+fn header(raw: &str, name: &str) -> String {
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
+    head.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+async fn outbox() -> Outbox {
+    let dump = http("GET", &format!("{}/moto-api/data.json", moto_endpoint()), &[], "").await.json;
+    let mut outbox = Outbox::default();
+    for message in dump.pointer("/ses/RawMessage").and_then(Value::as_array).into_iter().flatten() {
+        let raw = message["raw_data"].as_str().unwrap();
+        let mail = Mail {
+            from: header(raw, "From"),
+            subject: header(raw, "Subject"),
+            text: local::outbox::mime_part(raw, "text/plain").unwrap_or_default(),
+            html: local::outbox::mime_part(raw, "text/html").unwrap_or_default(),
+        };
+        for to in message["destinations"].as_array().unwrap() {
+            outbox.mail.entry(to.as_str().unwrap().to_owned()).or_default().push(mail.clone());
+        }
+    }
+    for sms in dump.pointer("/sns/SMS").and_then(Value::as_array).into_iter().flatten() {
+        let phone = sms["phone_number"].as_str().unwrap().to_owned();
+        outbox.sms.entry(phone).or_default().push(sms["message"].as_str().unwrap().to_owned());
+    }
+    outbox
+}
+
+/// A phone number no other test uses (and not ending in 99, which moto reports opted out).
+fn unique_phone(stack: &TestStack, n: u32) -> String {
+    let digits: String = stack.stack.name.chars().filter(char::is_ascii_digit).collect();
+    format!("+49151{:0>5}{n:02}1", &digits[digits.len().saturating_sub(5)..])
+}
+
+/// The sample order as `notice` finds it, at `status` after `event_type`, for this customer.
+fn order(notice: Notice, status: &str, event_type: &str, email: &str, phone: Option<&str>) -> Order {
+    let mut value = serde_json::to_value(Sample::order(notice).unwrap()).unwrap();
+    value["id"] = json!(OrderId::random().unwrap().to_string());
+    value["status"] = json!(status);
+    value["last_event"] = json!(event_type);
+    value["version"] = json!(4);
+    value["customer"]["email"] = json!(email);
+    value["customer"]["phone"] = phone.map_or(Value::Null, |phone| json!(phone));
+    if phone.is_none() {
+        value["customer"].as_object_mut().unwrap().remove("phone");
+    }
+    serde_json::from_value(value).unwrap()
+}
+
+fn handler(stack: &TestStack) -> NotifierHandler {
+    NotifierHandler::from_env(&stack.sdk, &stack.environment("NotifierFunction")).unwrap()
+}
+
+/// Hands the handler one batch; the ids of the messages it reports failed.
+async fn deliver(handler: &NotifierHandler, messages: Vec<SqsMessage>) -> Vec<String> {
+    let mut event = SqsEvent::default();
+    event.records = messages;
+    let response = handler.handle(LambdaEvent::new(serde_json::to_value(event).unwrap(), Context::default())).await;
+    let failures = response.unwrap()["batchItemFailures"].as_array().cloned().unwrap_or_default();
+    failures.iter().map(|failure| failure["itemIdentifier"].as_str().unwrap().to_owned()).collect()
+}
+
+fn message(id: String, body: String, source_arn: &str) -> SqsMessage {
+    let mut message = SqsMessage::default();
+    message.message_id = Some(id);
+    message.body = Some(body);
+    message.event_source_arn = Some(source_arn.to_owned());
+    message
+}
+
+fn event_message(stack: &TestStack, id: String, order: &Order) -> SqsMessage {
+    let arn = stack.stack.attribute_of("NotificationsQueue", "Arn").unwrap();
+    message(id, serde_json::to_string(&order.envelope()).unwrap(), &arn)
+}
+
+/// Delivers until nothing fails, as the queue would; how many rounds it took.
+async fn deliver_until_done(handler: &NotifierHandler, mut pending: Vec<SqsMessage>) -> usize {
+    for round in 1..=10 {
+        let failed = deliver(handler, pending.clone()).await;
+        pending.retain(|message| failed.contains(message.message_id.as_ref().unwrap()));
+        if pending.is_empty() {
+            return round;
+        }
+    }
+    panic!("messages kept failing: {pending:?}");
+}
+
+#[tokio::test]
+async fn each_event_sends_its_messages_on_the_customer_s_channels() {
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    // (event, status, sample, subject, text message)
+    let cases = [
+        ("order.placed", "PLACED", Notice::Received, "We've received your order", None),
+        ("order.payment_authorized", "PAYMENT_AUTHORIZED", Notice::Confirmed, "is confirmed", Some("is confirmed. Estimated delivery Thu 26 Nov.")),
+        ("order.rejected", "REJECTED", Notice::Rejected, "We couldn't take order", None),
+        ("order.payment_failed", "PAYMENT_FAILED", Notice::PaymentFailed, "Payment failed for order", None),
+        ("order.shipped", "SHIPPED", Notice::Shipped, "has shipped", Some("has shipped with DHLExpress.")),
+        ("order.out_for_delivery", "OUT_FOR_DELIVERY", Notice::OutForDelivery, "is out for delivery", Some("is out for delivery today with DHLExpress")),
+        ("order.delivered", "DELIVERED", Notice::Delivered, "has been delivered", Some("has been delivered. Enjoy!")),
+        ("order.delivery_exception", "DELIVERY_EXCEPTION", Notice::Delayed, "is delayed", Some("is delayed. New estimate: Fri 27 Nov.")),
+        ("order.delivery_delayed", "SHIPPED", Notice::Delayed, "is delayed", Some("is delayed. New estimate: Fri 27 Nov.")),
+        ("order.cancelled", "CANCELLED", Notice::Cancelled, "is cancelled", None),
+        ("order.modified", "RESERVED", Notice::Modified, "has been updated", None),
+        ("order.return_requested", "RETURN_REQUESTED", Notice::ReturnAccepted, "Your return for order", None),
+        ("order.refunded", "REFUNDED", Notice::Refunded, "Refund issued for order", None),
+        // Not the customer's business: nothing at all.
+        ("order.reserved", "RESERVED", Notice::Received, "", None),
+        ("order.in_transit", "IN_TRANSIT", Notice::Shipped, "", None),
+        ("order.tracking_updated", "FULFILLING", Notice::Shipped, "", None),
+    ];
+    let mut expected = Vec::new();
+    let mut messages = Vec::new();
+    for (n, (event_type, status, sample, subject, sms)) in cases.iter().enumerate() {
+        let email = format!("event{n}-{}@example.com", stack.stack.name);
+        let phone = unique_phone(&stack, n as u32);
+        let order = order(*sample, status, event_type, &email, Some(&phone));
+        messages.push(event_message(&stack, format!("m{n}"), &order));
+        expected.push((order.id.to_string(), email, phone, *subject, *sms));
+    }
+    for batch in messages.chunks(10) {
+        assert_eq!(deliver(&handler, batch.to_vec()).await, Vec::<String>::new());
+    }
+
+    let outbox = outbox().await;
+    let sender = format!("orders@{}.orderflow.invalid", stack.stack.name);
+    for (order_id, email, phone, subject, sms) in expected {
+        let mails = outbox.mail.get(&email).cloned().unwrap_or_default();
+        if subject.is_empty() {
+            assert!(mails.is_empty(), "{email}: {mails:?}");
+            assert!(!outbox.sms.contains_key(&phone));
+            continue;
+        }
+        assert_eq!(mails.len(), 1, "{email}: {mails:?}");
+        let mail = &mails[0];
+        assert!(mail.subject.contains(subject) && mail.subject.contains(&order_id), "{}", mail.subject);
+        assert!(mail.from.contains("Orderflow Demo Shop") && mail.from.contains(&sender), "{}", mail.from);
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("Hi Grace,") && part.contains("€46.34") && part.contains("Classic mug, 350 ml"));
+            assert!(part.contains("10117 Berlin") && part.contains("help@orderflow.invalid"), "{part}");
+        }
+        assert!(mail.html.contains("<!DOCTYPE html>") && !mail.text.contains('<'), "{subject}");
+        let texts = outbox.sms.get(&phone).cloned().unwrap_or_default();
+        match sms {
+            Some(fragment) => {
+                assert_eq!(texts.len(), 1, "{phone}: {texts:?}");
+                assert!(texts[0].starts_with("Orderflow Demo Shop: order ord_") && texts[0].contains(fragment), "{texts:?}");
+                assert!(texts[0].chars().count() <= 160, "{}", texts[0]);
+            }
+            None => assert!(texts.is_empty(), "{subject}: {texts:?}"),
+        }
+    }
+    // The confirmation recommends related SKUs in stock, in the order's currency, not in it.
+    let confirmed = &outbox.mail[&format!("event1-{}@example.com", stack.stack.name)][0];
+    for part in [&confirmed.text, &confirmed.html] {
+        assert!(part.contains("You may also like"));
+        for name in ["Steel bottle, 750 ml", "Organic cotton tee, M", "Organic cotton tee, L"] {
+            assert!(part.contains(name), "{name} in {part}");
+        }
+        assert!(!part.contains("Baseball cap"), "a USD item in a EUR order");
+    }
+}
+
+#[tokio::test]
+async fn every_message_delivered_three_times_shuffled_is_sent_once() {
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    let email = format!("dup-{}@example.com", stack.stack.name);
+    let phone = unique_phone(&stack, 1);
+    let events = [
+        (Notice::Received, "PLACED", "order.placed"),
+        (Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized"),
+        (Notice::Shipped, "SHIPPED", "order.shipped"),
+        (Notice::Delayed, "SHIPPED", "order.delivery_delayed"),
+        (Notice::Delivered, "DELIVERED", "order.delivered"),
+    ];
+    let id = OrderId::random().unwrap();
+    let mut messages = Vec::new();
+    for (version, (notice, status, event_type)) in events.iter().enumerate() {
+        let mut value = serde_json::to_value(order(*notice, status, event_type, &email, Some(&phone))).unwrap();
+        value["id"] = json!(id.to_string());
+        value["version"] = json!(version + 1);
+        let order: Order = serde_json::from_value(value).unwrap();
+        for copy in 0..3 {
+            messages.push(event_message(&stack, format!("{event_type}-{copy}"), &order));
+        }
+    }
+    // A fixed shuffle, so a failure replays the same way.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for index in (1..messages.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        messages.swap(index, (state % (index as u64 + 1)) as usize);
+    }
+    // Two batches delivered at once: duplicates race inside a batch and across them.
+    let (first, second) = messages.split_at(8);
+    let (a, b) = tokio::join!(deliver_until_done(&handler, first.to_vec()), deliver_until_done(&handler, second.to_vec()));
+    assert!(a >= 1 && b >= 1);
+
+    let outbox = outbox().await;
+    let mut subjects: Vec<String> = outbox.mail[&email].iter().map(|mail| mail.subject.clone()).collect();
+    subjects.sort();
+    let expected = ["has been delivered", "has shipped", "is confirmed", "is delayed", "We've received your order"];
+    assert_eq!(subjects.len(), expected.len(), "{subjects:?}");
+    for fragment in expected {
+        assert_eq!(subjects.iter().filter(|subject| subject.contains(fragment)).count(), 1, "{fragment}: {subjects:?}");
+    }
+    let texts = &outbox.sms[&phone];
+    assert_eq!(texts.len(), 4, "confirmed, shipped, delayed, delivered: {texts:?}");
+    for fragment in ["is confirmed", "has shipped", "is delayed", "has been delivered"] {
+        assert_eq!(texts.iter().filter(|text| text.contains(fragment)).count(), 1, "{fragment}: {texts:?}");
+    }
+}
+
+#[tokio::test]
+async fn suppressed_addresses_opted_out_numbers_and_missing_numbers_are_skipped_without_error() {
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    let name = stack.stack.name.clone();
+    let feedback_arn = stack.stack.attribute_of("EmailFeedbackQueue", "Arn").unwrap();
+
+    // A permanent bounce, as the configuration set's event destination publishes it.
+    let bounced = format!("bounced-{name}@example.com");
+    let bounce = json!({"eventType": "Bounce", "mail": {"messageId": "0100"},
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": bounced}]}});
+    assert!(deliver(&handler, vec![message("fb1".into(), bounce.to_string(), &feedback_arn)]).await.is_empty());
+    let suppressions =
+        SuppressionStore::from_env(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.environment("NotifierFunction")).unwrap();
+    assert!(suppressions.is_suppressed(&EmailAddress::parse(&bounced.to_uppercase()).unwrap()).await.unwrap());
+
+    let bounced_phone = unique_phone(&stack, 1);
+    let opted_out = format!("optedout-{name}@example.com");
+    let opted_out_phone = "+4915112345699"; // moto: numbers ending in 99 have opted out
+    let no_phone = format!("nophone-{name}@example.com");
+    let orders = [
+        order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &bounced, Some(&bounced_phone)),
+        order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &opted_out, Some(opted_out_phone)),
+        order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &no_phone, None),
+    ];
+    let messages = orders.iter().enumerate().map(|(n, order)| event_message(&stack, format!("m{n}"), order)).collect();
+    assert!(deliver(&handler, messages).await.is_empty(), "nothing fails");
+
+    let outbox = outbox().await;
+    assert!(!outbox.mail.contains_key(&bounced), "no e-mail to a suppressed address");
+    assert_eq!(outbox.sms[&bounced_phone].len(), 1, "but the text message still goes");
+    assert_eq!(outbox.mail[&opted_out].len(), 1);
+    assert!(!outbox.sms.contains_key(opted_out_phone), "no text to a number that replied STOP");
+    assert_eq!(outbox.mail[&no_phone].len(), 1);
+}
+
+#[tokio::test]
+async fn ses_bounce_feed_reaches_the_suppression_list_through_the_template_s_topic_and_queue() {
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    // SES's mailbox simulator: mail to it bounces, and SES publishes the bounce to the
+    // configuration set's topic, subscribed by the e-mail feedback queue.
+    let order = order(Notice::Received, "PLACED", "order.placed", "bounce@simulator.amazonses.com", None);
+    assert!(deliver(&handler, vec![event_message(&stack, "m0".into(), &order)]).await.is_empty());
+
+    let feedback = stack.drain("EmailFeedbackQueue").await;
+    assert_eq!(feedback.len(), 1, "{feedback:?}");
+    assert!(feedback[0]["bounce"]["bounceType"] == "Permanent", "{:?}", feedback[0]);
+    let arn = stack.stack.attribute_of("EmailFeedbackQueue", "Arn").unwrap();
+    let records = vec![message("fb".into(), feedback[0].to_string(), &arn)];
+    assert!(deliver(&handler, records.clone()).await.is_empty());
+    assert!(deliver(&handler, records).await.is_empty(), "a redelivered bounce changes nothing");
+
+    let suppressions =
+        SuppressionStore::from_env(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.environment("NotifierFunction")).unwrap();
+    let simulator = EmailAddress::parse("bounce@simulator.amazonses.com").unwrap();
+    assert!(suppressions.is_suppressed(&simulator).await.unwrap());
+    assert!(!suppressions.is_suppressed(&EmailAddress::parse("grace@example.com").unwrap()).await.unwrap());
+
+    // The next message to the bounced address is not sent.
+    let before = outbox().await.mail.get(simulator.as_str()).map_or(0, Vec::len);
+    let later = self::order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", simulator.as_str(), None);
+    assert!(deliver(&handler, vec![event_message(&stack, "m1".into(), &later)]).await.is_empty());
+    assert_eq!(outbox().await.mail.get(simulator.as_str()).map_or(0, Vec::len), before);
+}
