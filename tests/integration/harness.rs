@@ -271,3 +271,49 @@ pub fn sqs_event(
         .collect();
     lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default())
 }
+
+/// One e-mail as moto recorded it, its MIME read.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// What SES and SNS sent through this moto, by recipient.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pub mail: BTreeMap<String, Vec<Mail>>,
+    pub sms: BTreeMap<String, Vec<String>>,
+}
+
+fn header(raw: &str, name: &str) -> String {
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
+    head.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+pub async fn outbox(moto: &str) -> Outbox {
+    let dump = http("GET", &format!("{moto}/moto-api/data.json"), &[], "").await.json;
+    let mut outbox = Outbox::default();
+    for message in dump.pointer("/ses/RawMessage").and_then(Value::as_array).into_iter().flatten() {
+        let raw = message["raw_data"].as_str().unwrap();
+        let mail = Mail {
+            from: header(raw, "From"),
+            subject: header(raw, "Subject"),
+            text: local::outbox::mime_part(raw, "text/plain").unwrap_or_default(),
+            html: local::outbox::mime_part(raw, "text/html").unwrap_or_default(),
+        };
+        for to in message["destinations"].as_array().unwrap() {
+            outbox.mail.entry(to.as_str().unwrap().to_owned()).or_default().push(mail.clone());
+        }
+    }
+    for sms in dump.pointer("/sns/SMS").and_then(Value::as_array).into_iter().flatten() {
+        let phone = sms["phone_number"].as_str().unwrap().to_owned();
+        outbox.sms.entry(phone).or_default().push(sms["message"].as_str().unwrap().to_owned());
+    }
+    outbox
+}

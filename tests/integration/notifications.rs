@@ -1,8 +1,6 @@
 //! The notifier against moto: what each event sends on which channel, read back from moto's
 //! record of what SES and SNS sent; duplicates; suppression, opt-outs; SES's bounce feed.
 
-use std::collections::BTreeMap;
-
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use notifier::NotifierHandler;
@@ -13,53 +11,7 @@ use shared::{
     store::SuppressionStore,
 };
 
-use crate::harness::{TestStack, http, moto_endpoint};
-
-/// One e-mail as moto recorded it, its MIME read.
-#[derive(Debug, Clone)]
-struct Mail {
-    from: String,
-    subject: String,
-    text: String,
-    html: String,
-}
-
-/// What SES and SNS sent, by recipient.
-#[derive(Debug, Default)]
-struct Outbox {
-    mail: BTreeMap<String, Vec<Mail>>,
-    sms: BTreeMap<String, Vec<String>>,
-}
-
-fn header(raw: &str, name: &str) -> String {
-    let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
-    head.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
-        .map(str::to_owned)
-        .unwrap_or_default()
-}
-
-async fn outbox() -> Outbox {
-    let dump = http("GET", &format!("{}/moto-api/data.json", moto_endpoint()), &[], "").await.json;
-    let mut outbox = Outbox::default();
-    for message in dump.pointer("/ses/RawMessage").and_then(Value::as_array).into_iter().flatten() {
-        let raw = message["raw_data"].as_str().unwrap();
-        let mail = Mail {
-            from: header(raw, "From"),
-            subject: header(raw, "Subject"),
-            text: local::outbox::mime_part(raw, "text/plain").unwrap_or_default(),
-            html: local::outbox::mime_part(raw, "text/html").unwrap_or_default(),
-        };
-        for to in message["destinations"].as_array().unwrap() {
-            outbox.mail.entry(to.as_str().unwrap().to_owned()).or_default().push(mail.clone());
-        }
-    }
-    for sms in dump.pointer("/sns/SMS").and_then(Value::as_array).into_iter().flatten() {
-        let phone = sms["phone_number"].as_str().unwrap().to_owned();
-        outbox.sms.entry(phone).or_default().push(sms["message"].as_str().unwrap().to_owned());
-    }
-    outbox
-}
+use crate::harness::{TestStack, outbox};
 
 /// A phone number no other test uses (and not ending in 99, which moto reports opted out).
 fn unique_phone(stack: &TestStack, n: u32) -> String {
@@ -157,7 +109,7 @@ async fn each_event_sends_its_messages_on_the_customer_s_channels() {
         assert_eq!(deliver(&handler, batch.to_vec()).await, Vec::<String>::new());
     }
 
-    let outbox = outbox().await;
+    let outbox = outbox(crate::harness::moto_endpoint()).await;
     let sender = format!("orders@{}.orderflow.invalid", stack.stack.name);
     for (order_id, email, phone, subject, sms) in expected {
         let mails = outbox.mail.get(&email).cloned().unwrap_or_default();
@@ -233,7 +185,7 @@ async fn every_message_delivered_three_times_shuffled_is_sent_once() {
     let (a, b) = tokio::join!(deliver_until_done(&handler, first.to_vec()), deliver_until_done(&handler, second.to_vec()));
     assert!(a >= 1 && b >= 1);
 
-    let outbox = outbox().await;
+    let outbox = outbox(crate::harness::moto_endpoint()).await;
     let mut subjects: Vec<String> = outbox.mail[&email].iter().map(|mail| mail.subject.clone()).collect();
     subjects.sort();
     let expected = ["has been delivered", "has shipped", "is confirmed", "is delayed", "We've received your order"];
@@ -276,7 +228,7 @@ async fn suppressed_addresses_opted_out_numbers_and_missing_numbers_are_skipped_
     let messages = orders.iter().enumerate().map(|(n, order)| event_message(&stack, format!("m{n}"), order)).collect();
     assert!(deliver(&handler, messages).await.is_empty(), "nothing fails");
 
-    let outbox = outbox().await;
+    let outbox = outbox(crate::harness::moto_endpoint()).await;
     assert!(!outbox.mail.contains_key(&bounced), "no e-mail to a suppressed address");
     assert_eq!(outbox.sms[&bounced_phone].len(), 1, "but the text message still goes");
     assert_eq!(outbox.mail[&opted_out].len(), 1);
@@ -308,8 +260,8 @@ async fn ses_bounce_feed_reaches_the_suppression_list_through_the_template_s_top
     assert!(!suppressions.is_suppressed(&EmailAddress::parse("grace@example.com").unwrap()).await.unwrap());
 
     // The next message to the bounced address is not sent.
-    let before = outbox().await.mail.get(simulator.as_str()).map_or(0, Vec::len);
+    let before = outbox(crate::harness::moto_endpoint()).await.mail.get(simulator.as_str()).map_or(0, Vec::len);
     let later = self::order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", simulator.as_str(), None);
     assert!(deliver(&handler, vec![event_message(&stack, "m1".into(), &later)]).await.is_empty());
-    assert_eq!(outbox().await.mail.get(simulator.as_str()).map_or(0, Vec::len), before);
+    assert_eq!(outbox(crate::harness::moto_endpoint()).await.mail.get(simulator.as_str()).map_or(0, Vec::len), before);
 }

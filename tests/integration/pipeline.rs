@@ -8,6 +8,7 @@ use local::{Runner, RunnerOptions, auth::LocalIssuer};
 use serde_json::{Value, json};
 
 use crate::harness::{
+    outbox,
     Reply, eventually, function_binaries, http, moto_endpoint, order_body, stripe_endpoint, unique_name,
 };
 
@@ -15,7 +16,9 @@ const AUTHORIZER: &str = "StorefrontJwt";
 const OPERATORS: &str = "OperatorJwt";
 
 async fn pipeline() -> Runner {
-    let mut options = RunnerOptions::new(unique_name("e2e"));
+    let name = unique_name("e2e");
+    let mut options = RunnerOptions::new(&name);
+    options.parameters.insert("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid"));
     options.binaries = function_binaries();
     options.moto_endpoint = Some(moto_endpoint().to_owned());
     options.stripe_endpoint = Some(stripe_endpoint().to_owned());
@@ -81,28 +84,20 @@ async fn an_order_posted_over_http_is_stored_and_its_event_reaches_the_consumers
         authorized["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(steps, ["order.placed", "order.reserved", "order.payment_authorized", "order.fulfilling"]);
 
-    let sqs = aws_sdk_sqs::Client::new(&runner.sdk);
-    let url = runner.stack.reference_of("NotificationsQueue").unwrap();
-    let mut told = Vec::new();
-    while told.len() < 2 {
-        let batch: Vec<Value> = eventually(Duration::from_secs(30), || async {
-            let output = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.ok()?;
-            let messages = output.messages.filter(|messages| !messages.is_empty())?;
-            Some(messages.iter().map(|message| serde_json::from_str(message.body().unwrap()).unwrap()).collect())
-        })
-        .await;
-        told.extend(
-            batch
-                .iter()
-                .map(|event| (event["type"].as_str().unwrap().to_owned(), event["id"].as_str().unwrap().to_owned())),
-        );
-    }
-    told.sort();
-    assert_eq!(
-        told,
-        [("order.payment_authorized".to_owned(), format!("{id}:3")), ("order.placed".to_owned(), format!("{id}:1"))],
-        "the customer-facing events reach the notifier's queue"
-    );
+    // The notifier tells the customer: received, then confirmed by e-mail and text message.
+    let (mut subjects, texts) = eventually(Duration::from_secs(30), || async {
+        let outbox = outbox(runner.moto_endpoint()).await;
+        let mut subjects: Vec<String> = outbox.mail.get("grace@example.com")?.iter().map(|mail| mail.subject.clone()).collect();
+        subjects.retain(|subject| subject.contains(&id));
+        let texts: Vec<String> =
+            outbox.sms.get("+4915112345678")?.iter().filter(|text| text.contains(&id)).cloned().collect();
+        (subjects.len() >= 2 && !texts.is_empty()).then_some((subjects, texts))
+    })
+    .await;
+    subjects.sort();
+    assert_eq!(subjects, [format!("Order {id} is confirmed"), format!("We've received your order {id}")]);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("is confirmed"), "{texts:?}");
     let functions: std::collections::BTreeSet<String> = runner
         .journal
         .invocations()
@@ -114,6 +109,7 @@ async fn an_order_posted_over_http_is_stored_and_its_event_reaches_the_consumers
         "inventory <- sqs InventoryQueue",
         "payment <- sqs PaymentQueue",
         "fulfillment <- sqs FulfillmentQueue",
+        "notifier <- sqs NotificationsQueue",
     ] {
         assert!(functions.contains(expected), "{expected} in {functions:?}");
     }

@@ -48,13 +48,23 @@ fn function_policies_name_their_resources_and_actions() {
     for (name, function) in template().of_type("AWS::Serverless::Function") {
         for policy in function.properties["Policies"].as_array().unwrap() {
             for statement in policy["Statement"].as_array().unwrap() {
-                assert_ne!(statement["Resource"], "*", "{name}: {statement}");
                 let actions: Vec<&str> = match &statement["Action"] {
                     Value::Array(actions) => actions.iter().filter_map(Value::as_str).collect(),
                     Value::String(action) => vec![action],
                     other => panic!("{name}: {other}"),
                 };
                 assert!(actions.iter().all(|action| !action.contains('*')), "{name}: {actions:?}");
+                assert_eq!(statement["Effect"], "Allow", "{name}: {statement}");
+                if statement["Resource"] == "*" {
+                    // Only actions IAM cannot scope to a resource.
+                    assert_eq!(actions, ["sns:CheckIfPhoneNumberIsOptedOut"], "{name}: {statement}");
+                } else if statement.get("NotResource").is_some() {
+                    // Text messages to phone numbers: anything but a topic.
+                    assert_eq!(actions, ["sns:Publish"], "{name}: {statement}");
+                    assert_eq!(statement["NotResource"], "arn:aws:sns:*:*:*", "{name}: {statement}");
+                } else {
+                    assert!(statement.get("Resource").is_some(), "{name}: {statement}");
+                }
             }
         }
     }
@@ -64,13 +74,18 @@ fn function_policies_name_their_resources_and_actions() {
 fn every_consumer_queue_has_a_dead_letter_queue_and_a_valid_filter() {
     let template = template();
     let subscriptions: Vec<_> = template.of_type("AWS::SNS::Subscription").collect();
-    assert_eq!(subscriptions.len(), 4);
+    assert_eq!(subscriptions.len(), 5);
     for (name, subscription) in subscriptions {
         let queue = subscription.properties["Endpoint"]["Fn::GetAtt"][0].as_str().unwrap();
         let redrive = &template.resource(queue).unwrap().properties["RedrivePolicy"];
         let dead_letters = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0].as_str().unwrap();
         assert_eq!(template.resource(dead_letters).unwrap().resource_type, "AWS::SQS::Queue", "{name}");
         assert_eq!(subscription.properties["RawMessageDelivery"], true, "{name}");
+        if subscription.properties["TopicArn"]["Ref"] == "EmailFeedbackTopic" {
+            // SES's bounces and complaints: all of them, unfiltered.
+            assert!(subscription.properties.get("FilterPolicy").is_none(), "{name}");
+            continue;
+        }
         for event_type in subscription.properties["FilterPolicy"]["type"].as_array().unwrap() {
             let event_type = event_type.as_str().unwrap();
             assert!(EventType::parse(event_type).is_some(), "{name} filters on unknown type {event_type}");
@@ -169,7 +184,15 @@ fn every_queue_consumer_reports_partial_failures_and_outlasts_its_function() {
     consumed.sort();
     assert_eq!(
         consumed,
-        ["DeliveryUpdatesQueue", "FulfillmentQueue", "InventoryQueue", "PaymentQueue", "ShipmentsQueue"]
+        [
+            "DeliveryUpdatesQueue",
+            "EmailFeedbackQueue",
+            "FulfillmentQueue",
+            "InventoryQueue",
+            "NotificationsQueue",
+            "PaymentQueue",
+            "ShipmentsQueue"
+        ]
     );
 }
 

@@ -303,7 +303,12 @@ async fn verify_sender(
 ) -> Result<(), ProvisionError> {
     let domain = sender.rsplit_once('@').map(|(_, domain)| domain.to_owned()).unwrap_or_default();
     for identity in [sender, domain.as_str()] {
-        ses.create_email_identity().email_identity(identity).send().await.map_err(|error| refused(SENDER_PARAMETER, error))?;
+        // Stacks sharing one moto may share the identity too.
+        match ses.create_email_identity().email_identity(identity).send().await {
+            Ok(_) => {}
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_already_exists_exception()) => {}
+            Err(error) => return Err(refused(SENDER_PARAMETER, error)),
+        }
     }
     let endpoint = sdk.endpoint_url().unwrap_or_default().trim_end_matches('/').to_owned();
     for logical in stack.template.of_type("AWS::SES::ConfigurationSetEventDestination").map(|(id, _)| id.clone()) {
