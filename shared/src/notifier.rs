@@ -23,7 +23,9 @@ const RECOMMENDATIONS: usize = 3;
 /// What happened on one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
-    Sent { message_id: String },
+    Sent {
+        message_id: String,
+    },
     AlreadySent,
     /// The address bounced or complained before.
     Suppressed,
@@ -78,7 +80,11 @@ where
 
     /// The messages an order event calls for, on each of the customer's channels. Channels
     /// are independent: one that fails is retried with the event, the others are not resent.
-    pub async fn on_event(&self, event: &Envelope<Order>, now: DateTime<Utc>) -> Result<Vec<(Channel, Sent)>, NotifyError> {
+    pub async fn on_event(
+        &self,
+        event: &Envelope<Order>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Channel, Sent)>, NotifyError> {
         let Some(notice) = Notice::for_event(event.event_type) else {
             return Ok(Vec::new());
         };
@@ -199,7 +205,11 @@ where
         for address in &feedback.recipients {
             self.suppressions.suppress(address, feedback.reason, now).await?;
         }
-        tracing::info!(reason = feedback.reason.as_str(), addresses = feedback.recipients.len(), "addresses suppressed");
+        tracing::info!(
+            reason = feedback.reason.as_str(),
+            addresses = feedback.recipients.len(),
+            "addresses suppressed"
+        );
         Ok(feedback.recipients.len())
     }
 

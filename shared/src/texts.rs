@@ -25,15 +25,23 @@ fn failed(error: impl std::error::Error + Send + Sync + 'static) -> ChannelError
 
 impl TextMessages for SnsTextMessages {
     async fn opted_out(&self, phone: &PhoneNumber) -> Result<bool, ChannelError> {
-        let output =
-            self.client.check_if_phone_number_is_opted_out().phone_number(phone.as_str()).send().await.map_err(failed)?;
+        let output = self
+            .client
+            .check_if_phone_number_is_opted_out()
+            .phone_number(phone.as_str())
+            .send()
+            .await
+            .map_err(failed)?;
         Ok(output.is_opted_out)
     }
 
     async fn send(&self, phone: &PhoneNumber, text: &str) -> Result<String, ChannelError> {
         // Transactional: delivered with priority, also to numbers on do-not-disturb lists.
-        let sms_type =
-            MessageAttributeValue::builder().data_type("String").string_value("Transactional").build().map_err(failed)?;
+        let sms_type = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value("Transactional")
+            .build()
+            .map_err(failed)?;
         let output = self
             .client
             .publish()

@@ -290,10 +290,7 @@ pub struct Outbox {
 
 fn header(raw: &str, name: &str) -> String {
     let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
-    head.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
-        .map(str::to_owned)
-        .unwrap_or_default()
+    head.lines().find_map(|line| line.strip_prefix(&format!("{name}: "))).map(str::to_owned).unwrap_or_default()
 }
 
 pub async fn outbox(moto: &str) -> Outbox {

@@ -79,14 +79,38 @@ async fn each_event_sends_its_messages_on_the_customer_s_channels() {
     // (event, status, sample, subject, text message)
     let cases = [
         ("order.placed", "PLACED", Notice::Received, "We've received your order", None),
-        ("order.payment_authorized", "PAYMENT_AUTHORIZED", Notice::Confirmed, "is confirmed", Some("is confirmed. Estimated delivery Thu 26 Nov.")),
+        (
+            "order.payment_authorized",
+            "PAYMENT_AUTHORIZED",
+            Notice::Confirmed,
+            "is confirmed",
+            Some("is confirmed. Estimated delivery Thu 26 Nov."),
+        ),
         ("order.rejected", "REJECTED", Notice::Rejected, "We couldn't take order", None),
         ("order.payment_failed", "PAYMENT_FAILED", Notice::PaymentFailed, "Payment failed for order", None),
         ("order.shipped", "SHIPPED", Notice::Shipped, "has shipped", Some("has shipped with DHLExpress.")),
-        ("order.out_for_delivery", "OUT_FOR_DELIVERY", Notice::OutForDelivery, "is out for delivery", Some("is out for delivery today with DHLExpress")),
+        (
+            "order.out_for_delivery",
+            "OUT_FOR_DELIVERY",
+            Notice::OutForDelivery,
+            "is out for delivery",
+            Some("is out for delivery today with DHLExpress"),
+        ),
         ("order.delivered", "DELIVERED", Notice::Delivered, "has been delivered", Some("has been delivered. Enjoy!")),
-        ("order.delivery_exception", "DELIVERY_EXCEPTION", Notice::Delayed, "is delayed", Some("is delayed. New estimate: Fri 27 Nov.")),
-        ("order.delivery_delayed", "SHIPPED", Notice::Delayed, "is delayed", Some("is delayed. New estimate: Fri 27 Nov.")),
+        (
+            "order.delivery_exception",
+            "DELIVERY_EXCEPTION",
+            Notice::Delayed,
+            "is delayed",
+            Some("is delayed. New estimate: Fri 27 Nov."),
+        ),
+        (
+            "order.delivery_delayed",
+            "SHIPPED",
+            Notice::Delayed,
+            "is delayed",
+            Some("is delayed. New estimate: Fri 27 Nov."),
+        ),
         ("order.cancelled", "CANCELLED", Notice::Cancelled, "is cancelled", None),
         ("order.modified", "RESERVED", Notice::Modified, "has been updated", None),
         ("order.return_requested", "RETURN_REQUESTED", Notice::ReturnAccepted, "Your return for order", None),
@@ -131,7 +155,10 @@ async fn each_event_sends_its_messages_on_the_customer_s_channels() {
         match sms {
             Some(fragment) => {
                 assert_eq!(texts.len(), 1, "{phone}: {texts:?}");
-                assert!(texts[0].starts_with("Orderflow Demo Shop: order ord_") && texts[0].contains(fragment), "{texts:?}");
+                assert!(
+                    texts[0].starts_with("Orderflow Demo Shop: order ord_") && texts[0].contains(fragment),
+                    "{texts:?}"
+                );
                 assert!(texts[0].chars().count() <= 160, "{}", texts[0]);
             }
             None => assert!(texts.is_empty(), "{subject}: {texts:?}"),
@@ -182,7 +209,8 @@ async fn every_message_delivered_three_times_shuffled_is_sent_once() {
     }
     // Two batches delivered at once: duplicates race inside a batch and across them.
     let (first, second) = messages.split_at(8);
-    let (a, b) = tokio::join!(deliver_until_done(&handler, first.to_vec()), deliver_until_done(&handler, second.to_vec()));
+    let (a, b) =
+        tokio::join!(deliver_until_done(&handler, first.to_vec()), deliver_until_done(&handler, second.to_vec()));
     assert!(a >= 1 && b >= 1);
 
     let outbox = outbox(crate::harness::moto_endpoint()).await;
@@ -213,7 +241,8 @@ async fn suppressed_addresses_opted_out_numbers_and_missing_numbers_are_skipped_
         "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": bounced}]}});
     assert!(deliver(&handler, vec![message("fb1".into(), bounce.to_string(), &feedback_arn)]).await.is_empty());
     let suppressions =
-        SuppressionStore::from_env(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.environment("NotifierFunction")).unwrap();
+        SuppressionStore::from_env(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.environment("NotifierFunction"))
+            .unwrap();
     assert!(suppressions.is_suppressed(&EmailAddress::parse(&bounced.to_uppercase()).unwrap()).await.unwrap());
 
     let bounced_phone = unique_phone(&stack, 1);
@@ -254,14 +283,16 @@ async fn ses_bounce_feed_reaches_the_suppression_list_through_the_template_s_top
     assert!(deliver(&handler, records).await.is_empty(), "a redelivered bounce changes nothing");
 
     let suppressions =
-        SuppressionStore::from_env(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.environment("NotifierFunction")).unwrap();
+        SuppressionStore::from_env(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.environment("NotifierFunction"))
+            .unwrap();
     let simulator = EmailAddress::parse("bounce@simulator.amazonses.com").unwrap();
     assert!(suppressions.is_suppressed(&simulator).await.unwrap());
     assert!(!suppressions.is_suppressed(&EmailAddress::parse("grace@example.com").unwrap()).await.unwrap());
 
     // The next message to the bounced address is not sent.
     let before = outbox(crate::harness::moto_endpoint()).await.mail.get(simulator.as_str()).map_or(0, Vec::len);
-    let later = self::order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", simulator.as_str(), None);
+    let later =
+        self::order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", simulator.as_str(), None);
     assert!(deliver(&handler, vec![event_message(&stack, "m1".into(), &later)]).await.is_empty());
     assert_eq!(outbox(crate::harness::moto_endpoint()).await.mail.get(simulator.as_str()).map_or(0, Vec::len), before);
 }

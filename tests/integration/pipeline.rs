@@ -8,8 +8,7 @@ use local::{Runner, RunnerOptions, auth::LocalIssuer};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    outbox,
-    Reply, eventually, function_binaries, http, moto_endpoint, order_body, stripe_endpoint, unique_name,
+    Reply, eventually, function_binaries, http, moto_endpoint, order_body, outbox, stripe_endpoint, unique_name,
 };
 
 const AUTHORIZER: &str = "StorefrontJwt";
@@ -20,6 +19,7 @@ async fn pipeline() -> Runner {
     let mut options = RunnerOptions::new(&name);
     options.parameters.insert("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid"));
     options.binaries = function_binaries();
+    options.echo = std::env::var_os("DEBUG_ECHO").is_some();
     options.moto_endpoint = Some(moto_endpoint().to_owned());
     options.stripe_endpoint = Some(stripe_endpoint().to_owned());
     Runner::start(options).await.unwrap()
@@ -87,7 +87,8 @@ async fn an_order_posted_over_http_is_stored_and_its_event_reaches_the_consumers
     // The notifier tells the customer: received, then confirmed by e-mail and text message.
     let (mut subjects, texts) = eventually(Duration::from_secs(30), || async {
         let outbox = outbox(runner.moto_endpoint()).await;
-        let mut subjects: Vec<String> = outbox.mail.get("grace@example.com")?.iter().map(|mail| mail.subject.clone()).collect();
+        let mut subjects: Vec<String> =
+            outbox.mail.get("grace@example.com")?.iter().map(|mail| mail.subject.clone()).collect();
         subjects.retain(|subject| subject.contains(&id));
         let texts: Vec<String> =
             outbox.sms.get("+4915112345678")?.iter().filter(|text| text.contains(&id)).cloned().collect();
@@ -348,4 +349,52 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
         .map(|entry| entry["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["PLACED", "RESERVED", "PAYMENT_AUTHORIZED", "FULFILLING", "FULFILLING", "SHIPPED"]);
+
+    // The customer heard of every step, by e-mail and, for the urgent ones, text message.
+    let told = |fragments: &'static [&'static str]| {
+        let id = id.clone();
+        let runner = &runner;
+        async move {
+            let outbox = outbox(runner.moto_endpoint()).await;
+            let subjects: Vec<String> = outbox
+                .mail
+                .get("grace@example.com")
+                .into_iter()
+                .flatten()
+                .filter(|mail| mail.subject.contains(&id))
+                .map(|mail| mail.subject.clone())
+                .collect();
+            fragments
+                .iter()
+                .all(|fragment| subjects.iter().filter(|subject| subject.contains(fragment)).count() == 1)
+                .then_some((subjects, outbox.sms.get("+4915112345678").cloned().unwrap_or_default()))
+        }
+    };
+    // No "out for delivery": the order follows its slowest parcel, which was never out alone.
+    const STEPS: [&str; 4] = ["received", "is confirmed", "has shipped", "has been delivered"];
+    let (subjects, texts) = eventually(Duration::from_secs(30), || told(&STEPS)).await;
+    assert_eq!(subjects.len(), STEPS.len(), "{subjects:?}");
+    let texts: Vec<&String> = texts.iter().filter(|text| text.contains(&id)).collect();
+    assert_eq!(texts.len(), 3, "confirmed, shipped, delivered: {texts:?}");
+
+    // A week after delivery the daily sweep asks for feedback, once however often it runs.
+    let delivered_at = delivered["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["type"] == "order.delivered")
+        .map(|entry| entry["at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap())
+        .max()
+        .unwrap();
+    let sweep = |n: u32| {
+        json!({"version": "0", "id": format!("sweep-{n}"), "detail-type": "Scheduled Event",
+        "source": "aws.events", "time": (delivered_at + chrono::Duration::days(7)).to_rfc3339(), "detail": {}})
+    };
+    let early =
+        json!({"detail-type": "Scheduled Event", "time": (delivered_at + chrono::Duration::days(6)).to_rfc3339()});
+    assert_eq!(runner.invoke("NotifierFunction", &early).await.unwrap()["requested"], 0, "not due yet");
+    assert_eq!(runner.invoke("NotifierFunction", &sweep(1)).await.unwrap()["requested"], 1);
+    let again = runner.invoke("NotifierFunction", &sweep(2)).await.unwrap();
+    assert_eq!((again["requested"].as_u64(), again["already_sent"].as_u64()), (Some(0), Some(1)));
+    eventually(Duration::from_secs(10), || told(&["How was order"])).await;
 }

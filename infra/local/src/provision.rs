@@ -279,7 +279,11 @@ pub async fn provision(sdk: &SdkConfig, mut stack: Stack) -> Result<Stack, Provi
     let ses = aws_sdk_sesv2::Client::new(sdk);
     for logical in logical_ids("AWS::SES::ConfigurationSet") {
         let name = stack.reference_of(&logical)?;
-        ses.create_configuration_set().configuration_set_name(name).send().await.map_err(|error| refused(&logical, error))?;
+        ses.create_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+            .map_err(|error| refused(&logical, error))?;
     }
     if let Some(sender) = stack.parameters.get(SENDER_PARAMETER).cloned() {
         verify_sender(&ses, sdk, &stack, &sender).await?;
@@ -338,22 +342,26 @@ async fn verify_sender(
 /// One SES (v1) query-API call to moto, which the SDKs we build do not cover.
 async fn post_form(endpoint: &str, form: &[(&str, &str)]) -> Result<(), String> {
     use http_body_util::{BodyExt, Full};
-    let body: String = form
-        .iter()
-        .map(|(name, value)| format!("{name}={}", form_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let body: String =
+        form.iter().map(|(name, value)| format!("{name}={}", form_encode(value))).collect::<Vec<_>>().join("&");
     let request = hyper::Request::post(endpoint)
         .header("Content-Type", "application/x-www-form-urlencoded")
         // Moto routes query-API calls by the service in the signature's scope.
-        .header("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=0")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=0",
+        )
         .body(Full::new(hyper::body::Bytes::from(body)))
         .map_err(|error| error.to_string())?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let response = client.request(request).await.map_err(|error| error.to_string())?;
     let status = response.status();
     let text = response.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
-    if status.is_success() { Ok(()) } else { Err(format!("moto answered {status}: {}", String::from_utf8_lossy(&text))) }
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("moto answered {status}: {}", String::from_utf8_lossy(&text)))
+    }
 }
 
 fn form_encode(value: &str) -> String {

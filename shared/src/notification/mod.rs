@@ -215,10 +215,8 @@ impl NotificationPolicy {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(carrier))
             .map(|(_, template)| template)?;
-        let encoded: String = tracking_number
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            .collect();
+        let encoded: String =
+            tracking_number.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
         Some(template.replace("{tracking_number}", &encoded))
     }
 }
@@ -242,7 +240,13 @@ pub struct Delivery {
 }
 
 /// The e-mail as MIME, from the shop's name at the sender identity, replies to its support.
-pub fn mime(email: &Email, shop: &StorefrontProfile, sender: &EmailAddress, to_name: &str, to: &EmailAddress) -> Vec<u8> {
+pub fn mime(
+    email: &Email,
+    shop: &StorefrontProfile,
+    sender: &EmailAddress,
+    to_name: &str,
+    to: &EmailAddress,
+) -> Vec<u8> {
     let builder = mail_builder::MessageBuilder::new()
         .from((shop.name.as_str(), sender.as_str()))
         .reply_to(shop.support_email.as_str())

@@ -189,13 +189,17 @@ impl<'a> View<'a> {
             carrier: shipment.carrier.to_string(),
             tracking_number: shipment.tracking_number.to_string(),
             tracking_url: policy.tracking_url(shipment.carrier.as_str(), shipment.tracking_number.as_str()),
-            estimate: long_date(shipment.delay.as_ref().and_then(|delay| delay.expected).unwrap_or(shipment.estimated_delivery)),
+            estimate: long_date(
+                shipment.delay.as_ref().and_then(|delay| delay.expected).unwrap_or(shipment.estimated_delivery),
+            ),
             delivered: shipment.status == ParcelStatus::Delivered,
         };
         let mut parcels: Vec<ParcelView> = order.shipments.iter().map(parcel).collect();
         // Out for delivery: the parcel that is, first, for the text message's link.
         if notice == Notice::OutForDelivery {
-            if let Some(at) = order.shipments.iter().position(|shipment| shipment.status == ParcelStatus::OutForDelivery) {
+            if let Some(at) =
+                order.shipments.iter().position(|shipment| shipment.status == ParcelStatus::OutForDelivery)
+            {
                 let out = parcels.remove(at);
                 parcels.insert(0, out);
             }
@@ -416,13 +420,10 @@ impl Sample {
             }
             Notice::Refunded => {
                 order.payment.refunds = serde_json::from_value(serde_json::json!([
-                    {"id": "re_1", "amount": {"minor_units": 1250, "currency": "EUR"}}])).ok()?;
+                    {"id": "re_1", "amount": {"minor_units": 1250, "currency": "EUR"}}]))
+                .ok()?;
             }
-            Notice::Received
-            | Notice::Confirmed
-            | Notice::Cancelled
-            | Notice::Modified
-            | Notice::ReturnAccepted => {}
+            Notice::Received | Notice::Confirmed | Notice::Cancelled | Notice::Modified | Notice::ReturnAccepted => {}
         }
         Some(order)
     }

@@ -12,7 +12,9 @@ use crate::{
     config::{ConfigError, Env},
     digest::sha256_hex,
     domain::{EmailAddress, OrderId, Sku, StoreError},
-    notification::{Claim, DeliveredOrders, Delivery, NotificationLedger, ProductRelations, SuppressionList, SuppressionReason},
+    notification::{
+        Claim, DeliveredOrders, Delivery, NotificationLedger, ProductRelations, SuppressionList, SuppressionReason,
+    },
 };
 
 /// A claim older than this is taken to have crashed before sending, and may be taken over:
@@ -64,7 +66,11 @@ impl NotificationLedger for DynamoStore {
                     let state = match &error {
                         aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
                             failed,
-                        ) => failed.item().and_then(|item| item.get("state")).and_then(|state| state.as_s().ok()).cloned(),
+                        ) => failed
+                            .item()
+                            .and_then(|item| item.get("state"))
+                            .and_then(|state| state.as_s().ok())
+                            .cloned(),
                         _ => None,
                     };
                     Ok(if state.as_deref() == Some(SENT) { Claim::AlreadySent } else { Claim::InFlight })
@@ -121,8 +127,9 @@ impl NotificationLedger for DynamoStore {
 
 impl ProductRelations for DynamoStore {
     async fn related(&self, skus: &[Sku]) -> Result<HashMap<Sku, Vec<Sku>>, StoreError> {
-        let items =
-            self.batch_get(&self.tables.inventory, skus.iter().map(sku_partition_key), "sku, related", None, false).await?;
+        let items = self
+            .batch_get(&self.tables.inventory, skus.iter().map(sku_partition_key), "sku, related", None, false)
+            .await?;
         #[derive(serde::Deserialize)]
         struct Relations {
             sku: Sku,
@@ -171,7 +178,9 @@ impl DeliveredOrders for DynamoStore {
         let items: Vec<_> = pages.collect::<Result<_, _>>().await.map_err(unavailable)?;
         Ok(items
             .iter()
-            .filter_map(|item| item.get("pk")?.as_s().ok()?.strip_prefix("ORDER#").and_then(|id| OrderId::parse(id).ok()))
+            .filter_map(|item| {
+                item.get("pk")?.as_s().ok()?.strip_prefix("ORDER#").and_then(|id| OrderId::parse(id).ok())
+            })
             .collect())
     }
 }
@@ -209,7 +218,12 @@ impl SuppressionList for SuppressionStore {
         Ok(output.item.is_some())
     }
 
-    async fn suppress(&self, address: &EmailAddress, reason: SuppressionReason, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn suppress(
+        &self,
+        address: &EmailAddress,
+        reason: SuppressionReason,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)

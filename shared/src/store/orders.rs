@@ -95,10 +95,11 @@ pub(super) fn head_update(table: &str, change: &OrderChange) -> Result<TransactW
         set.push("payment = :payment");
         update = update.expression_attribute_values(":payment", attribute::<Payment>(payment)?);
     }
-    // The feedback sweep finds orders by the day they were delivered.
+    // The feedback sweep finds orders by the day the carrier delivered them.
     if change.to == OrderStatus::Delivered && change.from != OrderStatus::Delivered {
+        let delivered_at = change.tracking.as_ref().map_or(change.at, |(_, seen_at)| *seen_at);
         set.push("delivered_on = :day");
-        update = update.expression_attribute_values(":day", string(change.at.date_naive().to_string()));
+        update = update.expression_attribute_values(":day", string(delivered_at.date_naive().to_string()));
     }
     if let Some(shipments) = &change.shipments {
         set.push("shipments = :shipments");
