@@ -13,3 +13,15 @@ install_python_tools() {
   export ORDERFLOW_PYTHON="$venv/bin/python"
   export PATH="$venv/bin:$PATH"
 }
+
+# The e-mail previews' browser test opens them in Debian's Chromium (headless).
+install_chromium() {
+  if [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    return
+  fi
+  echo "==> installing Debian's chromium for the e-mail preview test"
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}

@@ -9,6 +9,7 @@ mod intake;
 mod notifications;
 mod payments;
 mod pipeline;
+mod previews;
 mod runner;
 mod shipping;
 mod stock;

@@ -12,6 +12,7 @@ pub mod filter;
 pub mod journal;
 pub mod outbox;
 pub mod partners;
+pub mod previews;
 pub mod provision;
 pub mod runner;
 pub mod runtime;

@@ -365,7 +365,7 @@ impl Sample {
 
     pub fn recommendations() -> Vec<CatalogItem> {
         let eur = Currency::parse("EUR").ok();
-        [("NOTEBOOK-A5", "Dotted notebook, A5", 899), ("TEE-ORGANIC-M", "Organic cotton tee, M", 2499)]
+        [("BOTTLE-STEEL", "Steel bottle, 750 ml", 2950), ("TEE-ORGANIC-L", "Organic cotton tee, L", 2499)]
             .into_iter()
             .filter_map(|(sku, name, price)| {
                 Some(CatalogItem {
