@@ -340,7 +340,9 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
     deliver(runner, &client, token).await?;
 
     println!();
-    println!("Timelines");
+    let dump = get_json(&client, &format!("{}/moto-api/data.json", runner.moto_endpoint()), token).await?;
+    let told = local::outbox::summaries(&dump);
+    println!("Timelines, and what each customer was told");
     for id in &placed {
         let order = get_json(&client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
         println!(
@@ -383,6 +385,9 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
         }
         if order["status"] != "REJECTED" && order["status"] != "PAYMENT_FAILED" {
             println!("      estimated delivery {}", order["estimated_delivery"].as_str().unwrap_or("?"));
+        }
+        for (channel, to, summary) in told.iter().filter(|(_, _, summary)| summary.contains(id.as_str())) {
+            println!("      {channel:<5} {to:<28} {summary}");
         }
     }
     println!();

@@ -67,11 +67,34 @@ pub fn letters(dump: &Value) -> Vec<Letter> {
     letters
 }
 
+/// The bare addresses, once each: SES adds the MIME `To` (`"Name" <address>`) to the
+/// destinations it was given.
 fn recipients(value: Option<&Value>) -> String {
-    let mut addresses: Vec<&str> =
-        value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
-    addresses.dedup();
+    let mut addresses: Vec<&str> = Vec::new();
+    for raw in value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        let bare = raw.rsplit_once('<').map_or(raw, |(_, rest)| rest.trim_end_matches('>')).trim();
+        if !addresses.contains(&bare) {
+            addresses.push(bare);
+        }
+    }
     addresses.join(", ")
+}
+
+/// One line per message sent: (channel, recipient, e-mail subject or text message).
+pub fn summaries(dump: &Value) -> Vec<(&'static str, String, String)> {
+    let list = |pointer: &str| dump.pointer(pointer).and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut sent = Vec::new();
+    for message in list("/ses/RawMessage") {
+        let raw = message["raw_data"].as_str().unwrap_or_default();
+        let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ");
+        let subject = head.lines().find_map(|line| line.strip_prefix("Subject: ")).unwrap_or_default().to_owned();
+        sent.push(("email", recipients(message.get("destinations")), subject));
+    }
+    for sms in list("/sns/SMS") {
+        let text = |key: &str| sms[key].as_str().unwrap_or_default().to_owned();
+        sent.push(("sms", text("phone_number"), text("message")));
+    }
+    sent
 }
 
 fn looks_like_html(body: &str) -> bool {
@@ -178,7 +201,7 @@ mod tests {
         let dump = json!({
             "ses": {
                 "Message": [{ "id": "m1", "source": "shop@example.com", "subject": "Hi", "body": "<p>x</p>", "destinations": { "ToAddresses": ["jane@example.com"] } }],
-                "RawMessage": [{ "id": "m2", "source": "shop@example.com", "raw_data": raw, "destinations": ["jane@example.com", "jane@example.com"] }]
+                "RawMessage": [{ "id": "m2", "source": "shop@example.com", "raw_data": raw, "destinations": ["jane@example.com", "Jane <jane@example.com>"] }]
             },
             "sns": { "SMS": [{ "message_id": "s1", "phone_number": "+15550001111", "message": "Shipped!" }] }
         });
@@ -188,8 +211,12 @@ mod tests {
         assert!(letters[0].files[0].1.contains("Subject: Hi\r\n") && letters[0].files[0].1.contains("text/html"));
         assert_eq!(letters[0].files[1], ("html", "<p>x</p>".to_owned()));
         assert_eq!(letters[1].files[0].1, raw);
+        assert_eq!(letters[1].stem, "email-jane_example.com", "{:?}", letters[1]);
         assert_eq!(letters[1].files[1], ("html", "<p>Hello € 5</p>".to_owned()));
         assert_eq!(letters[2].stem, "sms-+15550001111");
         assert!(letters[2].files[0].1.contains("Shipped!"));
+        let sent = summaries(&dump);
+        assert_eq!(sent[0], ("email", "jane@example.com".to_owned(), "Your order".to_owned()));
+        assert_eq!(sent[1], ("sms", "+15550001111".to_owned(), "Shipped!".to_owned()));
     }
 }
