@@ -7,6 +7,8 @@ use aws_sdk_sesv2::{
     types::{Destination, EmailContent, RawMessage},
 };
 
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
+
 use crate::{
     config::{ConfigError, Env},
     domain::EmailAddress,
@@ -34,13 +36,16 @@ impl SesMailer {
     }
 }
 
-fn failed(error: impl std::error::Error + Send + Sync + 'static) -> ChannelError {
-    ChannelError { channel: "email", source: Box::new(error) }
+fn failed<E: ProvideErrorMetadata + std::error::Error>(error: E) -> ChannelError {
+    ChannelError::from_provider("email", error.code(), &error)
 }
 
 impl Mailer for SesMailer {
     async fn send(&self, to: &EmailAddress, mime: Vec<u8>) -> Result<String, ChannelError> {
-        let raw = RawMessage::builder().data(Blob::new(mime)).build().map_err(failed)?;
+        let raw = RawMessage::builder()
+            .data(Blob::new(mime))
+            .build()
+            .map_err(|error| ChannelError::unbuildable("email", &error))?;
         let output = self
             .client
             .send_email()

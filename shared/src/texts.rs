@@ -3,6 +3,8 @@
 
 use aws_sdk_sns::{Client, types::MessageAttributeValue};
 
+use aws_sdk_sns::error::ProvideErrorMetadata;
+
 use crate::{
     domain::PhoneNumber,
     notification::{ChannelError, TextMessages},
@@ -19,8 +21,8 @@ impl SnsTextMessages {
     }
 }
 
-fn failed(error: impl std::error::Error + Send + Sync + 'static) -> ChannelError {
-    ChannelError { channel: "sms", source: Box::new(error) }
+fn failed<E: ProvideErrorMetadata + std::error::Error>(error: E) -> ChannelError {
+    ChannelError::from_provider("sms", error.code(), &error)
 }
 
 impl TextMessages for SnsTextMessages {
@@ -41,7 +43,7 @@ impl TextMessages for SnsTextMessages {
             .data_type("String")
             .string_value("Transactional")
             .build()
-            .map_err(failed)?;
+            .map_err(|error| ChannelError::unbuildable("sms", &error))?;
         let output = self
             .client
             .publish()

@@ -1,7 +1,7 @@
 //! What the notifier needs from the world: a ledger of what was sent, the suppression list,
 //! the catalog's relations, delivered orders by day, and the two channels.
 
-use std::{collections::HashMap, error::Error as StdError, future::Future};
+use std::{collections::HashMap, future::Future};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -58,13 +58,32 @@ pub trait DeliveredOrders {
     fn delivered_on(&self, day: NaiveDate) -> impl Future<Output = Result<Vec<OrderId>, StoreError>> + Send;
 }
 
-/// A provider refused or could not be reached; the queue retries the message.
+/// A provider refused or could not be reached; the queue retries the message. It carries the
+/// provider's error code, never its message: those may quote the recipient's address.
 #[derive(Debug, thiserror::Error)]
-#[error("{channel} provider: {source}")]
+#[error("{channel} provider: {detail}")]
 pub struct ChannelError {
     pub channel: &'static str,
-    #[source]
-    pub source: Box<dyn StdError + Send + Sync>,
+    pub detail: String,
+}
+
+impl ChannelError {
+    /// From an SDK error: its service error code if the provider answered, else what kept us
+    /// from reaching it (a timeout, a connection refused).
+    pub fn from_provider(channel: &'static str, code: Option<&str>, error: &dyn std::error::Error) -> Self {
+        let detail = match code {
+            Some(code) => format!("refused: {code}"),
+            None => {
+                format!("unreachable: {}", error.source().map_or_else(|| "no detail".to_owned(), ToString::to_string))
+            }
+        };
+        Self { channel, detail }
+    }
+
+    /// A request the SDK would not build: a bug of ours, retried and then dead-lettered.
+    pub fn unbuildable(channel: &'static str, error: &dyn std::error::Error) -> Self {
+        Self { channel, detail: format!("request not built: {error}") }
+    }
 }
 
 /// Sends one MIME message; the provider's message id.
