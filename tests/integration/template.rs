@@ -252,3 +252,44 @@ fn operator_routes_use_the_operator_authorizer_and_storefront_routes_the_default
         assert_eq!(route.authorizer.as_deref().filter(|name| *name != "StorefrontJwt"), expected, "{}", route.key());
     }
 }
+
+#[test]
+fn the_notifier_sends_only_from_the_sender_through_the_configuration_set_whose_feedback_it_reads() {
+    let template = template();
+    let notifier = &template.resource("NotifierFunction").unwrap().properties;
+    let statements = notifier["Policies"][0]["Statement"].as_array().unwrap();
+    let send = statements.iter().find(|statement| statement["Action"][0] == "ses:SendEmail").unwrap();
+    assert_eq!(send["Condition"]["StringEquals"]["ses:FromAddress"]["Ref"], "SenderEmailAddress");
+    let resources = send["Resource"].to_string();
+    assert!(
+        resources.contains("identity/${SenderEmailAddress}")
+            && resources.contains("configuration-set/${SesConfigurationSet}")
+    );
+    let variables = &notifier["Environment"]["Variables"];
+    assert_eq!(variables["SENDER_EMAIL_ADDRESS"]["Ref"], "SenderEmailAddress");
+    assert_eq!(variables["SES_CONFIGURATION_SET"]["Ref"], "SesConfigurationSet");
+
+    // Bounces and complaints: configuration set -> topic -> queue -> the notifier.
+    let destination = &template.resource("SesBounceAndComplaintDestination").unwrap().properties;
+    assert_eq!(destination["ConfigurationSetName"]["Ref"], "SesConfigurationSet");
+    assert_eq!(destination["EventDestination"]["MatchingEventTypes"], serde_json::json!(["bounce", "complaint"]));
+    let topic = destination["EventDestination"]["SnsDestination"]["TopicARN"]["Ref"].as_str().unwrap();
+    let subscription = template
+        .of_type("AWS::SNS::Subscription")
+        .find(|(_, subscription)| subscription.properties["TopicArn"]["Ref"] == topic)
+        .map(|(_, subscription)| &subscription.properties)
+        .unwrap();
+    let queue = subscription["Endpoint"]["Fn::GetAtt"][0].as_str().unwrap();
+    assert_eq!(notifier["Events"]["EmailFeedbackQueue"]["Properties"]["Queue"]["Fn::GetAtt"][0], queue);
+    assert_eq!(variables["EMAIL_FEEDBACK_QUEUE_ARN"]["Fn::GetAtt"][0], queue);
+
+    // The suppression list outlives the stack; the sweep has its index and its schedule.
+    let suppression = template.resource("SuppressionTable").unwrap();
+    assert_eq!(suppression.properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    let orders = &template.resource("OrdersTable").unwrap().properties;
+    let indexes = orders["GlobalSecondaryIndexes"].as_array().unwrap();
+    assert!(indexes.iter().any(|index| index["IndexName"] == "by-delivery-day"));
+    assert_eq!(notifier["Events"]["FeedbackSweep"]["Type"], "Schedule");
+    let policy = template.parameter_default("NotificationPolicy").unwrap();
+    shared::notification::NotificationPolicy::parse(&policy).unwrap();
+}
