@@ -13,7 +13,7 @@ use crate::{
     notification::{
         Channel, ChannelError, Claim, DeliveredOrders, Delivery, MailFeedback, Mailer, Notice, NotificationLedger,
         NotificationPolicy, ProductRelations, RenderError, Rendered, SuppressionList, TextMessages, feedback_due_days,
-        mime, recommendations, render,
+        mime, occasion, recommendations, render,
     },
 };
 
@@ -88,7 +88,7 @@ where
         let Some(notice) = Notice::for_event(event.event_type) else {
             return Ok(Vec::new());
         };
-        self.notify(notice, &event.data, &event.id.to_string(), now).await
+        self.notify(notice, &event.data, &occasion(notice, &event.id, &event.data), now).await
     }
 
     async fn notify(

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::domain::{CatalogItem, EmailAddress, EventType, Order, OrderStatus, Sku, StorefrontId};
+use crate::domain::{
+    CatalogItem, Delay, EmailAddress, EventId, EventType, Order, OrderStatus, Shipment, Sku, StorefrontId,
+};
 
 pub use format::{long_date, money};
 pub use ports::{
@@ -141,6 +143,28 @@ impl Notice {
             channels.push(Channel::Sms);
         }
         channels
+    }
+}
+
+/// The parcel whose delay was noted last, with its delay.
+pub(crate) fn latest_delay(order: &Order) -> Option<(&Shipment, &Delay)> {
+    order
+        .shipments
+        .iter()
+        .filter_map(|shipment| shipment.delay.as_ref().map(|delay| (shipment, delay)))
+        .max_by_key(|(_, delay)| delay.noted_at)
+}
+
+/// What makes two messages the same message to the customer, for the ledger: the event, but
+/// a delay is told once per parcel and new date, however many carrier events report it (an
+/// exception and a later estimate may both say "Friday").
+pub fn occasion(notice: Notice, event_id: &EventId, order: &Order) -> String {
+    match (notice, latest_delay(order)) {
+        (Notice::Delayed, Some((parcel, delay))) => {
+            let expected = delay.expected.map_or_else(|| "unknown".to_owned(), |day| day.to_string());
+            format!("delay:{}:{expected}", parcel.tracking_number)
+        }
+        _ => event_id.to_string(),
     }
 }
 

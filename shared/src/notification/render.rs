@@ -291,11 +291,7 @@ fn address_lines(address: &Address) -> Vec<String> {
 }
 
 fn delay(order: &Order) -> Option<DelayView> {
-    let (shipment, delay) = order
-        .shipments
-        .iter()
-        .filter_map(|shipment| shipment.delay.as_ref().map(|delay| (shipment, delay)))
-        .max_by_key(|(_, delay)| delay.noted_at)?;
+    let (shipment, delay) = super::latest_delay(order)?;
     let (description, returned_to_sender) = match &order.status_reason {
         Some(StatusReason::DeliveryException { tracking_number, description, .. })
             if *tracking_number == shipment.tracking_number =>

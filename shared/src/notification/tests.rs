@@ -192,3 +192,17 @@ fn feedback_is_due_for_deliveries_after_days_ago_and_the_two_days_before() {
     let days: Vec<String> = feedback_due_days(today, 7).iter().map(ToString::to_string).collect();
     assert_eq!(days, ["2026-11-26", "2026-11-25", "2026-11-24"]);
 }
+
+#[test]
+fn a_delay_is_one_occasion_per_parcel_and_date_other_notices_one_per_event() {
+    use crate::domain::{EventId, OrderId};
+    let order = Sample::order(Notice::Delayed).unwrap();
+    let event = |version| EventId { order_id: OrderId::parse(order.id.as_str()).unwrap(), version };
+    let first = occasion(Notice::Delayed, &event(8), &order);
+    assert_eq!(first, "delay:JJD000390007891234567:2026-11-27");
+    assert_eq!(occasion(Notice::Delayed, &event(9), &order), first, "another event, the same delay");
+    let mut later = order.clone();
+    later.shipments[0].delay.as_mut().unwrap().expected = chrono::NaiveDate::from_ymd_opt(2026, 11, 30);
+    assert_ne!(occasion(Notice::Delayed, &event(10), &later), first, "a new date is news");
+    assert_eq!(occasion(Notice::Shipped, &event(6), &order), format!("{}:6", order.id));
+}
