@@ -19,7 +19,6 @@ async fn pipeline() -> Runner {
     let mut options = RunnerOptions::new(&name);
     options.parameters.insert("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid"));
     options.binaries = function_binaries();
-    options.echo = std::env::var_os("DEBUG_ECHO").is_some();
     options.moto_endpoint = Some(moto_endpoint().to_owned());
     options.stripe_endpoint = Some(stripe_endpoint().to_owned());
     Runner::start(options).await.unwrap()
