@@ -31,6 +31,8 @@ pub enum Sent {
     Suppressed,
     /// The number replied STOP.
     OptedOut,
+    /// No number, or nothing to text for this notice.
+    NoTextMessage,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,34 +158,44 @@ where
     ) -> Result<Sent, NotifyError> {
         let customer = &order.customer;
         match delivery.channel {
-            Channel::Email if self.suppressions.is_suppressed(&customer.email).await? => return Ok(Sent::Suppressed),
-            Channel::Sms => match (&customer.phone, &rendered.sms) {
-                (Some(phone), Some(_)) if self.texts.opted_out(phone).await? => return Ok(Sent::OptedOut),
-                (Some(_), Some(_)) => {}
-                // `Notice::channels` never asks for a text without a number or a text to send.
-                _ => return Ok(Sent::OptedOut),
-            },
-            Channel::Email => {}
+            Channel::Email => {
+                if self.suppressions.is_suppressed(&customer.email).await? {
+                    return Ok(Sent::Suppressed);
+                }
+                let shop = self.policy.storefront(&order.storefront);
+                let raw = mime(&rendered.email, shop, &self.sender, customer.name.as_str(), &customer.email);
+                self.once(delivery, now, self.mail.send(&customer.email, raw)).await
+            }
+            Channel::Sms => {
+                // `Notice::channels` asks for a text only with a number and a texted notice.
+                let (Some(phone), Some(sms)) = (&customer.phone, &rendered.sms) else {
+                    return Ok(Sent::NoTextMessage);
+                };
+                if self.texts.opted_out(phone).await? {
+                    return Ok(Sent::OptedOut);
+                }
+                if sms.segments > 1 {
+                    tracing::warn!(segments = sms.segments, encoding = ?sms.encoding, "text message sent in several parts");
+                }
+                self.once(delivery, now, self.texts.send(phone, &sms.text)).await
+            }
         }
+    }
+
+    /// Runs `send` (not started until awaited) if the ledger grants the claim, and records the
+    /// outcome: marked sent, or released for the queue's retry.
+    async fn once(
+        &self,
+        delivery: &Delivery,
+        now: DateTime<Utc>,
+        send: impl Future<Output = Result<String, ChannelError>>,
+    ) -> Result<Sent, NotifyError> {
         let token = match self.store.claim(delivery, now).await? {
             Claim::Granted { token } => token,
             Claim::AlreadySent => return Ok(Sent::AlreadySent),
             Claim::InFlight => return Err(NotifyError::InFlight(delivery.channel.as_str())),
         };
-        let sent = match (delivery.channel, &customer.phone, &rendered.sms) {
-            (Channel::Sms, Some(phone), Some(sms)) => {
-                if sms.segments > 1 {
-                    tracing::warn!(segments = sms.segments, encoding = ?sms.encoding, "text message sent in several parts");
-                }
-                self.texts.send(phone, &sms.text).await
-            }
-            _ => {
-                let shop = self.policy.storefront(&order.storefront);
-                let raw = mime(&rendered.email, shop, &self.sender, customer.name.as_str(), &customer.email);
-                self.mail.send(&customer.email, raw).await
-            }
-        };
-        match sent {
+        match send.await {
             Ok(message_id) => {
                 self.store.mark_sent(delivery, &token, &message_id, now).await?;
                 Ok(Sent::Sent { message_id })
