@@ -12,8 +12,8 @@ use crate::{
     domain::{Catalog, EmailAddress, Envelope, Order, OrderRepository, OrderStatus, StockLedger, StoreError},
     notification::{
         Channel, ChannelError, Claim, DeliveredOrders, Delivery, MailFeedback, Mailer, Notice, NotificationLedger,
-        NotificationPolicy, ProductRelations, RenderError, Rendered, SuppressionList, TextMessages, feedback_due_days,
-        mime, occasion, recommendations, render,
+        NotificationPolicy, ProductRelations, RenderError, SuppressionList, TextMessages, feedback_due_days, mime,
+        occasion, recommendations, render_email, render_sms,
     },
 };
 
@@ -100,17 +100,15 @@ where
         occasion: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Channel, Sent)>, NotifyError> {
-        let recommended = if notice.may_recommend() && self.policy.storefront(&order.storefront).recommendations {
-            self.recommend(order).await
-        } else {
-            Vec::new()
-        };
-        let rendered = render(notice, order, &self.policy, &recommended)?;
         let mut outcomes = Vec::new();
         let mut first_error = None;
         for channel in notice.channels(order) {
             let delivery = Delivery { order_id: order.id.clone(), occasion: occasion.to_owned(), channel };
-            match self.deliver(&delivery, order, &rendered, now).await {
+            let outcome = match channel {
+                Channel::Email => self.email(&delivery, notice, order, now).await,
+                Channel::Sms => self.text(&delivery, notice, order, now).await,
+            };
+            match outcome {
                 Ok(sent) => {
                     tracing::info!(notice = notice.name(), channel = channel.as_str(), outcome = ?sent, "customer message");
                     outcomes.push((channel, sent));
@@ -122,6 +120,50 @@ where
             }
         }
         first_error.map_or(Ok(outcomes), Err)
+    }
+
+    /// The e-mail, rendered (with the catalog reads of its recommendations) only once the
+    /// ledger grants it: a duplicate costs the suppression read and a refused put.
+    async fn email(
+        &self,
+        delivery: &Delivery,
+        notice: Notice,
+        order: &Order,
+        now: DateTime<Utc>,
+    ) -> Result<Sent, NotifyError> {
+        let customer = &order.customer;
+        if self.suppressions.is_suppressed(&customer.email).await? {
+            return Ok(Sent::Suppressed);
+        }
+        let send = async {
+            let shop = self.policy.storefront(&order.storefront);
+            let recommended =
+                if notice.may_recommend() && shop.recommendations { self.recommend(order).await } else { Vec::new() };
+            let email = render_email(notice, order, &self.policy, &recommended)?;
+            let raw = mime(&email, shop, &self.sender, customer.name.as_str(), &customer.email);
+            Ok(self.mail.send(&customer.email, raw).await?)
+        };
+        self.once(delivery, now, send).await
+    }
+
+    async fn text(
+        &self,
+        delivery: &Delivery,
+        notice: Notice,
+        order: &Order,
+        now: DateTime<Utc>,
+    ) -> Result<Sent, NotifyError> {
+        // `Notice::channels` asks for a text only with a number and a texted notice.
+        let (Some(phone), Some(sms)) = (&order.customer.phone, render_sms(notice, order, &self.policy)?) else {
+            return Ok(Sent::NoTextMessage);
+        };
+        if self.texts.opted_out(phone).await? {
+            return Ok(Sent::OptedOut);
+        }
+        if sms.segments > 1 {
+            tracing::warn!(segments = sms.segments, encoding = ?sms.encoding, "text message sent in several parts");
+        }
+        self.once(delivery, now, async { Ok(self.texts.send(phone, &sms.text).await?) }).await
     }
 
     /// Up to three related SKUs in stock. Optional: a catalog that cannot be read costs the
@@ -149,46 +191,13 @@ where
         })
     }
 
-    async fn deliver(
-        &self,
-        delivery: &Delivery,
-        order: &Order,
-        rendered: &Rendered,
-        now: DateTime<Utc>,
-    ) -> Result<Sent, NotifyError> {
-        let customer = &order.customer;
-        match delivery.channel {
-            Channel::Email => {
-                if self.suppressions.is_suppressed(&customer.email).await? {
-                    return Ok(Sent::Suppressed);
-                }
-                let shop = self.policy.storefront(&order.storefront);
-                let raw = mime(&rendered.email, shop, &self.sender, customer.name.as_str(), &customer.email);
-                self.once(delivery, now, self.mail.send(&customer.email, raw)).await
-            }
-            Channel::Sms => {
-                // `Notice::channels` asks for a text only with a number and a texted notice.
-                let (Some(phone), Some(sms)) = (&customer.phone, &rendered.sms) else {
-                    return Ok(Sent::NoTextMessage);
-                };
-                if self.texts.opted_out(phone).await? {
-                    return Ok(Sent::OptedOut);
-                }
-                if sms.segments > 1 {
-                    tracing::warn!(segments = sms.segments, encoding = ?sms.encoding, "text message sent in several parts");
-                }
-                self.once(delivery, now, self.texts.send(phone, &sms.text)).await
-            }
-        }
-    }
-
     /// Runs `send` (not started until awaited) if the ledger grants the claim, and records the
     /// outcome: marked sent, or released for the queue's retry.
     async fn once(
         &self,
         delivery: &Delivery,
         now: DateTime<Utc>,
-        send: impl Future<Output = Result<String, ChannelError>>,
+        send: impl Future<Output = Result<String, NotifyError>>,
     ) -> Result<Sent, NotifyError> {
         let token = match self.store.claim(delivery, now).await? {
             Claim::Granted { token } => token,
@@ -204,7 +213,7 @@ where
                 if let Err(release) = self.store.release_claim(delivery, &token).await {
                     tracing::warn!(error = %release, "claim not released; it lapses with its lease");
                 }
-                Err(error.into())
+                Err(error)
             }
         }
     }

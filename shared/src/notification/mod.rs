@@ -20,7 +20,7 @@ pub use format::{long_date, money};
 pub use ports::{
     ChannelError, Claim, DeliveredOrders, Mailer, NotificationLedger, ProductRelations, SuppressionList, TextMessages,
 };
-pub use render::{Email, RenderError, Rendered, Sample, render, subject};
+pub use render::{Email, RenderError, Rendered, Sample, render, render_email, render_sms, subject};
 pub use sms::{SmsEncoding, SmsText};
 
 /// A message the customer may receive; its template, subject and channels follow from it.

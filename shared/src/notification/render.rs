@@ -167,18 +167,38 @@ pub fn render(
     policy: &NotificationPolicy,
     recommendations: &[CatalogItem],
 ) -> Result<Rendered, RenderError> {
+    Ok(Rendered {
+        email: render_email(notice, order, policy, recommendations)?,
+        sms: render_sms(notice, order, policy)?,
+    })
+}
+
+fn failed(template: &'static str) -> impl Fn(askama::Error) -> RenderError {
+    move |source| RenderError { template, source }
+}
+
+/// The e-mail alone: HTML and plain text.
+pub fn render_email(
+    notice: Notice,
+    order: &Order,
+    policy: &NotificationPolicy,
+    recommendations: &[CatalogItem],
+) -> Result<Email, RenderError> {
     let view = View::new(notice, order, policy, recommendations);
-    let failed = |template| move |source| RenderError { template, source };
     let html = HtmlPart { v: &view }.render().map_err(failed("email.html"))?;
     let text = TextPart { v: &view }.render().map_err(failed("email.txt"))?;
-    let sms = if notice.is_texted() {
-        let with_link = SmsPart { v: &view, link: true }.render().map_err(failed("sms.txt"))?;
-        let without = SmsPart { v: &view, link: false }.render().map_err(failed("sms.txt"))?;
-        SmsText::fit([with_link.trim().to_owned(), without.trim().to_owned()])
-    } else {
-        None
-    };
-    Ok(Rendered { email: Email { subject: view.subject, html, text }, sms })
+    Ok(Email { subject: view.subject, html, text })
+}
+
+/// The text message alone; `None` for notices that are not texted.
+pub fn render_sms(notice: Notice, order: &Order, policy: &NotificationPolicy) -> Result<Option<SmsText>, RenderError> {
+    if !notice.is_texted() {
+        return Ok(None);
+    }
+    let view = View::new(notice, order, policy, &[]);
+    let with_link = SmsPart { v: &view, link: true }.render().map_err(failed("sms.txt"))?;
+    let without = SmsPart { v: &view, link: false }.render().map_err(failed("sms.txt"))?;
+    Ok(SmsText::fit([with_link.trim().to_owned(), without.trim().to_owned()]))
 }
 
 impl<'a> View<'a> {
