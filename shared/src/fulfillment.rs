@@ -1,11 +1,13 @@
-//! The fulfillment use cases: hand an authorised order to the warehouse, and record the parcels
-//! the warehouse reports shipped.
+//! The fulfillment use cases: hand an authorised order to the warehouse (again when it is
+//! amended, with a stop when it is cancelled), record the parcels the warehouse reports
+//! shipped, and the returns it reports received.
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Order, OrderRepository, OrderStatus, ParcelIndex, PickRequest, ShipmentRejection, ShipmentReport, StoreError,
-    Warehouse, WarehouseUnavailable,
+    Allocation, Counter, Order, OrderRepository, OrderStatus, ParcelIndex, PickCancellation, PickRequest,
+    ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection, ShipmentReport, StatusReason, StockLedger,
+    StoreError, Warehouse, WarehouseInstruction, WarehouseUnavailable,
 };
 
 /// Two reports of one order racing for its head settle within a few re-reads.
@@ -18,6 +20,10 @@ pub enum FulfillmentOutcome {
     ParcelRecorded {
         order_shipped: bool,
     },
+    /// The warehouse was told to stop picking a cancelled order.
+    PickCancelled,
+    /// A returned parcel is recorded and its resellable units are back on sale.
+    ReturnReceived,
     /// A redelivery, or the order moved on.
     AlreadyHandled,
 }
@@ -42,14 +48,15 @@ pub struct Fulfillment<R, W> {
     warehouse: W,
 }
 
-impl<R: OrderRepository + ParcelIndex + Sync, W: Warehouse + Sync> Fulfillment<R, W> {
+impl<R: OrderRepository + ParcelIndex + StockLedger + Sync, W: Warehouse + Sync> Fulfillment<R, W> {
     pub fn new(orders: R, warehouse: W) -> Self {
         Self { orders, warehouse }
     }
 
-    /// On `order.payment_authorized`: asks the warehouse to pick, then moves the order to
-    /// FULFILLING. In that order, so that a crash between the two repeats the request (which
-    /// the warehouse recognises by its id) rather than losing it.
+    /// On `order.payment_authorized`, or `order.modified` of an authorised order: asks the
+    /// warehouse to pick, then moves the order to FULFILLING. In that order, so that a crash
+    /// between the two repeats the request (which the warehouse recognises by its id) rather
+    /// than losing it; an amendment's request replaces an earlier one at the warehouse.
     pub async fn on_authorized(
         &self,
         event: &Order,
@@ -61,7 +68,7 @@ impl<R: OrderRepository + ParcelIndex + Sync, W: Warehouse + Sync> Fulfillment<R
         if order.status() != OrderStatus::PaymentAuthorized || order.version() != event.version() {
             return Ok(FulfillmentOutcome::AlreadyHandled);
         }
-        self.warehouse.request_pick(&PickRequest::for_order(&order)).await?;
+        self.warehouse.instruct(&WarehouseInstruction::Pick(Box::new(PickRequest::for_order(&order)))).await?;
         let change = order
             .transition(OrderStatus::Fulfilling, now)
             .map_err(|illegal| StoreError::Malformed(Box::new(illegal)))?;
@@ -70,6 +77,62 @@ impl<R: OrderRepository + ParcelIndex + Sync, W: Warehouse + Sync> Fulfillment<R
             Err(StoreError::Conflict) => Ok(FulfillmentOutcome::AlreadyHandled),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// On `order.cancelled`: if the order was authorised when it was cancelled, the warehouse
+    /// may be picking it (a pick request may even have raced the cancellation): tell it to stop.
+    pub async fn on_cancelled(&self, event: &Order) -> Result<FulfillmentOutcome, FulfillmentError> {
+        let picking = matches!(
+            event.status_reason,
+            Some(StatusReason::Cancelled { was: OrderStatus::PaymentAuthorized | OrderStatus::Fulfilling, .. })
+        );
+        if !picking {
+            return Ok(FulfillmentOutcome::AlreadyHandled);
+        }
+        let cancellation = PickCancellation { request_id: event.event_id().to_string(), order_id: event.id.clone() };
+        self.warehouse.instruct(&WarehouseInstruction::Cancel(cancellation)).await?;
+        Ok(FulfillmentOutcome::PickCancelled)
+    }
+
+    /// Records a returned parcel's arrival (→ RETURNED, which `payment` refunds) and puts its
+    /// resellable units back on the counters they were sold from, in one write, once however
+    /// often the receipt comes.
+    pub async fn on_return(
+        &self,
+        receipt: &ReturnReceipt,
+        policy: &ReturnPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<FulfillmentOutcome, FulfillmentError> {
+        for _ in 0..RECORD_ATTEMPTS {
+            let order = self.orders.head(&receipt.order_id).await?.ok_or_else(|| FulfillmentError::Rejected {
+                code: "unknown_order",
+                detail: format!("no order {}", receipt.order_id),
+            })?;
+            let ReceivedReturn { change, restock: units } = match order.receive_return(receipt, policy, now) {
+                Ok(Some(received)) => received,
+                Ok(None) => return Ok(FulfillmentOutcome::AlreadyHandled),
+                Err(rejection) => {
+                    return Err(FulfillmentError::Rejected { code: rejection.code(), detail: rejection.to_string() });
+                }
+            };
+            let sold_from = self.orders.reservation(&order.id).await?.unwrap_or_default();
+            let restock: Vec<Allocation> = units
+                .into_iter()
+                .map(|(sku, quantity)| {
+                    let counter = sold_from
+                        .iter()
+                        .find(|allocation| allocation.sku == sku)
+                        .map_or(Counter::Item, |allocation| allocation.counter);
+                    Allocation { sku, counter, quantity }
+                })
+                .collect();
+            match self.orders.restock(&change, &restock).await {
+                Ok(()) => return Ok(FulfillmentOutcome::ReturnReceived),
+                Err(StoreError::Conflict) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(FulfillmentError::NotYet("the order kept changing while its return was recorded".into()))
     }
 
     /// Records a parcel the warehouse shipped, once however often the report comes.

@@ -51,6 +51,9 @@ pub fn success(answer: Answer) -> Response<Body> {
     if let Some(location) = answer.response.location.and_then(|location| HeaderValue::from_str(&location).ok()) {
         headers.insert(header::LOCATION, location);
     }
+    if let Some(etag) = answer.etag.and_then(|version| HeaderValue::from_str(&format!("\"{version}\"")).ok()) {
+        headers.insert(header::ETAG, etag);
+    }
     if answer.replayed {
         headers.insert("Idempotent-Replayed", HeaderValue::from_static("true"));
     }

@@ -2,6 +2,7 @@
 //! adapters to AWS, each behind a cargo feature so that a function compiles only what it uses.
 
 pub mod api;
+pub mod changes;
 pub mod delivery;
 mod digest;
 pub mod domain;

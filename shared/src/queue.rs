@@ -3,7 +3,7 @@
 
 use aws_sdk_sqs::{Client, types::MessageAttributeValue};
 
-use crate::domain::{PickRequest, Warehouse, WarehouseUnavailable};
+use crate::domain::{Warehouse, WarehouseInstruction, WarehouseUnavailable};
 
 /// The attribute that says why a message was dead-lettered by our code rather than by the
 /// queue's redrive policy, and a person-readable detail.
@@ -55,7 +55,7 @@ impl SqsQueue {
 }
 
 impl Warehouse for SqsQueue {
-    async fn request_pick(&self, request: &PickRequest) -> Result<(), WarehouseUnavailable> {
-        self.send_json(request).await.map_err(|error| WarehouseUnavailable(Box::new(error)))
+    async fn instruct(&self, instruction: &WarehouseInstruction) -> Result<(), WarehouseUnavailable> {
+        self.send_json(instruction).await.map_err(|error| WarehouseUnavailable(Box::new(error)))
     }
 }

@@ -1,12 +1,15 @@
-//! The `intake` Lambda: HTTP API requests in, `shared::api` use cases called, HTTP responses out.
+//! The `intake` Lambda: the storefront's routes. HTTP API requests in, `shared::api` use cases
+//! called, HTTP responses out.
 
 use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
-    api::{Answer, IDEMPOTENCY_KEY_HEADER, OrderApi, PlaceOrder, Problem},
+    api::{Answer, ChangeApi, IDEMPOTENCY_KEY_HEADER, IF_MATCH_HEADER, OrderApi, PlaceOrder, Problem},
+    changes::OrderChanges,
     config::{ConfigError, Env},
     domain::StorefrontId,
     http::{failure, header_text, require_json, route_and_claim, success},
+    payments::stripe::StripeGateway,
     store::DynamoStore,
 };
 
@@ -17,13 +20,16 @@ pub const STOREFRONT_CLAIM: &str = "sub";
 #[derive(Debug, Clone)]
 pub struct Intake {
     api: OrderApi<DynamoStore, DynamoStore>,
+    changes: ChangeApi<DynamoStore, StripeGateway>,
 }
 
 impl Intake {
-    /// Reads the store's tables, `PRICING_POLICY` and `IDEMPOTENCY_TTL_HOURS` from `env`.
+    /// Reads the store's tables, `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY`,
+    /// `IDEMPOTENCY_TTL_HOURS` and `PAYMENT_PROVIDER_*` (an amendment may re-authorise) from `env`.
     pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
         let store = DynamoStore::from_env(client, env)?;
-        Ok(Self { api: OrderApi::from_env(store.clone(), store, env)? })
+        let changes = OrderChanges::new(store.clone(), StripeGateway::from_env(env)?);
+        Ok(Self { api: OrderApi::from_env(store.clone(), store, env)?, changes: ChangeApi::from_env(changes, env)? })
     }
 
     /// One request: route by the API's route key, answer JSON or problem+json. Never an `Err`:
@@ -40,6 +46,8 @@ impl Intake {
         let (route, claim) = route_and_claim(request, STOREFRONT_CLAIM, "storefront")?;
         let storefront = StorefrontId::parse(claim)
             .map_err(|_| Problem::new(401, "unauthenticated", "the request carries no storefront identity"))?;
+        let id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
+        let body = request.body().as_ref();
         match route {
             "POST /orders" => {
                 require_json(request)?;
@@ -50,9 +58,16 @@ impl Intake {
                 };
                 self.api.place_order(place, Utc::now()).await
             }
-            "GET /orders/{id}" => {
-                let id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
-                self.api.get_order(&storefront, id).await
+            "GET /orders/{id}" => self.api.get_order(&storefront, id).await,
+            "PATCH /orders/{id}" => {
+                require_json(request)?;
+                let if_match = header_text(request, IF_MATCH_HEADER)?;
+                self.changes.amend(&storefront, id, if_match, body, Utc::now()).await
+            }
+            "POST /orders/{id}/cancel" => self.changes.cancel(&storefront, id, body, Utc::now()).await,
+            "POST /orders/{id}/returns" => {
+                require_json(request)?;
+                self.changes.request_return(&storefront, id, body, Utc::now()).await
             }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }

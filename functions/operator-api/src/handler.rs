@@ -5,11 +5,12 @@
 use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
-    api::{Answer, OrderView, Problem, parse_review, review_problem},
+    api::{Answer, ChangeApi, IF_MATCH_HEADER, OrderView, Problem, parse_review, review_problem},
+    changes::OrderChanges,
     config::{ConfigError, Env},
-    domain::{OperatorDecision, Order, OrderId, OrderRepository, StoredResponse, TimelineEntry},
-    http::{failure, require_json, route_and_claim, success},
-    payments::{self, LivePayments},
+    domain::{OperatorDecision, Order, OrderId, OrderRepository, TimelineEntry},
+    http::{failure, header_text, require_json, route_and_claim, success},
+    payments::{self, LivePayments, stripe::StripeGateway},
     store::DynamoStore,
 };
 
@@ -20,12 +21,16 @@ pub const OPERATOR_CLAIM: &str = "sub";
 pub struct OperatorApi {
     payments: LivePayments,
     orders: DynamoStore,
+    changes: ChangeApi<DynamoStore, StripeGateway>,
 }
 
 impl OperatorApi {
-    /// The store's tables, `FRAUD_POLICY` and `PAYMENT_PROVIDER_*`.
+    /// The store's tables, `FRAUD_POLICY`, `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY`
+    /// and `PAYMENT_PROVIDER_*`.
     pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { orders: DynamoStore::from_env(client.clone(), env)?, payments: payments::from_env(client, env)? })
+        let orders = DynamoStore::from_env(client.clone(), env)?;
+        let changes = OrderChanges::new(orders.clone(), StripeGateway::from_env(env)?);
+        Ok(Self { orders, payments: payments::from_env(client, env)?, changes: ChangeApi::from_env(changes, env)? })
     }
 
     /// One request; every failure is an HTTP answer.
@@ -59,12 +64,19 @@ impl OperatorApi {
                 tracing::info!(order_id = %id, verdict = ?review.verdict, "order reviewed");
                 operator_view(&order, &timeline)
             }
+            "POST /orders/{id}/operator-cancel" => {
+                self.changes.operator_cancel(operator, raw_id, request.body().as_ref(), Utc::now()).await
+            }
+            "POST /orders/{id}/refunds" => {
+                require_json(request)?;
+                let if_match = header_text(request, IF_MATCH_HEADER)?;
+                self.changes.goodwill_refund(operator, raw_id, if_match, request.body().as_ref(), Utc::now()).await
+            }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }
     }
 }
 
 fn operator_view(order: &Order, timeline: &[TimelineEntry]) -> Result<Answer, Problem> {
-    let body = serde_json::to_string(&OrderView::for_operator(order, timeline)).map_err(|_| Problem::internal())?;
-    Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
+    Answer::order(&OrderView::for_operator(order, timeline))
 }

@@ -1,12 +1,16 @@
 //! The partners the pipeline talks to but does not own, played locally: a warehouse that ships
-//! what it is asked to pick, and a carrier that posts signed tracking webhooks.
+//! what it is asked to pick (and not what was cancelled), and receives returns; and a carrier
+//! that posts signed tracking webhooks.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Bytes};
 use serde_json::{Value, json};
 use shared::{
-    domain::{CarrierName, PickRequest, ShipmentId, ShipmentReport, ShippedLine, TrackingNumber},
+    domain::{
+        CarrierName, OrderId, PickRequest, ReceivedLine, ReturnReceipt, ShipmentId, ShipmentReport, ShippedLine,
+        TrackingNumber, WarehouseInstruction,
+    },
     webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
 };
 
@@ -28,7 +32,8 @@ pub fn tracking_number_for(request: &PickRequest, parcel: usize) -> anyhow::Resu
 }
 
 impl LocalWarehouse {
-    /// Takes the pick requests waiting now and reports their parcels shipped; the reports sent.
+    /// Takes the instructions waiting now and reports the parcels of each order still to pick
+    /// shipped, as its latest request says; a cancelled order is not shipped. The reports sent.
     pub async fn ship_waiting(&self, at: DateTime<Utc>) -> anyhow::Result<Vec<ShipmentReport>> {
         let received = self
             .sqs
@@ -38,24 +43,68 @@ impl LocalWarehouse {
             .wait_time_seconds(1)
             .send()
             .await?;
-        let mut reports = Vec::new();
+        let mut picks: Vec<PickRequest> = Vec::new();
+        let mut cancelled: Vec<OrderId> = Vec::new();
         for message in received.messages() {
-            let request: PickRequest = serde_json::from_str(message.body().unwrap_or_default())?;
-            for report in parcels(&request, at)? {
-                self.sqs
-                    .send_message()
-                    .queue_url(&self.shipments_url)
-                    .message_body(serde_json::to_string(&report)?)
-                    .send()
-                    .await?;
-                reports.push(report);
+            match serde_json::from_str(message.body().unwrap_or_default())? {
+                WarehouseInstruction::Pick(request) => {
+                    // An amended order's newer request replaces the older one.
+                    picks.retain(|pick| pick.order_id != request.order_id || version(pick) > version(&request));
+                    if !picks.iter().any(|pick| pick.order_id == request.order_id) {
+                        picks.push(*request);
+                    }
+                }
+                WarehouseInstruction::Cancel(cancellation) => cancelled.push(cancellation.order_id),
             }
             if let Some(handle) = message.receipt_handle() {
                 self.sqs.delete_message().queue_url(&self.pick_requests_url).receipt_handle(handle).send().await?;
             }
         }
+        let mut reports = Vec::new();
+        for request in picks.iter().filter(|pick| !cancelled.contains(&pick.order_id)) {
+            for report in parcels(request, at)? {
+                self.report(&report).await?;
+                reports.push(report);
+            }
+        }
         Ok(reports)
     }
+
+    /// Reports a returned parcel received, every unit resellable but `damaged` of each line.
+    pub async fn receive_return(
+        &self,
+        order_id: &OrderId,
+        rma: &str,
+        lines: &[(ShippedLine, u16)],
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<ReturnReceipt> {
+        let receipt = ReturnReceipt {
+            rma: rma.to_owned(),
+            order_id: order_id.clone(),
+            lines: lines
+                .iter()
+                .map(|(line, damaged)| ReceivedLine {
+                    sku: line.sku.clone(),
+                    quantity: line.quantity,
+                    resellable: line.quantity.get().saturating_sub(*damaged),
+                })
+                .collect(),
+            received_at: at,
+        };
+        self.report(&receipt).await?;
+        Ok(receipt)
+    }
+
+    async fn report(&self, report: &impl serde::Serialize) -> anyhow::Result<()> {
+        let body = serde_json::to_string(report)?;
+        self.sqs.send_message().queue_url(&self.shipments_url).message_body(body).send().await?;
+        Ok(())
+    }
+}
+
+/// The order version a pick request was made at: its id is `{order}:{version}`.
+fn version(request: &PickRequest) -> u64 {
+    request.request_id.rsplit(':').next().and_then(|version| version.parse().ok()).unwrap_or(0)
 }
 
 /// The parcels a pick request leaves in: the first line alone, the rest together.

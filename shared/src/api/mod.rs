@@ -1,6 +1,7 @@
 //! The storefront API's rules, free of HTTP and Lambda types: request parsing, problems, views,
 //! and the use cases. `functions/intake` maps them to and from API Gateway.
 
+mod changes;
 mod json;
 mod problem;
 mod request;
@@ -8,6 +9,9 @@ mod review;
 mod service;
 mod view;
 
+pub use changes::{
+    ChangeApi, IF_MATCH_HEADER, change_problem, parse_edit, parse_if_match, parse_note, parse_refund, parse_return,
+};
 pub use problem::{PROBLEM_CONTENT_TYPE, Problem};
 pub use request::{MAX_BODY_BYTES, MAX_LINES, parse_new_order};
 pub use review::{ReviewRequest, parse_review, review_problem};

@@ -77,9 +77,11 @@ fn title(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         409 => "Conflict",
+        412 => "Precondition Failed",
         413 => "Content Too Large",
         415 => "Unsupported Media Type",
         422 => "Unprocessable Content",
+        428 => "Precondition Required",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     }

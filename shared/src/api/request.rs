@@ -62,7 +62,7 @@ fn customer(object: &Object<'_>) -> Result<Customer, Problem> {
     })
 }
 
-fn lines(field: &Field<'_>) -> Result<Vec<RequestedLine>, Problem> {
+pub(super) fn lines(field: &Field<'_>) -> Result<Vec<RequestedLine>, Problem> {
     let items = field.array()?;
     if items.is_empty() {
         return Err(Problem::unprocessable("no_lines", "an order needs at least one line").at(field.pointer()));
@@ -93,7 +93,7 @@ fn lines(field: &Field<'_>) -> Result<Vec<RequestedLine>, Problem> {
         .collect()
 }
 
-fn address(object: &Object<'_>) -> Result<Address, Problem> {
+pub(super) fn address(object: &Object<'_>) -> Result<Address, Problem> {
     object.allow_only(&["name", "line1", "line2", "city", "region", "postal_code", "country"])?;
     let optional_line = |name: &str| object.optional(name).map(|field| field.parse(Line::parse)).transpose();
     Ok(Address {
@@ -107,7 +107,7 @@ fn address(object: &Object<'_>) -> Result<Address, Problem> {
     })
 }
 
-fn shipping_option(raw: &str) -> Result<ShippingOption, InvalidValue> {
+pub(super) fn shipping_option(raw: &str) -> Result<ShippingOption, InvalidValue> {
     match raw {
         "standard" => Ok(ShippingOption::Standard),
         "express" => Ok(ShippingOption::Express),

@@ -22,11 +22,25 @@ pub struct PlaceOrder<'a> {
     pub body: &'a [u8],
 }
 
-/// A successful answer: a status, a JSON body, maybe a `Location`, and whether it is a replay.
+/// A successful answer: a status, a JSON body, maybe a `Location`, whether it is a replay, and
+/// the order version it shows (its `ETag`, for a later `If-Match`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub response: StoredResponse,
     pub replayed: bool,
+    pub etag: Option<u64>,
+}
+
+impl Answer {
+    /// 200 with the view of an order.
+    pub fn order(view: &OrderView<'_>) -> Result<Self, Problem> {
+        let body = to_json(view)?;
+        Ok(Self {
+            response: StoredResponse { status: 200, body, location: None },
+            replayed: false,
+            etag: Some(view.version),
+        })
+    }
 }
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
@@ -47,12 +61,18 @@ impl<R, C> OrderApi<R, C> {
     /// from `env`.
     pub fn from_env(orders: R, catalog: C, env: &Env) -> Result<Self, ConfigError> {
         let idempotency_ttl = Duration::hours(env.parse("IDEMPOTENCY_TTL_HOURS")?);
-        let shipping = env
-            .json::<ShippingPolicy>("SHIPPING_POLICY")?
-            .validated()
-            .map_err(|error| ConfigError::Malformed { name: "SHIPPING_POLICY", source: Box::new(error) })?;
-        Ok(Self { orders, catalog, pricing: env.json("PRICING_POLICY")?, shipping, idempotency_ttl })
+        let (pricing, shipping) = policies(env)?;
+        Ok(Self { orders, catalog, pricing, shipping, idempotency_ttl })
     }
+}
+
+/// `PRICING_POLICY` and `SHIPPING_POLICY`: what an order costs and where it may go.
+pub(super) fn policies(env: &Env) -> Result<(PricingPolicy, ShippingPolicy), ConfigError> {
+    let shipping = env
+        .json::<ShippingPolicy>("SHIPPING_POLICY")?
+        .validated()
+        .map_err(|error| ConfigError::Malformed { name: "SHIPPING_POLICY", source: Box::new(error) })?;
+    Ok((env.json("PRICING_POLICY")?, shipping))
 }
 
 impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
@@ -120,7 +140,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
         match self.orders.create(&order, claim.as_ref()).await {
             Ok(()) => {
                 tracing::info!(total = %order.totals.total, lines = order.lines.len(), "order placed");
-                Ok(Answer { response, replayed: false })
+                Ok(Answer { response, replayed: false, etag: Some(order.version()) })
             }
             // A concurrent request with the same key won the race: answer what it answered.
             Err(StoreError::IdempotencyKeyTaken) => match claim {
@@ -154,7 +174,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             )
             .at(IDEMPOTENCY_KEY_HEADER));
         }
-        Ok(Some(Answer { response: record.response, replayed: true }))
+        Ok(Some(Answer { response: record.response, replayed: true, etag: None }))
     }
 
     /// An order with its timeline, for the storefront that placed it and nobody else.
@@ -169,8 +189,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             .map_err(server_problem)?
             .filter(|(order, _)| &order.storefront == storefront)
             .ok_or_else(Problem::not_found)?;
-        let body = to_json(&OrderView::for_storefront(&order, &timeline))?;
-        Ok(Answer { response: StoredResponse { status: 200, body, location: None }, replayed: false })
+        Answer::order(&OrderView::for_storefront(&order, &timeline))
     }
 }
 
@@ -181,7 +200,7 @@ fn to_json(view: &OrderView<'_>) -> Result<String, Problem> {
     })
 }
 
-fn shipping_problem(refusal: &ShippingRefusal) -> Problem {
+pub(super) fn shipping_problem(refusal: &ShippingRefusal) -> Problem {
     let problem = Problem::unprocessable(refusal.code(), refusal.to_string());
     match refusal {
         ShippingRefusal::Address { field, .. } => problem.at(format!("/shipping_address/{}", field.name())),
@@ -190,7 +209,7 @@ fn shipping_problem(refusal: &ShippingRefusal) -> Problem {
     }
 }
 
-fn pricing_problem(error: PricingError) -> Problem {
+pub(super) fn pricing_problem(error: PricingError) -> Problem {
     let detail = error.to_string();
     match error {
         PricingError::UnknownSku { line } => {
@@ -206,7 +225,7 @@ fn pricing_problem(error: PricingError) -> Problem {
 
 /// Logs what went wrong on our side, with its causes, and tells the client only whether a retry
 /// can help: an outage passes, a malformed stored item does not.
-fn server_problem(error: StoreError) -> Problem {
+pub(super) fn server_problem(error: StoreError) -> Problem {
     let problem = match error {
         StoreError::Malformed(_) => Problem::internal(),
         StoreError::Conflict

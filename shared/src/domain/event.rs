@@ -16,6 +16,8 @@ pub enum EventType {
     TrackingUpdated,
     /// A parcel will arrive later than promised; the status may stay as it was.
     DeliveryDelayed,
+    /// An operator refunded part of the payment; the order stays where it was.
+    RefundIssued,
 }
 
 impl EventType {
@@ -25,6 +27,7 @@ impl EventType {
             Self::Modified => "order.modified".to_owned(),
             Self::TrackingUpdated => "order.tracking_updated".to_owned(),
             Self::DeliveryDelayed => "order.delivery_delayed".to_owned(),
+            Self::RefundIssued => "order.refund_issued".to_owned(),
         }
     }
 
@@ -33,6 +36,7 @@ impl EventType {
             "modified" => Some(Self::Modified),
             "tracking_updated" => Some(Self::TrackingUpdated),
             "delivery_delayed" => Some(Self::DeliveryDelayed),
+            "refund_issued" => Some(Self::RefundIssued),
             status if status.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
                 OrderStatus::parse(&status.to_ascii_uppercase()).map(Self::Reached)
             }
@@ -46,6 +50,7 @@ impl EventType {
             Self::Modified,
             Self::TrackingUpdated,
             Self::DeliveryDelayed,
+            Self::RefundIssued,
         ])
     }
 }
@@ -124,7 +129,7 @@ mod tests {
         assert_eq!(EventType::Reached(OrderStatus::OnHold).name(), "order.on_hold");
         assert_eq!(EventType::TrackingUpdated.name(), "order.tracking_updated");
         let names: Vec<String> = EventType::all().map(EventType::name).collect();
-        assert_eq!(names.len(), 19);
+        assert_eq!(names.len(), 20);
         for name in &names {
             assert_eq!(EventType::parse(name).map(EventType::name).as_deref(), Some(name.as_str()));
         }

@@ -1,5 +1,6 @@
 //! The pure order domain: no AWS, no Lambda, no I/O. Everything here is unit-tested in place.
 
+mod changes;
 mod contact;
 mod event;
 mod fraud;
@@ -15,6 +16,10 @@ mod status;
 mod stock;
 mod text;
 
+pub use changes::{
+    AmendRefusal, Amendment, CancelRefusal, ReceiptRejection, ReceivedLine, ReceivedReturn, RefundRefusal, Requester,
+    ReturnLine, ReturnPolicy, ReturnReceipt, ReturnRefusal, ReturnRequest, ShippingRefund,
+};
 pub use contact::{Address, CountryCode, Customer, EmailAddress, PhoneNumber};
 pub use event::{Envelope, EventId, EventType};
 pub use fraud::{
@@ -33,15 +38,19 @@ pub use pricing::{
     CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
 };
 pub use shipment::{
-    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, PickLine, PickRequest, Shipment, ShipmentId,
-    ShipmentRejection, ShipmentReport, ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
+    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, PickCancellation, PickLine, PickRequest, Shipment,
+    ShipmentId, ShipmentRejection, ShipmentReport, ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
+    WarehouseInstruction,
 };
 pub use shipping::{
     AddressField, InvalidShippingPolicy, ShippingPolicy, ShippingQuote, ShippingRefusal, TransitDays, Zone,
     check_address, is_po_box,
 };
 pub use status::{IllegalTransition, OrderStatus};
-pub use stock::{Allocation, Counter, ReservationPlan, Shortage, StockLevel, plan_reservation, requested_units};
+pub use stock::{
+    AdjustmentPlan, Allocation, Counter, ReservationPlan, Shortage, StockLevel, plan_adjustment, plan_reservation,
+    requested_units,
+};
 pub use text::{InvalidValue, Line};
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
+    changes::{Amendment, Requester, ReturnRequest},
     contact::{Address, Customer},
     event::{Envelope, EventId, EventType},
     fraud::FraudAssessment,
@@ -100,6 +101,19 @@ pub enum StatusReason {
     ReturnedToSender {
         tracking_number: TrackingNumber,
     },
+    /// Cancelled at someone's request; `was` is where the order stood, which tells whether the
+    /// warehouse may have been picking it.
+    Cancelled {
+        requested_by: Requester,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        was: OrderStatus,
+    },
+    /// An operator refunded part of the payment as a gesture of goodwill.
+    GoodwillRefund {
+        decision: OperatorDecision,
+        amount: Money,
+    },
 }
 
 impl StatusReason {
@@ -115,7 +129,9 @@ impl StatusReason {
             | Self::ReviewApproved { .. }
             | Self::ReviewDenied { .. }
             | Self::DeliveryException { .. }
-            | Self::ReturnedToSender { .. } => Some(self.clone()),
+            | Self::ReturnedToSender { .. }
+            | Self::Cancelled { .. }
+            | Self::GoodwillRefund { .. } => Some(self.clone()),
         }
     }
 }
@@ -143,6 +159,9 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shipments: Vec<Shipment>,
     pub payment: Payment,
+    /// The return the customer asked for, once they have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_request: Option<ReturnRequest>,
     /// Why the order reached its current status, when that needs saying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<StatusReason>,
@@ -188,7 +207,11 @@ pub struct OrderChange {
     /// The carrier event behind the change, and when the carrier saw it.
     pub tracking: Option<(TrackingEvent, DateTime<Utc>)>,
     /// The parcel whose shipment the change records.
-    pub parcel: Option<Shipment>,
+    pub parcel: Option<Box<Shipment>>,
+    /// New lines, money and delivery, when the change amends the order.
+    pub amendment: Option<Box<Amendment>>,
+    /// The return as it stands after the change, when the change alters it.
+    pub return_request: Option<Box<ReturnRequest>>,
 }
 
 impl OrderChange {
@@ -228,7 +251,7 @@ impl OrderChange {
             status: self.to,
             reason: self.reason.clone(),
             tracking: self.tracking.as_ref().map(|(event, _)| event.clone()),
-            parcel: self.parcel.clone(),
+            parcel: self.parcel.as_deref().cloned(),
         }
     }
 }
@@ -260,6 +283,7 @@ impl Order {
             shipping_quote,
             shipments: Vec::new(),
             payment: Payment::new(request.payment_method),
+            return_request: None,
             status_reason: None,
             created_at: now,
             updated_at: now,
@@ -337,6 +361,8 @@ impl Order {
             shipments: None,
             tracking: None,
             parcel: None,
+            amendment: None,
+            return_request: None,
         }
     }
 
@@ -352,6 +378,16 @@ impl Order {
         }
         if let Some(shipments) = &change.shipments {
             self.shipments = shipments.clone();
+        }
+        if let Some(amendment) = &change.amendment {
+            self.lines = amendment.lines.clone();
+            self.totals = amendment.totals;
+            self.shipping_address = amendment.shipping_address.clone();
+            self.shipping_option = amendment.shipping_option;
+            self.shipping_quote = amendment.shipping_quote.clone();
+        }
+        if let Some(request) = &change.return_request {
+            self.return_request = Some(request.as_ref().clone());
         }
         self
     }

@@ -9,7 +9,7 @@ use super::{
     money::Money,
     order::{Order, OrderChange, TimelineEntry},
     pricing::CatalogItem,
-    shipment::{PickRequest, TrackingNumber},
+    shipment::{TrackingNumber, WarehouseInstruction},
     stock::{Allocation, StockLevel},
 };
 
@@ -104,6 +104,27 @@ pub trait StockLedger {
 
     /// Gives back exactly what the order's reservation took, once however often it is called.
     fn release(&self, order: &OrderId, at: DateTime<Utc>) -> impl Future<Output = Result<Release, StoreError>> + Send;
+
+    /// What the order holds, while it holds stock.
+    fn reservation(&self, order: &OrderId) -> impl Future<Output = Result<Option<Vec<Allocation>>, StoreError>> + Send;
+
+    /// Takes `take` from its counters, gives `give_back` back to theirs, records `reservation` as
+    /// what the order now holds and writes the order's change, all or nothing.
+    fn adjust(
+        &self,
+        change: &OrderChange,
+        take: &[Allocation],
+        give_back: &[Allocation],
+        reservation: &[Allocation],
+    ) -> impl Future<Output = Result<(), ReserveError>> + Send;
+
+    /// Writes the order's change and puts `units` back on their counters, all or nothing:
+    /// `Conflict` if the order moved, so units come back once.
+    fn restock(
+        &self,
+        change: &OrderChange,
+        units: &[Allocation],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Reads prices and names from the catalog.
@@ -187,7 +208,10 @@ pub struct WarehouseUnavailable(#[source] pub Box<dyn StdError + Send + Sync>);
 
 /// The warehouse's inbox.
 pub trait Warehouse {
-    /// Asks the warehouse to pick, pack and ship. At least once: the warehouse recognises a
-    /// repeated request by its `request_id`.
-    fn request_pick(&self, request: &PickRequest) -> impl Future<Output = Result<(), WarehouseUnavailable>> + Send;
+    /// Asks the warehouse to pick, pack and ship, or to stop. At least once: the warehouse
+    /// recognises a repeated instruction by its `request_id`.
+    fn instruct(
+        &self,
+        instruction: &WarehouseInstruction,
+    ) -> impl Future<Output = Result<(), WarehouseUnavailable>> + Send;
 }

@@ -84,9 +84,27 @@ pub struct PickLine {
     pub quantity: Quantity,
 }
 
-/// What the warehouse needs to pick, pack and ship an order: the body of a message on the
-/// pick-requests queue. `request_id` is the same for every delivery of one request, so the
-/// warehouse picks once however often it is sent.
+/// What the warehouse is told on its pick-requests queue, told apart by `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WarehouseInstruction {
+    Pick(Box<PickRequest>),
+    Cancel(PickCancellation),
+}
+
+/// Stop picking an order and put its units back on the shelf: it was cancelled. Sent whenever
+/// a pick may have been requested; a warehouse that has no pick for the order ignores it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PickCancellation {
+    /// The cancellation's event id: the same for every delivery.
+    pub request_id: String,
+    pub order_id: OrderId,
+}
+
+/// What the warehouse needs to pick, pack and ship an order. `request_id` is the same for every
+/// delivery of one request, so the warehouse picks once however often it is sent; a request
+/// for an order it already has a request for replaces that one (the order was amended
+/// before the pick began).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PickRequest {
     pub request_id: String,
@@ -387,7 +405,7 @@ impl Order {
             self.update(EventType::TrackingUpdated, at)
         };
         let mut change = change.with_shipments(shipments);
-        change.parcel = Some(parcel);
+        change.parcel = Some(Box::new(parcel));
         Ok(Some(change))
     }
 

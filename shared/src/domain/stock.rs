@@ -70,25 +70,113 @@ pub fn plan_reservation(order: &OrderId, lines: &[OrderLine], levels: &HashMap<S
     let mut allocations = Vec::new();
     let mut shortages = Vec::new();
     for (sku, requested) in requested_units(lines) {
-        let Some(level) = levels.get(&sku).filter(|level| level.available() >= requested) else {
-            let available = levels.get(&sku).map_or(0, StockLevel::available);
-            shortages.push(Shortage { sku, requested, available });
-            continue;
-        };
-        let start = spread(order, level.counters.len());
-        let mut remaining = requested;
-        for (counter, units) in level.counters.iter().cycle().skip(start).take(level.counters.len()) {
-            if remaining == 0 {
-                break;
-            }
-            let take = remaining.min(*units);
-            if take > 0 {
-                allocations.push(Allocation { sku: sku.clone(), counter: *counter, quantity: take });
-                remaining -= take;
-            }
+        match allocate(order, &sku, requested, levels.get(&sku)) {
+            Ok(taken) => allocations.extend(taken),
+            Err(available) => shortages.push(Shortage { sku, requested, available }),
         }
     }
     if shortages.is_empty() { ReservationPlan::Reserve(allocations) } else { ReservationPlan::Reject(shortages) }
+}
+
+/// `units` of `sku` from its counters, or how many there are if too few.
+fn allocate(order: &OrderId, sku: &Sku, units: u32, level: Option<&StockLevel>) -> Result<Vec<Allocation>, u32> {
+    let Some(level) = level.filter(|level| level.available() >= units) else {
+        return Err(level.map_or(0, StockLevel::available));
+    };
+    let start = spread(order, level.counters.len());
+    let mut allocations = Vec::new();
+    let mut remaining = units;
+    for (counter, available) in level.counters.iter().cycle().skip(start).take(level.counters.len()) {
+        if remaining == 0 {
+            break;
+        }
+        let take = remaining.min(*available);
+        if take > 0 {
+            allocations.push(Allocation { sku: sku.clone(), counter: *counter, quantity: take });
+            remaining -= take;
+        }
+    }
+    Ok(allocations)
+}
+
+/// How an amended order's reservation changes: only the difference moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdjustmentPlan {
+    Adjust {
+        /// Taken from the counters, each conditional on the counter still having them.
+        take: Vec<Allocation>,
+        /// Given back to the counters they came from.
+        give_back: Vec<Allocation>,
+        /// What the order holds afterwards.
+        reservation: Vec<Allocation>,
+    },
+    /// Nothing changes: these SKUs are short (`available` counts what the order holds already).
+    Reject(Vec<Shortage>),
+}
+
+impl AdjustmentPlan {
+    /// Counters the plan writes.
+    pub fn writes(&self) -> usize {
+        match self {
+            Self::Adjust { take, give_back, .. } => take.len() + give_back.len(),
+            Self::Reject(_) => 0,
+        }
+    }
+}
+
+/// Plans the move from what the order holds (`held`) to what `lines` need: more units of a SKU
+/// are taken as a reservation would take them, fewer are given back, newest allocation first.
+pub fn plan_adjustment(
+    order: &OrderId,
+    held: &[Allocation],
+    lines: &[OrderLine],
+    levels: &HashMap<Sku, StockLevel>,
+) -> AdjustmentPlan {
+    let wanted = requested_units(lines);
+    let mut holding: BTreeMap<Sku, u32> = BTreeMap::new();
+    for allocation in held {
+        *holding.entry(allocation.sku.clone()).or_insert(0) += allocation.quantity;
+    }
+    let skus: std::collections::BTreeSet<&Sku> = wanted.keys().chain(holding.keys()).collect();
+    let (mut take, mut give_back, mut shortages) = (Vec::new(), Vec::new(), Vec::new());
+    for sku in skus {
+        let (want, have) = (wanted.get(sku).copied().unwrap_or(0), holding.get(sku).copied().unwrap_or(0));
+        if want > have {
+            match allocate(order, sku, want - have, levels.get(sku)) {
+                Ok(taken) => take.extend(taken),
+                Err(available) => {
+                    shortages.push(Shortage { sku: sku.clone(), requested: want, available: available + have })
+                }
+            }
+        } else if have > want {
+            let mut surplus = have - want;
+            for allocation in held.iter().rev().filter(|allocation| &allocation.sku == sku) {
+                let back = surplus.min(allocation.quantity);
+                if back > 0 {
+                    give_back.push(Allocation { sku: sku.clone(), counter: allocation.counter, quantity: back });
+                    surplus -= back;
+                }
+            }
+        }
+    }
+    if !shortages.is_empty() {
+        return AdjustmentPlan::Reject(shortages);
+    }
+    let mut reservation: BTreeMap<(Sku, Counter), u32> = BTreeMap::new();
+    for allocation in held.iter().chain(&take) {
+        *reservation.entry((allocation.sku.clone(), allocation.counter)).or_insert(0) += allocation.quantity;
+    }
+    for allocation in &give_back {
+        if let Some(units) = reservation.get_mut(&(allocation.sku.clone(), allocation.counter)) {
+            *units -= allocation.quantity;
+        }
+    }
+    let reservation = reservation
+        .into_iter()
+        .filter(|(_, quantity)| *quantity > 0)
+        .map(|((sku, counter), quantity)| Allocation { sku, counter, quantity })
+        .collect();
+    AdjustmentPlan::Adjust { take, give_back, reservation }
 }
 
 /// FNV-1a of the order id, onto `counters` slots.
@@ -187,5 +275,33 @@ mod tests {
             }
         }
         assert_eq!(used.len(), 4);
+    }
+
+    #[test]
+    fn an_adjustment_moves_only_the_difference() {
+        let order = sample_order();
+        let held = vec![
+            Allocation { sku: Sku::parse("MUG").unwrap(), counter: Counter::Item, quantity: 2 },
+            Allocation { sku: Sku::parse("TEE").unwrap(), counter: Counter::Item, quantity: 1 },
+        ];
+        let stock = levels(&[("MUG", &[(Counter::Item, 5)]), ("CAP", &[(Counter::Item, 1)])]);
+        // One more mug, no tee, a cap.
+        let plan = plan_adjustment(&order.id, &held, &[line("MUG", 3), line("CAP", 1)], &stock);
+        let allocation =
+            |sku: &str, quantity| Allocation { sku: Sku::parse(sku).unwrap(), counter: Counter::Item, quantity };
+        assert_eq!(
+            plan,
+            AdjustmentPlan::Adjust {
+                take: vec![allocation("CAP", 1), allocation("MUG", 1)],
+                give_back: vec![allocation("TEE", 1)],
+                reservation: vec![allocation("CAP", 1), allocation("MUG", 3)],
+            }
+        );
+        assert_eq!(plan.writes(), 3);
+        let unchanged = plan_adjustment(&order.id, &held, &[line("MUG", 2), line("TEE", 1)], &stock);
+        assert_eq!(unchanged, AdjustmentPlan::Adjust { take: vec![], give_back: vec![], reservation: held.clone() });
+        let short = plan_adjustment(&order.id, &held, &[line("MUG", 8)], &stock);
+        let mug = Sku::parse("MUG").unwrap();
+        assert_eq!(short, AdjustmentPlan::Reject(vec![Shortage { sku: mug, requested: 8, available: 7 }]));
     }
 }

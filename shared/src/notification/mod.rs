@@ -100,6 +100,7 @@ impl Notice {
             },
             EventType::DeliveryDelayed => Self::Delayed,
             EventType::Modified => Self::Modified,
+            EventType::RefundIssued => Self::Refunded,
             EventType::TrackingUpdated => return None,
         };
         Some(notice)

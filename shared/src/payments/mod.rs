@@ -174,31 +174,48 @@ where
         if order.payment.captured.is_some() {
             return Ok(PaymentOutcome::AlreadyHandled);
         }
-        let captured = self.gateway.capture(authorization, authorization.amount, &event.event_id().to_string()).await?;
+        // An amended order may have shrunk below its hold: the provider releases the rest.
+        let amount = if order.totals.total.minor_units() < authorization.amount.minor_units() {
+            order.totals.total
+        } else {
+            authorization.amount
+        };
+        let captured = self.gateway.capture(authorization, amount, &event.event_id().to_string()).await?;
         self.orders.record_capture(&order.id, captured).await?;
         Ok(PaymentOutcome::Captured)
     }
 
-    /// `order.cancelled`: release the hold on the customer's funds, if there is one. A cancelled
-    /// order never shipped, so nothing was captured.
+    /// `order.cancelled`: release the hold on the customer's funds, if there is one, or refund
+    /// what was captured. The key is the event's, so a redelivery does it once.
     pub async fn on_cancelled(&self, event: &Order) -> Result<PaymentOutcome, PaymentError> {
         let Some(authorization) = &event.payment.authorization else {
             return Ok(PaymentOutcome::NothingToDo);
         };
-        self.gateway.void(authorization, &event.event_id().to_string()).await?;
-        Ok(PaymentOutcome::Voided)
+        let key = event.event_id().to_string();
+        match event.refundable() {
+            Ok(due) if due.minor_units() > 0 => {
+                self.gateway.refund(authorization, due, &key).await?;
+                Ok(PaymentOutcome::Refunded)
+            }
+            Ok(_) => Ok(PaymentOutcome::NothingToDo),
+            Err(_) => {
+                self.gateway.void(authorization, &key).await?;
+                Ok(PaymentOutcome::Voided)
+            }
+        }
     }
 
-    /// `order.returned`: refund what was captured and not refunded yet → REFUNDED.
+    /// `order.returned`: refund what the returned goods are worth (never more than is left of
+    /// the capture) → REFUNDED.
     pub async fn on_returned(&self, event: &Order, now: DateTime<Utc>) -> Result<PaymentOutcome, PaymentError> {
         let Some(order) = self.current(event, OrderStatus::Returned).await? else {
             return Ok(PaymentOutcome::AlreadyHandled);
         };
-        let (Some(authorization), Some(captured)) = (&order.payment.authorization, order.payment.captured) else {
+        let (Some(authorization), Ok(left)) = (&order.payment.authorization, order.refundable()) else {
             return Ok(PaymentOutcome::NothingToDo);
         };
-        let refunded: i64 = order.payment.refunds.iter().map(|refund| refund.amount.minor_units()).sum();
-        let due = crate::domain::Money::new(captured.minor_units() - refunded, captured.currency());
+        let worth = order.return_request.as_ref().map_or(left, |request| request.refund);
+        let due = if worth.minor_units() < left.minor_units() { worth } else { left };
         let mut payment = order.payment.clone();
         if due.minor_units() > 0 {
             payment.refunds.push(self.gateway.refund(authorization, due, &order.event_id().to_string()).await?);

@@ -105,6 +105,26 @@ pub(super) fn head_update(table: &str, change: &OrderChange) -> Result<TransactW
         set.push("shipments = :shipments");
         update = update.expression_attribute_values(":shipments", attribute(shipments)?);
     }
+    if let Some(amendment) = &change.amendment {
+        set.extend([
+            "#lines = :lines",
+            "totals = :totals",
+            "shipping_address = :address",
+            "shipping_option = :option",
+            "shipping_quote = :quote",
+        ]);
+        update = update
+            .expression_attribute_names("#lines", "lines")
+            .expression_attribute_values(":lines", attribute(&amendment.lines)?)
+            .expression_attribute_values(":totals", attribute(&amendment.totals)?)
+            .expression_attribute_values(":address", attribute(&amendment.shipping_address)?)
+            .expression_attribute_values(":option", attribute(&amendment.shipping_option)?)
+            .expression_attribute_values(":quote", attribute(&amendment.shipping_quote)?);
+    }
+    if let Some(request) = &change.return_request {
+        set.push("return_request = :return");
+        update = update.expression_attribute_values(":return", attribute(request)?);
+    }
     let mut expression = format!("SET {}", set.join(", "));
     match &change.reason {
         Some(reason) => {

@@ -88,6 +88,64 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    async fn reservation_record(&self, order: &OrderId) -> Result<Option<ReservationRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.inventory)
+            .key("pk", string(reservation_key(order)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Takes units from a counter, on condition that it still has them.
+    fn take(&self, allocation: &Allocation) -> Result<TransactWriteItem, StoreError> {
+        let take = Update::builder()
+            .table_name(&self.tables.inventory)
+            .key("pk", string(counter_key(&allocation.sku, allocation.counter)))
+            .update_expression("SET available = available - :units")
+            .condition_expression("available >= :units")
+            .expression_attribute_values(":units", number(allocation.quantity))
+            .build()
+            .map_err(unavailable)?;
+        Ok(TransactWriteItem::builder().update(take).build())
+    }
+
+    fn give_back(&self, allocation: &Allocation) -> Result<TransactWriteItem, StoreError> {
+        let give_back = Update::builder()
+            .table_name(&self.tables.inventory)
+            .key("pk", string(counter_key(&allocation.sku, allocation.counter)))
+            .update_expression("ADD available :units")
+            .expression_attribute_values(":units", number(allocation.quantity))
+            .build()
+            .map_err(unavailable)?;
+        Ok(TransactWriteItem::builder().update(give_back).build())
+    }
+
+    /// Writes a transaction whose first item is the order's head, whose third (if any) is the
+    /// reservation, and whose counters start at `first_counter`.
+    async fn write_stock(&self, writes: Vec<TransactWriteItem>, first_counter: usize) -> Result<(), ReserveError> {
+        let Err(error) = self.client.transact_write_items().set_transact_items(Some(writes)).send().await else {
+            return Ok(());
+        };
+        let reasons = cancellation_reasons(&error);
+        let failed = |index: usize| reasons.get(index).and_then(Option::as_deref) == Some(CONDITION_FAILED);
+        if failed(0) || (first_counter > 2 && failed(2)) {
+            Err(ReserveError::OrderMoved)
+        } else if (first_counter..reasons.len()).any(failed)
+            || reasons.iter().flatten().any(|code| code == TRANSACTION_CONFLICT)
+        {
+            Err(ReserveError::StockMoved)
+        } else {
+            Err(unavailable(error).into())
+        }
+    }
+}
+
 impl StockLedger for DynamoStore {
     async fn stock_levels(&self, skus: &[Sku]) -> Result<HashMap<Sku, StockLevel>, StoreError> {
         let table = &self.tables.inventory;
@@ -125,6 +183,70 @@ impl StockLedger for DynamoStore {
         Ok(levels)
     }
 
+    async fn reservation(&self, order: &OrderId) -> Result<Option<Vec<Allocation>>, StoreError> {
+        Ok(self
+            .reservation_record(order)
+            .await?
+            .filter(|record| record.state == ReservationState::Reserved)
+            .map(|record| record.allocations))
+    }
+
+    async fn adjust(
+        &self,
+        change: &OrderChange,
+        take: &[Allocation],
+        give_back: &[Allocation],
+        reservation: &[Allocation],
+    ) -> Result<(), ReserveError> {
+        const FIRST_COUNTER: usize = 3;
+        if take.len() + give_back.len() + FIRST_COUNTER > TRANSACTION_LIMIT {
+            return Err(StoreError::Unavailable("the adjustment needs more than one transaction".into()).into());
+        }
+        let record = Update::builder()
+            .table_name(&self.tables.inventory)
+            .key("pk", string(reservation_key(&change.order_id)))
+            .update_expression("SET allocations = :allocations")
+            .condition_expression("#state = :reserved")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":reserved", string("RESERVED"))
+            .expression_attribute_values(
+                ":allocations",
+                serde_dynamo::to_attribute_value(reservation)
+                    .map_err(|error| StoreError::Malformed(Box::new(error)))?,
+            )
+            .build()
+            .map_err(unavailable)?;
+        let mut writes = vec![
+            head_update(&self.tables.orders, change)?,
+            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
+            TransactWriteItem::builder().update(record).build(),
+        ];
+        for allocation in take {
+            writes.push(self.take(allocation)?);
+        }
+        for allocation in give_back {
+            writes.push(self.give_back(allocation)?);
+        }
+        self.write_stock(writes, FIRST_COUNTER).await
+    }
+
+    async fn restock(&self, change: &OrderChange, units: &[Allocation]) -> Result<(), StoreError> {
+        const FIRST_COUNTER: usize = 2;
+        let mut writes = vec![
+            head_update(&self.tables.orders, change)?,
+            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
+        ];
+        for allocation in units {
+            writes.push(self.give_back(allocation)?);
+        }
+        match self.write_stock(writes, FIRST_COUNTER).await {
+            Ok(()) => Ok(()),
+            Err(ReserveError::OrderMoved) => Err(StoreError::Conflict),
+            Err(ReserveError::StockMoved) => Err(StoreError::Unavailable("a counter was busy".into())),
+            Err(ReserveError::Store(error)) => Err(error),
+        }
+    }
+
     async fn reserve(&self, change: &OrderChange, allocations: &[Allocation]) -> Result<(), ReserveError> {
         const FIRST_COUNTER: usize = 3;
         if allocations.len() + FIRST_COUNTER > TRANSACTION_LIMIT {
@@ -148,47 +270,16 @@ impl StockLedger for DynamoStore {
             TransactWriteItem::builder().put(reservation).build(),
         ];
         for allocation in allocations {
-            let take = Update::builder()
-                .table_name(&self.tables.inventory)
-                .key("pk", string(counter_key(&allocation.sku, allocation.counter)))
-                .update_expression("SET available = available - :units")
-                .condition_expression("available >= :units")
-                .expression_attribute_values(":units", number(allocation.quantity))
-                .build()
-                .map_err(unavailable)?;
-            writes.push(TransactWriteItem::builder().update(take).build());
+            writes.push(self.take(allocation)?);
         }
-        let Err(error) = self.client.transact_write_items().set_transact_items(Some(writes)).send().await else {
-            return Ok(());
-        };
-        let reasons = cancellation_reasons(&error);
-        let failed = |index: usize| reasons.get(index).and_then(Option::as_deref) == Some(CONDITION_FAILED);
-        if failed(0) || failed(2) {
-            Err(ReserveError::OrderMoved)
-        } else if (FIRST_COUNTER..reasons.len()).any(failed)
-            || reasons.iter().flatten().any(|code| code == TRANSACTION_CONFLICT)
-        {
-            Err(ReserveError::StockMoved)
-        } else {
-            Err(unavailable(error).into())
-        }
+        self.write_stock(writes, FIRST_COUNTER).await
     }
 
     async fn release(&self, order: &OrderId, at: DateTime<Utc>) -> Result<Release, StoreError> {
         let key = reservation_key(order);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.inventory)
-            .key("pk", string(&key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let Some(item) = output.item else {
+        let Some(record) = self.reservation_record(order).await? else {
             return Ok(Release::NothingReserved);
         };
-        let record: ReservationRecord = from_item(item)?;
         if record.state == ReservationState::Released {
             return Ok(Release::AlreadyReleased);
         }
@@ -205,14 +296,7 @@ impl StockLedger for DynamoStore {
             .map_err(unavailable)?;
         let mut writes = vec![TransactWriteItem::builder().update(close).build()];
         for allocation in &record.allocations {
-            let give_back = Update::builder()
-                .table_name(&self.tables.inventory)
-                .key("pk", string(counter_key(&allocation.sku, allocation.counter)))
-                .update_expression("ADD available :units")
-                .expression_attribute_values(":units", number(allocation.quantity))
-                .build()
-                .map_err(unavailable)?;
-            writes.push(TransactWriteItem::builder().update(give_back).build());
+            writes.push(self.give_back(allocation)?);
         }
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(Release::Released),

@@ -1,0 +1,366 @@
+//! The routes that change an order after it was placed. Storefront: `POST /orders/{id}/cancel`,
+//! `PATCH /orders/{id}` (with `If-Match`), `POST /orders/{id}/returns`. Operators:
+//! `POST /orders/{id}/operator-cancel` and `POST /orders/{id}/refunds` (with `If-Match`).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{
+    Answer, OrderView, Problem,
+    json::{Field, Object},
+    request::{address, lines, shipping_option},
+    service::server_problem,
+};
+use crate::changes::{ChangeError, OrderChanges, OrderEdit};
+use crate::config::{ConfigError, Env};
+use crate::domain::{
+    AmendRefusal, CancelRefusal, Catalog, GatewayError, OperatorDecision, OrderId, OrderRepository, PaymentGateway,
+    PricingPolicy, RefundRefusal, Requester, ReturnLine, ReturnPolicy, ReturnRefusal, ShippingPolicy, StockLedger,
+    StorefrontId,
+};
+
+pub const IF_MATCH_HEADER: &str = "If-Match";
+const MAX_NOTE_CHARS: usize = 500;
+
+/// The change routes over any store and payment provider.
+#[derive(Debug, Clone)]
+pub struct ChangeApi<S, G> {
+    pub changes: OrderChanges<S, G>,
+    pub pricing: PricingPolicy,
+    pub shipping: ShippingPolicy,
+    pub returns: ReturnPolicy,
+}
+
+impl<S, G> ChangeApi<S, G> {
+    /// With `PRICING_POLICY`, `SHIPPING_POLICY` and `RETURN_POLICY` from `env`.
+    pub fn from_env(changes: OrderChanges<S, G>, env: &Env) -> Result<Self, ConfigError> {
+        let (pricing, shipping) = super::service::policies(env)?;
+        Ok(Self { changes, pricing, shipping, returns: env.json("RETURN_POLICY")? })
+    }
+}
+
+impl<S, G> ChangeApi<S, G>
+where
+    S: OrderRepository + StockLedger + Catalog + Sync,
+    G: PaymentGateway + Sync,
+{
+    /// Cancels an order for its storefront; an already cancelled one is answered as it is.
+    pub async fn cancel(
+        &self,
+        storefront: &StorefrontId,
+        raw_id: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let id = order_id(raw_id)?;
+        let note = parse_note(body, "reason")?;
+        let requester = Requester::Storefront { storefront: storefront.clone() };
+        let (order, timeline) =
+            self.changes.cancel(&id, Some(storefront), requester, note, now).await.map_err(change_problem)?;
+        tracing::info!(order_id = %id, "order cancelled");
+        Answer::order(&OrderView::for_storefront(&order, &timeline))
+    }
+
+    /// Amends an order at the version its `If-Match` names.
+    pub async fn amend(
+        &self,
+        storefront: &StorefrontId,
+        raw_id: &str,
+        if_match: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let id = order_id(raw_id)?;
+        let version = parse_if_match(if_match)?;
+        let edit = parse_edit(body)?;
+        let (order, timeline) = self
+            .changes
+            .amend(&id, storefront, version, edit, &self.pricing, &self.shipping, now)
+            .await
+            .map_err(change_problem)?;
+        tracing::info!(order_id = %id, version = order.version(), "order amended");
+        Answer::order(&OrderView::for_storefront(&order, &timeline))
+    }
+
+    /// Opens a return on a delivered order.
+    pub async fn request_return(
+        &self,
+        storefront: &StorefrontId,
+        raw_id: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let id = order_id(raw_id)?;
+        let (lines, reason) = parse_return(body)?;
+        let (order, timeline) = self
+            .changes
+            .request_return(&id, storefront, lines, reason, &self.returns, now)
+            .await
+            .map_err(change_problem)?;
+        tracing::info!(order_id = %id, "return requested");
+        let mut answer = Answer::order(&OrderView::for_storefront(&order, &timeline))?;
+        answer.response.status = 201;
+        Ok(answer)
+    }
+
+    /// An operator cancels an order on the customer's behalf.
+    pub async fn operator_cancel(
+        &self,
+        operator: &str,
+        raw_id: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let id = order_id(raw_id)?;
+        let note = parse_note(body, "note")?;
+        let requester = Requester::Operator { operator: operator.to_owned() };
+        let (order, timeline) = self.changes.cancel(&id, None, requester, note, now).await.map_err(change_problem)?;
+        tracing::info!(order_id = %id, "order cancelled by an operator");
+        Answer::order(&OrderView::for_operator(&order, &timeline))
+    }
+
+    /// An operator refunds some goodwill on an order at the version its `If-Match` names.
+    pub async fn goodwill_refund(
+        &self,
+        operator: &str,
+        raw_id: &str,
+        if_match: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let id = order_id(raw_id)?;
+        let version = parse_if_match(if_match)?;
+        let (amount, note) = parse_refund(body)?;
+        let decision = OperatorDecision { operator: operator.to_owned(), note };
+        let (order, timeline) =
+            self.changes.goodwill_refund(&id, version, amount, decision, now).await.map_err(change_problem)?;
+        tracing::info!(order_id = %id, amount, "goodwill refunded");
+        Answer::order(&OrderView::for_operator(&order, &timeline))
+    }
+}
+
+fn order_id(raw: &str) -> Result<OrderId, Problem> {
+    // An unparseable id cannot name an order: the same 404 as a missing one.
+    OrderId::parse(raw).map_err(|_| Problem::not_found())
+}
+
+fn object(value: &Value) -> Result<Object<'_>, Problem> {
+    Field::root(value).object().map_err(|_| Problem::bad_request("malformed_json", "the body is not a JSON object"))
+}
+
+fn json(body: &[u8]) -> Result<Value, Problem> {
+    serde_json::from_slice(body)
+        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")))
+}
+
+fn note(object: &Object<'_>, name: &str) -> Result<Option<String>, Problem> {
+    let Some(field) = object.optional(name) else { return Ok(None) };
+    let text = field.string()?.trim();
+    if text.chars().count() > MAX_NOTE_CHARS || text.chars().any(char::is_control) {
+        return Err(Problem::unprocessable(
+            "invalid_note",
+            format!("must be one line of at most {MAX_NOTE_CHARS} characters"),
+        )
+        .at(field.pointer()));
+    }
+    Ok(Some(text.to_owned()).filter(|text| !text.is_empty()))
+}
+
+/// A body that is empty or carries one optional note field.
+pub fn parse_note(body: &[u8], name: &str) -> Result<Option<String>, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let value = json(body)?;
+    let root = object(&value)?;
+    root.allow_only(&[name])?;
+    note(&root, name)
+}
+
+/// `If-Match: "3"` (or `W/"3"`, or `3`): the version the caller read.
+pub fn parse_if_match(header: Option<&str>) -> Result<u64, Problem> {
+    let Some(raw) = header else {
+        return Err(Problem::new(428, "if_match_required", "send If-Match with the order's version (its ETag)")
+            .at(IF_MATCH_HEADER));
+    };
+    raw.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| {
+        Problem::bad_request("invalid_if_match", "must be the order's ETag, such as \"3\"").at(IF_MATCH_HEADER)
+    })
+}
+
+/// `PATCH /orders/{id}`: any of `lines` (all of them, as they should be), `shipping_address`,
+/// `shipping_option`.
+pub fn parse_edit(body: &[u8]) -> Result<OrderEdit, Problem> {
+    let value = json(body)?;
+    let root = object(&value)?;
+    root.allow_only(&["lines", "shipping_address", "shipping_option"])?;
+    let edit = OrderEdit {
+        lines: root.optional("lines").map(|field| lines(&field)).transpose()?,
+        shipping_address: root.optional("shipping_address").map(|field| address(&field.object()?)).transpose()?,
+        shipping_option: root.optional("shipping_option").map(|field| field.parse(shipping_option)).transpose()?,
+    };
+    if edit == OrderEdit::default() {
+        return Err(Problem::unprocessable("empty_change", "change lines, shipping_address or shipping_option").at("/"));
+    }
+    Ok(edit)
+}
+
+/// `POST /orders/{id}/returns`: `lines` of `sku` and `quantity`, and an optional `reason`.
+pub fn parse_return(body: &[u8]) -> Result<(Vec<ReturnLine>, Option<String>), Problem> {
+    let value = json(body)?;
+    let root = object(&value)?;
+    root.allow_only(&["lines", "reason"])?;
+    let returned = lines(&root.required("lines")?)?
+        .into_iter()
+        .map(|line| ReturnLine { sku: line.sku, quantity: line.quantity })
+        .collect();
+    Ok((returned, note(&root, "reason")?))
+}
+
+/// `POST /orders/{id}/refunds`: `amount` in the order currency's minor units, and a `note`.
+pub fn parse_refund(body: &[u8]) -> Result<(i64, Option<String>), Problem> {
+    let value = json(body)?;
+    let root = object(&value)?;
+    root.allow_only(&["amount", "note"])?;
+    let field = root.required("amount")?;
+    let rule = crate::domain::InvalidValue::new("invalid_amount", "must be a whole number of minor units above zero");
+    let amount = i64::try_from(field.whole_number(rule)?).ok().filter(|amount| *amount > 0);
+    let amount = amount.ok_or_else(|| field.invalid(rule))?;
+    Ok((amount, note(&root, "note")?))
+}
+
+/// What the caller is told when a change cannot be made. Nothing was changed in any case.
+pub fn change_problem(error: ChangeError) -> Problem {
+    match error {
+        ChangeError::NotFound => Problem::not_found(),
+        ChangeError::VersionMismatch { current } => Problem::new(
+            412,
+            "version_mismatch",
+            format!("the order changed; it is at version {current}: read it again and retry"),
+        )
+        .at(IF_MATCH_HEADER),
+        ChangeError::Cancel(refusal @ CancelRefusal::AlreadyShipped) => {
+            Problem::new(409, "already_shipped", format!("{refusal}: POST /orders/{{id}}/returns"))
+        }
+        ChangeError::Cancel(refusal) => Problem::new(409, "not_cancellable", refusal.to_string()),
+        ChangeError::Amend(refusal @ AmendRefusal::TooLate(_)) => {
+            Problem::new(409, "too_late_to_change", refusal.to_string())
+        }
+        ChangeError::Amend(refusal @ AmendRefusal::BeingChecked(_)) => {
+            Problem::new(409, "order_being_checked", refusal.to_string())
+        }
+        ChangeError::Return(refusal) => {
+            let status = match refusal {
+                ReturnRefusal::NotDelivered(_) | ReturnRefusal::AlreadyRequested => 409,
+                _ => 422,
+            };
+            let problem = Problem::new(status, refusal.code(), refusal.to_string());
+            match refusal {
+                ReturnRefusal::UnknownLine { line } | ReturnRefusal::DuplicateLine { line } => {
+                    problem.at(format!("/lines/{line}/sku"))
+                }
+                ReturnRefusal::MoreThanOrdered { line } => problem.at(format!("/lines/{line}/quantity")),
+                ReturnRefusal::NoLines => problem.at("/lines"),
+                ReturnRefusal::NotDelivered(_)
+                | ReturnRefusal::AlreadyRequested
+                | ReturnRefusal::WindowClosed { .. } => problem,
+            }
+        }
+        ChangeError::Refund(refusal @ RefundRefusal::NothingCaptured) => {
+            Problem::new(409, "nothing_captured", refusal.to_string())
+        }
+        ChangeError::Refund(refusal) => Problem::unprocessable("invalid_amount", refusal.to_string()).at("/amount"),
+        ChangeError::Shipping(refusal) => super::service::shipping_problem(&refusal),
+        ChangeError::Pricing(error) => super::service::pricing_problem(error),
+        ChangeError::OutOfStock(shortages) => {
+            let short: Vec<String> = shortages
+                .iter()
+                .map(|shortage| {
+                    format!("{} ({} asked, {} available)", shortage.sku, shortage.requested, shortage.available)
+                })
+                .collect();
+            Problem::new(409, "insufficient_stock", format!("not enough stock: {}", short.join(", "))).at("/lines")
+        }
+        ChangeError::TooManyChanges(writes) => Problem::unprocessable(
+            "too_many_changes",
+            format!("the change moves stock on {writes} counters; change fewer lines at once"),
+        )
+        .at("/lines"),
+        ChangeError::PaymentDeclined(decline) => {
+            Problem::new(402, "payment_declined", format!("the new total was declined: {}", decline.message))
+        }
+        ChangeError::PaymentMethodUnusable => {
+            Problem::new(402, "payment_method_unusable", "the order's payment method cannot pay the new total")
+        }
+        ChangeError::Busy | ChangeError::Gateway(GatewayError::Unavailable(_)) => Problem::unavailable(),
+        ChangeError::Gateway(error) => {
+            tracing::error!(error = %error, "the payment provider refused a change");
+            Problem::internal()
+        }
+        ChangeError::Store(error) => server_problem(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_takes_the_etag_in_any_usual_spelling() {
+        for raw in ["\"3\"", "W/\"3\"", "3", " \"3\" "] {
+            assert_eq!(parse_if_match(Some(raw)).unwrap(), 3, "{raw}");
+        }
+        assert_eq!(parse_if_match(None).unwrap_err().status, 428);
+        assert_eq!(parse_if_match(Some("\"v3\"")).unwrap_err().code, "invalid_if_match");
+    }
+
+    #[test]
+    fn an_edit_names_what_changes_and_bad_ones_name_the_field() {
+        let edit = parse_edit(br#"{"shipping_option": "express"}"#).unwrap();
+        assert_eq!((edit.lines, edit.shipping_option), (None, Some(crate::domain::ShippingOption::Express)));
+        let edit = parse_edit(br#"{"lines": [{"sku": "MUG", "quantity": 3}]}"#).unwrap();
+        assert_eq!(edit.lines.unwrap()[0].quantity.get(), 3);
+        let cases: [(&[u8], &str, &str); 5] = [
+            (b"{}", "empty_change", "/"),
+            (br#"{"lines": []}"#, "no_lines", "/lines"),
+            (br#"{"lines": [{"sku": "MUG", "quantity": 0}]}"#, "invalid_quantity", "/lines/0/quantity"),
+            (br#"{"shipping_option": "drone"}"#, "invalid_shipping_option", "/shipping_option"),
+            (br#"{"customer": {}}"#, "unknown_field", "/customer"),
+        ];
+        for (body, code, field) in cases {
+            let problem = parse_edit(body).unwrap_err();
+            assert_eq!((problem.code, problem.field.as_deref()), (code, Some(field)));
+        }
+    }
+
+    #[test]
+    fn cancellations_returns_and_refunds_parse_their_few_fields() {
+        assert_eq!(parse_note(b"", "reason").unwrap(), None);
+        assert_eq!(parse_note(br#"{"reason": " too slow "}"#, "reason").unwrap().as_deref(), Some("too slow"));
+        assert_eq!(parse_note(br#"{"why": "x"}"#, "reason").unwrap_err().code, "unknown_field");
+        assert_eq!(parse_note(b"[1]", "reason").unwrap_err().code, "malformed_json");
+        let (returned, reason) =
+            parse_return(br#"{"lines": [{"sku": "MUG", "quantity": 1}], "reason": "too big"}"#).unwrap();
+        assert_eq!((returned.len(), reason.as_deref()), (1, Some("too big")));
+        assert_eq!(parse_return(br#"{"reason": "x"}"#).unwrap_err().field.as_deref(), Some("/lines"));
+        assert_eq!(parse_refund(br#"{"amount": 500, "note": "late"}"#).unwrap(), (500, Some("late".to_owned())));
+        for body in [&br#"{"amount": 0}"#[..], br#"{"amount": -5}"#, br#"{"amount": 1.5}"#] {
+            assert_eq!(parse_refund(body).unwrap_err().code, "invalid_amount");
+        }
+    }
+
+    #[test]
+    fn refusals_are_client_errors_with_stable_codes() {
+        use crate::domain::OrderStatus;
+        let shipped = change_problem(ChangeError::Cancel(CancelRefusal::AlreadyShipped));
+        assert_eq!((shipped.status, shipped.code), (409, "already_shipped"));
+        assert!(shipped.detail.contains("returns"));
+        let stale = change_problem(ChangeError::VersionMismatch { current: 7 });
+        assert_eq!((stale.status, stale.code), (412, "version_mismatch"));
+        let late = change_problem(ChangeError::Return(ReturnRefusal::WindowClosed { deadline: DateTime::UNIX_EPOCH }));
+        assert_eq!((late.status, late.code), (422, "return_window_closed"));
+        let checking = change_problem(ChangeError::Amend(AmendRefusal::BeingChecked(OrderStatus::Reserved)));
+        assert_eq!((checking.status, checking.code), (409, "order_being_checked"));
+        assert_eq!(change_problem(ChangeError::Busy).status, 503);
+    }
+}

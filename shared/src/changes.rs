@@ -1,0 +1,333 @@
+//! The use cases of changing an order after it was placed: a storefront cancels, amends or
+//! returns it for its customer; an operator cancels it or refunds some goodwill. Each reads the
+//! order, asks the domain what the change is, settles stock and money, and writes the change
+//! conditionally, so a lost race is re-read or refused, never half done.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Address, AdjustmentPlan, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError, Money,
+    OperatorDecision, Order, OrderChange, OrderId, OrderRepository, OrderStatus, PricingError, PricingPolicy,
+    RefundRefusal, RequestedLine, Requester, ReserveError, ReturnLine, ReturnPolicy, ReturnRefusal, ShippingOption,
+    ShippingPolicy, ShippingRefusal, Shortage, StockLedger, StoreError, StorefrontId, TimelineEntry, plan_adjustment,
+};
+
+/// Re-reads after a lost race before giving up with a retryable error.
+const ATTEMPTS: u32 = 5;
+/// An amendment's transaction holds the head, its timeline entry, the reservation and one item
+/// per counter it writes: DynamoDB takes at most 100.
+pub const MAX_COUNTER_WRITES: usize = 97;
+
+/// The order and its timeline after a change.
+pub type Changed = (Order, Vec<TimelineEntry>);
+
+/// What a storefront asks to change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderEdit {
+    /// The order's lines as they should be: every line, not a difference.
+    pub lines: Option<Vec<RequestedLine>>,
+    pub shipping_address: Option<Address>,
+    pub shipping_option: Option<ShippingOption>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no such order")]
+    NotFound,
+    /// The caller's `If-Match` names another version than the order's.
+    #[error("the order is at version {current}")]
+    VersionMismatch { current: u64 },
+    #[error(transparent)]
+    Cancel(#[from] CancelRefusal),
+    #[error(transparent)]
+    Amend(#[from] AmendRefusal),
+    #[error(transparent)]
+    Return(#[from] ReturnRefusal),
+    #[error(transparent)]
+    Refund(#[from] RefundRefusal),
+    #[error(transparent)]
+    Shipping(#[from] ShippingRefusal),
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
+    #[error("not enough stock")]
+    OutOfStock(Vec<Shortage>),
+    #[error("the change writes {0} stock counters, more than one transaction holds")]
+    TooManyChanges(usize),
+    #[error("the payment for the new total was declined")]
+    PaymentDeclined(Decline),
+    #[error("the payment method cannot pay the new total")]
+    PaymentMethodUnusable,
+    /// Others kept changing the order or its stock; worth a retry.
+    #[error("the order kept changing")]
+    Busy,
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderChanges<S, G> {
+    store: S,
+    gateway: G,
+}
+
+impl<S, G> OrderChanges<S, G>
+where
+    S: OrderRepository + StockLedger + Catalog + Sync,
+    G: crate::domain::PaymentGateway + Sync,
+{
+    pub fn new(store: S, gateway: G) -> Self {
+        Self { store, gateway }
+    }
+
+    /// Cancels the order. Cancelling a cancelled order answers it as it is and changes nothing,
+    /// so a retried request releases and voids once.
+    pub async fn cancel(
+        &self,
+        id: &OrderId,
+        scope: Option<&StorefrontId>,
+        requested_by: Requester,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, ChangeError> {
+        for _ in 0..ATTEMPTS {
+            let (order, timeline) = self.read(id, scope).await?;
+            let change = match order.cancel(requested_by.clone(), note.clone(), now) {
+                Ok(change) => change,
+                Err(CancelRefusal::AlreadyCancelled) => return Ok((order, timeline)),
+                Err(refusal) => return Err(refusal.into()),
+            };
+            // Payment or inventory moved the order meanwhile: read it again.
+            if let Some(changed) = self.write(order, timeline, &change).await? {
+                return Ok(changed);
+            }
+        }
+        Err(ChangeError::Busy)
+    }
+
+    /// Amends a held or authorised order at version `if_match`: re-priced, re-checked for
+    /// delivery, only the stock difference moved, and the payment re-authorised when the total
+    /// grows, all or nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn amend(
+        &self,
+        id: &OrderId,
+        scope: &StorefrontId,
+        if_match: u64,
+        edit: OrderEdit,
+        pricing: &PricingPolicy,
+        shipping: &ShippingPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, ChangeError> {
+        let (order, timeline) = self.read(id, Some(scope)).await?;
+        if order.version() != if_match {
+            return Err(ChangeError::VersionMismatch { current: order.version() });
+        }
+        order.check_amendable()?;
+        let amendment = self.reprice(&order, edit, pricing, shipping, now).await?;
+        if amendment.changes_nothing(&order) {
+            return Ok((order, timeline));
+        }
+        let change = order.amend(amendment, now)?;
+        let (change, old_hold) = self.reauthorize(&order, change).await?;
+        let new_hold = old_hold.as_ref().and(change.payment.as_ref()).and_then(|payment| payment.authorization.clone());
+        let written = self.adjust_stock(&order, &change).await;
+        // Written, the old hold gives way to the new one; refused, the new one goes.
+        let unused = if written.is_ok() { old_hold } else { new_hold };
+        if let Some(authorization) = unused {
+            let key = format!("{}:amend:release:{}", order.event_id(), authorization.id);
+            if let Err(error) = self.gateway.void(&authorization, &key).await {
+                // The provider lets an unused hold lapse on its own within days.
+                tracing::warn!(error = %error, "a replaced authorisation was not voided");
+            }
+        }
+        written?;
+        let mut timeline = timeline;
+        timeline.push(change.timeline_entry());
+        Ok((order.with_change(&change), timeline))
+    }
+
+    /// Opens a return of `lines` on a delivered order, within the policy's window.
+    pub async fn request_return(
+        &self,
+        id: &OrderId,
+        scope: &StorefrontId,
+        lines: Vec<ReturnLine>,
+        reason: Option<String>,
+        policy: &ReturnPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, ChangeError> {
+        for _ in 0..ATTEMPTS {
+            let (order, timeline) = self.read(id, Some(scope)).await?;
+            let change = order.request_return(lines.clone(), reason.clone(), policy, now)?;
+            if let Some(changed) = self.write(order, timeline, &change).await? {
+                return Ok(changed);
+            }
+        }
+        Err(ChangeError::Busy)
+    }
+
+    /// Refunds `amount` (minor units of the order's currency) as goodwill on an order at
+    /// version `if_match`. The provider's
+    /// idempotency key is that version's, so a retry after a crash refunds once, and a retry
+    /// after success is told the version moved on.
+    pub async fn goodwill_refund(
+        &self,
+        id: &OrderId,
+        if_match: u64,
+        amount: i64,
+        decision: OperatorDecision,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, ChangeError> {
+        let (order, timeline) = self.read(id, None).await?;
+        if order.version() != if_match {
+            return Err(ChangeError::VersionMismatch { current: order.version() });
+        }
+        let amount = order.check_refund(Money::new(amount, order.currency))?;
+        let authorization = order.payment.authorization.as_ref().ok_or(RefundRefusal::NothingCaptured)?;
+        let refund = self.gateway.refund(authorization, amount, &format!("{}:goodwill", order.event_id())).await?;
+        let (mut order, mut timeline) = (order, timeline);
+        for _ in 0..ATTEMPTS {
+            let change = order.goodwill_refund(refund.clone(), decision.clone(), now);
+            if let Some(changed) = self.write(order, timeline, &change).await? {
+                return Ok(changed);
+            }
+            // Another change won the race (a carrier scan, say): record the refund on top of it.
+            (order, timeline) = self.read(id, None).await?;
+            if order.payment.refunds.iter().any(|recorded| recorded.id == refund.id) {
+                return Ok((order, timeline));
+            }
+        }
+        Err(ChangeError::Busy)
+    }
+
+    /// The refusal for a caller whose version was overtaken.
+    async fn moved(&self, id: &OrderId) -> ChangeError {
+        match self.store.head(id).await {
+            Ok(Some(order)) => ChangeError::VersionMismatch { current: order.version() },
+            Ok(None) => ChangeError::NotFound,
+            Err(error) => error.into(),
+        }
+    }
+
+    async fn read(&self, id: &OrderId, scope: Option<&StorefrontId>) -> Result<Changed, ChangeError> {
+        self.store
+            .get(id)
+            .await?
+            .filter(|(order, _)| scope.is_none_or(|storefront| &order.storefront == storefront))
+            .ok_or(ChangeError::NotFound)
+    }
+
+    /// Writes the change; `None` if the order moved meanwhile.
+    async fn write(
+        &self,
+        order: Order,
+        mut timeline: Vec<TimelineEntry>,
+        change: &OrderChange,
+    ) -> Result<Option<Changed>, ChangeError> {
+        match self.store.apply(change).await {
+            Ok(()) => {
+                timeline.push(change.timeline_entry());
+                Ok(Some((order.with_change(change), timeline)))
+            }
+            Err(StoreError::Conflict) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The order's new lines, money and delivery: the edit over what the order has, priced
+    /// from the catalog and checked against the shipping policy. The delivery promise stays
+    /// unless the destination's country or the option changed.
+    async fn reprice(
+        &self,
+        order: &Order,
+        edit: OrderEdit,
+        pricing: &PricingPolicy,
+        shipping: &ShippingPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Amendment, ChangeError> {
+        let requested = edit.lines.unwrap_or_else(|| {
+            order.lines.iter().map(|line| RequestedLine { sku: line.sku.clone(), quantity: line.quantity }).collect()
+        });
+        let option = edit.shipping_option.unwrap_or(order.shipping_option);
+        let address = edit.shipping_address.unwrap_or_else(|| order.shipping_address.clone());
+        let address = shipping.check(&address, option, &requested)?;
+        let skus: Vec<_> = requested.iter().map(|line| line.sku.clone()).collect();
+        let catalog = self.store.items(&skus).await?;
+        let (lines, totals) = pricing.price(&requested, &catalog, order.currency, option, &address.country)?;
+        let quote = if option == order.shipping_option && address.country == order.shipping_address.country {
+            order.shipping_quote.clone()
+        } else {
+            let fees = pricing.shipping_fees.get(&order.currency).ok_or(PricingError::CurrencyNotSupported)?;
+            let quotes = shipping.quotes(&address.country, fees, order.currency, now);
+            // `check` refused options the zone does not offer, so the chosen one is among them.
+            quotes.into_iter().find(|quote| quote.option == option).ok_or(PricingError::CurrencyNotSupported)?
+        };
+        Ok(Amendment { lines, totals, shipping_address: address, shipping_option: option, shipping_quote: quote })
+    }
+
+    /// An authorised order whose total grows needs a hold for the new total: the change then
+    /// carries it, and the old hold is returned to be voided once the change is written.
+    async fn reauthorize(
+        &self,
+        order: &Order,
+        change: OrderChange,
+    ) -> Result<(OrderChange, Option<crate::domain::Authorization>), ChangeError> {
+        let Some(amendment) = &change.amendment else { return Ok((change, None)) };
+        let Some(held) = order.payment.authorization.clone() else { return Ok((change, None)) };
+        let total = amendment.totals.total;
+        if order.status() != OrderStatus::PaymentAuthorized || total.minor_units() <= held.amount.minor_units() {
+            // Capture takes the (smaller) total from the hold that is there.
+            return Ok((change, None));
+        }
+        let key = format!("{}:amend", order.event_id());
+        match self.gateway.authorize(&order.id, &order.payment.method, total, &key).await {
+            Ok(authorization) if authorization.amount == total => {
+                let mut payment = order.payment.clone();
+                payment.authorization = Some(authorization);
+                Ok((change.with_payment(payment), Some(held)))
+            }
+            Ok(authorization) => {
+                self.gateway.void(&authorization, &format!("{key}:void")).await?;
+                Err(ChangeError::PaymentMethodUnusable)
+            }
+            Err(GatewayError::Declined(decline)) => Err(ChangeError::PaymentDeclined(decline.for_payer())),
+            Err(GatewayError::UnusableMethod(_)) => Err(ChangeError::PaymentMethodUnusable),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Writes the amendment with the stock difference in one transaction, re-planning while
+    /// other orders take the same stock.
+    async fn adjust_stock(&self, order: &Order, change: &OrderChange) -> Result<(), ChangeError> {
+        let Some(amendment) = &change.amendment else { return Err(ChangeError::Busy) };
+        for _ in 0..ATTEMPTS {
+            let Some(held) = self.store.reservation(&order.id).await? else {
+                // Released: the order was cancelled or failed since it was read.
+                return Err(self.moved(&order.id).await);
+            };
+            let mut skus: Vec<_> = amendment.lines.iter().map(|line| line.sku.clone()).collect();
+            skus.extend(held.iter().map(|allocation| allocation.sku.clone()));
+            skus.sort();
+            skus.dedup();
+            let levels = self.store.stock_levels(&skus).await?;
+            let plan = plan_adjustment(&order.id, &held, &amendment.lines, &levels);
+            if plan.writes() > MAX_COUNTER_WRITES {
+                return Err(ChangeError::TooManyChanges(plan.writes()));
+            }
+            let (take, give_back, reservation) = match plan {
+                AdjustmentPlan::Reject(shortages) => return Err(ChangeError::OutOfStock(shortages)),
+                AdjustmentPlan::Adjust { take, give_back, reservation } => (take, give_back, reservation),
+            };
+            match self.store.adjust(change, &take, &give_back, &reservation).await {
+                Ok(()) => return Ok(()),
+                // Someone else changed the order first: the caller's version is stale.
+                Err(ReserveError::OrderMoved) => return Err(self.moved(&order.id).await),
+                Err(ReserveError::StockMoved) => continue,
+                Err(ReserveError::Store(error)) => return Err(error.into()),
+            }
+        }
+        Err(ChangeError::Busy)
+    }
+}

@@ -1,0 +1,626 @@
+//! What may change after an order is placed, and what each change costs: a cancellation before
+//! it ships, an amendment before it is picked, a return after it arrived, a goodwill refund.
+//! Pure: the use cases in `crate::changes` read, call the provider and write.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{
+    contact::Address,
+    event::EventType,
+    ids::{Quantity, Sku, StorefrontId},
+    money::Money,
+    order::{OperatorDecision, Order, OrderChange, StatusReason},
+    pricing::{OrderLine, ShippingOption, Totals},
+    shipping::ShippingQuote,
+    status::OrderStatus,
+};
+
+/// Who asked for a change: a storefront on its customer's behalf, or an operator.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Requester {
+    Storefront { storefront: StorefrontId },
+    Operator { operator: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CancelRefusal {
+    /// A parcel has left: the order can only be returned now.
+    #[error("the order has shipped; request a return once it arrives")]
+    AlreadyShipped,
+    #[error("the order is already cancelled")]
+    AlreadyCancelled,
+    /// Rejected or failed: there is nothing left to cancel.
+    #[error("the order is {0}; there is nothing to cancel")]
+    NotCancellable(OrderStatus),
+}
+
+/// The order's lines, money and delivery as an amendment leaves them, priced and quoted anew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amendment {
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    pub shipping_address: Address,
+    pub shipping_option: ShippingOption,
+    pub shipping_quote: ShippingQuote,
+}
+
+impl Amendment {
+    /// True when the order would stay as it is.
+    pub fn changes_nothing(&self, order: &Order) -> bool {
+        self.lines == order.lines
+            && self.totals == order.totals
+            && self.shipping_address == order.shipping_address
+            && self.shipping_option == order.shipping_option
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AmendRefusal {
+    /// The warehouse has the order, or it is over: too late to change it.
+    #[error("the order is {0}; it can no longer be changed")]
+    TooLate(OrderStatus),
+    /// Stock and payment are being checked this very second; the answer is a moment away.
+    #[error("the order is {0} and being checked; retry in a moment")]
+    BeingChecked(OrderStatus),
+}
+
+/// What a shop refunds for returned goods, and for how long after delivery it takes them back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnPolicy {
+    pub window_days: u16,
+    #[serde(default)]
+    pub refund_shipping: ShippingRefund,
+}
+
+/// Whether a return refunds what the customer paid for shipping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShippingRefund {
+    /// Only when everything comes back.
+    #[default]
+    WholeOrder,
+    Always,
+    Never,
+}
+
+/// Units of one SKU the customer sends back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReturnLine {
+    pub sku: Sku,
+    pub quantity: Quantity,
+}
+
+/// A return the customer asked for: what, why, and what it refunds once it is back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReturnRequest {
+    /// The number the customer writes on the parcel and the warehouse reports back.
+    pub rma: String,
+    pub lines: Vec<ReturnLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    /// What the refund will be: the lines' value with their share of tax, and shipping if the
+    /// policy says so. Set again from what the warehouse received.
+    pub refund: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<ReturnReceipt>,
+}
+
+/// Units of one SKU the warehouse received back, and how many of them it can sell again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedLine {
+    pub sku: Sku,
+    pub quantity: Quantity,
+    #[serde(default)]
+    pub resellable: u16,
+}
+
+/// The warehouse's report that a returned parcel arrived: a message on the shipments queue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnReceipt {
+    pub rma: String,
+    pub order_id: super::ids::OrderId,
+    pub lines: Vec<ReceivedLine>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnRefusal {
+    #[error("the order is {0}; only delivered orders can be returned")]
+    NotDelivered(OrderStatus),
+    #[error("a return is already requested for this order")]
+    AlreadyRequested,
+    #[error("returns closed on {deadline}")]
+    WindowClosed { deadline: DateTime<Utc> },
+    #[error("line {line}: this SKU is not on the order")]
+    UnknownLine { line: usize },
+    #[error("line {line}: more units than were ordered")]
+    MoreThanOrdered { line: usize },
+    #[error("line {line}: this SKU is already on another line")]
+    DuplicateLine { line: usize },
+    #[error("a return needs at least one line")]
+    NoLines,
+}
+
+impl ReturnRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotDelivered(_) => "not_delivered",
+            Self::AlreadyRequested => "return_already_requested",
+            Self::WindowClosed { .. } => "return_window_closed",
+            Self::UnknownLine { .. } => "unknown_line",
+            Self::MoreThanOrdered { .. } => "more_than_ordered",
+            Self::DuplicateLine { .. } => "duplicate_sku",
+            Self::NoLines => "no_lines",
+        }
+    }
+}
+
+/// A returned parcel's arrival: the order's change, and the units to put back on sale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedReturn {
+    pub change: OrderChange,
+    pub restock: Vec<(Sku, u32)>,
+}
+
+/// A receipt that can never be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptRejection {
+    #[error("order {order} awaits no return {rma}")]
+    UnknownReturn { order: String, rma: String },
+    #[error("the receipt lists {sku}, which the return does not")]
+    UnexpectedLine { sku: Sku },
+}
+
+impl ReceiptRejection {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownReturn { .. } => "unknown_return",
+            Self::UnexpectedLine { .. } => "unexpected_line",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefundRefusal {
+    #[error("nothing has been captured yet; cancel the order instead")]
+    NothingCaptured,
+    #[error("at most {0} is left to refund")]
+    MoreThanLeft(Money),
+    #[error("a refund must be more than zero, in the order's currency")]
+    InvalidAmount,
+}
+
+impl Order {
+    /// The change that cancels the order, remembering who asked and where the order stood (so
+    /// that `fulfillment` knows whether the warehouse may be picking it).
+    pub fn cancel(
+        &self,
+        requested_by: Requester,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<OrderChange, CancelRefusal> {
+        use OrderStatus::*;
+        let status = self.status();
+        match status {
+            Cancelled => return Err(CancelRefusal::AlreadyCancelled),
+            Shipped | InTransit | OutForDelivery | DeliveryException | Delivered | ReturnRequested | Returned
+            | Refunded => return Err(CancelRefusal::AlreadyShipped),
+            // Some parcels have left already: what is on its way cannot be called back.
+            Fulfilling if !self.shipments.is_empty() => return Err(CancelRefusal::AlreadyShipped),
+            Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling => {}
+        }
+        let change = self.transition(Cancelled, now).map_err(|_| CancelRefusal::NotCancellable(status))?;
+        Ok(change.because(StatusReason::Cancelled { requested_by, note, was: status }))
+    }
+
+    /// The change that amends the order before the warehouse has it. Stock and payment are the
+    /// caller's to settle in the same write.
+    pub fn amend(&self, amendment: Amendment, now: DateTime<Utc>) -> Result<OrderChange, AmendRefusal> {
+        self.check_amendable()?;
+        let mut change = self.update(EventType::Modified, now);
+        change.amendment = Some(Box::new(amendment));
+        Ok(change)
+    }
+
+    /// Whether the order may still be amended: held for review or authorised, not yet picked.
+    pub fn check_amendable(&self) -> Result<(), AmendRefusal> {
+        use OrderStatus::*;
+        match self.status() {
+            OnHold | PaymentAuthorized => Ok(()),
+            status @ (Placed | Reserved) => Err(AmendRefusal::BeingChecked(status)),
+            status @ (Rejected | PaymentFailed | Fulfilling | Shipped | InTransit | OutForDelivery
+            | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded) => {
+                Err(AmendRefusal::TooLate(status))
+            }
+        }
+    }
+
+    /// When the last parcel arrived, if all have.
+    pub fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        let delivered = self.shipments.iter().all(|parcel| parcel.status == super::ParcelStatus::Delivered);
+        if !delivered || self.shipments.is_empty() {
+            return None;
+        }
+        self.shipments.iter().filter_map(|parcel| parcel.status_at).max()
+    }
+
+    /// The change that opens a return of these lines, within the policy's window.
+    pub fn request_return(
+        &self,
+        lines: Vec<ReturnLine>,
+        reason: Option<String>,
+        policy: &ReturnPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<OrderChange, ReturnRefusal> {
+        match self.status() {
+            OrderStatus::Delivered => {}
+            OrderStatus::ReturnRequested | OrderStatus::Returned | OrderStatus::Refunded => {
+                return Err(ReturnRefusal::AlreadyRequested);
+            }
+            status => return Err(ReturnRefusal::NotDelivered(status)),
+        }
+        let delivered_at = self.delivered_at().unwrap_or(self.updated_at);
+        let deadline = delivered_at + Duration::days(i64::from(policy.window_days));
+        if now > deadline {
+            return Err(ReturnRefusal::WindowClosed { deadline });
+        }
+        if lines.is_empty() {
+            return Err(ReturnRefusal::NoLines);
+        }
+        for (index, line) in lines.iter().enumerate() {
+            if lines[..index].iter().any(|earlier| earlier.sku == line.sku) {
+                return Err(ReturnRefusal::DuplicateLine { line: index });
+            }
+            let ordered = self.ordered_units(&line.sku);
+            if ordered == 0 {
+                return Err(ReturnRefusal::UnknownLine { line: index });
+            }
+            if u32::from(line.quantity.get()) > ordered {
+                return Err(ReturnRefusal::MoreThanOrdered { line: index });
+            }
+        }
+        let units: Vec<(Sku, u32)> =
+            lines.iter().map(|line| (line.sku.clone(), u32::from(line.quantity.get()))).collect();
+        let request = ReturnRequest {
+            rma: self.rma(),
+            refund: self.refund_for(&units, policy),
+            lines,
+            reason,
+            requested_at: now,
+            received: None,
+        };
+        let mut change =
+            self.transition(OrderStatus::ReturnRequested, now).map_err(|_| ReturnRefusal::AlreadyRequested)?;
+        change.return_request = Some(Box::new(request));
+        Ok(change)
+    }
+
+    /// The change that records the returned parcel's arrival, and the units to put back on
+    /// sale; `None` if it is recorded already.
+    pub fn receive_return(
+        &self,
+        receipt: &ReturnReceipt,
+        policy: &ReturnPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ReceivedReturn>, ReceiptRejection> {
+        let unknown = || ReceiptRejection::UnknownReturn { order: self.id.to_string(), rma: receipt.rma.clone() };
+        let request = self.return_request.as_ref().filter(|request| request.rma == receipt.rma).ok_or_else(unknown)?;
+        match self.status() {
+            OrderStatus::ReturnRequested => {}
+            OrderStatus::Returned | OrderStatus::Refunded => return Ok(None),
+            _ => return Err(unknown()),
+        }
+        let mut units = Vec::new();
+        let mut resellable = Vec::new();
+        for line in &receipt.lines {
+            let Some(asked) = request.lines.iter().find(|asked| asked.sku == line.sku) else {
+                return Err(ReceiptRejection::UnexpectedLine { sku: line.sku.clone() });
+            };
+            // More than was asked back is the warehouse's to sort out; it is refunded as asked.
+            let received = line.quantity.get().min(asked.quantity.get());
+            units.push((line.sku.clone(), u32::from(received)));
+            let sellable = line.resellable.min(received);
+            if sellable > 0 {
+                resellable.push((line.sku.clone(), u32::from(sellable)));
+            }
+        }
+        let mut received = request.clone();
+        received.refund = self.refund_for(&units, policy);
+        received.received = Some(receipt.clone());
+        let mut change = self.transition(OrderStatus::Returned, now.max(receipt.received_at)).map_err(|_| unknown())?;
+        change.return_request = Some(Box::new(received));
+        Ok(Some(ReceivedReturn { change, restock: resellable }))
+    }
+
+    /// The change that records an operator's goodwill refund, once the provider made it.
+    pub fn goodwill_refund(
+        &self,
+        refund: super::Refund,
+        decision: OperatorDecision,
+        now: DateTime<Utc>,
+    ) -> OrderChange {
+        let mut payment = self.payment.clone();
+        let amount = refund.amount;
+        payment.refunds.push(refund);
+        self.update(EventType::RefundIssued, now)
+            .because(StatusReason::GoodwillRefund { decision, amount })
+            .with_payment(payment)
+    }
+
+    /// What may still be refunded: captured and not refunded yet.
+    pub fn refundable(&self) -> Result<Money, RefundRefusal> {
+        let captured = self.payment.captured.ok_or(RefundRefusal::NothingCaptured)?;
+        let refunded: i64 = self.payment.refunds.iter().map(|refund| refund.amount.minor_units()).sum();
+        Ok(Money::new((captured.minor_units() - refunded).max(0), captured.currency()))
+    }
+
+    /// Checks an operator's refund of `amount` against what is left.
+    pub fn check_refund(&self, amount: Money) -> Result<Money, RefundRefusal> {
+        let left = self.refundable()?;
+        if amount.currency() != left.currency() || amount.minor_units() <= 0 {
+            return Err(RefundRefusal::InvalidAmount);
+        }
+        if amount.minor_units() > left.minor_units() {
+            return Err(RefundRefusal::MoreThanLeft(left));
+        }
+        Ok(amount)
+    }
+
+    fn ordered_units(&self, sku: &Sku) -> u32 {
+        self.lines.iter().filter(|line| &line.sku == sku).map(|line| u32::from(line.quantity.get())).sum()
+    }
+
+    /// One return per order, so the number derives from the order's id.
+    fn rma(&self) -> String {
+        let id = self.id.as_str();
+        format!("RMA-{}", id[id.len().saturating_sub(10)..].to_ascii_uppercase())
+    }
+
+    /// The refund for these units: their value, shipping if the policy refunds it, and the
+    /// tax on both at the rate the order was charged. A whole return refunds the whole total.
+    pub fn refund_for(&self, units: &[(Sku, u32)], policy: &ReturnPolicy) -> Money {
+        let currency = self.totals.total.currency();
+        let value: i64 = units
+            .iter()
+            .map(|(sku, quantity)| {
+                let unit =
+                    self.lines.iter().find(|line| &line.sku == sku).map_or(0, |line| line.unit_price.minor_units());
+                unit * i64::from(*quantity)
+            })
+            .sum();
+        let whole = self.lines.iter().all(|line| {
+            units.iter().any(|(sku, quantity)| sku == &line.sku && *quantity >= u32::from(line.quantity.get()))
+        });
+        let shipping = match policy.refund_shipping {
+            ShippingRefund::Always => self.totals.shipping.minor_units(),
+            ShippingRefund::WholeOrder if whole => self.totals.shipping.minor_units(),
+            ShippingRefund::WholeOrder | ShippingRefund::Never => 0,
+        };
+        let base = value + shipping;
+        let taxed_base = self.totals.subtotal.minor_units() + self.totals.shipping.minor_units();
+        let tax = if taxed_base == 0 {
+            0
+        } else {
+            let share = i128::from(self.totals.tax.minor_units()) * i128::from(base);
+            // Rounded half up, as the tax was.
+            i64::try_from((2 * share + i128::from(taxed_base)) / (2 * i128::from(taxed_base))).unwrap_or(0)
+        };
+        Money::new((base + tax).min(self.totals.total.minor_units()), currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        Authorization, CarrierName, Currency, Line, ParcelStatus, Refund, Shipment, ShipmentId, TrackingNumber,
+        tests::sample_order,
+    };
+
+    fn eur(minor: i64) -> Money {
+        Money::new(minor, Currency::parse("EUR").unwrap())
+    }
+
+    fn at(day: i64) -> DateTime<Utc> {
+        DateTime::UNIX_EPOCH + Duration::days(day)
+    }
+
+    fn storefront() -> Requester {
+        Requester::Storefront { storefront: StorefrontId::parse("shop-1").unwrap() }
+    }
+
+    /// The sample order moved through `statuses`.
+    fn walked(statuses: &[OrderStatus]) -> Order {
+        let mut order = sample_order();
+        for status in statuses {
+            let change = order.transition(*status, DateTime::UNIX_EPOCH).unwrap();
+            order = order.with_change(&change);
+        }
+        order
+    }
+
+    /// Two mugs and a tee (10.00 + 5.00 shipping + 19 % tax), delivered on day 1.
+    fn delivered() -> Order {
+        use OrderStatus::*;
+        let mut order = walked(&[Reserved, PaymentAuthorized, Fulfilling]);
+        let line = |sku: &str, quantity: u16, unit: i64| OrderLine {
+            sku: Sku::parse(sku).unwrap(),
+            name: Line::parse(sku).unwrap(),
+            quantity: Quantity::try_from(u64::from(quantity)).unwrap(),
+            unit_price: eur(unit),
+            line_total: eur(unit * i64::from(quantity)),
+        };
+        order.lines = vec![line("MUG", 2, 1_250), line("TEE", 1, 1_000)];
+        order.totals = Totals { subtotal: eur(3_500), shipping: eur(500), tax: eur(760), total: eur(4_760) };
+        order.payment.authorization = Some(Authorization { id: "pi_1".into(), amount: eur(4_760) });
+        order.payment.captured = Some(eur(4_760));
+        order.shipments = vec![Shipment {
+            id: ShipmentId::parse("S1").unwrap(),
+            carrier: CarrierName::parse("DHL").unwrap(),
+            tracking_number: TrackingNumber::parse("JD0001").unwrap(),
+            lines: Vec::new(),
+            shipped_at: at(0),
+            status: ParcelStatus::Delivered,
+            status_at: Some(at(1)),
+            estimated_delivery: at(1).date_naive(),
+            delay: None,
+        }];
+        for status in [Shipped, Delivered] {
+            let change = order.transition(status, at(1)).unwrap();
+            order = order.with_change(&change);
+        }
+        order
+    }
+
+    fn policy(refund_shipping: ShippingRefund) -> ReturnPolicy {
+        ReturnPolicy { window_days: 30, refund_shipping }
+    }
+
+    fn returning(sku: &str, quantity: u16) -> ReturnLine {
+        ReturnLine { sku: Sku::parse(sku).unwrap(), quantity: Quantity::try_from(u64::from(quantity)).unwrap() }
+    }
+
+    #[test]
+    fn an_order_is_cancelled_before_it_ships_and_remembers_where_it_stood() {
+        use OrderStatus::*;
+        for path in [
+            &[][..],
+            &[Reserved],
+            &[Reserved, OnHold],
+            &[Reserved, PaymentAuthorized],
+            &[Reserved, PaymentAuthorized, Fulfilling],
+        ] {
+            let order = walked(path);
+            let change = order.cancel(storefront(), Some("changed my mind".into()), at(1)).unwrap();
+            assert_eq!(change.to, Cancelled);
+            let Some(StatusReason::Cancelled { was, requested_by, .. }) = &change.reason else { panic!() };
+            assert_eq!((*was, requested_by), (order.status(), &storefront()));
+        }
+        assert_eq!(walked(&[Cancelled]).cancel(storefront(), None, at(1)), Err(CancelRefusal::AlreadyCancelled));
+        assert_eq!(walked(&[Rejected]).cancel(storefront(), None, at(1)), Err(CancelRefusal::NotCancellable(Rejected)));
+        assert_eq!(delivered().cancel(storefront(), None, at(1)), Err(CancelRefusal::AlreadyShipped));
+        let mut partly_shipped = walked(&[Reserved, PaymentAuthorized, Fulfilling]);
+        partly_shipped.shipments = delivered().shipments;
+        assert_eq!(partly_shipped.cancel(storefront(), None, at(1)), Err(CancelRefusal::AlreadyShipped));
+    }
+
+    #[test]
+    fn only_a_held_or_authorised_order_is_amended() {
+        use OrderStatus::*;
+        let order = walked(&[Reserved, PaymentAuthorized]);
+        let amendment = Amendment {
+            lines: order.lines.clone(),
+            totals: order.totals,
+            shipping_address: order.shipping_address.clone(),
+            shipping_option: ShippingOption::Express,
+            shipping_quote: order.shipping_quote.clone(),
+        };
+        let change = order.amend(amendment.clone(), at(1)).unwrap();
+        assert_eq!((change.to, change.event_type()), (PaymentAuthorized, EventType::Modified));
+        assert_eq!(order.with_change(&change).shipping_option, ShippingOption::Express);
+        assert!(walked(&[Reserved, OnHold]).amend(amendment.clone(), at(1)).is_ok());
+        assert_eq!(walked(&[Reserved]).amend(amendment.clone(), at(1)), Err(AmendRefusal::BeingChecked(Reserved)));
+        assert_eq!(
+            walked(&[Reserved, PaymentAuthorized, Fulfilling]).amend(amendment, at(1)),
+            Err(AmendRefusal::TooLate(Fulfilling))
+        );
+    }
+
+    #[test]
+    fn a_return_refunds_its_lines_with_their_tax_and_shipping_only_as_the_policy_says() {
+        let order = delivered();
+        let mug = [(Sku::parse("MUG").unwrap(), 1)];
+        // 12.50 and 19 % of it.
+        assert_eq!(order.refund_for(&mug, &policy(ShippingRefund::WholeOrder)), eur(1_488));
+        // 12.50 + 5.00 and 19 % of both.
+        assert_eq!(order.refund_for(&mug, &policy(ShippingRefund::Always)), eur(2_083));
+        let everything = [(Sku::parse("MUG").unwrap(), 2), (Sku::parse("TEE").unwrap(), 1)];
+        assert_eq!(order.refund_for(&everything, &policy(ShippingRefund::WholeOrder)), eur(4_760));
+        assert_eq!(order.refund_for(&everything, &policy(ShippingRefund::Never)), eur(4_165));
+    }
+
+    #[test]
+    fn a_return_is_requested_within_the_window_for_lines_of_the_order() {
+        let order = delivered();
+        let policy = policy(ShippingRefund::WholeOrder);
+        let change = order.request_return(vec![returning("MUG", 1)], Some("too big".into()), &policy, at(31)).unwrap();
+        assert_eq!(change.to, OrderStatus::ReturnRequested);
+        let request = change.return_request.clone().unwrap();
+        assert_eq!((request.refund, request.rma.len()), (eur(1_488), 14));
+        let refused = |lines: Vec<ReturnLine>, now| order.request_return(lines, None, &policy, now).unwrap_err();
+        assert!(matches!(
+            refused(vec![returning("MUG", 1)], at(31) + Duration::seconds(1)),
+            ReturnRefusal::WindowClosed { .. }
+        ));
+        assert_eq!(refused(vec![returning("CAP", 1)], at(2)), ReturnRefusal::UnknownLine { line: 0 });
+        assert_eq!(refused(vec![returning("MUG", 3)], at(2)), ReturnRefusal::MoreThanOrdered { line: 0 });
+        assert_eq!(
+            refused(vec![returning("MUG", 1), returning("MUG", 1)], at(2)),
+            ReturnRefusal::DuplicateLine { line: 1 }
+        );
+        let requested = order.with_change(&change);
+        assert_eq!(refused_again(&requested, &policy), ReturnRefusal::AlreadyRequested);
+        assert_eq!(
+            walked(&[OrderStatus::Reserved]).request_return(vec![returning("MUG", 1)], None, &policy, at(1)),
+            Err(ReturnRefusal::NotDelivered(OrderStatus::Reserved))
+        );
+    }
+
+    fn refused_again(order: &Order, policy: &ReturnPolicy) -> ReturnRefusal {
+        order.request_return(vec![returning("MUG", 1)], None, policy, at(2)).unwrap_err()
+    }
+
+    #[test]
+    fn a_receipt_refunds_what_came_back_restocks_what_sells_and_counts_once() {
+        let policy = policy(ShippingRefund::WholeOrder);
+        let order = delivered();
+        let change = order.request_return(vec![returning("MUG", 2)], None, &policy, at(2)).unwrap();
+        let order = order.with_change(&change);
+        let receipt = |quantity: u16, resellable: u16, rma: &str| ReturnReceipt {
+            rma: rma.to_owned(),
+            order_id: order.id.clone(),
+            lines: vec![ReceivedLine {
+                sku: Sku::parse("MUG").unwrap(),
+                quantity: Quantity::try_from(u64::from(quantity)).unwrap(),
+                resellable,
+            }],
+            received_at: at(5),
+        };
+        let rma = order.return_request.as_ref().unwrap().rma.clone();
+        let ReceivedReturn { change, restock } =
+            order.receive_return(&receipt(1, 1, &rma), &policy, at(5)).unwrap().unwrap();
+        assert_eq!(change.to, OrderStatus::Returned);
+        assert_eq!(change.return_request.as_ref().unwrap().refund, eur(1_488), "one mug came back");
+        assert_eq!(restock, [(Sku::parse("MUG").unwrap(), 1)]);
+        let returned = order.clone().with_change(&change);
+        assert_eq!(returned.receive_return(&receipt(1, 1, &rma), &policy, at(6)), Ok(None));
+        assert!(matches!(
+            order.receive_return(&receipt(1, 0, "RMA-OTHER"), &policy, at(5)),
+            Err(ReceiptRejection::UnknownReturn { .. })
+        ));
+        let ReceivedReturn { restock, .. } =
+            order.receive_return(&receipt(2, 0, &rma), &policy, at(5)).unwrap().unwrap();
+        assert!(restock.is_empty(), "damaged units are not put back on sale");
+    }
+
+    #[test]
+    fn goodwill_is_refunded_only_from_what_was_captured_and_not_refunded() {
+        let order = delivered();
+        assert_eq!(order.check_refund(eur(1_000)), Ok(eur(1_000)));
+        assert_eq!(order.check_refund(eur(0)), Err(RefundRefusal::InvalidAmount));
+        let change = order.goodwill_refund(
+            Refund { id: "re_1".into(), amount: eur(4_000) },
+            OperatorDecision { operator: "op".into(), note: None },
+            at(2),
+        );
+        assert_eq!((change.to, change.event_type()), (OrderStatus::Delivered, EventType::RefundIssued));
+        let order = order.with_change(&change);
+        assert_eq!(order.check_refund(eur(1_000)), Err(RefundRefusal::MoreThanLeft(eur(760))));
+        assert_eq!(walked(&[OrderStatus::Reserved]).check_refund(eur(1)), Err(RefundRefusal::NothingCaptured));
+    }
+}
