@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Address, AdjustmentPlan, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError, Money,
+    Address, AdjustmentPlan, Allocation, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError, Money,
     OperatorDecision, Order, OrderChange, OrderId, OrderRepository, OrderStatus, PricingError, PricingPolicy,
     RefundRefusal, RequestedLine, Requester, ReserveError, ReturnLine, ReturnPolicy, ReturnRefusal, ShippingOption,
     ShippingPolicy, ShippingRefusal, Shortage, StockLedger, StoreError, StorefrontId, TimelineEntry, plan_adjustment,
@@ -130,11 +130,20 @@ where
             return Ok((order, timeline));
         }
         let change = order.amend(amendment, now)?;
+        // Short stock is refused before the provider is asked for a bigger hold.
+        self.plan_stock(&order, &change).await?;
         let (change, old_hold) = self.reauthorize(&order, change).await?;
         let new_hold = old_hold.as_ref().and(change.payment.as_ref()).and_then(|payment| payment.authorization.clone());
         let written = self.adjust_stock(&order, &change).await;
-        // Written, the old hold gives way to the new one; refused, the new one goes.
-        let unused = if written.is_ok() { old_hold } else { new_hold };
+        // Written, the old hold gives way to the new one; refused, the new one goes, unless
+        // an identical amendment that won the race recorded that very hold.
+        let unused = match &written {
+            Ok(()) => old_hold,
+            Err(_) => match (new_hold, self.store.head(&order.id).await?) {
+                (Some(hold), Some(current)) if current.payment.authorization.as_ref() == Some(&hold) => None,
+                (hold, _) => hold,
+            },
+        };
         if let Some(authorization) = unused {
             let key = format!("{}:amend:release:{}", order.event_id(), authorization.id);
             if let Err(error) = self.gateway.void(&authorization, &key).await {
@@ -281,7 +290,8 @@ where
             // Capture takes the (smaller) total from the hold that is there.
             return Ok((change, None));
         }
-        let key = format!("{}:amend", order.event_id());
+        // Two amendments of one version to different totals are two holds; to the same total, one.
+        let key = format!("{}:amend:{}", order.event_id(), total.minor_units());
         match self.gateway.authorize(&order.id, &order.payment.method, total, &key).await {
             Ok(authorization) if authorization.amount == total => {
                 let mut payment = order.payment.clone();
@@ -298,28 +308,34 @@ where
         }
     }
 
+    /// How the order's reservation would move to the amendment's lines, as the stock stands:
+    /// what to take, what to give back, and what the order then holds.
+    async fn plan_stock(&self, order: &Order, change: &OrderChange) -> Result<[Vec<Allocation>; 3], ChangeError> {
+        let Some(amendment) = &change.amendment else { return Err(ChangeError::Busy) };
+        let Some(held) = self.store.reservation(&order.id).await? else {
+            // Released: the order was cancelled or failed since it was read.
+            return Err(self.moved(&order.id).await);
+        };
+        let mut skus: Vec<_> = amendment.lines.iter().map(|line| line.sku.clone()).collect();
+        skus.extend(held.iter().map(|allocation| allocation.sku.clone()));
+        skus.sort();
+        skus.dedup();
+        let levels = self.store.stock_levels(&skus).await?;
+        let plan = plan_adjustment(&order.id, &held, &amendment.lines, &levels);
+        if plan.writes() > MAX_COUNTER_WRITES {
+            return Err(ChangeError::TooManyChanges(plan.writes()));
+        }
+        match plan {
+            AdjustmentPlan::Reject(shortages) => Err(ChangeError::OutOfStock(shortages)),
+            AdjustmentPlan::Adjust { take, give_back, reservation } => Ok([take, give_back, reservation]),
+        }
+    }
+
     /// Writes the amendment with the stock difference in one transaction, re-planning while
     /// other orders take the same stock.
     async fn adjust_stock(&self, order: &Order, change: &OrderChange) -> Result<(), ChangeError> {
-        let Some(amendment) = &change.amendment else { return Err(ChangeError::Busy) };
         for _ in 0..ATTEMPTS {
-            let Some(held) = self.store.reservation(&order.id).await? else {
-                // Released: the order was cancelled or failed since it was read.
-                return Err(self.moved(&order.id).await);
-            };
-            let mut skus: Vec<_> = amendment.lines.iter().map(|line| line.sku.clone()).collect();
-            skus.extend(held.iter().map(|allocation| allocation.sku.clone()));
-            skus.sort();
-            skus.dedup();
-            let levels = self.store.stock_levels(&skus).await?;
-            let plan = plan_adjustment(&order.id, &held, &amendment.lines, &levels);
-            if plan.writes() > MAX_COUNTER_WRITES {
-                return Err(ChangeError::TooManyChanges(plan.writes()));
-            }
-            let (take, give_back, reservation) = match plan {
-                AdjustmentPlan::Reject(shortages) => return Err(ChangeError::OutOfStock(shortages)),
-                AdjustmentPlan::Adjust { take, give_back, reservation } => (take, give_back, reservation),
-            };
+            let [take, give_back, reservation] = self.plan_stock(order, change).await?;
             match self.store.adjust(change, &take, &give_back, &reservation).await {
                 Ok(()) => return Ok(()),
                 // Someone else changed the order first: the caller's version is stale.

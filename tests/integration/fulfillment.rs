@@ -1,11 +1,9 @@
 //! `fulfillment` and `delivery` against moto: pick requests, partial shipments, reports that can
 //! never be recorded, and carrier events delivered twice and out of order.
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{Duration, Utc};
 use delivery::DeliveryHandler;
 use fulfillment::FulfillmentHandler;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use shared::{
     domain::{
@@ -15,7 +13,7 @@ use shared::{
     queue::ERROR_CODE_ATTRIBUTE,
 };
 
-use crate::harness::{TestStack, order_body, sqs_event};
+use crate::harness::{TestStack, batch, order_body, sqs_event};
 
 /// An order placed and moved on to `status` along the happy path, as the pipeline would.
 async fn order_at(stack: &TestStack, status: OrderStatus) -> Order {
@@ -41,24 +39,6 @@ fn fulfillment(stack: &TestStack) -> FulfillmentHandler {
 
 fn delivery(stack: &TestStack) -> DeliveryHandler {
     DeliveryHandler::from_env(stack.dynamodb.clone(), &stack.environment("DeliveryFunction")).unwrap()
-}
-
-/// A batch from `queue` with these bodies; message ids are `m0`, `m1`, ….
-fn batch(stack: &TestStack, queue: &str, bodies: &[String]) -> LambdaEvent<SqsEvent> {
-    let arn = stack.stack.attribute_of(queue, "Arn").unwrap();
-    let mut event = SqsEvent::default();
-    event.records = bodies
-        .iter()
-        .enumerate()
-        .map(|(index, body)| {
-            let mut message = SqsMessage::default();
-            message.message_id = Some(format!("m{index}"));
-            message.body = Some(body.clone());
-            message.event_source_arn = Some(arn.clone());
-            message
-        })
-        .collect();
-    LambdaEvent::new(event, Context::default())
 }
 
 fn report(order: &Order, shipment: &str, tracking: &str, lines: Value) -> String {

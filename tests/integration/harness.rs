@@ -272,6 +272,28 @@ pub fn sqs_event(
     lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default())
 }
 
+/// A batch from `queue` with these bodies; message ids are `m0`, `m1`, ….
+pub fn batch(
+    stack: &TestStack,
+    queue: &str,
+    bodies: &[String],
+) -> lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent> {
+    let arn = stack.stack.attribute_of(queue, "Arn").unwrap();
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = bodies
+        .iter()
+        .enumerate()
+        .map(|(index, body)| {
+            let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+            message.message_id = Some(format!("m{index}"));
+            message.body = Some(body.clone());
+            message.event_source_arn = Some(arn.clone());
+            message
+        })
+        .collect();
+    lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default())
+}
+
 /// One e-mail as moto recorded it, its MIME read.
 #[derive(Debug, Clone)]
 pub struct Mail {

@@ -74,6 +74,7 @@ fn title(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
         401 => "Unauthorized",
+        402 => "Payment Required",
         404 => "Not Found",
         405 => "Method Not Allowed",
         409 => "Conflict",

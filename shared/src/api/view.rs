@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::domain::{
-    Address, Currency, Customer, Order, OrderId, OrderLine, OrderStatus, Shipment, ShippingOption, ShippingQuote,
-    StatusReason, TimelineEntry, Totals, TrackingEvent,
+    Address, Currency, Customer, Order, OrderId, OrderLine, OrderStatus, ReturnRequest, Shipment, ShippingOption,
+    ShippingQuote, StatusReason, TimelineEntry, Totals, TrackingEvent,
 };
 
 /// A carrier event of one parcel, when the carrier saw it.
@@ -48,6 +48,8 @@ pub struct OrderView<'a> {
     /// to the order's placement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_options: Option<&'a [ShippingQuote]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_request: Option<&'a ReturnRequest>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub timeline: Vec<TimelineEntry>,
@@ -94,6 +96,7 @@ impl<'a> OrderView<'a> {
                 })
                 .collect(),
             shipping_options: None,
+            return_request: order.return_request.as_ref(),
             created_at: order.created_at,
             updated_at: order.updated_at,
             timeline: timeline.to_vec(),

@@ -135,6 +135,7 @@ struct View<'a> {
     shortages: Vec<ShortageView>,
     decline: Option<String>,
     refunded: Option<String>,
+    return_request: Option<ReturnView>,
     recommendations: Vec<RecommendationView>,
     feedback_url: String,
 }
@@ -266,6 +267,22 @@ impl<'a> View<'a> {
                 _ => None,
             },
             refunded: refunded(order),
+            return_request: order.return_request.as_ref().map(|request| ReturnView {
+                rma: request.rma.clone(),
+                refund: money(request.refund),
+                lines: request
+                    .lines
+                    .iter()
+                    .map(|line| {
+                        let name = order
+                            .lines
+                            .iter()
+                            .find(|ordered| ordered.sku == line.sku)
+                            .map(|ordered| ordered.name.to_string());
+                        format!("{} x {}", line.quantity.get(), name.unwrap_or_else(|| line.sku.to_string()))
+                    })
+                    .collect(),
+            }),
             recommendations: if show_recommendations {
                 recommendations
                     .iter()
@@ -352,11 +369,16 @@ fn shortages(order: &Order) -> Vec<ShortageView> {
         .collect()
 }
 
+/// The refund this message announces: the latest.
 fn refunded(order: &Order) -> Option<String> {
-    let refunds = &order.payment.refunds;
-    let first = refunds.first()?;
-    let total = refunds.iter().skip(1).try_fold(first.amount, |sum, refund| sum.checked_add(refund.amount))?;
-    Some(money(total))
+    order.payment.refunds.last().map(|refund| money(refund.amount))
+}
+
+/// A return as the customer needs it: the number for the parcel, what goes in it, what comes back.
+struct ReturnView {
+    rma: String,
+    refund: String,
+    lines: Vec<String>,
 }
 
 /// Sample data for previews, snapshots and benchmarks: one order per notice, as it stands when
@@ -439,7 +461,13 @@ impl Sample {
                     {"id": "re_1", "amount": {"minor_units": 1250, "currency": "EUR"}}]))
                 .ok()?;
             }
-            Notice::Received | Notice::Confirmed | Notice::Cancelled | Notice::Modified | Notice::ReturnAccepted => {}
+            Notice::ReturnAccepted => {
+                order.return_request = serde_json::from_value(serde_json::json!({"rma": "RMA-7FE5D49VKA",
+                    "lines": [{"sku": "MUG-CLASSIC", "quantity": 1}], "reason": "too big",
+                    "requested_at": "2026-11-28T10:00:00Z", "refund": {"minor_units": 1488, "currency": "EUR"}}))
+                .ok();
+            }
+            Notice::Received | Notice::Confirmed | Notice::Cancelled | Notice::Modified => {}
         }
         Some(order)
     }

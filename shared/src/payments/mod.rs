@@ -158,7 +158,10 @@ where
                 timeline.push(change.timeline_entry());
                 Ok((order.with_change(&change), timeline))
             }
-            Err(StoreError::Conflict) => Err(ReviewError::Conflict),
+            Err(StoreError::Conflict) => {
+                self.release_unrecorded(&change).await?;
+                Err(ReviewError::Conflict)
+            }
             Err(error) => Err(PaymentError::from(error).into()),
         }
     }
@@ -270,9 +273,27 @@ where
                 OrderStatus::Refunded => PaymentOutcome::Refunded,
                 _ => PaymentOutcome::Failed,
             }),
-            Err(StoreError::Conflict) => Ok(PaymentOutcome::AlreadyHandled),
+            Err(StoreError::Conflict) => {
+                self.release_unrecorded(change).await?;
+                Ok(PaymentOutcome::AlreadyHandled)
+            }
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// A hold made for a change that lost its race (the order was cancelled or amended while
+    /// the provider answered) is recorded nowhere: release it, unless the winner recorded it
+    /// (a redelivery of the same authorisation).
+    async fn release_unrecorded(&self, change: &OrderChange) -> Result<(), PaymentError> {
+        let Some(authorization) = change.payment.as_ref().and_then(|payment| payment.authorization.as_ref()) else {
+            return Ok(());
+        };
+        let recorded = self.orders.head(&change.order_id).await?.and_then(|order| order.payment.authorization);
+        if recorded.as_ref().is_some_and(|recorded| recorded.id == authorization.id) {
+            return Ok(());
+        }
+        self.gateway.void(authorization, &format!("{}:{}:unrecorded", change.order_id, authorization.id)).await?;
+        Ok(())
     }
 }
 
