@@ -115,6 +115,8 @@ async fn each_event_sends_its_messages_on_the_customer_s_channels() {
         ("order.modified", "RESERVED", Notice::Modified, "has been updated", None),
         ("order.return_requested", "RETURN_REQUESTED", Notice::ReturnAccepted, "Your return for order", None),
         ("order.refunded", "REFUNDED", Notice::Refunded, "Refund issued for order", None),
+        // An operator's goodwill refund keeps the status and is told as a refund.
+        ("order.refund_issued", "DELIVERED", Notice::Refunded, "Refund issued for order", None),
         // Not the customer's business: nothing at all.
         ("order.reserved", "RESERVED", Notice::Received, "", None),
         ("order.in_transit", "IN_TRANSIT", Notice::Shipped, "", None),
@@ -163,6 +165,11 @@ async fn each_event_sends_its_messages_on_the_customer_s_channels() {
             }
             None => assert!(texts.is_empty(), "{subject}: {texts:?}"),
         }
+    }
+    // The return's message gives the number for the parcel and what will be refunded.
+    let returned = &outbox.mail[&format!("event11-{}@example.com", stack.stack.name)][0];
+    for part in [&returned.text, &returned.html] {
+        assert!(part.contains("RMA-7FE5D49VKA") && part.contains("€14.88"), "{part}");
     }
     // The confirmation recommends related SKUs in stock, in the order's currency, not in it.
     let confirmed = &outbox.mail[&format!("event1-{}@example.com", stack.stack.name)][0];

@@ -389,7 +389,12 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     };
     // No "out for delivery": the order follows its slowest parcel, which was never out alone.
     const STEPS: [&str; 4] = ["received", "is confirmed", "has shipped", "has been delivered"];
-    let (subjects, texts) = eventually(Duration::from_secs(30), || told(&STEPS)).await;
+    // A notice's text message follows its e-mail: wait for both.
+    let (subjects, texts) = eventually(Duration::from_secs(30), || async {
+        let (subjects, texts) = told(&STEPS).await?;
+        (texts.iter().filter(|text| text.contains(&id)).count() >= 3).then_some((subjects, texts))
+    })
+    .await;
     assert_eq!(subjects.len(), STEPS.len(), "{subjects:?}");
     let texts: Vec<&String> = texts.iter().filter(|text| text.contains(&id)).collect();
     assert_eq!(texts.len(), 3, "confirmed, shipped, delivered: {texts:?}");
@@ -414,4 +419,67 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     let again = runner.invoke("NotifierFunction", &sweep(2)).await.unwrap();
     assert_eq!((again["requested"].as_u64(), again["already_sent"].as_u64()), (Some(0), Some(1)));
     eventually(Duration::from_secs(10), || told(&["How was order"])).await;
+
+    // The notebook goes back: returned, received by the warehouse (twice), refunded once.
+    let bearer = format!("Bearer {token}");
+    let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+    let body = json!({"lines": [{"sku": "NOTEBOOK-A5", "quantity": 1}], "reason": "wrong ruling"}).to_string();
+    let requested = http("POST", &format!("{}/orders/{id}/returns", runner.api_url()), &headers, &body).await;
+    assert_eq!(requested.status, 201, "{:?}", requested.json);
+    let rma = requested.json["return_request"]["rma"].as_str().unwrap().to_owned();
+    let order_id = shared::domain::OrderId::parse(&id).unwrap();
+    let notebook: shared::domain::ShippedLine =
+        serde_json::from_value(json!({"sku": "NOTEBOOK-A5", "quantity": 1})).unwrap();
+    for _ in 0..2 {
+        warehouse.receive_return(&order_id, &rma, &[(notebook.clone(), 0)], chrono::Utc::now()).await.unwrap();
+    }
+    let refunded = reaches(&runner, &token, &id, "REFUNDED").await;
+    let refund = &refunded["return_request"]["refund"]["minor_units"];
+    let intent =
+        refunded["timeline"].as_array().unwrap().iter().filter(|entry| entry["type"] == "order.refunded").count();
+    assert_eq!(intent, 1);
+    assert_eq!(refund.as_i64(), Some(1_070), "8.99 and 19 % tax; shipping stays, the mugs were kept");
+    eventually(Duration::from_secs(30), || told(&["Your return for order", "Refund issued for order"])).await;
+}
+
+#[tokio::test]
+async fn a_cancelled_order_is_not_shipped_and_its_customer_is_told() {
+    use local::partners::LocalWarehouse;
+
+    let runner = pipeline().await;
+    let token = runner.token(AUTHORIZER, "shop-cancel", Duration::from_secs(300)).unwrap();
+    let placed = post_order(&runner, Some(&token), "cancel-1").await;
+    let id = placed.json["id"].as_str().unwrap().to_owned();
+    reaches(&runner, &token, &id, "FULFILLING").await;
+    let bearer = format!("Bearer {token}");
+    let cancel = |reason: &'static str| {
+        let url = format!("{}/orders/{id}/cancel", runner.api_url());
+        let bearer = bearer.clone();
+        async move {
+            let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+            http("POST", &url, &headers, &json!({"reason": reason}).to_string()).await
+        }
+    };
+    let cancelled = cancel("found it cheaper").await;
+    assert_eq!((cancelled.status, cancelled.json["status"].as_str()), (200, Some("CANCELLED")), "{:?}", cancelled.json);
+    assert_eq!(cancel("again").await.json["version"], cancelled.json["version"]);
+
+    // The pick request and the stop both wait for the warehouse, which ships nothing.
+    let warehouse = LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
+        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
+    };
+    eventually(Duration::from_secs(30), || async {
+        let intents = crate::harness::intents_of(&id).await;
+        (intents.len() == 1 && intents[0]["status"] == "canceled").then_some(())
+    })
+    .await;
+    assert!(warehouse.ship_waiting(chrono::Utc::now()).await.unwrap().is_empty());
+    eventually(Duration::from_secs(30), || async {
+        let outbox = outbox(runner.moto_endpoint()).await;
+        let mails = outbox.mail.get("grace@example.com")?;
+        mails.iter().any(|mail| mail.subject == format!("Order {id} is cancelled")).then_some(())
+    })
+    .await;
 }
