@@ -159,6 +159,32 @@ async fn get_json(client: &DemoClient, url: &str, token: &str) -> anyhow::Result
     Ok(serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?)
 }
 
+/// Sends a JSON change (`PATCH` or `POST`) to the API, with `If-Match: "{version}"` when given,
+/// and notes what came back in the journal.
+async fn change(
+    runner: &Runner,
+    client: &DemoClient,
+    token: &str,
+    (method, path): (&str, &str),
+    version: Option<u64>,
+    body: Value,
+) -> anyhow::Result<Value> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", runner.api_url()))
+        .header("Content-Type", "application/json")
+        .header("Authorization", format!("Bearer {token}"));
+    if let Some(version) = version {
+        request = request.header("If-Match", format!("\"{version}\""));
+    }
+    let response = client.request(request.body(Full::new(Bytes::from(body.to_string())))?).await?;
+    let status = response.status();
+    let answer: Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes()).unwrap_or_default();
+    let outcome = answer["status"].as_str().or(answer["code"].as_str()).unwrap_or("");
+    runner.journal.note(format!("demo: {method} {path} -> {status} {outcome}"));
+    Ok(answer)
+}
+
 async fn settle(runner: &Runner) {
     if !runner.settle(Duration::from_secs(2), Duration::from_secs(60)).await {
         runner.journal.note("demo: the pipeline did not settle within a minute");
@@ -241,12 +267,71 @@ fn reason_text(reason: &Value) -> String {
                 reason["decision"]["operator"].as_str().unwrap_or("?")
             )
         }
+        Some("cancelled") => {
+            let by = &reason["requested_by"];
+            let who = by["storefront"].as_str().or(by["operator"].as_str()).unwrap_or("?");
+            format!("cancelled by {who}: {}", reason["note"].as_str().unwrap_or("no reason given"))
+        }
+        Some("goodwill_refund") => format!(
+            "goodwill refund of {} by {}",
+            reason["amount"]["minor_units"],
+            reason["decision"]["operator"].as_str().unwrap_or("?")
+        ),
         Some("delivery_exception") => {
             format!("exception: {}", reason["description"].as_str().or(reason["carrier_status"].as_str()).unwrap_or(""))
         }
         Some(kind) => kind.to_owned(),
         None => String::new(),
     }
+}
+
+/// The first delivered order's notebook comes back (one of two arrives damaged, so one is put
+/// back on sale) and is refunded; an operator refunds the second delivered order's customer
+/// some goodwill for the wait.
+async fn after_delivery(
+    runner: &Runner,
+    client: &DemoClient,
+    token: &str,
+    operator: Option<&str>,
+    placed: &[String],
+) -> anyhow::Result<()> {
+    let mut delivered = Vec::new();
+    for id in placed {
+        let order = get_json(client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
+        if order["status"] == "DELIVERED" {
+            delivered.push(order);
+        }
+    }
+    let warehouse = LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
+        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
+    };
+    if let Some(order) = delivered.first() {
+        let id = order["id"].as_str().unwrap_or_default();
+        let line = order["lines"].as_array().and_then(|lines| lines.last()).cloned().unwrap_or_default();
+        let body = serde_json::json!({"lines": [{"sku": line["sku"], "quantity": line["quantity"]}], "reason": "not as pictured"});
+        let requested = change(runner, client, token, ("POST", &format!("/orders/{id}/returns")), None, body).await?;
+        if let (Some(rma), Ok(order_id), Ok(returned)) = (
+            requested["return_request"]["rma"].as_str(),
+            shared::domain::OrderId::parse(id),
+            serde_json::from_value::<shared::domain::ShippedLine>(
+                serde_json::json!({"sku": line["sku"], "quantity": line["quantity"]}),
+            ),
+        ) {
+            settle(runner).await;
+            warehouse.receive_return(&order_id, rma, &[(returned, 1)], Utc::now()).await?;
+            runner.journal.note(format!("demo: the warehouse receives return {rma} of {id}"));
+        }
+    }
+    if let (Some(operator), Some(order)) = (operator, delivered.get(1)) {
+        let id = order["id"].as_str().unwrap_or_default();
+        let body = serde_json::json!({"amount": 500, "note": "sorry for the late parcel"});
+        change(runner, client, operator, ("POST", &format!("/orders/{id}/refunds")), order["version"].as_u64(), body)
+            .await?;
+    }
+    settle(runner).await;
+    Ok(())
 }
 
 /// A request the demo makes, and what it shows.
@@ -259,6 +344,7 @@ struct Step {
 
 async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::Result<()> {
     let first: Value = serde_json::from_str(include_str!("../demo-order.json"))?;
+    let placed_body = first.clone();
     let mut express = first.clone();
     express["lines"] =
         serde_json::json!([{ "sku": "TEE-ORGANIC-M", "quantity": 3 }, { "sku": "BOTTLE-STEEL", "quantity": 1 }]);
@@ -320,6 +406,13 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
         };
         runner.journal.note(format!("demo: {:<18} POST /orders -> {status} {detail}", step.label));
     }
+    // A customer changes their mind at once: cancelled before the warehouse gets it.
+    let regret = change(runner, &client, token, ("POST", "/orders"), None, placed_body).await?;
+    if let Some(id) = regret["id"].as_str() {
+        placed.push(id.to_owned());
+        let cancel = format!("/orders/{id}/cancel");
+        change(runner, &client, token, ("POST", &cancel), None, serde_json::json!({"reason": "ordered twice"})).await?;
+    }
     settle(runner).await;
     if let Some(operator) = operator {
         for id in &placed {
@@ -327,6 +420,10 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
             if order["status"] != "ON_HOLD" {
                 continue;
             }
+            // While it waits for review, the customer adds a notebook.
+            let body = serde_json::json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 2}, {"sku": "NOTEBOOK-A5", "quantity": 2}]});
+            change(runner, &client, token, ("PATCH", &format!("/orders/{id}")), order["version"].as_u64(), body)
+                .await?;
             let request = Request::post(format!("{}/orders/{id}/review", runner.api_url()))
                 .header("Content-Type", "application/json")
                 .header("Authorization", format!("Bearer {operator}"))
@@ -338,6 +435,7 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
     }
 
     deliver(runner, &client, token).await?;
+    after_delivery(runner, &client, token, operator, &placed).await?;
 
     println!();
     let dump = get_json(&client, &format!("{}/moto-api/data.json", runner.moto_endpoint()), token).await?;
@@ -383,7 +481,9 @@ async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::R
                 if parcel["delay"].is_object() { " (delayed)" } else { "" }
             );
         }
-        if order["status"] != "REJECTED" && order["status"] != "PAYMENT_FAILED" {
+        if ![Value::from("REJECTED"), Value::from("PAYMENT_FAILED"), Value::from("CANCELLED")]
+            .contains(&order["status"])
+        {
             println!("      estimated delivery {}", order["estimated_delivery"].as_str().unwrap_or("?"));
         }
         for (channel, to, summary) in told.iter().filter(|(_, _, summary)| summary.contains(id.as_str())) {
