@@ -131,10 +131,10 @@ where
         }
         let change = order.amend(amendment, now)?;
         // Short stock is refused before the provider is asked for a bigger hold.
-        self.plan_stock(&order, &change).await?;
+        let plan = self.plan_stock(&order, &change).await?;
         let (change, old_hold) = self.reauthorize(&order, change).await?;
         let new_hold = old_hold.as_ref().and(change.payment.as_ref()).and_then(|payment| payment.authorization.clone());
-        let written = self.adjust_stock(&order, &change).await;
+        let written = self.adjust_stock(&order, &change, plan).await;
         // Written, the old hold gives way to the new one; refused, the new one goes, unless
         // an identical amendment that won the race recorded that very hold.
         let unused = match &written {
@@ -331,11 +331,20 @@ where
         }
     }
 
-    /// Writes the amendment with the stock difference in one transaction, re-planning while
-    /// other orders take the same stock.
-    async fn adjust_stock(&self, order: &Order, change: &OrderChange) -> Result<(), ChangeError> {
+    /// Writes the amendment with the stock difference in one transaction, from `plan` first,
+    /// then re-planning while other orders take the same stock.
+    async fn adjust_stock(
+        &self,
+        order: &Order,
+        change: &OrderChange,
+        plan: [Vec<Allocation>; 3],
+    ) -> Result<(), ChangeError> {
+        let mut plan = Some(plan);
         for _ in 0..ATTEMPTS {
-            let [take, give_back, reservation] = self.plan_stock(order, change).await?;
+            let [take, give_back, reservation] = match plan.take() {
+                Some(first) => first,
+                None => self.plan_stock(order, change).await?,
+            };
             match self.store.adjust(change, &take, &give_back, &reservation).await {
                 Ok(()) => return Ok(()),
                 // Someone else changed the order first: the caller's version is stale.
