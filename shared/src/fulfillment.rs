@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Allocation, Counter, Order, OrderRepository, OrderStatus, ParcelIndex, PickCancellation, PickRequest,
+    Allocation, Counter, Order, OrderId, OrderRepository, OrderStatus, ParcelIndex, PickCancellation, PickRequest,
     ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection, ShipmentReport, StatusReason, StockLedger,
     StoreError, Warehouse, WarehouseInstruction, WarehouseUnavailable,
 };
@@ -104,10 +104,7 @@ impl<R: OrderRepository + ParcelIndex + StockLedger + Sync, W: Warehouse + Sync>
         now: DateTime<Utc>,
     ) -> Result<FulfillmentOutcome, FulfillmentError> {
         for _ in 0..RECORD_ATTEMPTS {
-            let order = self.orders.head(&receipt.order_id).await?.ok_or_else(|| FulfillmentError::Rejected {
-                code: "unknown_order",
-                detail: format!("no order {}", receipt.order_id),
-            })?;
+            let order = self.reported_order(&receipt.order_id).await?;
             let ReceivedReturn { change, restock: units } = match order.receive_return(receipt, policy, now) {
                 Ok(Some(received)) => received,
                 Ok(None) => return Ok(FulfillmentOutcome::AlreadyHandled),
@@ -135,6 +132,14 @@ impl<R: OrderRepository + ParcelIndex + StockLedger + Sync, W: Warehouse + Sync>
         Err(FulfillmentError::NotYet("the order kept changing while its return was recorded".into()))
     }
 
+    /// The order a warehouse report names; a report for no order can never be recorded.
+    async fn reported_order(&self, id: &OrderId) -> Result<Order, FulfillmentError> {
+        self.orders
+            .head(id)
+            .await?
+            .ok_or_else(|| FulfillmentError::Rejected { code: "unknown_order", detail: format!("no order {id}") })
+    }
+
     /// Records a parcel the warehouse shipped, once however often the report comes.
     pub async fn on_shipment(
         &self,
@@ -142,10 +147,7 @@ impl<R: OrderRepository + ParcelIndex + StockLedger + Sync, W: Warehouse + Sync>
         now: DateTime<Utc>,
     ) -> Result<FulfillmentOutcome, FulfillmentError> {
         for _ in 0..RECORD_ATTEMPTS {
-            let order = self.orders.head(&report.order_id).await?.ok_or_else(|| FulfillmentError::Rejected {
-                code: "unknown_order",
-                detail: format!("no order {}", report.order_id),
-            })?;
+            let order = self.reported_order(&report.order_id).await?;
             let change = match order.record_shipment(report, now) {
                 Ok(Some(change)) => change,
                 Ok(None) => return Ok(FulfillmentOutcome::AlreadyHandled),

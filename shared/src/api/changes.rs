@@ -52,12 +52,9 @@ where
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
-        let id = order_id(raw_id)?;
         let note = parse_note(body, "reason")?;
         let requester = Requester::Storefront { storefront: storefront.clone() };
-        let (order, timeline) =
-            self.changes.cancel(&id, Some(storefront), requester, note, now).await.map_err(change_problem)?;
-        tracing::info!(order_id = %id, "order cancelled");
+        let (order, timeline) = self.cancel_for(requester, Some(storefront), raw_id, note, now).await?;
         Answer::order(&OrderView::for_storefront(&order, &timeline))
     }
 
@@ -111,12 +108,28 @@ where
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
-        let id = order_id(raw_id)?;
         let note = parse_note(body, "note")?;
         let requester = Requester::Operator { operator: operator.to_owned() };
-        let (order, timeline) = self.changes.cancel(&id, None, requester, note, now).await.map_err(change_problem)?;
-        tracing::info!(order_id = %id, "order cancelled by an operator");
+        let (order, timeline) = self.cancel_for(requester, None, raw_id, note, now).await?;
         Answer::order(&OrderView::for_operator(&order, &timeline))
+    }
+
+    async fn cancel_for(
+        &self,
+        requester: Requester,
+        scope: Option<&StorefrontId>,
+        raw_id: &str,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::changes::Changed, Problem> {
+        let id = order_id(raw_id)?;
+        let by = match &requester {
+            Requester::Storefront { .. } => "storefront",
+            Requester::Operator { .. } => "operator",
+        };
+        let changed = self.changes.cancel(&id, scope, requester, note, now).await.map_err(change_problem)?;
+        tracing::info!(order_id = %id, by, "order cancelled");
+        Ok(changed)
     }
 
     /// An operator refunds some goodwill on an order at the version its `If-Match` names.
