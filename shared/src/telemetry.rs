@@ -1,21 +1,176 @@
-//! Logs as one JSON object a line, for CloudWatch Logs Insights.
+//! Logs as one flat JSON object a line, for CloudWatch Logs Insights: the event's fields beside
+//! every field of the spans it happened in (the invocation's `request_id` and `trace_id`, the
+//! message's `order_id`, `event_id`, `event_type`), and the `function` that wrote it. Customer
+//! contact details, addresses and card data are never logged; the end-to-end tests scan every
+//! line for them.
 
-use tracing_subscriber::EnvFilter;
+use std::fmt;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Map, Value};
+use tracing::{
+    Event, Subscriber,
+    field::{Field, Visit},
+};
+use tracing_subscriber::{
+    EnvFilter,
+    fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, format::JsonFields, format::Writer},
+    registry::LookupSpan,
+};
 
 /// Installs the JSON subscriber. The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's
-/// logging configuration), else `RUST_LOG`, else `info`.
+/// logging configuration), else `RUST_LOG`, else `info`; the function's name from
+/// `AWS_LAMBDA_FUNCTION_NAME`.
 pub fn init() {
     let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
         .map(|level| EnvFilter::new(level.to_ascii_lowercase()))
         .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
     tracing_subscriber::fmt()
-        .json()
         .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .with_ansi(false)
-        .flatten_event(true)
+        .fmt_fields(JsonFields::new())
+        .event_format(FlatJson { function: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok() })
         .init();
+}
+
+/// Writes each event as one JSON object: time, level, function, the fields of its spans from
+/// the outermost in, then its own fields.
+#[derive(Debug, Clone)]
+pub struct FlatJson {
+    pub function: Option<String>,
+}
+
+/// The runtime's span names its fields in camel case; Logs Insights queries use ours.
+fn field_name(name: &str) -> &str {
+    match name {
+        "requestId" => "request_id",
+        "xrayTraceId" => "trace_id",
+        name => name,
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for FlatJson
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, context: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        let mut line = Map::new();
+        line.insert("timestamp".into(), Value::from(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)));
+        line.insert("level".into(), Value::from(event.metadata().level().as_str()));
+        if let Some(function) = &self.function {
+            line.insert("function".into(), Value::from(function.as_str()));
+        }
+        for span in context.event_scope().into_iter().flat_map(|scope| scope.from_root()) {
+            let extensions = span.extensions();
+            let Some(fields) = extensions.get::<FormattedFields<N>>() else { continue };
+            if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(fields) {
+                for (name, value) in fields {
+                    line.insert(field_name(&name).to_owned(), value);
+                }
+            }
+        }
+        event.record(&mut Fields(&mut line));
+        let json = serde_json::to_string(&line).map_err(|_| fmt::Error)?;
+        writeln!(writer, "{json}")
+    }
+}
+
+/// Collects an event's fields into the line.
+struct Fields<'a>(&'a mut Map<String, Value>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field_name(field.name()).to_owned(), Value::from(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field_name(field.name()).to_owned(), Value::from(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field_name(field.name()).to_owned(), Value::from(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field_name(field.name()).to_owned(), Value::from(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field_name(field.name()).to_owned(), Value::from(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0.insert(field_name(field.name()).to_owned(), Value::from(value.to_string()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field_name(field.name()).to_owned(), Value::from(format!("{value:?}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn a_line_carries_the_function_and_the_fields_of_every_span_it_is_in() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(JsonFields::new())
+            .event_format(FlatJson { function: Some("payment".to_owned()) })
+            .with_writer(captured.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let invoke = tracing::info_span!("Lambda runtime invoke", requestId = "r-1", xrayTraceId = "Root=1-abc");
+            let _invoke = invoke.enter();
+            let event =
+                tracing::info_span!("event", order_id = "ord_1", event_id = "ord_1:3", event_type = "order.reserved");
+            let _event = event.enter();
+            tracing::info!(outcome = ?Some(3), attempts = 2_u64, "payment event handled");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let line: Value = serde_json::from_str(&text).unwrap();
+        for (name, value) in [
+            ("function", "payment"),
+            ("level", "INFO"),
+            ("request_id", "r-1"),
+            ("trace_id", "Root=1-abc"),
+            ("order_id", "ord_1"),
+            ("event_id", "ord_1:3"),
+            ("event_type", "order.reserved"),
+            ("message", "payment event handled"),
+            ("outcome", "Some(3)"),
+        ] {
+            assert_eq!(line[name], value, "{name} in {line}");
+        }
+        assert_eq!(line["attempts"], 2);
+    }
 }

@@ -440,6 +440,23 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     assert_eq!(intent, 1);
     assert_eq!(refund.as_i64(), Some(1_070), "8.99 and 19 % tax; shipping stays, the mugs were kept");
     eventually(Duration::from_secs(30), || told(&["Your return for order", "Refund issued for order"])).await;
+
+    // Every function's every log line is one flat JSON object naming the function, and none
+    // holds the customer's e-mail, phone, name or street in clear.
+    let logs = runner.journal.function_logs();
+    for (function, line) in &logs {
+        let json: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("{function}: not JSON: {line}"));
+        assert!(json["function"].is_string() && json["level"].is_string(), "{function}: {line}");
+        for raw in ["grace@example.com", "+4915112345678", "Grace", "Hopper", "Friedrichstr"] {
+            assert!(!line.contains(raw), "{function} logged {raw:?}: {line}");
+        }
+    }
+    // A line written while a message is handled says which invocation, order and event.
+    let handled = logs.iter().find(|(function, line)| function == "payment" && line.contains("order.reserved"));
+    let handled: Value = serde_json::from_str(&handled.expect("payment logged the reserved order").1).unwrap();
+    for field in ["request_id", "trace_id", "order_id", "event_id", "event_type"] {
+        assert!(handled[field].is_string(), "{field} in {handled}");
+    }
 }
 
 #[tokio::test]
