@@ -140,7 +140,11 @@ where
         let unused = match &written {
             Ok(()) => old_hold,
             Err(_) => match (new_hold, self.store.head(&order.id).await?) {
-                (Some(hold), Some(current)) if current.payment.authorization.as_ref() == Some(&hold) => None,
+                (Some(hold), Some(current))
+                    if current.payment.authorization.as_ref().is_some_and(|recorded| recorded.id == hold.id) =>
+                {
+                    None
+                }
                 (hold, _) => hold,
             },
         };
@@ -295,7 +299,9 @@ where
         match self.gateway.authorize(&order.id, &order.payment.method, total, &key).await {
             Ok(authorization) if authorization.amount == total => {
                 let mut payment = order.payment.clone();
-                payment.authorization = Some(authorization);
+                // The order was confirmed when it was first authorised.
+                payment.authorization =
+                    Some(crate::domain::Authorization { authorized_at: held.authorized_at, ..authorization });
                 Ok((change.with_payment(payment), Some(held)))
             }
             Ok(authorization) => {

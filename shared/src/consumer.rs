@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use tracing::{Instrument, Span};
 
 use crate::domain::{DeliveryUpdate, Envelope, Order};
+use crate::metrics::{Measurement, Metric};
 
 /// A message body a consumer reads, and the span its handling is logged in.
 pub trait Message: DeserializeOwned {
@@ -47,6 +48,11 @@ where
             failure.item_identifier = message.message_id.clone().unwrap_or_default();
             response.batch_item_failures.push(failure);
         }
+    }
+    if !response.batch_item_failures.is_empty() {
+        let mut failures = Measurement::count(Metric::BatchItemFailures);
+        failures.value = response.batch_item_failures.len() as f64;
+        crate::metrics::emit(&[failures]);
     }
     response
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod inventory;
 #[cfg(feature = "ses")]
 pub mod mail;
+pub mod metrics;
 pub mod notification;
 pub mod notifier;
 pub mod payments;

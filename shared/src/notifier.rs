@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
     domain::{Catalog, EmailAddress, Envelope, Order, OrderRepository, OrderStatus, StockLedger, StoreError},
+    metrics::{Dimension, Measurement, Metric},
     notification::{
         Channel, ChannelError, Claim, DeliveredOrders, Delivery, MailFeedback, Mailer, Notice, NotificationLedger,
         NotificationPolicy, ProductRelations, RenderError, SuppressionList, TextMessages, feedback_due_days, mime,
@@ -111,6 +112,7 @@ where
             match outcome {
                 Ok(sent) => {
                     tracing::info!(notice = notice.name(), channel = channel.as_str(), outcome = ?sent, "customer message");
+                    crate::metrics::emit(&message_metric(notice, channel, &sent));
                     outcomes.push((channel, sent));
                 }
                 Err(error) => {
@@ -264,4 +266,19 @@ where
         }
         Ok(report)
     }
+}
+/// What a message's outcome counts for: sent by channel and template, suppressed (bounced,
+/// complained, opted out) by channel, a duplicate as an idempotent replay.
+fn message_metric(notice: Notice, channel: Channel, sent: &Sent) -> Vec<Measurement> {
+    let measurement = match sent {
+        Sent::Sent { .. } => Measurement::count(Metric::MessagesSent)
+            .by(Dimension::Channel, channel.as_str())
+            .by(Dimension::Template, notice.name()),
+        Sent::Suppressed | Sent::OptedOut => {
+            Measurement::count(Metric::NotificationsSuppressed).by(Dimension::Channel, channel.as_str())
+        }
+        Sent::AlreadySent => Measurement::count(Metric::IdempotentReplays).by(Dimension::Channel, channel.as_str()),
+        Sent::NoTextMessage => return Vec::new(),
+    };
+    vec![measurement]
 }

@@ -31,6 +31,8 @@ pub fn init() {
         .fmt_fields(JsonFields::new())
         .event_format(FlatJson { function: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok() })
         .init();
+    // Every function calls this once, as its process starts: a cold start.
+    crate::metrics::emit(&[crate::metrics::Measurement::count(crate::metrics::Metric::ColdStarts)]);
 }
 
 /// Writes each event as one JSON object: time, level, function, the fields of its spans from

@@ -49,6 +49,35 @@ async fn reaches(runner: &Runner, token: &str, id: &str, status: &str) -> Value 
     .await
 }
 
+/// The metrics of an Embedded Metric Format document, checked against the format's schema: a
+/// millisecond timestamp, a namespace, dimension sets naming string members of the document,
+/// metrics with a CloudWatch unit whose values are numbers in the document.
+fn emf_metric_names(document: &Value) -> Vec<String> {
+    const UNITS: [&str; 4] = ["Count", "Milliseconds", "Seconds", "None"];
+    let aws = &document["_aws"];
+    assert!(aws["Timestamp"].is_u64(), "{document}");
+    let directives = aws["CloudWatchMetrics"].as_array().unwrap();
+    assert!(!directives.is_empty(), "{document}");
+    let mut names = Vec::new();
+    for directive in directives {
+        assert_eq!(directive["Namespace"], "Orderflow", "{document}");
+        for set in directive["Dimensions"].as_array().unwrap() {
+            let set = set.as_array().unwrap();
+            assert!((1..=30).contains(&set.len()), "{document}");
+            for dimension in set {
+                assert!(document[dimension.as_str().unwrap()].is_string(), "{dimension} in {document}");
+            }
+        }
+        for metric in directive["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(UNITS.contains(&metric["Unit"].as_str().unwrap()), "{document}");
+            assert!(document[name].is_number(), "{name} in {document}");
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
 fn intake_invocations(runner: &Runner) -> usize {
     runner.journal.invocations().iter().filter(|record| record.function == "intake").count()
 }
@@ -441,15 +470,32 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     assert_eq!(refund.as_i64(), Some(1_070), "8.99 and 19 % tax; shipping stays, the mugs were kept");
     eventually(Duration::from_secs(30), || told(&["Your return for order", "Refund issued for order"])).await;
 
-    // Every function's every log line is one flat JSON object naming the function, and none
-    // holds the customer's e-mail, phone, name or street in clear.
+    // Every function's every output line is one flat JSON object naming the function, a log
+    // line or an EMF metric, and none holds the customer's e-mail, phone, name or street.
     let logs = runner.journal.function_logs();
+    let mut metrics = std::collections::BTreeSet::new();
     for (function, line) in &logs {
         let json: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("{function}: not JSON: {line}"));
-        assert!(json["function"].is_string() && json["level"].is_string(), "{function}: {line}");
+        assert!(json["function"].is_string(), "{function}: {line}");
+        match json.get("_aws") {
+            Some(_) => metrics.extend(emf_metric_names(&json)),
+            None => assert!(json["level"].is_string(), "{function}: {line}"),
+        }
         for raw in ["grace@example.com", "+4915112345678", "Grace", "Hopper", "Friedrichstr"] {
             assert!(!line.contains(raw), "{function} logged {raw:?}: {line}");
         }
+    }
+    for expected in [
+        "ColdStarts",
+        "OrdersPlaced",
+        "StageLatency",
+        "OrdersShipped",
+        "OrdersDelivered",
+        "MessagesSent",
+        "ReturnsRequested",
+        "OrdersRefunded",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in {metrics:?}");
     }
     // A line written while a message is handled says which invocation, order and event.
     let handled = logs.iter().find(|(function, line)| function == "payment" && line.contains("order.reserved"));

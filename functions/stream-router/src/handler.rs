@@ -9,6 +9,7 @@ use lambda_runtime::LambdaEvent;
 use serde_dynamo::AttributeValue;
 use shared::{
     domain::{Order, StoreError},
+    metrics,
     publish::EventPublisher,
     store::order_from_image,
 };
@@ -51,6 +52,9 @@ impl StreamRouter {
         };
         for envelope in &envelopes[..published] {
             tracing::info!(event_id = %envelope.id, event_type = %envelope.event_type, "event published");
+            // A failed batch is retried from its first unpublished record, so the funnel counts
+            // each order's step once, unless Lambda itself delivers the batch again.
+            metrics::emit(&metrics::for_order_version(envelope.data));
         }
         let mut response = DynamoDbEventResponse::default();
         if let Some(index) = failed_at {

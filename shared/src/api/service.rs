@@ -174,6 +174,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             )
             .at(IDEMPOTENCY_KEY_HEADER));
         }
+        crate::metrics::emit(&[crate::metrics::Measurement::count(crate::metrics::Metric::IdempotentReplays)]);
         Ok(Some(Answer { response: record.response, replayed: true, etag: None }))
     }
 

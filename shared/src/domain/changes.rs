@@ -457,7 +457,8 @@ mod tests {
         };
         order.lines = vec![line("MUG", 2, 1_250), line("TEE", 1, 1_000)];
         order.totals = Totals { subtotal: eur(3_500), shipping: eur(500), tax: eur(760), total: eur(4_760) };
-        order.payment.authorization = Some(Authorization { id: "pi_1".into(), amount: eur(4_760) });
+        order.payment.authorization =
+            Some(Authorization { id: "pi_1".into(), amount: eur(4_760), authorized_at: None });
         order.payment.captured = Some(eur(4_760));
         order.shipments = vec![Shipment {
             id: ShipmentId::parse("S1").unwrap(),

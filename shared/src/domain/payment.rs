@@ -31,6 +31,9 @@ pub struct Authorization {
     /// The provider's id for it (a PaymentIntent id for Stripe).
     pub id: String,
     pub amount: Money,
+    /// When the order recorded it: where the wait for shipment starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

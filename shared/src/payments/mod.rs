@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition, OperatorDecision,
-    Order, OrderChange, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, StatusReason, StoreError,
-    TimelineEntry,
+    Authorization, CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition,
+    OperatorDecision, Order, OrderChange, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder,
+    StatusReason, StoreError, TimelineEntry,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +248,7 @@ where
         match self.gateway.authorize(&order.id, &order.payment.method, total, key).await {
             Ok(authorization) if authorization.amount == total => {
                 let mut payment = order.payment.clone();
-                payment.authorization = Some(authorization);
+                payment.authorization = Some(Authorization { authorized_at: Some(now), ..authorization });
                 let change = transition(order, OrderStatus::PaymentAuthorized, now)?.with_payment(payment);
                 Ok(match approved {
                     Some(decision) => change.because(StatusReason::ReviewApproved { decision }),

@@ -253,7 +253,7 @@ impl PaymentGateway for StripeGateway {
         match intent.status.as_str() {
             "requires_capture" => {
                 let held = if intent.amount_capturable > 0 { intent.amount_capturable } else { intent.amount };
-                Ok(Authorization { amount: intent.money(held)?, id: intent.id })
+                Ok(Authorization { amount: intent.money(held)?, id: intent.id, authorized_at: None })
             }
             // Off-session, nobody can answer a 3-D Secure challenge: the customer must pay again.
             "requires_action" => Err(GatewayError::Declined(Decline::from_code("authentication_required"))),
