@@ -293,3 +293,108 @@ fn the_notifier_sends_only_from_the_sender_through_the_configuration_set_whose_f
     let policy = template.parameter_default("NotificationPolicy").unwrap();
     shared::notification::NotificationPolicy::parse(&policy).unwrap();
 }
+
+/// The alarms an alarm-worthy resource has: those whose metric (or one of whose metric-math
+/// inputs) has a dimension naming it.
+fn alarms_on<'t>(template: &'t Template, namespace: &str, metric: &str, logical_id: &str) -> Vec<&'t String> {
+    let names = |dimensions: &Value| {
+        dimensions.as_array().into_iter().flatten().any(|dimension| {
+            let value = &dimension["Value"];
+            value["Ref"] == logical_id || value["Fn::GetAtt"][0] == logical_id
+        })
+    };
+    template
+        .of_type("AWS::CloudWatch::Alarm")
+        .filter(|(_, alarm)| {
+            let properties = &alarm.properties;
+            let direct = properties["Namespace"] == namespace
+                && properties["MetricName"] == metric
+                && names(&properties["Dimensions"]);
+            let through_math = properties["Metrics"].as_array().into_iter().flatten().any(|query| {
+                let stat = &query["MetricStat"]["Metric"];
+                stat["Namespace"] == namespace && stat["MetricName"] == metric && names(&stat["Dimensions"])
+            });
+            direct || through_math
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn every_dead_letter_queue_function_and_the_stream_has_an_alarm_that_tells_the_operators() {
+    let template = template();
+    let mut dead_letter_queues: Vec<String> = template
+        .of_type("AWS::SQS::Queue")
+        .filter_map(|(_, queue)| queue.properties["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0].as_str())
+        .map(str::to_owned)
+        .collect();
+    dead_letter_queues.push("StreamRouterFailureQueue".to_owned());
+    dead_letter_queues.sort();
+    dead_letter_queues.dedup();
+    assert_eq!(dead_letter_queues.len(), 9);
+    for queue in &dead_letter_queues {
+        let alarms = alarms_on(&template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue);
+        assert_eq!(alarms.len(), 1, "{queue}: {alarms:?}");
+    }
+    for (function, _) in template.of_type("AWS::Serverless::Function") {
+        for metric in ["Errors", "Invocations", "Throttles"] {
+            assert_eq!(alarms_on(&template, "AWS/Lambda", metric, function).len(), 1, "{function} {metric}");
+        }
+    }
+    assert_eq!(alarms_on(&template, "AWS/Lambda", "IteratorAge", "StreamRouterFunction").len(), 1);
+    let emitted: Vec<&str> = shared::metrics::Metric::ALL.iter().map(|metric| metric.name()).collect();
+    for (name, alarm) in template.of_type("AWS::CloudWatch::Alarm") {
+        let properties = &alarm.properties;
+        assert_eq!(properties["AlarmActions"], serde_json::json!([{"Ref": "OperatorsTopic"}]), "{name}");
+        assert!(properties["AlarmDescription"].to_string().contains("Runbook"), "{name}");
+        // Every metric an alarm reads is one that exists: a resource of the template, or ours.
+        let mut metrics = vec![properties.clone()];
+        metrics.extend(
+            properties["Metrics"].as_array().into_iter().flatten().map(|query| query["MetricStat"]["Metric"].clone()),
+        );
+        for metric in metrics.iter().filter(|metric| metric["MetricName"].is_string()) {
+            if metric["Namespace"] == shared::metrics::NAMESPACE {
+                assert!(emitted.contains(&metric["MetricName"].as_str().unwrap()), "{name}: {metric}");
+            }
+            for dimension in metric["Dimensions"].as_array().into_iter().flatten() {
+                let target = dimension["Value"]["Ref"].as_str().or(dimension["Value"]["Fn::GetAtt"][0].as_str());
+                assert!(template.resource(target.unwrap()).is_ok(), "{name}: {dimension}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_dashboard_and_saved_queries_name_only_what_exists() {
+    let template = template();
+    let dashboard = &template.resource("OperationsDashboard").unwrap().properties["DashboardBody"]["Fn::Sub"];
+    let body = dashboard.as_str().unwrap();
+    let widgets: Value = serde_json::from_str(body).unwrap();
+    assert!(widgets["widgets"].as_array().unwrap().len() >= 8);
+    for reference in body.split("${").skip(1).map(|rest| rest.split('}').next().unwrap()) {
+        let logical = reference.split('.').next().unwrap();
+        assert!(logical.starts_with("AWS::") || template.resource(logical).is_ok(), "${{{reference}}}");
+    }
+    for metric in shared::metrics::Metric::ALL {
+        let shown =
+            body.contains(&format!("\"{}\"", metric.name())) || body.contains(&format!("\\\"{}\\\"", metric.name()));
+        let operational = matches!(
+            metric,
+            shared::metrics::Metric::IdempotentReplays
+                | shared::metrics::Metric::BatchItemFailures
+                | shared::metrics::Metric::ColdStarts
+        );
+        assert!(shown || operational, "{} is on the dashboard", metric.name());
+    }
+    let log_groups: Vec<&String> = template.of_type("AWS::Logs::LogGroup").map(|(name, _)| name).collect();
+    for (name, query) in template.of_type("AWS::Logs::QueryDefinition") {
+        let queried: Vec<&str> = query.properties["LogGroupNames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|group| group["Ref"].as_str().unwrap())
+            .collect();
+        assert_eq!(queried.len(), log_groups.len(), "{name} reads every function's logs");
+        assert!(log_groups.iter().all(|group| queried.contains(&group.as_str())), "{name}");
+    }
+}
