@@ -538,6 +538,22 @@ async fn a_cancelled_order_is_not_shipped_and_its_customer_is_told() {
         (intents.len() == 1 && intents[0]["status"] == "canceled").then_some(())
     })
     .await;
+    eventually(Duration::from_secs(30), || async {
+        let waiting = warehouse
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&warehouse.pick_requests_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap();
+        let count = waiting
+            .attributes()
+            .and_then(|attributes| attributes.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|count| count.parse::<u32>().ok());
+        (count >= Some(2)).then_some(())
+    })
+    .await;
     assert!(warehouse.ship_waiting(chrono::Utc::now()).await.unwrap().is_empty());
     eventually(Duration::from_secs(30), || async {
         let outbox = outbox(runner.moto_endpoint()).await;
