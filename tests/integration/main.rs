@@ -8,6 +8,7 @@ mod fulfillment;
 mod harness;
 mod intake;
 mod notifications;
+mod operations;
 mod payments;
 mod pipeline;
 mod previews;

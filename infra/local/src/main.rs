@@ -105,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
         .to_owned();
     let token = runner.token(&authorizer, &options.storefront, Duration::from_secs(12 * 3600))?;
     std::fs::create_dir_all(&options.state_dir)?;
+    std::fs::write(options.state_dir.join("resources.json"), serde_json::to_string_pretty(&runner.resources())?)?;
     let token_file = options.state_dir.join("storefront.jwt");
     std::fs::write(&token_file, &token)?;
     // The other authorizers guard operators' routes: a token for each, for a "demo-operator".

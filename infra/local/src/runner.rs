@@ -276,6 +276,26 @@ impl Runner {
         format!("http://{}", self.api_address)
     }
 
+    /// What `orderctl` reads to reach this stack: the endpoint, the region, the API, and the
+    /// physical id (`Ref`) of every resource the local cloud names.
+    pub fn resources(&self) -> serde_json::Value {
+        let resources: serde_json::Map<String, serde_json::Value> = self
+            .stack
+            .template
+            .resources
+            .keys()
+            .filter_map(|logical| {
+                Some((logical.clone(), serde_json::Value::from(self.stack.reference_of(logical).ok()?)))
+            })
+            .collect();
+        serde_json::json!({
+            "endpoint": self.moto_endpoint(),
+            "region": self.stack.region,
+            "api_url": self.api_url(),
+            "resources": resources,
+        })
+    }
+
     pub fn moto_endpoint(&self) -> &str {
         &self.moto_endpoint
     }

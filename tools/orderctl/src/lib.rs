@@ -1,0 +1,276 @@
+//! `orderctl`: what an operator does when an alarm fires, against AWS or the local cloud alike.
+//! It reads the stack's resources from a JSON file of logical id → physical id (`Ref`): the
+//! local runner writes `.orderflow/resources.json`; for a deployed stack,
+//! `aws cloudformation describe-stack-resources` gives the same pairs.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, bail};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use serde_json::Value;
+use shared::{
+    api::OrderView,
+    config::Env,
+    domain::{OrderId, OrderRepository},
+    publish::EventPublisher,
+    queue::{ERROR_CODE_ATTRIBUTE, ERROR_DETAIL_ATTRIBUTE},
+    store::DynamoStore,
+};
+
+/// The stack as `orderctl` needs it: physical ids by logical id, and where to reach it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Resources {
+    /// The local cloud's endpoint; absent for AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The local cloud's region; absent for AWS, whose region comes from the usual places.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The HTTP API's base URL, for the operators' routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+    pub resources: BTreeMap<String, String>,
+}
+
+impl Resources {
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a resources file", path.display()))
+    }
+
+    pub fn get(&self, logical_id: &str) -> anyhow::Result<&str> {
+        self.resources.get(logical_id).map(String::as_str).with_context(|| format!("the stack has no {logical_id}"))
+    }
+}
+
+/// The clients and names one command needs.
+#[derive(Debug, Clone)]
+pub struct Orderctl {
+    pub resources: Resources,
+    store: DynamoStore,
+    sqs: aws_sdk_sqs::Client,
+    sns: aws_sdk_sns::Client,
+}
+
+/// One dead-lettered message as an operator needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub receive_count: Option<u32>,
+    /// Why our code parked it, if it did; a message the queue's redrive moved has none.
+    pub error_code: Option<String>,
+    pub error_detail: Option<String>,
+    pub order_id: Option<String>,
+    pub event_type: Option<String>,
+    pub body: String,
+}
+
+impl Orderctl {
+    pub fn new(sdk: &aws_config::SdkConfig, resources: Resources) -> anyhow::Result<Self> {
+        let tables = Env::Map(BTreeMap::from([
+            ("ORDERS_TABLE".to_owned(), resources.get("OrdersTable")?.to_owned()),
+            ("INVENTORY_TABLE".to_owned(), resources.get("InventoryTable")?.to_owned()),
+            ("IDEMPOTENCY_TABLE".to_owned(), resources.get("IdempotencyTable")?.to_owned()),
+        ]));
+        Ok(Self {
+            store: DynamoStore::from_env(aws_sdk_dynamodb::Client::new(sdk), &tables)?,
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            resources,
+        })
+    }
+
+    /// The order and its whole timeline, as operators see it (every reason included).
+    pub async fn order(&self, raw_id: &str) -> anyhow::Result<Value> {
+        let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
+        let (order, timeline) = self.store.get(&id).await?.with_context(|| format!("no order {id}"))?;
+        Ok(serde_json::to_value(OrderView::for_operator(&order, &timeline))?)
+    }
+
+    /// Up to `limit` messages of a dead-letter queue, left where they are: each is hidden while
+    /// the listing runs (so it is seen once) and visible again after.
+    pub async fn dead_letters(&self, queue: &str, limit: usize) -> anyhow::Result<Vec<DeadLetter>> {
+        let url = self.resources.get(queue)?;
+        let mut seen: Vec<DeadLetter> = Vec::new();
+        let mut handles = Vec::new();
+        while seen.len() < limit {
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .visibility_timeout(30)
+                .message_attribute_names("All")
+                .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+                .send()
+                .await?;
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                handles.extend(message.receipt_handle().map(str::to_owned));
+                let letter = describe(&message);
+                if !seen.iter().any(|known| known.message_id == letter.message_id) {
+                    seen.push(letter);
+                }
+            }
+        }
+        for handle in handles {
+            self.sqs
+                .change_message_visibility()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .visibility_timeout(0)
+                .send()
+                .await?;
+        }
+        seen.truncate(limit);
+        Ok(seen)
+    }
+
+    /// Moves every message of a dead-letter queue back to the queue whose redrive policy sends
+    /// them there: SQS's own move task on AWS, and on the local cloud (which lacks it) received,
+    /// sent back and deleted one by one. How many were moved (`None` when SQS moves them in the
+    /// background).
+    pub async fn redrive(&self, dead_letter_queue: &str) -> anyhow::Result<Option<usize>> {
+        let dlq_url = self.resources.get(dead_letter_queue)?;
+        let dlq_arn = self.queue_arn(dlq_url).await?;
+        let source = self.source_of(&dlq_arn).await?;
+        if self.resources.endpoint.is_none() {
+            self.sqs
+                .start_message_move_task()
+                .source_arn(&dlq_arn)
+                .destination_arn(self.queue_arn(&source).await?)
+                .send()
+                .await?;
+            return Ok(None);
+        }
+        // The local cloud has no move tasks: move them one by one.
+        let mut moved = 0;
+        loop {
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(dlq_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(30)
+                .message_attribute_names("All")
+                .send()
+                .await?;
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(Some(moved));
+            }
+            for message in messages {
+                // The error attributes say why it was parked; back on its queue they would only mislead.
+                let attributes = message
+                    .message_attributes
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(name, _)| name != ERROR_CODE_ATTRIBUTE && name != ERROR_DETAIL_ATTRIBUTE);
+                self.sqs
+                    .send_message()
+                    .queue_url(&source)
+                    .message_body(message.body().unwrap_or_default())
+                    .set_message_attributes(Some(attributes.collect()))
+                    .send()
+                    .await?;
+                if let Some(handle) = message.receipt_handle() {
+                    self.sqs.delete_message().queue_url(dlq_url).receipt_handle(handle).send().await?;
+                }
+                moved += 1;
+            }
+        }
+    }
+
+    /// Publishes the order's current event again, as the stream router did: every consumer
+    /// knows it by its id, so those that handled it drop it and those that did not act on it.
+    pub async fn replay(&self, raw_id: &str) -> anyhow::Result<String> {
+        let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
+        let order = self.store.head(&id).await?.with_context(|| format!("no order {id}"))?;
+        let publisher = EventPublisher::new(self.sns.clone(), self.resources.get("OrderEventsTopic")?.to_owned());
+        publisher.publish(&[order.envelope()]).await.map_err(|(_, error)| error)?;
+        Ok(format!("{} {}", order.event_id(), order.last_event()))
+    }
+
+    /// Approves or denies a held order through the operators' route, as the operator the
+    /// token names: the decision is recorded with who took it. The order as operators see it.
+    pub async fn review(&self, raw_id: &str, decision: &str, note: Option<&str>, token: &str) -> anyhow::Result<Value> {
+        let api = self.resources.api_url.as_deref().context("the resources file names no api_url")?;
+        let body = serde_json::json!({"decision": decision, "note": note}).to_string();
+        let request = hyper::Request::post(format!("{api}/orders/{raw_id}/review"))
+            .header("Content-Type", "application/json")
+            .header("Authorization", format!("Bearer {}", token.trim()))
+            .body(Full::new(Bytes::from(body)))?;
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+        let response = client.request(request).await?;
+        let status = response.status();
+        let answer: Value =
+            serde_json::from_slice(&response.into_body().collect().await?.to_bytes()).unwrap_or_default();
+        if !status.is_success() {
+            bail!("{status}: {} {}", answer["code"].as_str().unwrap_or(""), answer["detail"].as_str().unwrap_or(""));
+        }
+        Ok(answer)
+    }
+
+    async fn queue_arn(&self, url: &str) -> anyhow::Result<String> {
+        let attributes =
+            self.sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::QueueArn).send().await?;
+        attributes
+            .attributes()
+            .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn))
+            .cloned()
+            .with_context(|| format!("{url} has no ARN"))
+    }
+
+    /// The stack's queue whose redrive policy names this dead-letter queue.
+    async fn source_of(&self, dead_letter_arn: &str) -> anyhow::Result<String> {
+        for url in self.resources.resources.values().filter(|value| value.contains("://")) {
+            let attributes = self
+                .sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::RedrivePolicy)
+                .send()
+                .await?;
+            let policy =
+                attributes.attributes().and_then(|attributes| attributes.get(&QueueAttributeName::RedrivePolicy));
+            let target = policy
+                .and_then(|policy| serde_json::from_str::<Value>(policy).ok())
+                .and_then(|policy| policy["deadLetterTargetArn"].as_str().map(str::to_owned));
+            if target.as_deref() == Some(dead_letter_arn) {
+                return Ok(url.clone());
+            }
+        }
+        bail!("no queue of the stack sends its dead letters to {dead_letter_arn}")
+    }
+}
+
+fn describe(message: &aws_sdk_sqs::types::Message) -> DeadLetter {
+    let attribute = |name: &str| {
+        message
+            .message_attributes()
+            .and_then(|attributes| attributes.get(name))
+            .and_then(|value| value.string_value().map(str::to_owned))
+    };
+    let body = message.body().unwrap_or_default().to_owned();
+    let parsed: Value = serde_json::from_str(&body).unwrap_or_default();
+    DeadLetter {
+        message_id: message.message_id().unwrap_or_default().to_owned(),
+        receive_count: message
+            .attributes()
+            .and_then(|attributes| attributes.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+            .and_then(|count| count.parse().ok()),
+        error_code: attribute(ERROR_CODE_ATTRIBUTE),
+        error_detail: attribute(ERROR_DETAIL_ATTRIBUTE),
+        order_id: parsed["order_id"].as_str().map(str::to_owned),
+        event_type: parsed["type"].as_str().map(str::to_owned),
+        body,
+    }
+}

@@ -1,0 +1,79 @@
+//! `orderctl`: the operators' command line. See `orderctl --help`.
+
+// This binary's job is to answer on stdout.
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use orderctl::{Orderctl, Resources};
+
+const USAGE: &str = "\
+usage: orderctl [--resources FILE] COMMAND
+
+  order ID                       the order and its timeline, every reason included (JSON)
+  dlq list QUEUE [--limit N]     a dead-letter queue's messages with why they failed (JSON lines)
+  dlq redrive QUEUE              move a dead-letter queue's messages back to their queue
+  review ID approve|deny [--note TEXT] --token FILE
+                                 decide a held order through the operators' route
+  replay ID                      publish the order's current event again
+
+QUEUE is a logical id of the template (FulfillmentDeadLetterQueue, ...). FILE maps logical ids to
+physical ids: the local runner writes .orderflow/resources.json (the default); for a deployed
+stack, see the README's runbook. AWS credentials and region come from the usual places.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let resources_path =
+        take_option(&mut args, "--resources").map_or_else(|| PathBuf::from(".orderflow/resources.json"), PathBuf::from);
+    let resources = Resources::load(&resources_path)?;
+    let mut loader = shared::config::aws_loader();
+    if let Some(endpoint) = &resources.endpoint {
+        // The local cloud takes any credentials; AWS's come from the usual places.
+        let region = resources.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
+        loader = loader
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new(region))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "orderctl"));
+    }
+    let orderctl = Orderctl::new(&loader.load().await, resources)?;
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["order", id] => println!("{}", serde_json::to_string_pretty(&orderctl.order(id).await?)?),
+        ["dlq", "list", queue, rest @ ..] => {
+            let mut rest: Vec<String> = rest.iter().map(|word| (*word).to_owned()).collect();
+            let limit = take_option(&mut rest, "--limit").map(|limit| limit.parse()).transpose()?.unwrap_or(100);
+            for letter in orderctl.dead_letters(queue, limit).await? {
+                println!("{}", serde_json::to_string(&letter)?);
+            }
+        }
+        ["dlq", "redrive", queue] => match orderctl.redrive(queue).await? {
+            Some(moved) => println!("moved {moved} messages back from {queue}"),
+            None => println!("SQS is moving {queue}'s messages back"),
+        },
+        ["review", id, decision, rest @ ..] if ["approve", "deny"].contains(decision) => {
+            let mut rest: Vec<String> = rest.iter().map(|word| (*word).to_owned()).collect();
+            let note = take_option(&mut rest, "--note");
+            let token_file = take_option(&mut rest, "--token").context("review needs --token FILE")?;
+            let token = std::fs::read_to_string(&token_file).with_context(|| format!("reading {token_file}"))?;
+            let order = orderctl.review(id, decision, note.as_deref(), &token).await?;
+            println!("{} {}", order["id"].as_str().unwrap_or(id), order["status"].as_str().unwrap_or("?"));
+        }
+        ["replay", id] => println!("published {}", orderctl.replay(id).await?),
+        _ => bail!("{USAGE}"),
+    }
+    Ok(())
+}
+
+/// Removes `--name VALUE` from the arguments and gives the value.
+fn take_option(args: &mut Vec<String>, name: &str) -> Option<String> {
+    let at = args.iter().position(|arg| arg == name)?;
+    let value = args.get(at + 1).cloned();
+    args.drain(at..(at + 2).min(args.len()));
+    value
+}
