@@ -1,9 +1,6 @@
 //! `orderctl`: the operators' command line. See `orderctl --help`.
 
-// This binary's job is to answer on stdout.
-#![allow(clippy::print_stdout)]
-
-use std::path::PathBuf;
+use std::{fmt::Write as _, io::Write as _, path::PathBuf};
 
 use anyhow::{Context as _, bail};
 use orderctl::{Orderctl, Resources};
@@ -26,8 +23,7 @@ stack, see the README's runbook. AWS credentials and region come from the usual 
 async fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() || args.iter().any(|arg| arg == "--help" || arg == "-h") {
-        println!("{USAGE}");
-        return Ok(());
+        return answer(USAGE);
     }
     let resources_path =
         take_option(&mut args, "--resources").map_or_else(|| PathBuf::from(".orderflow/resources.json"), PathBuf::from);
@@ -43,18 +39,19 @@ async fn main() -> anyhow::Result<()> {
     }
     let orderctl = Orderctl::new(&loader.load().await, resources)?;
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut out = String::new();
     match words.as_slice() {
-        ["order", id] => println!("{}", serde_json::to_string_pretty(&orderctl.order(id).await?)?),
+        ["order", id] => out = serde_json::to_string_pretty(&orderctl.order(id).await?)?,
         ["dlq", "list", queue, rest @ ..] => {
             let mut rest: Vec<String> = rest.iter().map(|word| (*word).to_owned()).collect();
             let limit = take_option(&mut rest, "--limit").map(|limit| limit.parse()).transpose()?.unwrap_or(100);
             for letter in orderctl.dead_letters(queue, limit).await? {
-                println!("{}", serde_json::to_string(&letter)?);
+                writeln!(out, "{}", serde_json::to_string(&letter)?)?;
             }
         }
         ["dlq", "redrive", queue] => match orderctl.redrive(queue).await? {
-            Some(moved) => println!("moved {moved} messages back from {queue}"),
-            None => println!("SQS is moving {queue}'s messages back"),
+            Some(moved) => out = format!("moved {moved} messages back from {queue}"),
+            None => out = format!("SQS is moving {queue}'s messages back"),
         },
         ["review", id, decision, rest @ ..] if ["approve", "deny"].contains(decision) => {
             let mut rest: Vec<String> = rest.iter().map(|word| (*word).to_owned()).collect();
@@ -62,12 +59,21 @@ async fn main() -> anyhow::Result<()> {
             let token_file = take_option(&mut rest, "--token").context("review needs --token FILE")?;
             let token = std::fs::read_to_string(&token_file).with_context(|| format!("reading {token_file}"))?;
             let order = orderctl.review(id, decision, note.as_deref(), &token).await?;
-            println!("{} {}", order["id"].as_str().unwrap_or(id), order["status"].as_str().unwrap_or("?"));
+            out = format!("{} {}", order["id"].as_str().unwrap_or(id), order["status"].as_str().unwrap_or("?"));
         }
-        ["replay", id] => println!("published {}", orderctl.replay(id).await?),
+        ["replay", id] => out = format!("published {}", orderctl.replay(id).await?),
         _ => bail!("{USAGE}"),
     }
-    Ok(())
+    answer(&out)
+}
+
+/// Writes the answer; a reader that stopped early (`| head`) is not an error.
+fn answer(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{}", text.trim_end()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Removes `--name VALUE` from the arguments and gives the value.
