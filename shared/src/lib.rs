@@ -30,4 +30,5 @@ pub mod store;
 pub mod telemetry;
 #[cfg(feature = "sns")]
 pub mod texts;
+pub mod watchdog;
 pub mod webhook;

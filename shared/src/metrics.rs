@@ -48,10 +48,12 @@ pub enum Metric {
     BatchItemFailures,
     StageLatency,
     ColdStarts,
+    /// Orders past their status's limit, counted by the scheduled watchdog.
+    OrdersStuck,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 18] = [
         Self::OrdersPlaced,
         Self::OrdersRejected,
         Self::PaymentsFailed,
@@ -69,6 +71,7 @@ impl Metric {
         Self::BatchItemFailures,
         Self::StageLatency,
         Self::ColdStarts,
+        Self::OrdersStuck,
     ];
 
     pub fn name(self) -> &'static str {
@@ -90,6 +93,7 @@ impl Metric {
             Self::BatchItemFailures => "BatchItemFailures",
             Self::StageLatency => "StageLatency",
             Self::ColdStarts => "ColdStarts",
+            Self::OrdersStuck => "OrdersStuck",
         }
     }
 

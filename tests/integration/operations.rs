@@ -108,3 +108,56 @@ async fn a_dead_lettered_carrier_update_is_redriven_once_its_parcel_is_known_and
     assert!(runner.settle(Duration::from_secs(2), Duration::from_secs(30)).await);
     assert_eq!(delivered_mails().await, 1);
 }
+
+#[tokio::test]
+async fn the_watchdog_counts_orders_stuck_past_their_status_s_limit() {
+    use shared::{
+        api::PlaceOrder,
+        domain::{OrderId, OrderRepository, OrderStatus, Requester, StorefrontId},
+    };
+
+    let stack = crate::harness::TestStack::new().await;
+    let api = stack.order_api();
+    let storefront = StorefrontId::parse(crate::harness::STOREFRONT).unwrap();
+    let body = crate::harness::order_body().to_string();
+    let now = Utc::now();
+    let place = |at: chrono::DateTime<Utc>| {
+        let api = &api;
+        let storefront = &storefront;
+        let body = &body;
+        async move {
+            let request = PlaceOrder { storefront, idempotency_key: None, body: body.as_bytes() };
+            let answer = api.place_order(request, at).await.unwrap();
+            let id = answer.response.location.unwrap().trim_start_matches("/orders/").to_owned();
+            OrderId::parse(&id).unwrap()
+        }
+    };
+    // Placed two hours ago and never reserved: its event was lost.
+    let lost = place(now - chrono::Duration::hours(2)).await;
+    // Placed just now: not late yet.
+    place(now - chrono::Duration::minutes(1)).await;
+    // Reserved an hour ago and never authorised.
+    let waiting = place(now - chrono::Duration::hours(2)).await;
+    let order = stack.store.head(&waiting).await.unwrap().unwrap();
+    stack
+        .store
+        .apply(&order.transition(OrderStatus::Reserved, now - chrono::Duration::hours(1)).unwrap())
+        .await
+        .unwrap();
+    // Cancelled long ago: nothing waits on it any more.
+    let cancelled = place(now - chrono::Duration::hours(3)).await;
+    let order = stack.store.head(&cancelled).await.unwrap().unwrap();
+    let requester = Requester::Storefront { storefront: storefront.clone() };
+    stack.store.apply(&order.cancel(requester, None, now - chrono::Duration::hours(3)).unwrap()).await.unwrap();
+
+    let handler =
+        watchdog::WatchdogHandler::from_env(stack.dynamodb.clone(), &stack.environment("WatchdogFunction")).unwrap();
+    let event = lambda_runtime::LambdaEvent::new(
+        serde_json::json!({"detail-type": "Scheduled Event", "time": now.to_rfc3339()}),
+        lambda_runtime::Context::default(),
+    );
+    let report = handler.handle(event).await.unwrap();
+    assert_eq!(report.stuck, std::collections::BTreeMap::from([("PLACED".to_owned(), 1), ("RESERVED".to_owned(), 1)]));
+    assert_eq!(report.examples["PLACED"], [lost]);
+    assert_eq!(report.examples["RESERVED"], [waiting]);
+}

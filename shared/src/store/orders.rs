@@ -14,9 +14,22 @@ use crate::domain::{
     EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderChange, OrderId, OrderRepository, ParcelIndex,
     Payment, RecentOrder, StoreError, StoredResponse, StorefrontId, TimelineEntry, TrackingNumber,
 };
+use crate::watchdog::StalledOrders;
 
 /// The index of a customer's orders, newest last.
 const CUSTOMER_INDEX: &str = "by-customer";
+/// The sparse index of orders in a status that waits on something, by when they got there.
+const STATUS_AGE_INDEX: &str = "by-status-age";
+/// Each status's orders spread over this many index partitions, so a busy status never makes
+/// one hot partition.
+const STATUS_SHARDS: u32 = 8;
+
+/// The status index key of an order in `status`, or `None` when nothing waits on it (the
+/// attribute is removed and the order leaves the sparse index).
+fn status_key(order_id: &OrderId, status: OrderStatus) -> Option<String> {
+    let shard = order_id.as_str().bytes().fold(0_u32, |hash, byte| hash.wrapping_mul(31).wrapping_add(u32::from(byte)));
+    status.awaits_progress().then(|| format!("{}#{}", status.as_str(), shard % STATUS_SHARDS))
+}
 
 /// The sort key of an order's head item; timeline items sort under `EVENT#`.
 pub const HEAD_SORT_KEY: &str = "ORDER";
@@ -59,7 +72,7 @@ pub fn order_from_image(sort_key: &str, image: serde_dynamo::Item) -> Result<Opt
 }
 
 fn head_item(order: &Order) -> Result<Item, StoreError> {
-    to_item(
+    let mut item = to_item(
         order,
         [
             ("pk", string(order_partition_key(&order.id))),
@@ -67,7 +80,11 @@ fn head_item(order: &Order) -> Result<Item, StoreError> {
             ("customer_key", string(customer_key(&order.storefront, &order.customer.email))),
             ("created_key", string(created_key(order.created_at))),
         ],
-    )
+    )?;
+    if let Some(key) = status_key(&order.id, order.status()) {
+        item.insert("status_key".to_owned(), string(key));
+    }
+    Ok(item)
 }
 
 fn created_key(at: DateTime<Utc>) -> String {
@@ -125,13 +142,24 @@ pub(super) fn head_update(table: &str, change: &OrderChange) -> Result<TransactW
         set.push("return_request = :return");
         update = update.expression_attribute_values(":return", attribute(request)?);
     }
-    let mut expression = format!("SET {}", set.join(", "));
+    let mut remove = Vec::new();
+    match status_key(&change.order_id, change.to) {
+        Some(key) => {
+            set.push("status_key = :status_key");
+            update = update.expression_attribute_values(":status_key", string(key));
+        }
+        None => remove.push("status_key"),
+    }
     match &change.reason {
         Some(reason) => {
-            expression.push_str(", status_reason = :reason");
+            set.push("status_reason = :reason");
             update = update.expression_attribute_values(":reason", attribute(reason)?);
         }
-        None => expression.push_str(" REMOVE status_reason"),
+        None => remove.push("status_reason"),
+    }
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
     }
     let update = update.update_expression(expression).build().map_err(unavailable)?;
     Ok(TransactWriteItem::builder().update(update).build())
@@ -212,6 +240,42 @@ impl DynamoStore {
         } else {
             Err(unavailable(error))
         }
+    }
+}
+
+impl StalledOrders for DynamoStore {
+    async fn stalled(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(usize, Vec<OrderId>), StoreError> {
+        let mut count = 0;
+        let mut examples = Vec::new();
+        for shard in 0..STATUS_SHARDS {
+            let mut pages = self
+                .client
+                .query()
+                .table_name(&self.tables.orders)
+                .index_name(STATUS_AGE_INDEX)
+                .key_condition_expression("status_key = :key AND updated_at < :before")
+                .expression_attribute_values(":key", string(format!("{}#{shard}", status.as_str())))
+                .expression_attribute_values(":before", string(before.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(item) = pages.next().await {
+                let item = item.map_err(unavailable)?;
+                count += 1;
+                let id = item.get("pk").and_then(|pk| pk.as_s().ok()).and_then(|pk| pk.strip_prefix("ORDER#"));
+                if examples.len() < limit
+                    && let Some(id) = id.and_then(|id| OrderId::parse(id).ok())
+                {
+                    examples.push(id);
+                }
+            }
+        }
+        Ok((count, examples))
     }
 }
 

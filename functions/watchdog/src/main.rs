@@ -1,0 +1,12 @@
+//! Starts the `watchdog` Lambda.
+
+use lambda_runtime::{Error, service_fn};
+use shared::config::{self, Env};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let aws = config::aws().await;
+    let handler = watchdog::WatchdogHandler::from_env(aws_sdk_dynamodb::Client::new(&aws), &Env::Process)?;
+    lambda_runtime::run(service_fn(|event| handler.handle(event))).await
+}

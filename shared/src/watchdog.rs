@@ -1,0 +1,133 @@
+//! Orders that stopped moving: each status that waits on the pipeline (or a partner) has a
+//! limit, and a scheduled check counts the orders that have sat in it longer. Every such order
+//! is an operator's job: a lost event (`orderctl replay`), a warehouse that never answered, a
+//! review nobody took.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::{
+    domain::{OrderId, OrderStatus, StoreError},
+    metrics::{Dimension, Measurement, Metric},
+};
+
+/// How long an order may wait in each status before it counts as stuck, in minutes. Statuses
+/// it does not name never count (terminal ones, DELIVERED).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct StuckPolicy(BTreeMap<String, u32>);
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is not an order status that waits on anything")]
+pub struct InvalidStuckPolicy(String);
+
+impl StuckPolicy {
+    /// The limits by status, refusing statuses that do not exist or never move on.
+    pub fn limits(&self) -> Result<Vec<(OrderStatus, Duration)>, InvalidStuckPolicy> {
+        self.0
+            .iter()
+            .map(|(name, minutes)| {
+                let status = OrderStatus::parse(name)
+                    .filter(|status| status.awaits_progress())
+                    .ok_or_else(|| InvalidStuckPolicy(name.clone()))?;
+                Ok((status, Duration::minutes(i64::from(*minutes))))
+            })
+            .collect()
+    }
+}
+
+impl OrderStatus {
+    /// True for the statuses an order leaves on its own as the pipeline, the warehouse or the
+    /// carrier moves it: the ones it can be stuck in. DELIVERED waits on nobody.
+    pub fn awaits_progress(self) -> bool {
+        use OrderStatus::*;
+        match self {
+            Placed | Reserved | OnHold | PaymentAuthorized | Fulfilling | Shipped | InTransit | OutForDelivery
+            | DeliveryException | ReturnRequested | Returned => true,
+            Rejected | PaymentFailed | Delivered | Cancelled | Refunded => false,
+        }
+    }
+}
+
+/// Finds orders by how long they have been in a status.
+pub trait StalledOrders {
+    /// Orders in `status` whose last change is older than `before`, at most `limit` of them,
+    /// and how many there are in all.
+    fn stalled(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> impl std::future::Future<Output = Result<(usize, Vec<OrderId>), StoreError>> + Send;
+}
+
+/// What one check found: per status, how many orders are past the limit, and a few of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StuckReport {
+    pub stuck: BTreeMap<String, usize>,
+    pub examples: BTreeMap<String, Vec<OrderId>>,
+}
+
+impl StuckReport {
+    /// `OrdersStuck` in all (what the alarm watches) and per status.
+    pub fn metrics(&self) -> Vec<Measurement> {
+        let total = self.stuck.values().sum::<usize>();
+        let mut measurements = vec![Measurement { value: total as f64, ..Measurement::count(Metric::OrdersStuck) }];
+        measurements.extend(self.stuck.iter().map(|(status, count)| Measurement {
+            value: *count as f64,
+            ..Measurement::count(Metric::OrdersStuck).by(Dimension::Stage, status.clone())
+        }));
+        measurements
+    }
+}
+
+/// Counts the orders past each limit at `now`.
+pub async fn check(
+    orders: &impl StalledOrders,
+    limits: &[(OrderStatus, Duration)],
+    now: DateTime<Utc>,
+) -> Result<StuckReport, StoreError> {
+    const EXAMPLES: usize = 10;
+    let mut report = StuckReport::default();
+    for (status, limit) in limits {
+        let (count, examples) = orders.stalled(*status, now - *limit, EXAMPLES).await?;
+        if count > 0 {
+            report.stuck.insert(status.as_str().to_owned(), count);
+            report.examples.insert(status.as_str().to_owned(), examples);
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_names_only_statuses_that_wait_on_something() {
+        let policy: StuckPolicy = serde_json::from_str(r#"{"PLACED": 5, "FULFILLING": 2880}"#).unwrap();
+        assert_eq!(
+            policy.limits().unwrap(),
+            [(OrderStatus::Fulfilling, Duration::days(2)), (OrderStatus::Placed, Duration::minutes(5))]
+        );
+        for bad in [r#"{"DELIVERED": 5}"#, r#"{"PLACED_": 5}"#, r#"{"CANCELLED": 1}"#] {
+            assert!(serde_json::from_str::<StuckPolicy>(bad).unwrap().limits().is_err(), "{bad}");
+        }
+        let terminal: Vec<_> = OrderStatus::ALL.into_iter().filter(|status| status.is_terminal()).collect();
+        assert!(terminal.iter().all(|status| !status.awaits_progress()));
+    }
+
+    #[test]
+    fn a_report_counts_in_all_and_per_status() {
+        let report = StuckReport {
+            stuck: BTreeMap::from([("PLACED".to_owned(), 2), ("FULFILLING".to_owned(), 1)]),
+            examples: BTreeMap::new(),
+        };
+        let metrics = report.metrics();
+        assert_eq!(metrics[0].value, 3.0);
+        assert!(metrics[0].dimensions.is_empty());
+        assert_eq!(metrics.len(), 3);
+        assert!(StuckReport::default().metrics()[0].value == 0.0, "a quiet check reports zero, so the alarm sees data");
+    }
+}
