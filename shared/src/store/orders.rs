@@ -173,6 +173,12 @@ fn timeline_item(order_id: &OrderId, entry: &TimelineEntry) -> Result<Item, Stor
     to_item(entry, [("pk", string(order_partition_key(order_id))), ("sk", string(timeline_sort_key(entry)))])
 }
 
+/// The first two items of every transaction that changes an order: the conditional head
+/// update and its timeline entry (in that order: callers read cancellation reasons by position).
+pub(super) fn change_writes(table: &str, change: &OrderChange) -> Result<Vec<TransactWriteItem>, StoreError> {
+    Ok(vec![head_update(table, change)?, timeline_put(table, &change.order_id, &change.timeline_entry())?])
+}
+
 /// A timeline entry for a transaction, written only if the timeline does not hold it yet.
 pub(super) fn timeline_put(
     table: &str,
@@ -293,11 +299,8 @@ impl ParcelIndex for DynamoStore {
             .expression_attribute_values(":order", string(change.order_id.as_str()))
             .build()
             .map_err(unavailable)?;
-        let writes = vec![
-            head_update(&self.tables.orders, change)?,
-            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
-            TransactWriteItem::builder().put(index).build(),
-        ];
+        let mut writes = change_writes(&self.tables.orders, change)?;
+        writes.push(TransactWriteItem::builder().put(index).build());
         self.write_change(change, writes).await
     }
 
@@ -399,10 +402,7 @@ impl OrderRepository for DynamoStore {
     }
 
     async fn apply(&self, change: &OrderChange) -> Result<(), StoreError> {
-        let writes = vec![
-            head_update(&self.tables.orders, change)?,
-            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
-        ];
+        let writes = change_writes(&self.tables.orders, change)?;
         self.write_change(change, writes).await
     }
 

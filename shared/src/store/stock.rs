@@ -11,7 +11,7 @@ use super::{
     DynamoStore,
     catalog::sku_partition_key,
     from_item, number,
-    orders::{CONDITION_FAILED, TRANSACTION_CONFLICT, cancellation_reasons, head_update, timeline_put},
+    orders::{CONDITION_FAILED, TRANSACTION_CONFLICT, cancellation_reasons, change_writes},
     string, to_item, unavailable,
 };
 use crate::domain::{
@@ -216,11 +216,8 @@ impl StockLedger for DynamoStore {
             )
             .build()
             .map_err(unavailable)?;
-        let mut writes = vec![
-            head_update(&self.tables.orders, change)?,
-            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
-            TransactWriteItem::builder().update(record).build(),
-        ];
+        let mut writes = change_writes(&self.tables.orders, change)?;
+        writes.push(TransactWriteItem::builder().update(record).build());
         for allocation in take {
             writes.push(self.take(allocation)?);
         }
@@ -232,10 +229,7 @@ impl StockLedger for DynamoStore {
 
     async fn restock(&self, change: &OrderChange, units: &[Allocation]) -> Result<(), StoreError> {
         const FIRST_COUNTER: usize = 2;
-        let mut writes = vec![
-            head_update(&self.tables.orders, change)?,
-            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
-        ];
+        let mut writes = change_writes(&self.tables.orders, change)?;
         for allocation in units {
             writes.push(self.give_back(allocation)?);
         }
@@ -264,11 +258,8 @@ impl StockLedger for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(unavailable)?;
-        let mut writes = vec![
-            head_update(&self.tables.orders, change)?,
-            timeline_put(&self.tables.orders, &change.order_id, &change.timeline_entry())?,
-            TransactWriteItem::builder().put(reservation).build(),
-        ];
+        let mut writes = change_writes(&self.tables.orders, change)?;
+        writes.push(TransactWriteItem::builder().put(reservation).build());
         for allocation in allocations {
             writes.push(self.take(allocation)?);
         }
