@@ -11,11 +11,11 @@ use std::{collections::BTreeMap, hint::black_box};
 
 use chrono::{Duration, Utc};
 use shared::{
+    adapters::carriers::{CarrierWebhooks, SignedRequest, sign},
     domain::{
         CarrierName, Currency, DeliveryUpdate, OrderStatus, ShipmentId, ShipmentReport, ShippedLine, ShippingFees,
         TrackingNumber, TrackingStatus,
     },
-    webhook::{CarrierWebhooks, SignedRequest, sign},
 };
 use support::{measure, placed_order, shipping_policy};
 

@@ -10,8 +10,8 @@ use std::hint::black_box;
 
 use chrono::Utc;
 use shared::{
+    lambda::telemetry::FlatJson,
     metrics::{Dimension, Measurement, Metric, emf, for_order_version},
-    telemetry::FlatJson,
 };
 use support::{measure, placed_order};
 use tracing_subscriber::fmt::format::JsonFields;

@@ -1,34 +1,30 @@
-//! Orderflow's shared library: the pure order domain, the storefront API's rules, and the
-//! adapters to AWS, each behind a cargo feature so that a function compiles only what it uses.
+//! Orderflow's shared library: the pure order domain, the use cases, and the adapters to AWS
+//! and the payment provider, each adapter behind a cargo feature so that a function compiles only
+//! what it uses.
+//!
+//! # Layout
+//!
+//! The folders are the layers of a hexagon; each depends only on the ones listed before it.
+//!
+//! - [`domain`]: the order and its rules, pure (no AWS, no Lambda, no I/O), and the ports (narrow
+//!   traits) the use cases need from the world.
+//! - [`config`], [`metrics`]: typed settings from the environment and CloudWatch EMF lines, used
+//!   by every layer above the domain.
+//! - [`notification`]: which message each event sends, on which channel, and how it reads.
+//! - [`app`]: the use cases (inventory, payments, changes, fulfillment, delivery, notifier,
+//!   watchdog): read through a port, let the domain decide, write through a port.
+//! - [`api`]: the HTTP API's rules, free of HTTP types: request parsing, problems, views.
+//! - [`adapters`]: the ports on real services (DynamoDB, SQS, SNS events and SMS, SES, Stripe)
+//!   and the carriers' webhook vocabularies. Use cases and adapters never import each other.
+//! - [`lambda`]: what the function crates share on Lambda: the SQS batch loop, the HTTP edge,
+//!   the log format, and the wiring of use cases onto adapters.
 
+pub mod adapters;
 pub mod api;
-pub mod changes;
-pub mod delivery;
+pub mod app;
+pub mod config;
 mod digest;
 pub mod domain;
-pub mod fulfillment;
-
-pub mod config;
-#[cfg(feature = "lambda")]
-pub mod consumer;
-#[cfg(feature = "http")]
-pub mod http;
-pub mod inventory;
-#[cfg(feature = "ses")]
-pub mod mail;
+pub mod lambda;
 pub mod metrics;
 pub mod notification;
-pub mod notifier;
-pub mod payments;
-#[cfg(feature = "sns")]
-pub mod publish;
-#[cfg(feature = "sqs")]
-pub mod queue;
-#[cfg(feature = "dynamodb")]
-pub mod store;
-#[cfg(feature = "telemetry")]
-pub mod telemetry;
-#[cfg(feature = "sns")]
-pub mod texts;
-pub mod watchdog;
-pub mod webhook;

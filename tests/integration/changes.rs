@@ -8,12 +8,12 @@ use inventory::InventoryHandler;
 use payment::PaymentHandler;
 use serde_json::{Value, json};
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    adapters::stripe::StripeGateway,
     api::ChangeApi,
-    changes::OrderChanges,
+    app::changes::OrderChanges,
+    app::inventory::Inventory,
     domain::{Order, OrderId, OrderRepository, OrderStatus, Sku, StockLedger},
-    inventory::Inventory,
-    payments::stripe::StripeGateway,
-    store::DynamoStore,
 };
 
 use crate::harness::{STOREFRONT, TestStack, batch, card, http, intents_of, order_body, sqs_event, stripe_endpoint};

@@ -6,11 +6,11 @@ use delivery::DeliveryHandler;
 use fulfillment::FulfillmentHandler;
 use serde_json::{Value, json};
 use shared::{
+    adapters::sqs::ERROR_CODE_ATTRIBUTE,
     domain::{
         DeliveryUpdate, Order, OrderId, OrderRepository, OrderStatus, ParcelIndex, ShipmentReport, TrackingNumber,
         TrackingStatus,
     },
-    queue::ERROR_CODE_ATTRIBUTE,
 };
 
 use crate::harness::{TestStack, batch, order_body, sqs_event};

@@ -16,7 +16,7 @@ use intake::{Intake, STOREFRONT_CLAIM};
 use lambda_http::{Response, http};
 use local::{LocalStripe, MotoServer, Stack, apigw, catalog, provision, template::Template};
 use serde_json::{Map, Value};
-use shared::{api::OrderApi, config::Env, store::DynamoStore};
+use shared::{adapters::dynamodb::DynamoStore, api::OrderApi, config::Env};
 
 static MOTO: OnceLock<MotoServer> = OnceLock::new();
 static STRIPE: OnceLock<LocalStripe> = OnceLock::new();

@@ -6,9 +6,9 @@ use lambda_runtime::{Context, LambdaEvent};
 use notifier::NotifierHandler;
 use serde_json::{Value, json};
 use shared::{
+    adapters::dynamodb::SuppressionStore,
     domain::{EmailAddress, Order, OrderId},
     notification::{Notice, Sample, SuppressionList},
-    store::SuppressionStore,
 };
 
 use crate::harness::{TestStack, outbox};

@@ -213,7 +213,7 @@ async fn operators_approve_and_deny_held_orders_through_their_own_route() {
     assert_eq!(denied["status"], "CANCELLED", "{denied}");
     assert_eq!(denied["timeline"].as_array().unwrap().last().unwrap()["reason"]["decision"]["operator"], "ops-ada");
     // Denial releases the stock: the demo catalog's mugs come back.
-    let store = shared::store::DynamoStore::from_env(
+    let store = shared::adapters::dynamodb::DynamoStore::from_env(
         aws_sdk_dynamodb::Client::new(&runner.sdk),
         &shared::config::Env::Map(runner.stack.function_environment("InventoryFunction").unwrap()),
     )

@@ -8,9 +8,9 @@ use chrono::Utc;
 use inventory::InventoryHandler;
 use serde_json::json;
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    app::inventory::{Inventory, ReserveOutcome},
     domain::{CatalogItem, Line, Money, Order, OrderId, OrderRepository, OrderStatus, Sku, StatusReason, StockLedger},
-    inventory::{Inventory, ReserveOutcome},
-    store::DynamoStore,
 };
 
 use crate::harness::{TestStack, order_body, sqs_event};

@@ -7,9 +7,9 @@ use lambda_runtime::{Context, LambdaEvent};
 use local::{StreamReader, lambda_event};
 use serde_json::Value;
 use shared::{
+    adapters::sns_events::EventPublisher,
     config::Env,
     domain::{OrderId, OrderRepository, OrderStatus},
-    publish::EventPublisher,
 };
 use stream_router::StreamRouter;
 

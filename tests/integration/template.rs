@@ -112,7 +112,7 @@ fn the_orders_stream_feeds_the_router_with_partial_batch_failures() {
     // The mapping's filter must let through exactly the items the router reads as order heads.
     let pattern: Value =
         serde_json::from_str(source["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap()).unwrap();
-    assert_eq!(pattern["dynamodb"]["Keys"]["sk"]["S"], serde_json::json!([shared::store::HEAD_SORT_KEY]));
+    assert_eq!(pattern["dynamodb"]["Keys"]["sk"]["S"], serde_json::json!([shared::adapters::dynamodb::HEAD_SORT_KEY]));
     assert_eq!(pattern["eventName"], serde_json::json!(["INSERT", "MODIFY"]));
 }
 

@@ -5,7 +5,7 @@ use carrier_webhook::CarrierWebhook;
 use chrono::Utc;
 use local::{apigw, runner::LOCAL_CARRIER_SECRETS};
 use serde_json::Map;
-use shared::webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use shared::adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 
 use crate::harness::{Reply, TestStack};
 

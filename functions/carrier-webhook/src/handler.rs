@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
+    adapters::carriers::{CarrierWebhooks, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER},
+    adapters::sqs::SqsQueue,
     api::Problem,
     config::{ConfigError, Env},
-    http::{failure, header_text, respond},
-    queue::SqsQueue,
-    webhook::{CarrierWebhooks, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER},
+    lambda::http::{failure, header_text, respond},
 };
 
 #[derive(Debug, Clone)]

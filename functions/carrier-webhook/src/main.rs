@@ -5,7 +5,7 @@ use shared::config::{self, Env};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::lambda::telemetry::init();
     let aws = config::aws().await;
     let webhook = carrier_webhook::CarrierWebhook::from_env(aws_sdk_sqs::Client::new(&aws), &Env::Process)?;
     lambda_http::run(service_fn(|request| webhook.handle(request))).await

@@ -5,11 +5,11 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    app::delivery::{Delivery, DeliveryError},
     config::{ConfigError, Env},
-    consumer::consume,
-    delivery::{Delivery, DeliveryError},
     domain::DeliveryUpdate,
-    store::DynamoStore,
+    lambda::consumer::consume,
 };
 
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use shared::config::{self, Env};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::lambda::telemetry::init();
     let aws = config::aws().await;
     let handler = delivery::DeliveryHandler::from_env(aws_sdk_dynamodb::Client::new(&aws), &Env::Process)?;
     lambda_runtime::run(service_fn(|event| handler.handle(event))).await

@@ -12,12 +12,12 @@ use aws_lambda_events::{
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    adapters::sqs::SqsQueue,
+    app::fulfillment::{Fulfillment, FulfillmentError, FulfillmentOutcome},
     config::{ConfigError, Env},
-    consumer::{consume_messages, dispatch},
     domain::{Envelope, EventType, Order, OrderStatus, ReturnPolicy, ReturnReceipt, ShipmentReport},
-    fulfillment::{Fulfillment, FulfillmentError, FulfillmentOutcome},
-    queue::SqsQueue,
-    store::DynamoStore,
+    lambda::consumer::{consume_messages, dispatch},
 };
 use tracing::Instrument;
 

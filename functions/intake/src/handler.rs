@@ -4,13 +4,13 @@
 use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    adapters::stripe::StripeGateway,
     api::{Answer, ChangeApi, IDEMPOTENCY_KEY_HEADER, IF_MATCH_HEADER, OrderApi, PlaceOrder, Problem},
-    changes::OrderChanges,
+    app::changes::OrderChanges,
     config::{ConfigError, Env},
     domain::StorefrontId,
-    http::{failure, header_text, require_json, route_and_claim, success},
-    payments::stripe::StripeGateway,
-    store::DynamoStore,
+    lambda::http::{failure, header_text, require_json, route_and_claim, success},
 };
 
 /// The token claim that names the calling storefront (the client id of its credentials).

@@ -5,7 +5,7 @@ use shared::config::{self, Env};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::lambda::telemetry::init();
     let aws = config::aws().await;
     let intake = intake::Intake::from_env(aws_sdk_dynamodb::Client::new(&aws), &Env::Process)?;
     lambda_http::run(service_fn(|request| intake.handle(request))).await

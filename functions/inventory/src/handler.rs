@@ -5,11 +5,11 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    app::inventory::{Inventory, ReserveOutcome},
     config::{ConfigError, Env},
-    consumer::consume,
     domain::{Envelope, EventType, Order, OrderStatus, StoreError},
-    inventory::{Inventory, ReserveOutcome},
-    store::DynamoStore,
+    lambda::consumer::consume,
 };
 
 #[derive(Debug, Clone)]

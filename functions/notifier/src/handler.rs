@@ -11,14 +11,14 @@ use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::{
+    adapters::dynamodb::{DynamoStore, SuppressionStore},
+    adapters::ses::SesMailer,
+    adapters::sns_sms::SnsTextMessages,
+    app::notifier::{Notifier, NotifyError, SweepReport},
     config::{ConfigError, Env},
-    consumer::{consume_messages, dispatch},
     domain::{Envelope, Order},
-    mail::SesMailer,
+    lambda::consumer::{consume_messages, dispatch},
     notification::NotificationPolicy,
-    notifier::{Notifier, NotifyError, SweepReport},
-    store::{DynamoStore, SuppressionStore},
-    texts::SnsTextMessages,
 };
 
 type LiveNotifier = Notifier<DynamoStore, SuppressionStore, SesMailer, SnsTextMessages>;

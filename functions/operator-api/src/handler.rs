@@ -5,13 +5,14 @@
 use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    adapters::stripe::StripeGateway,
     api::{Answer, ChangeApi, IF_MATCH_HEADER, OrderView, Problem, parse_review, review_problem},
-    changes::OrderChanges,
+    app::changes::OrderChanges,
     config::{ConfigError, Env},
     domain::{OperatorDecision, Order, OrderId, OrderRepository, TimelineEntry},
-    http::{failure, header_text, require_json, route_and_claim, success},
-    payments::{self, LivePayments, stripe::StripeGateway},
-    store::DynamoStore,
+    lambda::http::{failure, header_text, require_json, route_and_claim, success},
+    lambda::wiring::{LivePayments, payments_from_env},
 };
 
 /// The token claim that names the operator.
@@ -30,7 +31,7 @@ impl OperatorApi {
     pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
         let orders = DynamoStore::from_env(client.clone(), env)?;
         let changes = OrderChanges::new(orders.clone(), StripeGateway::from_env(env)?);
-        Ok(Self { orders, payments: payments::from_env(client, env)?, changes: ChangeApi::from_env(changes, env)? })
+        Ok(Self { orders, payments: payments_from_env(client, env)?, changes: ChangeApi::from_env(changes, env)? })
     }
 
     /// One request; every failure is an HTTP answer.

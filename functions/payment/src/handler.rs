@@ -5,10 +5,11 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
+    app::payments::{PaymentError, PaymentOutcome},
     config::{ConfigError, Env},
-    consumer::consume,
     domain::{Envelope, EventType, Order, OrderStatus},
-    payments::{self, LivePayments, PaymentError, PaymentOutcome},
+    lambda::consumer::consume,
+    lambda::wiring::{LivePayments, payments_from_env},
 };
 
 #[derive(Debug, Clone)]
@@ -19,7 +20,7 @@ pub struct PaymentHandler {
 impl PaymentHandler {
     /// The store's tables, `FRAUD_POLICY` and `PAYMENT_PROVIDER_*`.
     pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { payments: payments::from_env(client, env)? })
+        Ok(Self { payments: payments_from_env(client, env)? })
     }
 
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {

@@ -8,10 +8,10 @@ use aws_lambda_events::{
 use lambda_runtime::LambdaEvent;
 use serde_dynamo::AttributeValue;
 use shared::{
+    adapters::dynamodb::order_from_image,
+    adapters::sns_events::EventPublisher,
     domain::{Order, StoreError},
     metrics,
-    publish::EventPublisher,
-    store::order_from_image,
 };
 
 #[derive(Debug, Clone)]

@@ -2,13 +2,13 @@
 
 use lambda_runtime::{Error, service_fn};
 use shared::{
+    adapters::sns_events::EventPublisher,
     config::{self, Env},
-    publish::EventPublisher,
 };
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::lambda::telemetry::init();
     let aws = config::aws().await;
     let publisher = EventPublisher::from_env(aws_sdk_sns::Client::new(&aws), &Env::Process)?;
     let router = stream_router::StreamRouter::new(publisher);

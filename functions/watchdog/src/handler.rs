@@ -6,11 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    app::watchdog::{StuckPolicy, StuckReport, check},
     config::{ConfigError, Env},
     domain::OrderStatus,
     metrics,
-    store::DynamoStore,
-    watchdog::{StuckPolicy, StuckReport, check},
 };
 
 #[derive(Debug, Clone)]

@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 use shared::{
+    adapters::dynamodb::DynamoStore,
     domain::{CatalogItem, Line, Money, Sku, StoreError},
-    store::DynamoStore,
 };
 
 const DEMO_CATALOG: &str = include_str!("../catalog.json");

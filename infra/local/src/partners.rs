@@ -7,11 +7,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Bytes};
 use serde_json::{Value, json};
 use shared::{
+    adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
     domain::{
         CarrierName, OrderId, PickRequest, ReceivedLine, ReturnReceipt, ShipmentId, ShipmentReport, ShippedLine,
         TrackingNumber, WarehouseInstruction,
     },
-    webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
 };
 
 /// A warehouse that reads pick requests and ships each order, in two parcels when it has more

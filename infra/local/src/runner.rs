@@ -14,7 +14,7 @@ use std::{
 use anyhow::Context as _;
 use aws_config::SdkConfig;
 use serde_json::Value;
-use shared::{config::Env, store::DynamoStore};
+use shared::{adapters::dynamodb::DynamoStore, config::Env};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{

@@ -11,7 +11,7 @@ use super::{
     request::{address, lines, shipping_option},
     service::server_problem,
 };
-use crate::changes::{ChangeError, OrderChanges, OrderEdit};
+use crate::app::changes::{ChangeError, OrderChanges, OrderEdit};
 use crate::config::{ConfigError, Env};
 use crate::domain::{
     AmendRefusal, CancelRefusal, Catalog, GatewayError, OperatorDecision, OrderId, OrderRepository, PaymentGateway,
@@ -121,7 +121,7 @@ where
         raw_id: &str,
         note: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<crate::changes::Changed, Problem> {
+    ) -> Result<crate::app::changes::Changed, Problem> {
         let id = order_id(raw_id)?;
         let by = match &requester {
             Requester::Storefront { .. } => "storefront",

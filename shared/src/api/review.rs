@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::Problem;
 use crate::{
+    app::payments::{PaymentError, ReviewError, Verdict},
     domain::GatewayError,
-    payments::{PaymentError, ReviewError, Verdict},
 };
 
 const MAX_NOTE_CHARS: usize = 500;

@@ -1,6 +1,6 @@
 //! What may change after an order is placed, and what each change costs: a cancellation before
 //! it ships, an amendment before it is picked, a return after it arrived, a goodwill refund.
-//! Pure: the use cases in `crate::changes` read, call the provider and write.
+//! Pure: the use cases in `crate::app::changes` read, call the provider and write.
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -31,8 +31,8 @@ pub use money::{Currency, Money};
 pub use order::{NewOrder, OperatorDecision, Order, OrderChange, Payment, StatusReason, TimelineEntry};
 pub use payment::{Authorization, CardChecks, CheckResult, Decline, GatewayError, PaymentGateway, Refund};
 pub use ports::{
-    Catalog, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release, ReserveError, StockLedger,
-    StoreError, StoredResponse, Warehouse, WarehouseUnavailable,
+    Catalog, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release, ReserveError, StalledOrders,
+    StockLedger, StoreError, StoredResponse, Warehouse, WarehouseUnavailable,
 };
 pub use pricing::{
     CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,

@@ -1,4 +1,4 @@
-//! The narrow traits the domain needs from storage. Adapters live in `crate::store`.
+//! The narrow traits the domain needs from storage. Adapters live in `crate::adapters::dynamodb`.
 
 use std::{collections::HashMap, error::Error as StdError, future::Future};
 
@@ -10,6 +10,7 @@ use super::{
     order::{Order, OrderChange, TimelineEntry},
     pricing::CatalogItem,
     shipment::{TrackingNumber, WarehouseInstruction},
+    status::OrderStatus,
     stock::{Allocation, StockLevel},
 };
 
@@ -214,4 +215,16 @@ pub trait Warehouse {
         &self,
         instruction: &WarehouseInstruction,
     ) -> impl Future<Output = Result<(), WarehouseUnavailable>> + Send;
+}
+
+/// Finds orders by how long they have been in a status.
+pub trait StalledOrders {
+    /// Orders in `status` whose last change is older than `before`, at most `limit` of them,
+    /// and how many there are in all.
+    fn stalled(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<(usize, Vec<OrderId>), StoreError>> + Send;
 }

@@ -191,6 +191,17 @@ impl OrderStatus {
     pub fn is_terminal(self) -> bool {
         Self::ALL.into_iter().all(|to| self.transition_to(to).is_err())
     }
+
+    /// True for the statuses an order leaves on its own as the pipeline, the warehouse or the
+    /// carrier moves it: the ones it can be stuck in. DELIVERED waits on nobody.
+    pub fn awaits_progress(self) -> bool {
+        use OrderStatus::*;
+        match self {
+            Placed | Reserved | OnHold | PaymentAuthorized | Fulfilling | Shipped | InTransit | OutForDelivery
+            | DeliveryException | ReturnRequested | Returned => true,
+            Rejected | PaymentFailed | Delivered | Cancelled | Refunded => false,
+        }
+    }
 }
 
 impl fmt::Display for OrderStatus {

@@ -1,6 +1,6 @@
 //! What the customer is told, and how: which message an order event calls for on which channel,
 //! the shop's voice per storefront, and the rules of each channel. Pure: the notifier
-//! (`crate::notifier`) does the reading, the sending and the bookkeeping.
+//! (`crate::app::notifier`) does the reading, the sending and the bookkeeping.
 
 mod format;
 mod ports;

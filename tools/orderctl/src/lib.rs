@@ -11,12 +11,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use serde_json::Value;
 use shared::{
+    adapters::dynamodb::DynamoStore,
+    adapters::sns_events::EventPublisher,
+    adapters::sqs::{ERROR_CODE_ATTRIBUTE, ERROR_DETAIL_ATTRIBUTE},
     api::OrderView,
     config::Env,
     domain::{OrderId, OrderRepository},
-    publish::EventPublisher,
-    queue::{ERROR_CODE_ATTRIBUTE, ERROR_DETAIL_ATTRIBUTE},
-    store::DynamoStore,
 };
 
 /// The stack as `orderctl` needs it: physical ids by logical id, and where to reach it.

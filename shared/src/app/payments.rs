@@ -1,9 +1,6 @@
 //! The payment use cases: screen and authorise a reserved order, let an operator decide a held
 //! one, and capture, void or refund as the order moves on. The provider sits behind the
-//! domain's `PaymentGateway`; the Stripe adapter is behind the `stripe` feature.
-
-#[cfg(feature = "stripe")]
-pub mod stripe;
+//! domain's `PaymentGateway`; `crate::adapters::stripe` is one.
 
 use std::collections::BTreeSet;
 
@@ -56,24 +53,6 @@ pub enum ReviewError {
     Conflict,
     #[error(transparent)]
     Payment(#[from] PaymentError),
-}
-
-/// The payment use cases on Stripe and DynamoDB, as the payment function and the operator API
-/// run them.
-#[cfg(all(feature = "stripe", feature = "dynamodb"))]
-pub type LivePayments = Payments<stripe::StripeGateway, crate::store::DynamoStore>;
-
-/// Reads the provider's settings, the store's tables and `FRAUD_POLICY`.
-#[cfg(all(feature = "stripe", feature = "dynamodb"))]
-pub fn from_env(
-    client: aws_sdk_dynamodb::Client,
-    env: &crate::config::Env,
-) -> Result<LivePayments, crate::config::ConfigError> {
-    Ok(Payments::new(
-        stripe::StripeGateway::from_env(env)?,
-        crate::store::DynamoStore::from_env(client, env)?,
-        env.json("FRAUD_POLICY")?,
-    ))
 }
 
 #[derive(Debug, Clone)]

@@ -12,9 +12,8 @@ use crate::digest::sha256_hex;
 use crate::domain::OrderStatus;
 use crate::domain::{
     EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderChange, OrderId, OrderRepository, ParcelIndex,
-    Payment, RecentOrder, StoreError, StoredResponse, StorefrontId, TimelineEntry, TrackingNumber,
+    Payment, RecentOrder, StalledOrders, StoreError, StoredResponse, StorefrontId, TimelineEntry, TrackingNumber,
 };
-use crate::watchdog::StalledOrders;
 
 /// The index of a customer's orders, newest last.
 const CUSTOMER_INDEX: &str = "by-customer";

@@ -372,12 +372,12 @@ fn aftership(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal
 mod tests {
     use super::*;
 
-    const EASYPOST_IN_TRANSIT: &[u8] = include_bytes!("../../tests/fixtures/carriers/easypost-in-transit.json");
-    const EASYPOST_DELIVERED: &[u8] = include_bytes!("../../tests/fixtures/carriers/easypost-delivered.json");
+    const EASYPOST_IN_TRANSIT: &[u8] = include_bytes!("../../../../tests/fixtures/carriers/easypost-in-transit.json");
+    const EASYPOST_DELIVERED: &[u8] = include_bytes!("../../../../tests/fixtures/carriers/easypost-delivered.json");
     const AFTERSHIP_OUT_FOR_DELIVERY: &[u8] =
-        include_bytes!("../../tests/fixtures/carriers/aftership-out-for-delivery.json");
+        include_bytes!("../../../../tests/fixtures/carriers/aftership-out-for-delivery.json");
     const AFTERSHIP_ATTEMPT_FAILED: &[u8] =
-        include_bytes!("../../tests/fixtures/carriers/aftership-attempt-failed.json");
+        include_bytes!("../../../../tests/fixtures/carriers/aftership-attempt-failed.json");
 
     fn webhooks() -> CarrierWebhooks {
         let secrets = BTreeMap::from([

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
-    domain::{OrderId, OrderStatus, StoreError},
+    domain::{OrderId, OrderStatus, StalledOrders, StoreError},
     metrics::{Dimension, Measurement, Metric},
 };
 
@@ -35,31 +35,6 @@ impl StuckPolicy {
             })
             .collect()
     }
-}
-
-impl OrderStatus {
-    /// True for the statuses an order leaves on its own as the pipeline, the warehouse or the
-    /// carrier moves it: the ones it can be stuck in. DELIVERED waits on nobody.
-    pub fn awaits_progress(self) -> bool {
-        use OrderStatus::*;
-        match self {
-            Placed | Reserved | OnHold | PaymentAuthorized | Fulfilling | Shipped | InTransit | OutForDelivery
-            | DeliveryException | ReturnRequested | Returned => true,
-            Rejected | PaymentFailed | Delivered | Cancelled | Refunded => false,
-        }
-    }
-}
-
-/// Finds orders by how long they have been in a status.
-pub trait StalledOrders {
-    /// Orders in `status` whose last change is older than `before`, at most `limit` of them,
-    /// and how many there are in all.
-    fn stalled(
-        &self,
-        status: OrderStatus,
-        before: DateTime<Utc>,
-        limit: usize,
-    ) -> impl std::future::Future<Output = Result<(usize, Vec<OrderId>), StoreError>> + Send;
 }
 
 /// What one check found: per status, how many orders are past the limit, and a few of them.

@@ -1,0 +1,16 @@
+//! The ports' implementations on real services, each behind the cargo feature of its SDK: the
+//! domain and the use cases never name one.
+
+pub mod carriers;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+#[cfg(feature = "ses")]
+pub mod ses;
+#[cfg(feature = "sns")]
+pub mod sns_events;
+#[cfg(feature = "sns")]
+pub mod sns_sms;
+#[cfg(feature = "sqs")]
+pub mod sqs;
+#[cfg(feature = "stripe")]
+pub mod stripe;
