@@ -2,8 +2,7 @@
 //! `order.modified` of an authorised order) becomes a pick request to the warehouse and the
 //! order FULFILLING, and `order.cancelled` a stop. From the shipments queue, each warehouse
 //! report becomes a parcel on the order (SHIPPED once all has left), and each return receipt
-//! makes the order RETURNED; a message that can never be recorded is parked in the shipments
-//! dead-letter queue with its error.
+//! makes the order RETURNED (`shared::app::fulfillment`).
 
 use aws_lambda_events::{
     event::sqs::{SqsBatchResponse, SqsEvent},
@@ -12,20 +11,17 @@ use aws_lambda_events::{
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
-    adapters::dynamodb::DynamoStore,
-    adapters::sqs::SqsQueue,
+    adapters::{dynamodb::DynamoStore, sqs::SqsQueue},
     app::fulfillment::{Fulfillment, FulfillmentError, FulfillmentOutcome},
     config::{ConfigError, Env},
-    domain::{Envelope, EventType, Order, OrderStatus, ReturnPolicy, ReturnReceipt, ShipmentReport},
-    lambda::consumer::{consume_messages, dispatch},
+    domain::{Envelope, EventType, Order, OrderStatus, ReturnPolicy},
+    lambda::consumer::{Handled, consume_by_source, dispatch, dispatch_body},
 };
-use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct FulfillmentHandler {
-    fulfillment: Fulfillment<DynamoStore, SqsQueue>,
+    fulfillment: Fulfillment<DynamoStore, SqsQueue, SqsQueue>,
     shipments_queue_arn: String,
-    shipments_dead_letters: SqsQueue,
     returns: ReturnPolicy,
 }
 
@@ -38,25 +34,22 @@ impl FulfillmentHandler {
         env: &Env,
     ) -> Result<Self, ConfigError> {
         let warehouse = SqsQueue::new(sqs.clone(), env.get("PICK_REQUESTS_QUEUE_URL")?);
+        let dead_letters = SqsQueue::new(sqs, env.get("SHIPMENTS_DLQ_URL")?);
         Ok(Self {
-            fulfillment: Fulfillment::new(DynamoStore::from_env(dynamodb, env)?, warehouse),
+            fulfillment: Fulfillment::new(DynamoStore::from_env(dynamodb, env)?, warehouse, dead_letters),
             shipments_queue_arn: env.get("SHIPMENTS_QUEUE_ARN")?,
-            shipments_dead_letters: SqsQueue::new(sqs, env.get("SHIPMENTS_DLQ_URL")?),
             returns: env.json("RETURN_POLICY")?,
         })
     }
 
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(consume_messages(&event.payload, |message| self.on_message(message)).await)
-    }
-
-    /// Whether the message failed.
-    async fn on_message(&self, message: &SqsMessage) -> bool {
-        if message.event_source_arn.as_deref() == Some(self.shipments_queue_arn.as_str()) {
-            self.on_report(message).await
-        } else {
-            dispatch(message, &|event| self.on_event(event)).await
-        }
+        Ok(consume_by_source(
+            &event.payload,
+            &self.shipments_queue_arn,
+            |message| self.on_report(message),
+            |message| dispatch(message, |event| self.on_event(event)),
+        )
+        .await)
     }
 
     async fn on_event(&self, event: Envelope<Order>) -> Result<(), FulfillmentError> {
@@ -71,53 +64,7 @@ impl FulfillmentHandler {
         Ok(())
     }
 
-    /// A shipment report or a return receipt (which names its `rma`): recorded, retried, or
-    /// parked with its error. Whether it failed.
-    async fn on_report(&self, message: &SqsMessage) -> bool {
-        let body = message.body.as_deref().unwrap_or_default();
-        let message_id = message.message_id.as_deref().unwrap_or_default();
-        let is_receipt = serde_json::from_str::<serde_json::Value>(body).is_ok_and(|value| value.get("rma").is_some());
-        let malformed = |error: serde_json::Error| FulfillmentError::Rejected {
-            code: "malformed_report",
-            detail: error.to_string(),
-        };
-        let outcome = if is_receipt {
-            match serde_json::from_str::<ReturnReceipt>(body) {
-                Ok(receipt) => {
-                    let span = tracing::info_span!("return", order_id = %receipt.order_id, rma = %receipt.rma);
-                    self.fulfillment.on_return(&receipt, &self.returns, Utc::now()).instrument(span).await
-                }
-                Err(error) => Err(malformed(error)),
-            }
-        } else {
-            match serde_json::from_str::<ShipmentReport>(body) {
-                Ok(report) => {
-                    let span =
-                        tracing::info_span!("shipment", order_id = %report.order_id, shipment_id = %report.shipment_id);
-                    self.fulfillment.on_shipment(&report, Utc::now()).instrument(span).await
-                }
-                Err(error) => Err(malformed(error)),
-            }
-        };
-        match outcome {
-            Ok(outcome) => {
-                tracing::info!(?outcome, message_id, "shipment report handled");
-                false
-            }
-            Err(FulfillmentError::Rejected { code, detail }) => {
-                tracing::error!(code, detail = %detail, message_id, "shipment report rejected; parking it in the dead-letter queue");
-                match self.shipments_dead_letters.dead_letter(body, code, &detail).await {
-                    Ok(()) => false,
-                    Err(error) => {
-                        tracing::error!(error = %error, message_id, "could not park the report; the queue will retry it");
-                        true
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::warn!(error = %error, message_id, "shipment report not recorded yet; the queue will retry it");
-                true
-            }
-        }
+    async fn on_report(&self, message: &SqsMessage) -> Handled {
+        dispatch_body(message, |body| self.fulfillment.on_warehouse_report(body, &self.returns, Utc::now())).await
     }
 }

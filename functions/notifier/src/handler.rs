@@ -2,10 +2,7 @@
 //! customer's messages), SES bounces and complaints from the e-mail feedback queue (the
 //! suppression list), and a daily schedule (feedback requests after delivery).
 
-use aws_lambda_events::{
-    event::sqs::{SqsBatchResponse, SqsEvent},
-    sqs::SqsMessage,
-};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
@@ -17,7 +14,7 @@ use shared::{
     app::notifier::{Notifier, NotifyError, SweepReport},
     config::{ConfigError, Env},
     domain::{Envelope, Order},
-    lambda::consumer::{consume_messages, dispatch},
+    lambda::consumer::{consume_by_source, dispatch, dispatch_body},
     notification::NotificationPolicy,
 };
 
@@ -72,7 +69,17 @@ impl NotifierHandler {
         let payload = event.payload;
         if payload.get("Records").is_some() {
             let batch: SqsEvent = serde_json::from_value(payload).map_err(HandlerError::UnknownTrigger)?;
-            let response: SqsBatchResponse = consume_messages(&batch, |message| self.on_message(message)).await;
+            let response: SqsBatchResponse = consume_by_source(
+                &batch,
+                &self.feedback_queue_arn,
+                |message| dispatch_body(message, |body| self.notifier.on_mail_feedback(body, Utc::now())),
+                |message| {
+                    dispatch(message, |event: Envelope<Order>| async move {
+                        self.notifier.on_event(&event, Utc::now()).await.map(|_| ())
+                    })
+                },
+            )
+            .await;
             return Ok(serde_json::to_value(response)?);
         }
         let scheduled: ScheduledEvent = serde_json::from_value(payload).map_err(HandlerError::UnknownTrigger)?;
@@ -92,24 +99,5 @@ impl NotifierHandler {
             return Err(HandlerError::SweepIncomplete(report.failed));
         }
         Ok(report)
-    }
-
-    /// Whether the message failed.
-    async fn on_message(&self, message: &SqsMessage) -> bool {
-        if message.event_source_arn.as_deref() == Some(self.feedback_queue_arn.as_str()) {
-            let body = message.body.as_deref().unwrap_or_default();
-            match self.notifier.on_mail_feedback(body, Utc::now()).await {
-                Ok(_) => false,
-                Err(error) => {
-                    tracing::warn!(error = %error, "e-mail feedback not recorded; the queue will retry it");
-                    true
-                }
-            }
-        } else {
-            dispatch(message, &|event: Envelope<Order>| async move {
-                self.notifier.on_event(&event, Utc::now()).await.map(|_| ())
-            })
-            .await
-        }
     }
 }

@@ -2,17 +2,11 @@
 //! an order head becomes one event on the `order-events` topic.
 
 use aws_lambda_events::{
-    dynamodb::{Event, EventRecord},
+    dynamodb::Event,
     streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
 };
 use lambda_runtime::LambdaEvent;
-use serde_dynamo::AttributeValue;
-use shared::{
-    adapters::dynamodb::order_from_image,
-    adapters::sns_events::EventPublisher,
-    domain::{Order, StoreError},
-    metrics,
-};
+use shared::{adapters::dynamodb::published_version, adapters::sns_events::EventPublisher, metrics};
 
 #[derive(Debug, Clone)]
 pub struct StreamRouter {
@@ -31,7 +25,8 @@ impl StreamRouter {
         let mut publishable = Vec::new();
         let mut failed_at = None;
         for (index, record) in event.payload.records.iter().enumerate() {
-            match new_head_version(record) {
+            let change = &record.change;
+            match published_version(record.event_name == "REMOVE", &change.keys, &change.new_image, &change.old_image) {
                 Ok(Some(order)) => publishable.push((index, order)),
                 Ok(None) => {}
                 Err(error) => {
@@ -64,23 +59,4 @@ impl StreamRouter {
         }
         Ok(response)
     }
-}
-
-/// The order, if this record wrote a new version of an order head; timeline items, removals
-/// (TTL or manual) and writes that leave the version alone publish nothing.
-fn new_head_version(record: &EventRecord) -> Result<Option<Order>, StoreError> {
-    if record.event_name == "REMOVE" {
-        return Ok(None);
-    }
-    let Some(AttributeValue::S(sort_key)) = record.change.keys.get("sk") else {
-        return Ok(None);
-    };
-    let Some(order) = order_from_image(sort_key, record.change.new_image.clone())? else {
-        return Ok(None);
-    };
-    let old_version = match record.change.old_image.get("version") {
-        Some(AttributeValue::N(version)) => version.parse::<u64>().ok(),
-        _ => None,
-    };
-    Ok(old_version.is_none_or(|old| order.version() > old).then_some(order))
 }

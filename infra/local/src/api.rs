@@ -13,10 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{
     Request, Response,
     body::{Bytes, Incoming},
-    server::conn::http1,
-    service::service_fn,
 };
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::{
@@ -37,29 +34,10 @@ pub struct LocalApi {
 }
 
 pub async fn serve(listener: TcpListener, api: Arc<LocalApi>) {
-    serve_http(listener, api, respond).await;
+    crate::serve::serve_http(listener, api, respond).await;
 }
 
-/// Serves HTTP/1 on `listener`, each request answered by `answer` with the shared `state`.
-pub(crate) async fn serve_http<S, F>(listener: TcpListener, state: Arc<S>, answer: fn(Arc<S>, Request<Incoming>) -> F)
-where
-    S: Send + Sync + 'static,
-    F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
-{
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| answer(state.clone(), request));
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
-}
-
-async fn respond(
-    api: Arc<LocalApi>,
-    request: Request<hyper::body::Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn respond(api: Arc<LocalApi>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
     let mut headers: BTreeMap<String, String> = BTreeMap::new();

@@ -16,6 +16,7 @@ pub mod previews;
 pub mod provision;
 pub mod runner;
 pub mod runtime;
+mod serve;
 pub mod sources;
 pub mod sqs_mapping;
 pub mod stream_mapping;

@@ -253,7 +253,7 @@ impl FunctionHost {
             next_id: AtomicU64::new(1),
         });
         let tasks = vec![
-            tokio::spawn(crate::api::serve_http(listener, state.clone(), runtime_api)),
+            tokio::spawn(crate::serve::serve_http(listener, state.clone(), runtime_api)),
             tokio::spawn(supervise(state.clone(), environment, journal)),
         ];
         Ok(Self { state, sender, tasks })

@@ -3,7 +3,7 @@
 
 use aws_sdk_sqs::{Client, types::MessageAttributeValue};
 
-use crate::domain::{Warehouse, WarehouseInstruction, WarehouseUnavailable};
+use crate::domain::{DeadLetterUnavailable, DeadLetters, Warehouse, WarehouseInstruction, WarehouseUnavailable};
 
 /// The attribute that says why a message was dead-lettered by our code rather than by the
 /// queue's redrive policy, and a person-readable detail.
@@ -47,10 +47,14 @@ impl SqsQueue {
         }
         request.send().await.map(|_| ()).map_err(|error| QueueError::Send(Box::new(error)))
     }
+}
 
-    /// Parks a message that can never succeed in this (dead-letter) queue, saying why.
-    pub async fn dead_letter(&self, body: &str, code: &str, detail: &str) -> Result<(), QueueError> {
-        self.send(body, &[(ERROR_CODE_ATTRIBUTE, code), (ERROR_DETAIL_ATTRIBUTE, detail)]).await
+/// This (dead-letter) queue takes a message that can never succeed, with why in its attributes.
+impl DeadLetters for SqsQueue {
+    async fn park(&self, body: &str, code: &str, detail: &str) -> Result<(), DeadLetterUnavailable> {
+        self.send(body, &[(ERROR_CODE_ATTRIBUTE, code), (ERROR_DETAIL_ATTRIBUTE, detail)])
+            .await
+            .map_err(|error| DeadLetterUnavailable(Box::new(error)))
     }
 }
 

@@ -1,13 +1,15 @@
 //! The fulfillment use cases: hand an authorised order to the warehouse (again when it is
 //! amended, with a stop when it is cancelled), record the parcels the warehouse reports
-//! shipped, and the returns it reports received.
+//! shipped, and the returns it reports received; a report that can never be recorded is parked
+//! in the dead-letter queue with its error.
 
 use chrono::{DateTime, Utc};
+use tracing::Instrument;
 
 use crate::domain::{
-    Allocation, Counter, Order, OrderId, OrderRepository, OrderStatus, ParcelIndex, PickCancellation, PickRequest,
-    ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection, ShipmentReport, StatusReason, StockLedger,
-    StoreError, Warehouse, WarehouseInstruction, WarehouseUnavailable,
+    Allocation, Counter, DeadLetterUnavailable, DeadLetters, Order, OrderId, OrderRepository, OrderStatus, ParcelIndex,
+    PickCancellation, PickRequest, ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection, ShipmentReport,
+    StatusReason, StockLedger, StoreError, Warehouse, WarehouseInstruction, WarehouseReport, WarehouseUnavailable,
 };
 
 /// Two reports of one order racing for its head settle within a few re-reads.
@@ -24,6 +26,10 @@ pub enum FulfillmentOutcome {
     PickCancelled,
     /// A returned parcel is recorded and its resellable units are back on sale.
     ReturnReceived,
+    /// The report can never be recorded: it is in the dead-letter queue with this code.
+    Parked {
+        code: &'static str,
+    },
     /// A redelivery, or the order moved on.
     AlreadyHandled,
 }
@@ -39,18 +45,57 @@ pub enum FulfillmentError {
     #[error(transparent)]
     Warehouse(#[from] WarehouseUnavailable),
     #[error(transparent)]
+    DeadLetters(#[from] DeadLetterUnavailable),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 #[derive(Debug, Clone)]
-pub struct Fulfillment<R, W> {
+pub struct Fulfillment<R, W, D> {
     orders: R,
     warehouse: W,
+    dead_letters: D,
 }
 
-impl<R: OrderRepository + ParcelIndex + StockLedger + Sync, W: Warehouse + Sync> Fulfillment<R, W> {
-    pub fn new(orders: R, warehouse: W) -> Self {
-        Self { orders, warehouse }
+impl<R, W, D> Fulfillment<R, W, D>
+where
+    R: OrderRepository + ParcelIndex + StockLedger + Sync,
+    W: Warehouse + Sync,
+    D: DeadLetters + Sync,
+{
+    pub fn new(orders: R, warehouse: W, dead_letters: D) -> Self {
+        Self { orders, warehouse, dead_letters }
+    }
+
+    /// A message from the shipments queue, recorded. One that can never be recorded (unreadable,
+    /// an unknown order or line, over-shipped, another order's tracking number) is parked in the
+    /// dead-letter queue with its code, never dropped; an error is worth retrying.
+    pub async fn on_warehouse_report(
+        &self,
+        body: &str,
+        returns: &ReturnPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<FulfillmentOutcome, FulfillmentError> {
+        let recorded = match WarehouseReport::parse(body) {
+            Ok(WarehouseReport::Shipped(report)) => {
+                let span =
+                    tracing::info_span!("shipment", order_id = %report.order_id, shipment_id = %report.shipment_id);
+                self.on_shipment(&report, now).instrument(span).await
+            }
+            Ok(WarehouseReport::Returned(receipt)) => {
+                let span = tracing::info_span!("return", order_id = %receipt.order_id, rma = %receipt.rma);
+                self.on_return(&receipt, returns, now).instrument(span).await
+            }
+            Err(error) => Err(FulfillmentError::Rejected { code: "malformed_report", detail: error.to_string() }),
+        };
+        match recorded {
+            Err(FulfillmentError::Rejected { code, detail }) => {
+                tracing::error!(code, detail = %detail, "warehouse report rejected; parking it in the dead-letter queue");
+                self.dead_letters.park(body, code, &detail).await?;
+                Ok(FulfillmentOutcome::Parked { code })
+            }
+            other => other,
+        }
     }
 
     /// On `order.payment_authorized`, or `order.modified` of an authorised order: asks the

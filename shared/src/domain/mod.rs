@@ -1,25 +1,28 @@
 //! The pure order domain: no AWS, no Lambda, no I/O. Everything here is unit-tested in place.
 
-mod changes;
+mod address;
+mod amendment;
+mod cancellation;
 mod contact;
 mod event;
 mod fraud;
 mod ids;
 mod money;
 mod order;
+mod parcels;
 mod payment;
 mod ports;
 mod pricing;
-mod shipment;
+mod returns;
 mod shipping;
 mod status;
 mod stock;
 mod text;
+mod warehouse;
 
-pub use changes::{
-    AmendRefusal, Amendment, CancelRefusal, ReceiptRejection, ReceivedLine, ReceivedReturn, RefundRefusal, Requester,
-    ReturnLine, ReturnPolicy, ReturnReceipt, ReturnRefusal, ReturnRequest, ShippingRefund,
-};
+pub use address::{AddressField, ShippingRefusal, check_address, is_po_box};
+pub use amendment::{AmendRefusal, Amendment};
+pub use cancellation::{CancelRefusal, Requester};
 pub use contact::{Address, CountryCode, Customer, EmailAddress, PhoneNumber};
 pub use event::{Envelope, EventId, EventType};
 pub use fraud::{
@@ -29,29 +32,32 @@ pub use fraud::{
 pub use ids::{IdempotencyKey, OrderId, PaymentMethodId, Quantity, Sku, StorefrontId};
 pub use money::{Currency, Money};
 pub use order::{NewOrder, OperatorDecision, Order, OrderChange, Payment, StatusReason, TimelineEntry};
+pub use parcels::{
+    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, Shipment, ShipmentId, ShippedLine, Tracked,
+    TrackingEvent, TrackingNumber, TrackingStatus,
+};
 pub use payment::{Authorization, CardChecks, CheckResult, Decline, GatewayError, PaymentGateway, Refund};
 pub use ports::{
-    Catalog, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release, ReserveError, StalledOrders,
-    StockLedger, StoreError, StoredResponse, Warehouse, WarehouseUnavailable,
+    Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release,
+    ReserveError, StalledOrders, StockLedger, StoreError, StoredResponse, Warehouse, WarehouseUnavailable,
 };
 pub use pricing::{
     CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
 };
-pub use shipment::{
-    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, PickCancellation, PickLine, PickRequest, Shipment,
-    ShipmentId, ShipmentRejection, ShipmentReport, ShippedLine, Tracked, TrackingEvent, TrackingNumber, TrackingStatus,
-    WarehouseInstruction,
+pub use returns::{
+    ReceiptRejection, ReceivedLine, ReceivedReturn, RefundRefusal, ReturnLine, ReturnPolicy, ReturnReceipt,
+    ReturnRefusal, ReturnRequest, ShippingRefund,
 };
-pub use shipping::{
-    AddressField, InvalidShippingPolicy, ShippingPolicy, ShippingQuote, ShippingRefusal, TransitDays, Zone,
-    check_address, is_po_box,
-};
+pub use shipping::{InvalidShippingPolicy, ShippingPolicy, ShippingQuote, TransitDays, Zone};
 pub use status::{IllegalTransition, OrderStatus};
 pub use stock::{
     AdjustmentPlan, Allocation, Counter, ReservationPlan, Shortage, StockLevel, plan_adjustment, plan_reservation,
     requested_units,
 };
 pub use text::{InvalidValue, Line};
+pub use warehouse::{
+    PickCancellation, PickLine, PickRequest, ShipmentRejection, ShipmentReport, WarehouseInstruction, WarehouseReport,
+};
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -3,15 +3,17 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    changes::{Amendment, Requester, ReturnRequest},
+    amendment::Amendment,
+    cancellation::Requester,
     contact::{Address, Customer},
     event::{Envelope, EventId, EventType},
     fraud::FraudAssessment,
     ids::{OrderId, PaymentMethodId, StorefrontId},
     money::{Currency, Money},
+    parcels::{Shipment, TrackingEvent, TrackingNumber},
     payment::{Authorization, Decline, Refund},
     pricing::{OrderLine, RequestedLine, ShippingOption, Totals},
-    shipment::{Shipment, TrackingEvent, TrackingNumber},
+    returns::ReturnRequest,
     shipping::ShippingQuote,
     status::{IllegalTransition, OrderStatus},
     stock::Shortage,

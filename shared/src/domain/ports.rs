@@ -8,10 +8,11 @@ use super::{
     ids::{IdempotencyKey, OrderId, Sku, StorefrontId},
     money::Money,
     order::{Order, OrderChange, TimelineEntry},
+    parcels::TrackingNumber,
     pricing::CatalogItem,
-    shipment::{TrackingNumber, WarehouseInstruction},
     status::OrderStatus,
     stock::{Allocation, StockLevel},
+    warehouse::WarehouseInstruction,
 };
 
 /// What can go wrong in storage, as the domain sees it.
@@ -215,6 +216,22 @@ pub trait Warehouse {
         &self,
         instruction: &WarehouseInstruction,
     ) -> impl Future<Output = Result<(), WarehouseUnavailable>> + Send;
+}
+
+/// A message could not be parked.
+#[derive(Debug, thiserror::Error)]
+#[error("the dead-letter queue could not be reached")]
+pub struct DeadLetterUnavailable(#[source] pub Box<dyn StdError + Send + Sync>);
+
+/// Where a message that can never be handled is parked for an operator, with why: never
+/// dropped.
+pub trait DeadLetters {
+    fn park(
+        &self,
+        body: &str,
+        code: &str,
+        detail: &str,
+    ) -> impl Future<Output = Result<(), DeadLetterUnavailable>> + Send;
 }
 
 /// Finds orders by how long they have been in a status.

@@ -5,6 +5,8 @@
 mod format;
 mod ports;
 mod render;
+#[cfg(any(test, feature = "samples"))]
+mod sample;
 mod sms;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -20,7 +22,9 @@ pub use format::{long_date, money};
 pub use ports::{
     ChannelError, Claim, DeliveredOrders, Mailer, NotificationLedger, ProductRelations, SuppressionList, TextMessages,
 };
-pub use render::{Email, RenderError, Rendered, Sample, render, render_email, render_sms, subject};
+pub use render::{Email, RenderError, Rendered, render, render_email, render_sms, subject};
+#[cfg(any(test, feature = "samples"))]
+pub use sample::Sample;
 pub use sms::{SmsEncoding, SmsText};
 
 /// A message the customer may receive; its template, subject and channels follow from it.

@@ -1,15 +1,17 @@
 //! Carrier webhooks: the signature check (HMAC-SHA256 over the timestamp and the raw body, per
 //! carrier secret, compared in constant time, with a replay window) and the carriers' payload
-//! vocabularies, normalised into [`DeliveryUpdate`]s.
+//! vocabularies (one file each beside this one), normalised into [`DeliveryUpdate`]s.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::domain::{DeliveryUpdate, TrackingNumber, TrackingStatus};
+use crate::domain::{DeliveryUpdate, TrackingNumber};
+
+mod aftership;
+mod easypost;
 
 /// The unix time, in seconds, at which the carrier signed the request.
 pub const TIMESTAMP_HEADER: &str = "X-Webhook-Timestamp";
@@ -137,8 +139,8 @@ impl CarrierWebhooks {
             return Err(WebhookRefusal::InvalidSignature);
         }
         match vocabulary {
-            Vocabulary::EasyPost => easypost(carrier, request.body),
-            Vocabulary::AfterShip => aftership(carrier, request.body),
+            Vocabulary::EasyPost => easypost::read(carrier, request.body),
+            Vocabulary::AfterShip => aftership::read(carrier, request.body),
         }
     }
 }
@@ -202,175 +204,10 @@ fn words(text: Option<String>) -> Option<String> {
     text.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty())
 }
 
-#[derive(Deserialize)]
-struct EasyPostEvent {
-    id: String,
-    description: String,
-    created_at: DateTime<Utc>,
-    result: EasyPostTracker,
-}
-
-#[derive(Deserialize)]
-struct EasyPostTracker {
-    tracking_code: String,
-    status: String,
-    #[serde(default)]
-    status_detail: Option<String>,
-    #[serde(default)]
-    carrier: Option<String>,
-    #[serde(default)]
-    est_delivery_date: Option<String>,
-    #[serde(default)]
-    tracking_details: Vec<EasyPostDetail>,
-}
-
-#[derive(Deserialize)]
-struct EasyPostDetail {
-    #[serde(default)]
-    message: Option<String>,
-    datetime: DateTime<Utc>,
-    #[serde(default)]
-    tracking_location: Option<EasyPostLocation>,
-}
-
-#[derive(Deserialize)]
-struct EasyPostLocation {
-    #[serde(default)]
-    city: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    country: Option<String>,
-}
-
-/// EasyPost's tracker statuses in our words.
-pub fn easypost_status(status: &str) -> TrackingStatus {
-    match status {
-        "pre_transit" => TrackingStatus::InfoReceived,
-        "in_transit" => TrackingStatus::InTransit,
-        "out_for_delivery" => TrackingStatus::OutForDelivery,
-        "delivered" => TrackingStatus::Delivered,
-        "return_to_sender" => TrackingStatus::ReturnedToSender,
-        // The customer must act (collect, or answer the carrier): told like an exception.
-        "available_for_pickup" | "failure" | "cancelled" | "error" => TrackingStatus::DeliveryException,
-        _ => TrackingStatus::Unrecognised,
-    }
-}
-
-fn easypost(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
-    let event: EasyPostEvent = serde_json::from_slice(body).map_err(malformed)?;
-    if !event.description.starts_with("tracker.") {
-        return Err(WebhookRefusal::UnsupportedEvent(event.description));
-    }
-    let tracker = event.result;
-    let latest = tracker.tracking_details.into_iter().max_by_key(|detail| detail.datetime);
-    let location = latest.as_ref().and_then(|detail| detail.tracking_location.as_ref()).map(|place| {
-        [&place.city, &place.state, &place.country].into_iter().flatten().cloned().collect::<Vec<_>>().join(", ")
-    });
-    Ok(DeliveryUpdate {
-        source: source.to_owned(),
-        event_id: event.id,
-        carrier: tracker.carrier,
-        tracking_number: tracking_number(&tracker.tracking_code)?,
-        status: easypost_status(&tracker.status),
-        carrier_status: match tracker.status_detail {
-            Some(detail) => format!("{}/{detail}", tracker.status),
-            None => tracker.status,
-        },
-        occurred_at: latest.as_ref().map_or(event.created_at, |detail| detail.datetime),
-        description: words(latest.and_then(|detail| detail.message)),
-        location: words(location),
-        estimated_delivery: estimate(tracker.est_delivery_date.as_deref()),
-    })
-}
-
-#[derive(Deserialize)]
-struct AfterShipEvent {
-    event_id: String,
-    event: String,
-    #[serde(default)]
-    ts: Option<i64>,
-    msg: AfterShipTracking,
-}
-
-#[derive(Deserialize)]
-struct AfterShipTracking {
-    tracking_number: String,
-    #[serde(default)]
-    slug: Option<String>,
-    tag: String,
-    #[serde(default)]
-    subtag: Option<String>,
-    #[serde(default)]
-    subtag_message: Option<String>,
-    #[serde(default)]
-    expected_delivery: Option<String>,
-    #[serde(default)]
-    checkpoints: Vec<AfterShipCheckpoint>,
-}
-
-#[derive(Deserialize)]
-struct AfterShipCheckpoint {
-    checkpoint_time: String,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    location: Option<String>,
-}
-
-/// AfterShip's tags (and the subtags that matter) in our words.
-pub fn aftership_status(tag: &str, subtag: Option<&str>) -> TrackingStatus {
-    match (tag, subtag) {
-        ("Pending" | "InfoReceived", _) => TrackingStatus::InfoReceived,
-        ("InTransit", _) => TrackingStatus::InTransit,
-        ("OutForDelivery", _) => TrackingStatus::OutForDelivery,
-        ("Delivered", _) => TrackingStatus::Delivered,
-        // Exception_010 "returning to sender", Exception_011 "returned to sender".
-        ("Exception", Some("Exception_010" | "Exception_011")) => TrackingStatus::ReturnedToSender,
-        ("Exception" | "AttemptFail" | "AvailableForPickup" | "Expired", _) => TrackingStatus::DeliveryException,
-        _ => TrackingStatus::Unrecognised,
-    }
-}
-
-fn aftership(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
-    let event: AfterShipEvent = serde_json::from_slice(body).map_err(malformed)?;
-    if event.event != "tracking_update" {
-        return Err(WebhookRefusal::UnsupportedEvent(event.event));
-    }
-    let tracking = event.msg;
-    let mut checkpoints: Vec<(DateTime<Utc>, AfterShipCheckpoint)> = tracking
-        .checkpoints
-        .into_iter()
-        .map(|checkpoint| {
-            Ok((instant(&checkpoint.checkpoint_time).ok_or_else(|| malformed("bad checkpoint_time"))?, checkpoint))
-        })
-        .collect::<Result<_, WebhookRefusal>>()?;
-    checkpoints.sort_by_key(|(at, _)| *at);
-    let latest = checkpoints.pop();
-    let occurred_at = latest
-        .as_ref()
-        .map(|(at, _)| *at)
-        .or_else(|| event.ts.and_then(|ts| DateTime::from_timestamp(ts, 0)))
-        .ok_or_else(|| malformed("no checkpoint and no ts: the event has no time"))?;
-    Ok(DeliveryUpdate {
-        source: source.to_owned(),
-        event_id: event.event_id,
-        carrier: tracking.slug,
-        tracking_number: tracking_number(&tracking.tracking_number)?,
-        status: aftership_status(&tracking.tag, tracking.subtag.as_deref()),
-        carrier_status: tracking.subtag.unwrap_or(tracking.tag),
-        occurred_at,
-        description: words(
-            latest.as_ref().and_then(|(_, checkpoint)| checkpoint.message.clone()).or(tracking.subtag_message),
-        ),
-        location: words(latest.and_then(|(_, checkpoint)| checkpoint.location)),
-        estimated_delivery: estimate(tracking.expected_delivery.as_deref()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{aftership::aftership_status, easypost::easypost_status, *};
+    use crate::domain::TrackingStatus;
 
     const EASYPOST_IN_TRANSIT: &[u8] = include_bytes!("../../../../tests/fixtures/carriers/easypost-in-transit.json");
     const EASYPOST_DELIVERED: &[u8] = include_bytes!("../../../../tests/fixtures/carriers/easypost-delivered.json");

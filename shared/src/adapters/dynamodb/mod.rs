@@ -17,7 +17,7 @@ use crate::{
 };
 
 pub use notifications::SuppressionStore;
-pub use orders::{HEAD_SORT_KEY, order_from_image};
+pub use orders::{HEAD_SORT_KEY, published_version};
 
 /// The physical table names, from the template's environment.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -62,12 +62,27 @@ fn idempotency_partition_key(storefront: &StorefrontId, key: &IdempotencyKey) ->
     format!("IDEMPOTENCY#API#{storefront}#{key}")
 }
 
-/// The order in a stream image of an `Orders` item, or `None` if the item is not a head.
-pub fn order_from_image(sort_key: &str, image: serde_dynamo::Item) -> Result<Option<Order>, StoreError> {
-    if sort_key != HEAD_SORT_KEY {
+/// The outbox rule: the order a stream record of the `Orders` table publishes, if the record
+/// wrote a new version of an order head. Timeline and index items, removals (TTL or by hand)
+/// and writes that leave the version alone publish nothing.
+pub fn published_version(
+    removed: bool,
+    keys: &serde_dynamo::Item,
+    new_image: &serde_dynamo::Item,
+    old_image: &serde_dynamo::Item,
+) -> Result<Option<Order>, StoreError> {
+    let is_head =
+        matches!(keys.get("sk"), Some(serde_dynamo::AttributeValue::S(sort_key)) if sort_key == HEAD_SORT_KEY);
+    if removed || !is_head {
         return Ok(None);
     }
-    serde_dynamo::from_item(image).map(Some).map_err(|error| StoreError::Malformed(Box::new(error)))
+    let order: Order =
+        serde_dynamo::from_item(new_image.clone()).map_err(|error| StoreError::Malformed(Box::new(error)))?;
+    let old_version = match old_image.get("version") {
+        Some(serde_dynamo::AttributeValue::N(version)) => version.parse::<u64>().ok(),
+        _ => None,
+    };
+    Ok(old_version.is_none_or(|old| order.version() > old).then_some(order))
 }
 
 fn head_item(order: &Order) -> Result<Item, StoreError> {

@@ -1,69 +1,17 @@
-//! What may change after an order is placed, and what each change costs: a cancellation before
-//! it ships, an amendment before it is picked, a return after it arrived, a goodwill refund.
-//! Pure: the use cases in `crate::app::changes` read, call the provider and write.
+//! Returns and refunds: the window after delivery, what a return refunds (`Order::refund_for`),
+//! what came back, and how much is left to refund. Pure: `crate::app::changes` and
+//! `crate::app::payments` read, call the provider and write.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::{
-    contact::Address,
     event::EventType,
-    ids::{Quantity, Sku, StorefrontId},
+    ids::{Quantity, Sku},
     money::Money,
     order::{OperatorDecision, Order, OrderChange, StatusReason},
-    pricing::{OrderLine, ShippingOption, Totals},
-    shipping::ShippingQuote,
+    parcels::ParcelStatus,
     status::OrderStatus,
 };
-
-/// Who asked for a change: a storefront on its customer's behalf, or an operator.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Requester {
-    Storefront { storefront: StorefrontId },
-    Operator { operator: String },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum CancelRefusal {
-    /// A parcel has left: the order can only be returned now.
-    #[error("the order has shipped; request a return once it arrives")]
-    AlreadyShipped,
-    #[error("the order is already cancelled")]
-    AlreadyCancelled,
-    /// Rejected or failed: there is nothing left to cancel.
-    #[error("the order is {0}; there is nothing to cancel")]
-    NotCancellable(OrderStatus),
-}
-
-/// The order's lines, money and delivery as an amendment leaves them, priced and quoted anew.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Amendment {
-    pub lines: Vec<OrderLine>,
-    pub totals: Totals,
-    pub shipping_address: Address,
-    pub shipping_option: ShippingOption,
-    pub shipping_quote: ShippingQuote,
-}
-
-impl Amendment {
-    /// True when the order would stay as it is.
-    pub fn changes_nothing(&self, order: &Order) -> bool {
-        self.lines == order.lines
-            && self.totals == order.totals
-            && self.shipping_address == order.shipping_address
-            && self.shipping_option == order.shipping_option
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum AmendRefusal {
-    /// The warehouse has the order, or it is over: too late to change it.
-    #[error("the order is {0}; it can no longer be changed")]
-    TooLate(OrderStatus),
-    /// Stock and payment are being checked this very second; the answer is a moment away.
-    #[error("the order is {0} and being checked; retry in a moment")]
-    BeingChecked(OrderStatus),
-}
 
 /// What a shop refunds for returned goods, and for how long after delivery it takes them back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -196,53 +144,9 @@ pub enum RefundRefusal {
 }
 
 impl Order {
-    /// The change that cancels the order, remembering who asked and where the order stood (so
-    /// that `fulfillment` knows whether the warehouse may be picking it).
-    pub fn cancel(
-        &self,
-        requested_by: Requester,
-        note: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<OrderChange, CancelRefusal> {
-        use OrderStatus::*;
-        let status = self.status();
-        match status {
-            Cancelled => return Err(CancelRefusal::AlreadyCancelled),
-            Shipped | InTransit | OutForDelivery | DeliveryException | Delivered | ReturnRequested | Returned
-            | Refunded => return Err(CancelRefusal::AlreadyShipped),
-            // Some parcels have left already: what is on its way cannot be called back.
-            Fulfilling if !self.shipments.is_empty() => return Err(CancelRefusal::AlreadyShipped),
-            Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling => {}
-        }
-        let change = self.transition(Cancelled, now).map_err(|_| CancelRefusal::NotCancellable(status))?;
-        Ok(change.because(StatusReason::Cancelled { requested_by, note, was: status }))
-    }
-
-    /// The change that amends the order before the warehouse has it. Stock and payment are the
-    /// caller's to settle in the same write.
-    pub fn amend(&self, amendment: Amendment, now: DateTime<Utc>) -> Result<OrderChange, AmendRefusal> {
-        self.check_amendable()?;
-        let mut change = self.update(EventType::Modified, now);
-        change.amendment = Some(Box::new(amendment));
-        Ok(change)
-    }
-
-    /// Whether the order may still be amended: held for review or authorised, not yet picked.
-    pub fn check_amendable(&self) -> Result<(), AmendRefusal> {
-        use OrderStatus::*;
-        match self.status() {
-            OnHold | PaymentAuthorized => Ok(()),
-            status @ (Placed | Reserved) => Err(AmendRefusal::BeingChecked(status)),
-            status @ (Rejected | PaymentFailed | Fulfilling | Shipped | InTransit | OutForDelivery
-            | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded) => {
-                Err(AmendRefusal::TooLate(status))
-            }
-        }
-    }
-
     /// When the last parcel arrived, if all have.
     pub fn delivered_at(&self) -> Option<DateTime<Utc>> {
-        let delivered = self.shipments.iter().all(|parcel| parcel.status == super::ParcelStatus::Delivered);
+        let delivered = self.shipments.iter().all(|parcel| parcel.status == ParcelStatus::Delivered);
         if !delivered || self.shipments.is_empty() {
             return None;
         }
@@ -415,10 +319,10 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::{
-        Authorization, CarrierName, Currency, Line, ParcelStatus, Refund, Shipment, ShipmentId, TrackingNumber,
+        Authorization, CarrierName, Currency, Line, OrderLine, Refund, Shipment, ShipmentId, Totals, TrackingNumber,
         tests::sample_order,
     };
 
@@ -426,16 +330,12 @@ mod tests {
         Money::new(minor, Currency::parse("EUR").unwrap())
     }
 
-    fn at(day: i64) -> DateTime<Utc> {
+    pub(crate) fn at(day: i64) -> DateTime<Utc> {
         DateTime::UNIX_EPOCH + Duration::days(day)
     }
 
-    fn storefront() -> Requester {
-        Requester::Storefront { storefront: StorefrontId::parse("shop-1").unwrap() }
-    }
-
     /// The sample order moved through `statuses`.
-    fn walked(statuses: &[OrderStatus]) -> Order {
+    pub(crate) fn walked(statuses: &[OrderStatus]) -> Order {
         let mut order = sample_order();
         for status in statuses {
             let change = order.transition(*status, DateTime::UNIX_EPOCH).unwrap();
@@ -445,7 +345,7 @@ mod tests {
     }
 
     /// Two mugs and a tee (10.00 + 5.00 shipping + 19 % tax), delivered on day 1.
-    fn delivered() -> Order {
+    pub(crate) fn delivered() -> Order {
         use OrderStatus::*;
         let mut order = walked(&[Reserved, PaymentAuthorized, Fulfilling]);
         let line = |sku: &str, quantity: u16, unit: i64| OrderLine {
@@ -484,52 +384,6 @@ mod tests {
 
     fn returning(sku: &str, quantity: u16) -> ReturnLine {
         ReturnLine { sku: Sku::parse(sku).unwrap(), quantity: Quantity::try_from(u64::from(quantity)).unwrap() }
-    }
-
-    #[test]
-    fn an_order_is_cancelled_before_it_ships_and_remembers_where_it_stood() {
-        use OrderStatus::*;
-        for path in [
-            &[][..],
-            &[Reserved],
-            &[Reserved, OnHold],
-            &[Reserved, PaymentAuthorized],
-            &[Reserved, PaymentAuthorized, Fulfilling],
-        ] {
-            let order = walked(path);
-            let change = order.cancel(storefront(), Some("changed my mind".into()), at(1)).unwrap();
-            assert_eq!(change.to, Cancelled);
-            let Some(StatusReason::Cancelled { was, requested_by, .. }) = &change.reason else { panic!() };
-            assert_eq!((*was, requested_by), (order.status(), &storefront()));
-        }
-        assert_eq!(walked(&[Cancelled]).cancel(storefront(), None, at(1)), Err(CancelRefusal::AlreadyCancelled));
-        assert_eq!(walked(&[Rejected]).cancel(storefront(), None, at(1)), Err(CancelRefusal::NotCancellable(Rejected)));
-        assert_eq!(delivered().cancel(storefront(), None, at(1)), Err(CancelRefusal::AlreadyShipped));
-        let mut partly_shipped = walked(&[Reserved, PaymentAuthorized, Fulfilling]);
-        partly_shipped.shipments = delivered().shipments;
-        assert_eq!(partly_shipped.cancel(storefront(), None, at(1)), Err(CancelRefusal::AlreadyShipped));
-    }
-
-    #[test]
-    fn only_a_held_or_authorised_order_is_amended() {
-        use OrderStatus::*;
-        let order = walked(&[Reserved, PaymentAuthorized]);
-        let amendment = Amendment {
-            lines: order.lines.clone(),
-            totals: order.totals,
-            shipping_address: order.shipping_address.clone(),
-            shipping_option: ShippingOption::Express,
-            shipping_quote: order.shipping_quote.clone(),
-        };
-        let change = order.amend(amendment.clone(), at(1)).unwrap();
-        assert_eq!((change.to, change.event_type()), (PaymentAuthorized, EventType::Modified));
-        assert_eq!(order.with_change(&change).shipping_option, ShippingOption::Express);
-        assert!(walked(&[Reserved, OnHold]).amend(amendment.clone(), at(1)).is_ok());
-        assert_eq!(walked(&[Reserved]).amend(amendment.clone(), at(1)), Err(AmendRefusal::BeingChecked(Reserved)));
-        assert_eq!(
-            walked(&[Reserved, PaymentAuthorized, Fulfilling]).amend(amendment, at(1)),
-            Err(AmendRefusal::TooLate(Fulfilling))
-        );
     }
 
     #[test]

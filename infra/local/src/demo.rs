@@ -1,0 +1,368 @@
+//! The demo's story: orders placed, changed, shipped, delivered, returned and refunded through
+//! the runner's HTTP API, then each order's timeline, messages and the functions' costs printed.
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, body::Bytes};
+use local::{
+    Runner,
+    partners::{LocalCarrier, LocalWarehouse},
+    runner::LOCAL_CARRIER_SECRETS,
+};
+use serde_json::Value;
+
+type DemoClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+async fn get_json(client: &DemoClient, url: &str, token: &str) -> anyhow::Result<Value> {
+    let request = Request::get(url).header("Authorization", format!("Bearer {token}")).body(Full::new(Bytes::new()))?;
+    let response = client.request(request).await?;
+    Ok(serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?)
+}
+
+/// Sends a JSON change (`PATCH` or `POST`) to the API, with `If-Match: "{version}"` when given,
+/// and notes what came back in the journal.
+async fn change(
+    runner: &Runner,
+    client: &DemoClient,
+    token: &str,
+    (method, path): (&str, &str),
+    version: Option<u64>,
+    body: Value,
+) -> anyhow::Result<Value> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", runner.api_url()))
+        .header("Content-Type", "application/json")
+        .header("Authorization", format!("Bearer {token}"));
+    if let Some(version) = version {
+        request = request.header("If-Match", format!("\"{version}\""));
+    }
+    let response = client.request(request.body(Full::new(Bytes::from(body.to_string())))?).await?;
+    let status = response.status();
+    let answer: Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes()).unwrap_or_default();
+    let outcome = answer["status"].as_str().or(answer["code"].as_str()).unwrap_or("");
+    runner.journal.note(format!("demo: {method} {path} -> {status} {outcome}"));
+    Ok(answer)
+}
+
+async fn settle(runner: &Runner) {
+    if !runner.settle(Duration::from_secs(2), Duration::from_secs(60)).await {
+        runner.journal.note("demo: the pipeline did not settle within a minute");
+    }
+}
+
+/// The warehouse ships what it was asked to pick, and the carrier takes each parcel to the
+/// door: one parcel is delayed by a failed attempt, one webhook is sent twice, and one late
+/// "in transit" arrives after "delivered".
+async fn deliver(runner: &Runner, client: &DemoClient, token: &str) -> anyhow::Result<()> {
+    let warehouse = LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
+        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
+    };
+    let (carrier, secret) = LOCAL_CARRIER_SECRETS[0];
+    let carrier = LocalCarrier { api_url: runner.api_url(), carrier: carrier.to_owned(), secret: secret.to_owned() };
+    let shipped_at = Utc::now();
+    let mut parcels = Vec::new();
+    for _ in 0..3 {
+        parcels.extend(warehouse.ship_waiting(shipped_at).await?);
+    }
+    runner.journal.note(format!("demo: the warehouse shipped {} parcels", parcels.len()));
+    settle(runner).await;
+    for (index, parcel) in parcels.iter().enumerate() {
+        let order = get_json(client, &format!("{}/orders/{}", runner.api_url(), parcel.order_id), token).await?;
+        let promised: Option<NaiveDate> =
+            order["shipping_quote"]["estimated_delivery"].as_str().and_then(|d| d.parse().ok());
+        let number = &parcel.tracking_number;
+        let hour = |hours: i64| shipped_at + chrono::Duration::hours(hours);
+        let mut events = vec![
+            LocalCarrier::event(&format!("evt_{number}_1"), number, "in_transit", hour(5), promised),
+            LocalCarrier::event(&format!("evt_{number}_2"), number, "out_for_delivery", hour(20), promised),
+        ];
+        if index == 0 {
+            let later = promised.map(|date| date + chrono::Duration::days(1));
+            events.push(LocalCarrier::event(&format!("evt_{number}_3"), number, "failure", hour(26), later));
+            events.push(LocalCarrier::event(&format!("evt_{number}_4"), number, "out_for_delivery", hour(44), later));
+        }
+        let delivered = LocalCarrier::event(&format!("evt_{number}_5"), number, "delivered", hour(46), None);
+        events.push(delivered.clone());
+        events.push(delivered);
+        events.push(LocalCarrier::event(&format!("evt_{number}_0"), number, "in_transit", hour(3), promised));
+        for event in &events {
+            let status = carrier.post(event).await?;
+            runner.journal.note(format!(
+                "demo: carrier {:<18} {:<16} -> {status}",
+                number.as_str(),
+                event["result"]["status"].as_str().unwrap_or("")
+            ));
+            // One event at a time, so the timeline reads in the order the carrier sent them.
+            settle_briefly(runner).await;
+        }
+    }
+    settle(runner).await;
+    Ok(())
+}
+
+async fn settle_briefly(runner: &Runner) {
+    runner.settle(Duration::from_millis(300), Duration::from_secs(20)).await;
+}
+
+/// A timeline entry's reason in a few words.
+fn reason_text(reason: &Value) -> String {
+    match reason["kind"].as_str() {
+        Some("out_of_stock") => {
+            let short: Vec<String> = reason["shortages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| format!("{} asked {} of {}", s["sku"].as_str().unwrap_or("?"), s["requested"], s["available"]))
+                .collect();
+            format!("out of stock: {}", short.join(", "))
+        }
+        Some("payment_declined") => format!("declined: {}", reason["decline"]["message"].as_str().unwrap_or("")),
+        Some("review_approved" | "review_denied") => {
+            format!(
+                "{} by {}",
+                reason["kind"].as_str().unwrap_or(""),
+                reason["decision"]["operator"].as_str().unwrap_or("?")
+            )
+        }
+        Some("cancelled") => {
+            let by = &reason["requested_by"];
+            let who = by["storefront"].as_str().or(by["operator"].as_str()).unwrap_or("?");
+            format!("cancelled by {who}: {}", reason["note"].as_str().unwrap_or("no reason given"))
+        }
+        Some("goodwill_refund") => format!(
+            "goodwill refund of {} by {}",
+            reason["amount"]["minor_units"],
+            reason["decision"]["operator"].as_str().unwrap_or("?")
+        ),
+        Some("delivery_exception") => {
+            format!("exception: {}", reason["description"].as_str().or(reason["carrier_status"].as_str()).unwrap_or(""))
+        }
+        Some(kind) => kind.to_owned(),
+        None => String::new(),
+    }
+}
+
+/// The first delivered order's notebook comes back (one of two arrives damaged, so one is put
+/// back on sale) and is refunded; an operator refunds the second delivered order's customer
+/// some goodwill for the wait.
+async fn after_delivery(
+    runner: &Runner,
+    client: &DemoClient,
+    token: &str,
+    operator: Option<&str>,
+    placed: &[String],
+) -> anyhow::Result<()> {
+    let mut delivered = Vec::new();
+    for id in placed {
+        let order = get_json(client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
+        if order["status"] == "DELIVERED" {
+            delivered.push(order);
+        }
+    }
+    let warehouse = LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
+        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
+    };
+    if let Some(order) = delivered.first() {
+        let id = order["id"].as_str().unwrap_or_default();
+        let line = order["lines"].as_array().and_then(|lines| lines.last()).cloned().unwrap_or_default();
+        let body = serde_json::json!({"lines": [{"sku": line["sku"], "quantity": line["quantity"]}], "reason": "not as pictured"});
+        let requested = change(runner, client, token, ("POST", &format!("/orders/{id}/returns")), None, body).await?;
+        if let (Some(rma), Ok(order_id), Ok(returned)) = (
+            requested["return_request"]["rma"].as_str(),
+            shared::domain::OrderId::parse(id),
+            serde_json::from_value::<shared::domain::ShippedLine>(
+                serde_json::json!({"sku": line["sku"], "quantity": line["quantity"]}),
+            ),
+        ) {
+            settle(runner).await;
+            warehouse.receive_return(&order_id, rma, &[(returned, 1)], Utc::now()).await?;
+            runner.journal.note(format!("demo: the warehouse receives return {rma} of {id}"));
+        }
+    }
+    if let (Some(operator), Some(order)) = (operator, delivered.get(1)) {
+        let id = order["id"].as_str().unwrap_or_default();
+        let body = serde_json::json!({"amount": 500, "note": "sorry for the late parcel"});
+        change(runner, client, operator, ("POST", &format!("/orders/{id}/refunds")), order["version"].as_u64(), body)
+            .await?;
+    }
+    settle(runner).await;
+    Ok(())
+}
+
+/// A request the demo makes, and what it shows.
+struct Step {
+    label: &'static str,
+    body: Value,
+    idempotency_key: String,
+    token: Option<String>,
+}
+
+pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -> anyhow::Result<()> {
+    let first: Value = serde_json::from_str(include_str!("../demo-order.json"))?;
+    let placed_body = first.clone();
+    let mut express = first.clone();
+    express["lines"] =
+        serde_json::json!([{ "sku": "TEE-ORGANIC-M", "quantity": 3 }, { "sku": "BOTTLE-STEEL", "quantity": 1 }]);
+    express["shipping_option"] = Value::from("express");
+    express["shipping_address"] = serde_json::json!({
+        "name": "Grace Hopper", "line1": "Keizersgracht 1", "city": "Amsterdam", "postal_code": "1015 CJ", "country": "NL"
+    });
+    express["customer"] = serde_json::json!({ "name": "Grace Hopper", "email": "grace@example.com" });
+    let mut unknown = first.clone();
+    unknown["lines"] = serde_json::json!([{ "sku": "NO-SUCH-SKU", "quantity": 1 }]);
+    let mut sold_out = first.clone();
+    sold_out["lines"] =
+        serde_json::json!([{ "sku": "MUG-CLASSIC", "quantity": 1 }, { "sku": "BOTTLE-STEEL", "quantity": 9 }]);
+    let mut declined = first.clone();
+    declined["payment_method"] = Value::from("pm_card_visa_chargeDeclined");
+    // A throwaway address and billing abroad: fraud screening holds it for an operator.
+    let mut suspicious = first.clone();
+    suspicious["customer"]["email"] = Value::from("someone@mailinator.com");
+    suspicious["billing_address"] =
+        serde_json::json!({ "name": "G. Hopper", "line1": "1 Marina Rd", "city": "Lagos", "country": "NG" });
+    let run = std::process::id();
+    let with_token = Some(token.to_owned());
+    let steps = [
+        ("no token", first.clone(), 0, None),
+        ("an order", first.clone(), 1, with_token.clone()),
+        ("the same, retried", first, 1, with_token.clone()),
+        ("express to NL", express, 2, with_token.clone()),
+        ("unknown SKU", unknown, 3, with_token.clone()),
+        ("out of stock", sold_out, 4, with_token.clone()),
+        ("card declined", declined, 5, with_token.clone()),
+        ("held for review", suspicious, 6, with_token),
+    ]
+    .map(|(label, body, key, token)| Step { label, body, idempotency_key: format!("demo-{run}-{key}"), token });
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let mut placed = Vec::new();
+    for step in steps {
+        let mut request = Request::post(format!("{}/orders", runner.api_url()))
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", &step.idempotency_key);
+        if let Some(token) = &step.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = client.request(request.body(Full::new(Bytes::from(step.body.to_string())))?).await?;
+        let status = response.status();
+        let replayed = response.headers().contains_key("idempotent-replayed");
+        let body: Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes()).unwrap_or_default();
+        let detail = match body["id"].as_str() {
+            Some(id) => {
+                if !placed.iter().any(|known| known == id) {
+                    placed.push(id.to_owned());
+                }
+                format!("{id}{}", if replayed { " (replayed)" } else { "" })
+            }
+            None => format!(
+                "{} {}",
+                body["code"].as_str().or(body["message"].as_str()).unwrap_or(""),
+                body["field"].as_str().unwrap_or("")
+            ),
+        };
+        runner.journal.note(format!("demo: {:<18} POST /orders -> {status} {detail}", step.label));
+    }
+    // A customer changes their mind at once: cancelled before the warehouse gets it.
+    let regret = change(runner, &client, token, ("POST", "/orders"), None, placed_body).await?;
+    if let Some(id) = regret["id"].as_str() {
+        placed.push(id.to_owned());
+        let cancel = format!("/orders/{id}/cancel");
+        change(runner, &client, token, ("POST", &cancel), None, serde_json::json!({"reason": "ordered twice"})).await?;
+    }
+    settle(runner).await;
+    if let Some(operator) = operator {
+        for id in &placed {
+            let order = get_json(&client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
+            if order["status"] != "ON_HOLD" {
+                continue;
+            }
+            // While it waits for review, the customer adds a notebook.
+            let body = serde_json::json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 2}, {"sku": "NOTEBOOK-A5", "quantity": 2}]});
+            change(runner, &client, token, ("PATCH", &format!("/orders/{id}")), order["version"].as_u64(), body)
+                .await?;
+            let request = Request::post(format!("{}/orders/{id}/review", runner.api_url()))
+                .header("Content-Type", "application/json")
+                .header("Authorization", format!("Bearer {operator}"))
+                .body(Full::new(Bytes::from(r#"{"decision": "approve", "note": "checked by phone"}"#)))?;
+            let response = client.request(request).await?;
+            runner.journal.note(format!("demo: operator approves  POST /orders/{id}/review -> {}", response.status()));
+        }
+        settle(runner).await;
+    }
+
+    deliver(runner, &client, token).await?;
+    after_delivery(runner, &client, token, operator, &placed).await?;
+
+    println!();
+    let dump = get_json(&client, &format!("{}/moto-api/data.json", runner.moto_endpoint()), token).await?;
+    let told = local::outbox::summaries(&dump);
+    println!("Timelines, and what each customer was told");
+    for id in &placed {
+        let order = get_json(&client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
+        println!(
+            "  {id}  {}  total {} {}",
+            order["status"].as_str().unwrap_or("?"),
+            order["totals"]["total"]["minor_units"],
+            order["totals"]["total"]["currency"].as_str().unwrap_or("")
+        );
+        for entry in order["timeline"].as_array().into_iter().flatten() {
+            let tracking = &entry["tracking"];
+            let detail = if tracking.is_object() {
+                format!(
+                    "{} {} {}",
+                    tracking["tracking_number"].as_str().unwrap_or(""),
+                    tracking["carrier_status"].as_str().unwrap_or(""),
+                    tracking["location"].as_str().unwrap_or("")
+                )
+            } else {
+                reason_text(&entry["reason"])
+            };
+            println!(
+                "      {}  v{}  {:<28} {:<20} {}",
+                entry["at"].as_str().unwrap_or(""),
+                entry["version"],
+                entry["type"].as_str().unwrap_or(""),
+                entry["status"].as_str().unwrap_or(""),
+                detail
+            );
+        }
+        for parcel in order["shipments"].as_array().into_iter().flatten() {
+            println!(
+                "      parcel {} {} {}  {}  expected {}{}",
+                parcel["id"].as_str().unwrap_or(""),
+                parcel["carrier"].as_str().unwrap_or(""),
+                parcel["tracking_number"].as_str().unwrap_or(""),
+                parcel["status"].as_str().unwrap_or(""),
+                parcel["estimated_delivery"].as_str().unwrap_or(""),
+                if parcel["delay"].is_object() { " (delayed)" } else { "" }
+            );
+        }
+        if ![Value::from("REJECTED"), Value::from("PAYMENT_FAILED"), Value::from("CANCELLED")]
+            .contains(&order["status"])
+        {
+            println!("      estimated delivery {}", order["estimated_delivery"].as_str().unwrap_or("?"));
+        }
+        for (channel, to, summary) in told.iter().filter(|(_, _, summary)| summary.contains(id.as_str())) {
+            println!("      {channel:<5} {to:<28} {summary}");
+        }
+    }
+    println!();
+    println!("Functions (start-up is spawn to first poll for work; memory is peak RSS)");
+    for (logical, (name, stats)) in runner.function_stats() {
+        let ready: Vec<String> =
+            stats.ready_after.iter().map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0)).collect();
+        println!(
+            "  {name:<16} {logical:<24} processes {}  start-up {}  peak RSS {}",
+            stats.processes_started,
+            ready.join(", "),
+            stats.peak_rss_kib.map_or("?".to_owned(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! EasyPost's vocabulary: `tracker.updated` / `tracker.created` events, in our words.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{WebhookRefusal, estimate, malformed, tracking_number, words};
+use crate::domain::{DeliveryUpdate, TrackingStatus};
+
+#[derive(Deserialize)]
+struct EasyPostEvent {
+    id: String,
+    description: String,
+    created_at: DateTime<Utc>,
+    result: EasyPostTracker,
+}
+
+#[derive(Deserialize)]
+struct EasyPostTracker {
+    tracking_code: String,
+    status: String,
+    #[serde(default)]
+    status_detail: Option<String>,
+    #[serde(default)]
+    carrier: Option<String>,
+    #[serde(default)]
+    est_delivery_date: Option<String>,
+    #[serde(default)]
+    tracking_details: Vec<EasyPostDetail>,
+}
+
+#[derive(Deserialize)]
+struct EasyPostDetail {
+    #[serde(default)]
+    message: Option<String>,
+    datetime: DateTime<Utc>,
+    #[serde(default)]
+    tracking_location: Option<EasyPostLocation>,
+}
+
+#[derive(Deserialize)]
+struct EasyPostLocation {
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+/// EasyPost's tracker statuses in our words.
+pub fn easypost_status(status: &str) -> TrackingStatus {
+    match status {
+        "pre_transit" => TrackingStatus::InfoReceived,
+        "in_transit" => TrackingStatus::InTransit,
+        "out_for_delivery" => TrackingStatus::OutForDelivery,
+        "delivered" => TrackingStatus::Delivered,
+        "return_to_sender" => TrackingStatus::ReturnedToSender,
+        // The customer must act (collect, or answer the carrier): told like an exception.
+        "available_for_pickup" | "failure" | "cancelled" | "error" => TrackingStatus::DeliveryException,
+        _ => TrackingStatus::Unrecognised,
+    }
+}
+
+pub(super) fn read(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
+    let event: EasyPostEvent = serde_json::from_slice(body).map_err(malformed)?;
+    if !event.description.starts_with("tracker.") {
+        return Err(WebhookRefusal::UnsupportedEvent(event.description));
+    }
+    let tracker = event.result;
+    let latest = tracker.tracking_details.into_iter().max_by_key(|detail| detail.datetime);
+    let location = latest.as_ref().and_then(|detail| detail.tracking_location.as_ref()).map(|place| {
+        [&place.city, &place.state, &place.country].into_iter().flatten().cloned().collect::<Vec<_>>().join(", ")
+    });
+    Ok(DeliveryUpdate {
+        source: source.to_owned(),
+        event_id: event.id,
+        carrier: tracker.carrier,
+        tracking_number: tracking_number(&tracker.tracking_code)?,
+        status: easypost_status(&tracker.status),
+        carrier_status: match tracker.status_detail {
+            Some(detail) => format!("{}/{detail}", tracker.status),
+            None => tracker.status,
+        },
+        occurred_at: latest.as_ref().map_or(event.created_at, |detail| detail.datetime),
+        description: words(latest.and_then(|detail| detail.message)),
+        location: words(location),
+        estimated_delivery: estimate(tracker.est_delivery_date.as_deref()),
+    })
+}
