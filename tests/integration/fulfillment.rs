@@ -92,7 +92,7 @@ async fn an_order_ships_in_two_parcels_each_recorded_once_and_is_shipped_when_th
     let response = handler.handle(batch(&stack, "ShipmentsQueue", &[second.clone(), first, second])).await.unwrap();
     assert!(response.batch_item_failures.is_empty());
 
-    let (shipped, timeline) = stack.store.get(&order.id).await.unwrap().unwrap();
+    let shared::domain::OrderRecord { order: shipped, timeline } = stack.store.get(&order.id).await.unwrap().unwrap();
     assert_eq!(shipped.status(), OrderStatus::Shipped);
     let mut parcels: Vec<&str> = shipped.shipments.iter().map(|parcel| parcel.id.as_str()).collect();
     parcels.sort();
@@ -193,7 +193,7 @@ fn update(tracking: &str, event_id: &str, status: TrackingStatus, at: chrono::Da
 }
 
 async fn tracking_entries(stack: &TestStack, order: &Order) -> Vec<String> {
-    let (_, timeline) = stack.store.get(&order.id).await.unwrap().unwrap();
+    let shared::domain::OrderRecord { order: _, timeline } = stack.store.get(&order.id).await.unwrap().unwrap();
     timeline.into_iter().filter_map(|entry| entry.tracking).map(|event| event.event_id).collect()
 }
 

@@ -106,7 +106,7 @@ async fn a_short_line_rejects_the_order_naming_what_was_asked_and_available_and_
     let response = handler.handle(sqs_event(&[&order])).await.unwrap();
     assert!(response.batch_item_failures.is_empty());
 
-    let (rejected, timeline) = stack.store.get(&order.id).await.unwrap().unwrap();
+    let shared::domain::OrderRecord { order: rejected, timeline } = stack.store.get(&order.id).await.unwrap().unwrap();
     assert_eq!(rejected.status(), OrderStatus::Rejected);
     let Some(StatusReason::OutOfStock { shortages }) = &rejected.status_reason else {
         panic!("no shortage recorded: {:?}", rejected.status_reason)

@@ -10,7 +10,7 @@ async fn a_transition_that_loses_a_version_race_is_a_conflict_and_changes_nothin
     let cloud = TestStack::new().await;
     let placed = cloud.post_order(&order_body(), None).await;
     let id = OrderId::parse(placed.json["id"].as_str().unwrap()).unwrap();
-    let (order, _) = cloud.store.get(&id).await.unwrap().unwrap();
+    let shared::domain::OrderRecord { order, timeline: _ } = cloud.store.get(&id).await.unwrap().unwrap();
 
     // Two workers read version 1 and decide differently.
     let reserve = order.transition(OrderStatus::Reserved, Utc::now()).unwrap();
@@ -20,7 +20,7 @@ async fn a_transition_that_loses_a_version_race_is_a_conflict_and_changes_nothin
     // The winner's own redelivery loses too: the order has moved on.
     assert!(matches!(cloud.store.apply(&reserve).await, Err(StoreError::Conflict)));
 
-    let (order, timeline) = cloud.store.get(&id).await.unwrap().unwrap();
+    let shared::domain::OrderRecord { order, timeline } = cloud.store.get(&id).await.unwrap().unwrap();
     assert_eq!((order.status(), order.version()), (OrderStatus::Reserved, 2));
     assert_eq!(order.last_event().name(), "order.reserved");
     let statuses: Vec<_> = timeline.iter().map(|entry| entry.status).collect();

@@ -43,7 +43,7 @@ async fn place_and_advance(cloud: &TestStack, to: &[OrderStatus]) -> OrderId {
     let placed = cloud.post_order(&order_body(), None).await;
     let id = OrderId::parse(placed.json["id"].as_str().unwrap()).unwrap();
     for status in to {
-        let (order, _) = cloud.store.get(&id).await.unwrap().unwrap();
+        let shared::domain::OrderRecord { order, timeline: _ } = cloud.store.get(&id).await.unwrap().unwrap();
         cloud.store.apply(&order.transition(*status, Utc::now()).unwrap()).await.unwrap();
     }
     id

@@ -6,7 +6,7 @@ use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
     adapters::dynamodb::DynamoStore,
-    app::delivery::{Delivery, DeliveryError},
+    app::delivery::{DeliveryError, Tracking},
     config::{ConfigError, Env},
     domain::DeliveryUpdate,
     lambda::consumer::consume,
@@ -14,13 +14,13 @@ use shared::{
 
 #[derive(Debug, Clone)]
 pub struct DeliveryHandler {
-    delivery: Delivery<DynamoStore>,
+    tracking: Tracking<DynamoStore>,
 }
 
 impl DeliveryHandler {
     /// The store's tables.
     pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { delivery: Delivery::new(DynamoStore::from_env(client, env)?) })
+        Ok(Self { tracking: Tracking::new(DynamoStore::from_env(client, env)?) })
     }
 
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
@@ -28,7 +28,7 @@ impl DeliveryHandler {
     }
 
     async fn on_update(&self, update: DeliveryUpdate) -> Result<(), DeliveryError> {
-        let outcome = self.delivery.on_update(&update, Utc::now()).await?;
+        let outcome = self.tracking.on_update(&update, Utc::now()).await?;
         tracing::info!(?outcome, status = ?update.status, "carrier event handled");
         Ok(())
     }

@@ -7,10 +7,9 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     adapters::dynamodb::DynamoStore,
     adapters::stripe::StripeGateway,
-    api::{Answer, ChangeApi, IF_MATCH_HEADER, OrderView, Problem, parse_review, review_problem},
+    api::{Answer, ChangeApi, IF_MATCH_HEADER, Problem, order_for_review, review},
     app::changes::OrderChanges,
     config::{ConfigError, Env},
-    domain::{OperatorDecision, Order, OrderId, OrderRepository, TimelineEntry},
     lambda::http::{failure, header_text, require_json, route_and_claim, success},
     lambda::wiring::{LivePayments, payments_from_env},
 };
@@ -45,25 +44,11 @@ impl OperatorApi {
     async fn route(&self, request: &Request) -> Result<Answer, Problem> {
         let (route, operator) = route_and_claim(request, OPERATOR_CLAIM, "operator")?;
         let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
-        let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found());
         match route {
-            "GET /orders/{id}/review" => {
-                let (order, timeline) =
-                    self.orders.get(&id?).await.map_err(|_| Problem::unavailable())?.ok_or_else(Problem::not_found)?;
-                operator_view(&order, &timeline)
-            }
+            "GET /orders/{id}/review" => order_for_review(&self.orders, raw_id).await,
             "POST /orders/{id}/review" => {
                 require_json(request)?;
-                let id = id?;
-                let review = parse_review(request.body().as_ref())?;
-                let decision = OperatorDecision { operator: operator.to_owned(), note: review.note };
-                let (order, timeline) =
-                    self.payments.review(&id, review.verdict, decision, Utc::now()).await.map_err(|error| {
-                        tracing::info!(error = %error, order_id = %id, "review refused");
-                        review_problem(&error)
-                    })?;
-                tracing::info!(order_id = %id, verdict = ?review.verdict, "order reviewed");
-                operator_view(&order, &timeline)
+                review(&self.payments, operator, raw_id, request.body().as_ref(), Utc::now()).await
             }
             "POST /orders/{id}/operator-cancel" => {
                 self.changes.operator_cancel(operator, raw_id, request.body().as_ref(), Utc::now()).await
@@ -76,8 +61,4 @@ impl OperatorApi {
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }
     }
-}
-
-fn operator_view(order: &Order, timeline: &[TimelineEntry]) -> Result<Answer, Problem> {
-    Answer::order(&OrderView::for_operator(order, timeline))
 }

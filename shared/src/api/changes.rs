@@ -3,24 +3,23 @@
 //! `POST /orders/{id}/operator-cancel` and `POST /orders/{id}/refunds` (with `If-Match`).
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::{
     Answer, OrderView, Problem,
-    json::{Field, Object},
+    json::{json, object},
     request::{address, lines, shipping_option},
     service::server_problem,
+    view::order_id,
 };
 use crate::app::changes::{ChangeError, OrderChanges, OrderEdit};
 use crate::config::{ConfigError, Env};
 use crate::domain::{
-    AmendRefusal, CancelRefusal, Catalog, GatewayError, OperatorDecision, OrderId, OrderRepository, PaymentGateway,
+    AmendRefusal, CancelRefusal, Catalog, GatewayError, OperatorDecision, OrderRecord, OrderRepository, PaymentGateway,
     PricingPolicy, RefundRefusal, Requester, ReturnLine, ReturnPolicy, ReturnRefusal, ShippingPolicy, StockLedger,
     StorefrontId,
 };
 
 pub const IF_MATCH_HEADER: &str = "If-Match";
-const MAX_NOTE_CHARS: usize = 500;
 
 /// The change routes over any store and payment provider.
 #[derive(Debug, Clone)]
@@ -54,7 +53,7 @@ where
     ) -> Result<Answer, Problem> {
         let note = parse_note(body, "reason")?;
         let requester = Requester::Storefront { storefront: storefront.clone() };
-        let (order, timeline) = self.cancel_for(requester, Some(storefront), raw_id, note, now).await?;
+        let OrderRecord { order, timeline } = self.cancel_for(requester, Some(storefront), raw_id, note, now).await?;
         Answer::order(&OrderView::for_storefront(&order, &timeline))
     }
 
@@ -70,7 +69,7 @@ where
         let id = order_id(raw_id)?;
         let version = parse_if_match(if_match)?;
         let edit = parse_edit(body)?;
-        let (order, timeline) = self
+        let OrderRecord { order, timeline } = self
             .changes
             .amend(&id, storefront, version, edit, &self.pricing, &self.shipping, now)
             .await
@@ -89,7 +88,7 @@ where
     ) -> Result<Answer, Problem> {
         let id = order_id(raw_id)?;
         let (lines, reason) = parse_return(body)?;
-        let (order, timeline) = self
+        let OrderRecord { order, timeline } = self
             .changes
             .request_return(&id, storefront, lines, reason, &self.returns, now)
             .await
@@ -110,7 +109,7 @@ where
     ) -> Result<Answer, Problem> {
         let note = parse_note(body, "note")?;
         let requester = Requester::Operator { operator: operator.to_owned() };
-        let (order, timeline) = self.cancel_for(requester, None, raw_id, note, now).await?;
+        let OrderRecord { order, timeline } = self.cancel_for(requester, None, raw_id, note, now).await?;
         Answer::order(&OrderView::for_operator(&order, &timeline))
     }
 
@@ -121,7 +120,7 @@ where
         raw_id: &str,
         note: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<crate::app::changes::Changed, Problem> {
+    ) -> Result<crate::domain::OrderRecord, Problem> {
         let id = order_id(raw_id)?;
         let by = match &requester {
             Requester::Storefront { .. } => "storefront",
@@ -145,38 +144,11 @@ where
         let version = parse_if_match(if_match)?;
         let (amount, note) = parse_refund(body)?;
         let decision = OperatorDecision { operator: operator.to_owned(), note };
-        let (order, timeline) =
+        let OrderRecord { order, timeline } =
             self.changes.goodwill_refund(&id, version, amount, decision, now).await.map_err(change_problem)?;
         tracing::info!(order_id = %id, amount, "goodwill refunded");
         Answer::order(&OrderView::for_operator(&order, &timeline))
     }
-}
-
-fn order_id(raw: &str) -> Result<OrderId, Problem> {
-    // An unparseable id cannot name an order: the same 404 as a missing one.
-    OrderId::parse(raw).map_err(|_| Problem::not_found())
-}
-
-fn object(value: &Value) -> Result<Object<'_>, Problem> {
-    Field::root(value).object().map_err(|_| Problem::bad_request("malformed_json", "the body is not a JSON object"))
-}
-
-fn json(body: &[u8]) -> Result<Value, Problem> {
-    serde_json::from_slice(body)
-        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")))
-}
-
-fn note(object: &Object<'_>, name: &str) -> Result<Option<String>, Problem> {
-    let Some(field) = object.optional(name) else { return Ok(None) };
-    let text = field.string()?.trim();
-    if text.chars().count() > MAX_NOTE_CHARS || text.chars().any(char::is_control) {
-        return Err(Problem::unprocessable(
-            "invalid_note",
-            format!("must be one line of at most {MAX_NOTE_CHARS} characters"),
-        )
-        .at(field.pointer()));
-    }
-    Ok(Some(text.to_owned()).filter(|text| !text.is_empty()))
 }
 
 /// A body that is empty or carries one optional note field.
@@ -187,7 +159,7 @@ pub fn parse_note(body: &[u8], name: &str) -> Result<Option<String>, Problem> {
     let value = json(body)?;
     let root = object(&value)?;
     root.allow_only(&[name])?;
-    note(&root, name)
+    root.note(name)
 }
 
 /// `If-Match: "3"` (or `W/"3"`, or `3`): the version the caller read.
@@ -227,7 +199,7 @@ pub fn parse_return(body: &[u8]) -> Result<(Vec<ReturnLine>, Option<String>), Pr
         .into_iter()
         .map(|line| ReturnLine { sku: line.sku, quantity: line.quantity })
         .collect();
-    Ok((returned, note(&root, "reason")?))
+    Ok((returned, root.note("reason")?))
 }
 
 /// `POST /orders/{id}/refunds`: `amount` in the order currency's minor units, and a `note`.
@@ -239,7 +211,7 @@ pub fn parse_refund(body: &[u8]) -> Result<(i64, Option<String>), Problem> {
     let rule = crate::domain::InvalidValue::new("invalid_amount", "must be a whole number of minor units above zero");
     let amount = i64::try_from(field.whole_number(rule)?).ok().filter(|amount| *amount > 0);
     let amount = amount.ok_or_else(|| field.invalid(rule))?;
-    Ok((amount, note(&root, "note")?))
+    Ok((amount, root.note("note")?))
 }
 
 /// What the caller is told when a change cannot be made. Nothing was changed in any case.

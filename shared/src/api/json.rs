@@ -5,6 +5,20 @@ use serde_json::{Map, Value};
 use super::problem::Problem;
 use crate::domain::InvalidValue;
 
+/// The longest note an operator or a customer may leave (a reason, a review's note).
+pub(crate) const MAX_NOTE_CHARS: usize = 500;
+
+/// The request body as JSON.
+pub(crate) fn json(body: &[u8]) -> Result<Value, Problem> {
+    serde_json::from_slice(body)
+        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")))
+}
+
+/// The request body's top-level object.
+pub(crate) fn object(value: &Value) -> Result<Object<'_>, Problem> {
+    Field::root(value).object().map_err(|_| Problem::bad_request("malformed_json", "the body is not a JSON object"))
+}
+
 /// A value in the request body and where it sits.
 #[derive(Debug, Clone)]
 pub(crate) struct Field<'a> {
@@ -106,6 +120,21 @@ impl<'a> Object<'a> {
             .get(name)
             .filter(|value| !value.is_null())
             .map(|value| Field { value, pointer: format!("{}/{}", self.pointer, escape(name)) })
+    }
+
+    /// An optional free-text note (an operator's note, a customer's reason): one line of at most
+    /// [`MAX_NOTE_CHARS`] characters, trimmed; blank is none.
+    pub(crate) fn note(&self, name: &str) -> Result<Option<String>, Problem> {
+        let Some(field) = self.optional(name) else { return Ok(None) };
+        let text = field.string()?.trim();
+        if text.chars().count() > MAX_NOTE_CHARS || text.chars().any(char::is_control) {
+            return Err(Problem::unprocessable(
+                "invalid_note",
+                format!("must be one line of at most {MAX_NOTE_CHARS} characters"),
+            )
+            .at(field.pointer()));
+        }
+        Ok(Some(text.to_owned()).filter(|text| !text.is_empty()))
     }
 }
 

@@ -14,6 +14,6 @@ pub use changes::{
 };
 pub use problem::{PROBLEM_CONTENT_TYPE, Problem};
 pub use request::{MAX_BODY_BYTES, MAX_LINES, parse_new_order};
-pub use review::{ReviewRequest, parse_review, review_problem};
+pub use review::{ReviewRequest, order_for_review, parse_review, review, review_problem};
 pub use service::{Answer, IDEMPOTENCY_KEY_HEADER, OrderApi, PlaceOrder};
 pub use view::{OrderView, order_location};

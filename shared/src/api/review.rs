@@ -1,15 +1,18 @@
-//! The operators' review of held orders: `POST /orders/{id}/review` with
+//! The operators' review of held orders: `GET /orders/{id}/review`, and `POST` with
 //! `{"decision": "approve" | "deny", "note": "…"}`.
 
-use serde_json::Value;
+use chrono::{DateTime, Utc};
 
-use super::Problem;
-use crate::{
-    app::payments::{PaymentError, ReviewError, Verdict},
-    domain::GatewayError,
+use super::{
+    Answer, OrderView, Problem,
+    json::{json, object},
+    service::server_problem,
+    view::order_id,
 };
-
-const MAX_NOTE_CHARS: usize = 500;
+use crate::{
+    app::payments::{PaymentError, Payments, ReviewError, Verdict},
+    domain::{GatewayError, InvalidValue, OperatorDecision, OrderRecord, OrderRepository, PaymentGateway},
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewRequest {
@@ -19,32 +22,46 @@ pub struct ReviewRequest {
 
 /// Parses a review body; a bad one is a problem naming the field, and changes nothing.
 pub fn parse_review(body: &[u8]) -> Result<ReviewRequest, Problem> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| Problem::bad_request("malformed_json", "the body is not a JSON object"))?;
-    let Value::Object(fields) = value else {
-        return Err(Problem::bad_request("malformed_json", "the body is not a JSON object"));
-    };
-    if let Some(unknown) = fields.keys().find(|key| !["decision", "note"].contains(&key.as_str())) {
-        return Err(Problem::unprocessable("unknown_field", "is not a field of a review").at(format!("/{unknown}")));
-    }
-    let verdict = match fields.get("decision") {
-        None => return Err(Problem::unprocessable("missing_field", "is required").at("/decision")),
-        Some(decision) => serde_json::from_value::<Verdict>(decision.clone()).map_err(|_| {
-            Problem::unprocessable("invalid_decision", "must be \"approve\" or \"deny\"").at("/decision")
-        })?,
-    };
-    let note = match fields.get("note") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(note)) if note.chars().count() <= MAX_NOTE_CHARS => Some(note.trim().to_owned()),
-        Some(_) => {
-            return Err(Problem::unprocessable(
-                "invalid_note",
-                format!("must be text of at most {MAX_NOTE_CHARS} characters"),
-            )
-            .at("/note"));
-        }
-    };
-    Ok(ReviewRequest { verdict, note: note.filter(|note| !note.is_empty()) })
+    let value = json(body)?;
+    let root = object(&value)?;
+    root.allow_only(&["decision", "note"])?;
+    let verdict = root.required("decision")?.parse(|raw| match raw {
+        "approve" => Ok(Verdict::Approve),
+        "deny" => Ok(Verdict::Deny),
+        _ => Err(InvalidValue::new("invalid_decision", "must be \"approve\" or \"deny\"")),
+    })?;
+    Ok(ReviewRequest { verdict, note: root.note("note")? })
+}
+
+/// `GET /orders/{id}/review`: the order as operators see it, every reason in its timeline.
+pub async fn order_for_review(orders: &impl OrderRepository, raw_id: &str) -> Result<Answer, Problem> {
+    let OrderRecord { order, timeline } =
+        orders.get(&order_id(raw_id)?).await.map_err(server_problem)?.ok_or_else(Problem::not_found)?;
+    Answer::order(&OrderView::for_operator(&order, &timeline))
+}
+
+/// `POST /orders/{id}/review`: an operator's verdict on a held order, with who took it.
+pub async fn review<G, R>(
+    payments: &Payments<G, R>,
+    operator: &str,
+    raw_id: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Answer, Problem>
+where
+    G: PaymentGateway + Sync,
+    R: OrderRepository + Sync,
+{
+    let id = order_id(raw_id)?;
+    let request = parse_review(body)?;
+    let decision = OperatorDecision { operator: operator.to_owned(), note: request.note };
+    let OrderRecord { order, timeline } =
+        payments.review(&id, request.verdict, decision, now).await.map_err(|error| {
+            tracing::info!(error = %error, order_id = %id, "review refused");
+            review_problem(&error)
+        })?;
+    tracing::info!(order_id = %id, verdict = ?request.verdict, "order reviewed");
+    Answer::order(&OrderView::for_operator(&order, &timeline))
 }
 
 /// What the operator is told when a review cannot be done.
@@ -76,13 +93,14 @@ mod tests {
 
     #[test]
     fn bad_reviews_name_the_field() {
-        let cases: [(&[u8], u16, &str, Option<&str>); 6] = [
+        let cases: [(&[u8], u16, &str, Option<&str>); 7] = [
             (b"not json", 400, "malformed_json", None),
             (b"[]", 400, "malformed_json", None),
-            (br#"{}"#, 422, "missing_field", Some("/decision")),
+            (br#"{}"#, 400, "missing_field", Some("/decision")),
             (br#"{"decision": "maybe"}"#, 422, "invalid_decision", Some("/decision")),
-            (br#"{"decision": "deny", "note": 5}"#, 422, "invalid_note", Some("/note")),
-            (br#"{"decision": "deny", "by": "me"}"#, 422, "unknown_field", Some("/by")),
+            (br#"{"decision": "deny", "note": 5}"#, 400, "invalid_type", Some("/note")),
+            (br#"{"decision": "deny", "note": "line\nbreak"}"#, 422, "invalid_note", Some("/note")),
+            (br#"{"decision": "deny", "by": "me"}"#, 400, "unknown_field", Some("/by")),
         ];
         for (body, status, code, field) in cases {
             let problem = parse_review(body).unwrap_err();

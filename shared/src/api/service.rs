@@ -10,8 +10,8 @@ use super::{
 use crate::config::{ConfigError, Env};
 use crate::digest::sha256_hex;
 use crate::domain::{
-    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRepository, PricingError, PricingPolicy,
-    ShippingPolicy, ShippingRefusal, Sku, StoreError, StoredResponse, StorefrontId,
+    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRecord, OrderRepository, PricingError,
+    PricingPolicy, ShippingPolicy, ShippingRefusal, Sku, StoreError, StoredResponse, StorefrontId,
 };
 
 /// A request to place an order, as the HTTP adapter hands it over.
@@ -182,13 +182,13 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
     #[tracing::instrument(skip_all, fields(storefront = %storefront, order_id = raw_id))]
     pub async fn get_order(&self, storefront: &StorefrontId, raw_id: &str) -> Result<Answer, Problem> {
         // An unparseable id cannot name an order: the same 404 as a missing one.
-        let id = OrderId::parse(raw_id).map_err(|_| Problem::not_found())?;
-        let (order, timeline) = self
+        let id = super::view::order_id(raw_id)?;
+        let OrderRecord { order, timeline } = self
             .orders
             .get(&id)
             .await
             .map_err(server_problem)?
-            .filter(|(order, _)| &order.storefront == storefront)
+            .filter(|record| &record.order.storefront == storefront)
             .ok_or_else(Problem::not_found)?;
         Answer::order(&OrderView::for_storefront(&order, &timeline))
     }
@@ -253,7 +253,7 @@ mod tests {
     use super::*;
     use crate::{
         api::request::tests::valid_body,
-        domain::{CatalogItem, Currency, Line, Money, OrderChange, RecentOrder, TimelineEntry},
+        domain::{CatalogItem, Currency, Line, Money, RecentOrder, Revision, TimelineEntry},
     };
 
     /// The ports in memory, with a switch that makes every call fail as an outage would.
@@ -301,10 +301,10 @@ mod tests {
             Ok(())
         }
 
-        async fn get(&self, id: &OrderId) -> Result<Option<(Order, Vec<TimelineEntry>)>, StoreError> {
+        async fn get(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
             self.check()?;
             let orders = self.orders.lock().unwrap();
-            Ok(orders.get(id).map(|order| (order.clone(), vec![order.placed_entry()])))
+            Ok(orders.get(id).map(|order| OrderRecord { order: order.clone(), timeline: vec![order.placed_entry()] }))
         }
 
         async fn head(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
@@ -312,7 +312,7 @@ mod tests {
             Ok(self.orders.lock().unwrap().get(id).cloned())
         }
 
-        async fn apply(&self, _change: &OrderChange) -> Result<(), StoreError> {
+        async fn apply(&self, _change: &Revision) -> Result<(), StoreError> {
             self.check()
         }
 

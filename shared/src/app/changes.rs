@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Address, AdjustmentPlan, Allocation, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError, Money,
-    OperatorDecision, Order, OrderChange, OrderId, OrderRepository, OrderStatus, PricingError, PricingPolicy,
-    RefundRefusal, RequestedLine, Requester, ReserveError, ReturnLine, ReturnPolicy, ReturnRefusal, ShippingOption,
-    ShippingPolicy, ShippingRefusal, Shortage, StockLedger, StoreError, StorefrontId, TimelineEntry, plan_adjustment,
+    OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PricingError, PricingPolicy,
+    RefundRefusal, RequestedLine, Requester, ReserveError, ReturnLine, ReturnPolicy, ReturnRefusal, Revision,
+    ShippingOption, ShippingPolicy, ShippingRefusal, Shortage, StockLedger, StoreError, StorefrontId, TimelineEntry,
+    plan_adjustment,
 };
 
 /// Re-reads after a lost race before giving up with a retryable error.
@@ -17,9 +18,6 @@ const ATTEMPTS: u32 = 5;
 /// An amendment's transaction holds the head, its timeline entry, the reservation and one item
 /// per counter it writes: DynamoDB takes at most 100.
 pub const MAX_COUNTER_WRITES: usize = 97;
-
-/// The order and its timeline after a change.
-pub type Changed = (Order, Vec<TimelineEntry>);
 
 /// What a storefront asks to change; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,12 +88,12 @@ where
         requested_by: Requester,
         note: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<Changed, ChangeError> {
+    ) -> Result<OrderRecord, ChangeError> {
         for _ in 0..ATTEMPTS {
-            let (order, timeline) = self.read(id, scope).await?;
+            let OrderRecord { order, timeline } = self.read(id, scope).await?;
             let change = match order.cancel(requested_by.clone(), note.clone(), now) {
                 Ok(change) => change,
-                Err(CancelRefusal::AlreadyCancelled) => return Ok((order, timeline)),
+                Err(CancelRefusal::AlreadyCancelled) => return Ok(OrderRecord { order, timeline }),
                 Err(refusal) => return Err(refusal.into()),
             };
             // Payment or inventory moved the order meanwhile: read it again.
@@ -119,15 +117,15 @@ where
         pricing: &PricingPolicy,
         shipping: &ShippingPolicy,
         now: DateTime<Utc>,
-    ) -> Result<Changed, ChangeError> {
-        let (order, timeline) = self.read(id, Some(scope)).await?;
+    ) -> Result<OrderRecord, ChangeError> {
+        let OrderRecord { order, timeline } = self.read(id, Some(scope)).await?;
         if order.version() != if_match {
             return Err(ChangeError::VersionMismatch { current: order.version() });
         }
         order.check_amendable()?;
         let amendment = self.reprice(&order, edit, pricing, shipping, now).await?;
         if amendment.changes_nothing(&order) {
-            return Ok((order, timeline));
+            return Ok(OrderRecord { order, timeline });
         }
         let change = order.amend(amendment, now)?;
         // Short stock is refused before the provider is asked for a bigger hold.
@@ -158,7 +156,7 @@ where
         written?;
         let mut timeline = timeline;
         timeline.push(change.timeline_entry());
-        Ok((order.with_change(&change), timeline))
+        Ok(OrderRecord { order: order.with_change(&change), timeline })
     }
 
     /// Opens a return of `lines` on a delivered order, within the policy's window.
@@ -170,9 +168,9 @@ where
         reason: Option<String>,
         policy: &ReturnPolicy,
         now: DateTime<Utc>,
-    ) -> Result<Changed, ChangeError> {
+    ) -> Result<OrderRecord, ChangeError> {
         for _ in 0..ATTEMPTS {
-            let (order, timeline) = self.read(id, Some(scope)).await?;
+            let OrderRecord { order, timeline } = self.read(id, Some(scope)).await?;
             let change = order.request_return(lines.clone(), reason.clone(), policy, now)?;
             if let Some(changed) = self.write(order, timeline, &change).await? {
                 return Ok(changed);
@@ -192,8 +190,8 @@ where
         amount: i64,
         decision: OperatorDecision,
         now: DateTime<Utc>,
-    ) -> Result<Changed, ChangeError> {
-        let (order, timeline) = self.read(id, None).await?;
+    ) -> Result<OrderRecord, ChangeError> {
+        let OrderRecord { order, timeline } = self.read(id, None).await?;
         if order.version() != if_match {
             return Err(ChangeError::VersionMismatch { current: order.version() });
         }
@@ -207,9 +205,9 @@ where
                 return Ok(changed);
             }
             // Another change won the race (a carrier scan, say): record the refund on top of it.
-            (order, timeline) = self.read(id, None).await?;
+            OrderRecord { order, timeline } = self.read(id, None).await?;
             if order.payment.refunds.iter().any(|recorded| recorded.id == refund.id) {
-                return Ok((order, timeline));
+                return Ok(OrderRecord { order, timeline });
             }
         }
         Err(ChangeError::Busy)
@@ -224,11 +222,11 @@ where
         }
     }
 
-    async fn read(&self, id: &OrderId, scope: Option<&StorefrontId>) -> Result<Changed, ChangeError> {
+    async fn read(&self, id: &OrderId, scope: Option<&StorefrontId>) -> Result<OrderRecord, ChangeError> {
         self.store
             .get(id)
             .await?
-            .filter(|(order, _)| scope.is_none_or(|storefront| &order.storefront == storefront))
+            .filter(|record| scope.is_none_or(|storefront| &record.order.storefront == storefront))
             .ok_or(ChangeError::NotFound)
     }
 
@@ -237,12 +235,12 @@ where
         &self,
         order: Order,
         mut timeline: Vec<TimelineEntry>,
-        change: &OrderChange,
-    ) -> Result<Option<Changed>, ChangeError> {
+        change: &Revision,
+    ) -> Result<Option<OrderRecord>, ChangeError> {
         match self.store.apply(change).await {
             Ok(()) => {
                 timeline.push(change.timeline_entry());
-                Ok(Some((order.with_change(change), timeline)))
+                Ok(Some(OrderRecord { order: order.with_change(change), timeline }))
             }
             Err(StoreError::Conflict) => Ok(None),
             Err(error) => Err(error.into()),
@@ -285,8 +283,8 @@ where
     async fn reauthorize(
         &self,
         order: &Order,
-        change: OrderChange,
-    ) -> Result<(OrderChange, Option<crate::domain::Authorization>), ChangeError> {
+        change: Revision,
+    ) -> Result<(Revision, Option<crate::domain::Authorization>), ChangeError> {
         let Some(amendment) = &change.amendment else { return Ok((change, None)) };
         let Some(held) = order.payment.authorization.clone() else { return Ok((change, None)) };
         let total = amendment.totals.total;
@@ -316,7 +314,7 @@ where
 
     /// How the order's reservation would move to the amendment's lines, as the stock stands:
     /// what to take, what to give back, and what the order then holds.
-    async fn plan_stock(&self, order: &Order, change: &OrderChange) -> Result<[Vec<Allocation>; 3], ChangeError> {
+    async fn plan_stock(&self, order: &Order, change: &Revision) -> Result<[Vec<Allocation>; 3], ChangeError> {
         let Some(amendment) = &change.amendment else { return Err(ChangeError::Busy) };
         let Some(held) = self.store.reservation(&order.id).await? else {
             // Released: the order was cancelled or failed since it was read.
@@ -342,7 +340,7 @@ where
     async fn adjust_stock(
         &self,
         order: &Order,
-        change: &OrderChange,
+        change: &Revision,
         plan: [Vec<Allocation>; 3],
     ) -> Result<(), ChangeError> {
         let mut plan = Some(plan);

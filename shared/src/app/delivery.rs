@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{DeliveryUpdate, OrderRepository, ParcelIndex, StoreError, Tracked};
+use crate::domain::{DeliveryUpdate, OrderRepository, ParcelIndex, StoreError, Tracked, TrackingNumber};
 
 /// Events of one order's parcels racing for its head settle within a few re-reads.
 const TRACK_ATTEMPTS: u32 = 5;
@@ -23,7 +23,7 @@ pub enum DeliveryError {
     /// No parcel has this number yet: the carrier may be faster than the warehouse's report.
     /// Retried by the queue, then parked in its dead-letter queue.
     #[error("no parcel has tracking number {0}")]
-    UnknownParcel(String),
+    UnknownParcel(TrackingNumber),
     #[error("the order kept changing while the event was recorded")]
     Contended,
     #[error(transparent)]
@@ -31,11 +31,11 @@ pub enum DeliveryError {
 }
 
 #[derive(Debug, Clone)]
-pub struct Delivery<R> {
+pub struct Tracking<R> {
     orders: R,
 }
 
-impl<R: OrderRepository + ParcelIndex + Sync> Delivery<R> {
+impl<R: OrderRepository + ParcelIndex + Sync> Tracking<R> {
     pub fn new(orders: R) -> Self {
         Self { orders }
     }
@@ -45,7 +45,7 @@ impl<R: OrderRepository + ParcelIndex + Sync> Delivery<R> {
         update: &DeliveryUpdate,
         now: DateTime<Utc>,
     ) -> Result<DeliveryOutcome, DeliveryError> {
-        let unknown = || DeliveryError::UnknownParcel(update.tracking_number.to_string());
+        let unknown = || DeliveryError::UnknownParcel(update.tracking_number.clone());
         let order_id = self.orders.order_for_parcel(&update.tracking_number).await?.ok_or_else(unknown)?;
         tracing::Span::current().record("order_id", tracing::field::display(&order_id));
         for _ in 0..TRACK_ATTEMPTS {

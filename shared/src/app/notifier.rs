@@ -12,7 +12,7 @@ use crate::{
     domain::{Catalog, EmailAddress, Envelope, Order, OrderRepository, OrderStatus, StockLedger, StoreError},
     metrics::{Dimension, Measurement, Metric},
     notification::{
-        Channel, ChannelError, Claim, DeliveredOrders, Delivery, MailFeedback, Mailer, Notice, NotificationLedger,
+        Channel, ChannelError, Claim, DeliveredOrders, MailFeedback, Mailer, MessageKey, Notice, NotificationLedger,
         NotificationPolicy, ProductRelations, RenderError, SuppressionList, TextMessages, feedback_due_days, mime,
         occasion, recommendations, render_email, render_sms,
     },
@@ -104,10 +104,10 @@ where
         let mut outcomes = Vec::new();
         let mut first_error = None;
         for channel in notice.channels(order) {
-            let delivery = Delivery { order_id: order.id.clone(), occasion: occasion.to_owned(), channel };
+            let message = MessageKey { order_id: order.id.clone(), occasion: occasion.to_owned(), channel };
             let outcome = match channel {
-                Channel::Email => self.email(&delivery, notice, order, now).await,
-                Channel::Sms => self.text(&delivery, notice, order, now).await,
+                Channel::Email => self.email(&message, notice, order, now).await,
+                Channel::Sms => self.text(&message, notice, order, now).await,
             };
             match outcome {
                 Ok(sent) => {
@@ -128,7 +128,7 @@ where
     /// ledger grants it: a duplicate costs the suppression read and a refused put.
     async fn email(
         &self,
-        delivery: &Delivery,
+        message: &MessageKey,
         notice: Notice,
         order: &Order,
         now: DateTime<Utc>,
@@ -145,12 +145,12 @@ where
             let raw = mime(&email, shop, &self.sender, customer.name.as_str(), &customer.email);
             Ok(self.mail.send(&customer.email, raw).await?)
         };
-        self.once(delivery, now, send).await
+        self.once(message, now, send).await
     }
 
     async fn text(
         &self,
-        delivery: &Delivery,
+        message: &MessageKey,
         notice: Notice,
         order: &Order,
         now: DateTime<Utc>,
@@ -165,7 +165,7 @@ where
         if sms.segments > 1 {
             tracing::warn!(segments = sms.segments, encoding = ?sms.encoding, "text message sent in several parts");
         }
-        self.once(delivery, now, async { Ok(self.texts.send(phone, &sms.text).await?) }).await
+        self.once(message, now, async { Ok(self.texts.send(phone, &sms.text).await?) }).await
     }
 
     /// Up to three related SKUs in stock. Optional: a catalog that cannot be read costs the
@@ -197,22 +197,22 @@ where
     /// outcome: marked sent, or released for the queue's retry.
     async fn once(
         &self,
-        delivery: &Delivery,
+        message: &MessageKey,
         now: DateTime<Utc>,
         send: impl Future<Output = Result<String, NotifyError>>,
     ) -> Result<Sent, NotifyError> {
-        let token = match self.store.claim(delivery, now).await? {
+        let token = match self.store.claim(message, now).await? {
             Claim::Granted { token } => token,
             Claim::AlreadySent => return Ok(Sent::AlreadySent),
-            Claim::InFlight => return Err(NotifyError::InFlight(delivery.channel.as_str())),
+            Claim::InFlight => return Err(NotifyError::InFlight(message.channel.as_str())),
         };
         match send.await {
             Ok(message_id) => {
-                self.store.mark_sent(delivery, &token, &message_id, now).await?;
+                self.store.mark_sent(message, &token, &message_id, now).await?;
                 Ok(Sent::Sent { message_id })
             }
             Err(error) => {
-                if let Err(release) = self.store.release_claim(delivery, &token).await {
+                if let Err(release) = self.store.release_claim(message, &token).await {
                     tracing::warn!(error = %release, "claim not released; it lapses with its lease");
                 }
                 Err(error)

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Authorization, CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition,
-    OperatorDecision, Order, OrderChange, OrderId, OrderRepository, OrderStatus, PaymentGateway, RecentOrder,
-    StatusReason, StoreError, TimelineEntry,
+    OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, Revision,
+    StatusReason, StoreError,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,8 +117,8 @@ where
         verdict: Verdict,
         decision: OperatorDecision,
         now: DateTime<Utc>,
-    ) -> Result<(Order, Vec<TimelineEntry>), ReviewError> {
-        let (order, mut timeline) =
+    ) -> Result<OrderRecord, ReviewError> {
+        let OrderRecord { order, mut timeline } =
             self.orders.get(id).await.map_err(PaymentError::from)?.ok_or(ReviewError::NotFound)?;
         if order.status() != OrderStatus::OnHold {
             return Err(ReviewError::NotOnHold(order.status()));
@@ -135,7 +135,7 @@ where
         match self.orders.apply(&change).await {
             Ok(()) => {
                 timeline.push(change.timeline_entry());
-                Ok((order.with_change(&change), timeline))
+                Ok(OrderRecord { order: order.with_change(&change), timeline })
             }
             Err(StoreError::Conflict) => {
                 self.release_unrecorded(&change).await?;
@@ -219,7 +219,7 @@ where
         key: &str,
         approved: Option<OperatorDecision>,
         now: DateTime<Utc>,
-    ) -> Result<OrderChange, PaymentError> {
+    ) -> Result<Revision, PaymentError> {
         let total = order.totals.total;
         let failed = |reason| {
             Ok(transition(order, OrderStatus::PaymentFailed, now)?.because(reason).with_payment(order.payment.clone()))
@@ -244,7 +244,7 @@ where
         }
     }
 
-    async fn write(&self, change: &OrderChange) -> Result<PaymentOutcome, PaymentError> {
+    async fn write(&self, change: &Revision) -> Result<PaymentOutcome, PaymentError> {
         match self.orders.apply(change).await {
             Ok(()) => Ok(match change.to {
                 OrderStatus::PaymentAuthorized => PaymentOutcome::Authorized,
@@ -263,7 +263,7 @@ where
     /// A hold made for a change that lost its race (the order was cancelled or amended while
     /// the provider answered) is recorded nowhere: release it, unless the winner recorded it
     /// (a redelivery of the same authorisation).
-    async fn release_unrecorded(&self, change: &OrderChange) -> Result<(), PaymentError> {
+    async fn release_unrecorded(&self, change: &Revision) -> Result<(), PaymentError> {
         let Some(authorization) = change.payment.as_ref().and_then(|payment| payment.authorization.as_ref()) else {
             return Ok(());
         };
@@ -276,7 +276,7 @@ where
     }
 }
 
-fn transition(order: &Order, to: OrderStatus, now: DateTime<Utc>) -> Result<OrderChange, StoreError> {
+fn transition(order: &Order, to: OrderStatus, now: DateTime<Utc>) -> Result<Revision, StoreError> {
     // Callers check the status first; an illegal move here means the stored order is inconsistent.
     order.transition(to, now).map_err(|illegal: IllegalTransition| StoreError::Malformed(Box::new(illegal)))
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{
     contact::Address,
     event::EventType,
-    order::{Order, OrderChange},
+    order::{Order, Revision},
     pricing::{OrderLine, ShippingOption, Totals},
     shipping::ShippingQuote,
     status::OrderStatus,
@@ -45,7 +45,7 @@ pub enum AmendRefusal {
 impl Order {
     /// The change that amends the order before the warehouse has it. Stock and payment are the
     /// caller's to settle in the same write.
-    pub fn amend(&self, amendment: Amendment, now: DateTime<Utc>) -> Result<OrderChange, AmendRefusal> {
+    pub fn amend(&self, amendment: Amendment, now: DateTime<Utc>) -> Result<Revision, AmendRefusal> {
         self.check_amendable()?;
         let mut change = self.update(EventType::Modified, now);
         change.amendment = Some(Box::new(amendment));

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     ids::StorefrontId,
-    order::{Order, OrderChange, StatusReason},
+    order::{Order, Revision, StatusReason},
     status::OrderStatus,
 };
 
@@ -38,7 +38,7 @@ impl Order {
         requested_by: Requester,
         note: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<OrderChange, CancelRefusal> {
+    ) -> Result<Revision, CancelRefusal> {
         use OrderStatus::*;
         let status = self.status();
         match status {

@@ -31,7 +31,7 @@ pub use fraud::{
 };
 pub use ids::{IdempotencyKey, OrderId, PaymentMethodId, Quantity, Sku, StorefrontId};
 pub use money::{Currency, Money};
-pub use order::{NewOrder, OperatorDecision, Order, OrderChange, Payment, StatusReason, TimelineEntry};
+pub use order::{NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry};
 pub use parcels::{
     CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, Shipment, ShipmentId, ShippedLine, Tracked,
     TrackingEvent, TrackingNumber, TrackingStatus,

@@ -189,12 +189,19 @@ pub struct TimelineEntry {
     pub parcel: Option<Shipment>,
 }
 
-/// A change of the order head, ready for the repository to write if the order is still at
-/// `expected_version`: a legal status move, or an update that keeps the status but publishes
-/// its own event (a parcel shipped, a delay). Building one is pure; losing the race to write it
-/// is a `Conflict`.
+/// An order's head with its timeline, as a read returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderChange {
+pub struct OrderRecord {
+    pub order: Order,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// The next version of the order head, ready for the repository to write if the order is still
+/// at `expected_version`: a legal status move, or an update that keeps the status but publishes
+/// its own event (a parcel shipped, a delay). Every write of a head is one; the stream publishes
+/// each as one event. Building one is pure; losing the race to write it is a `Conflict`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
     pub order_id: OrderId,
     pub from: OrderStatus,
     pub to: OrderStatus,
@@ -216,7 +223,7 @@ pub struct OrderChange {
     pub return_request: Option<Box<ReturnRequest>>,
 }
 
-impl OrderChange {
+impl Revision {
     pub fn because(mut self, reason: StatusReason) -> Self {
         self.reason = Some(reason);
         self
@@ -336,20 +343,20 @@ impl Order {
     }
 
     /// Checks a move against the state machine and describes the write that makes it.
-    pub fn transition(&self, to: OrderStatus, at: DateTime<Utc>) -> Result<OrderChange, IllegalTransition> {
+    pub fn transition(&self, to: OrderStatus, at: DateTime<Utc>) -> Result<Revision, IllegalTransition> {
         self.status.transition_to(to)?;
         Ok(self.change(to, EventType::Reached(to), at))
     }
 
     /// An update that keeps the status, and the reason for it, and publishes `event_type`.
-    pub fn update(&self, event_type: EventType, at: DateTime<Utc>) -> OrderChange {
+    pub fn update(&self, event_type: EventType, at: DateTime<Utc>) -> Revision {
         let mut change = self.change(self.status, event_type, at);
         change.reason = self.status_reason.clone();
         change
     }
 
-    fn change(&self, to: OrderStatus, event_type: EventType, at: DateTime<Utc>) -> OrderChange {
-        OrderChange {
+    fn change(&self, to: OrderStatus, event_type: EventType, at: DateTime<Utc>) -> Revision {
+        Revision {
             order_id: self.id.clone(),
             from: self.status,
             to,
@@ -369,7 +376,7 @@ impl Order {
     }
 
     /// The order as it stands once `change` is written.
-    pub fn with_change(mut self, change: &OrderChange) -> Self {
+    pub fn with_change(mut self, change: &Revision) -> Self {
         self.status = change.to;
         self.version = change.new_version();
         self.last_event = change.event_type();

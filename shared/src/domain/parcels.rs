@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{
     event::EventType,
     ids::{Quantity, Sku},
-    order::{Order, OrderChange, StatusReason, TimelineEntry},
+    order::{Order, Revision, StatusReason, TimelineEntry},
     status::OrderStatus,
     text::{InvalidValue, checked_string, show_plainly},
 };
@@ -223,7 +223,7 @@ impl From<&DeliveryUpdate> for TrackingEvent {
 pub enum Tracked {
     /// The order changes (a parcel moved, the order's status moved, a delay); the timeline
     /// entry is written with it.
-    Change(OrderChange),
+    Change(Revision),
     /// Nothing to change, but the event belongs in the timeline (an older scan, a label printed).
     TimelineOnly(TimelineEntry),
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{
     ids::{IdempotencyKey, OrderId, Sku, StorefrontId},
     money::Money,
-    order::{Order, OrderChange, TimelineEntry},
+    order::{Order, OrderRecord, Revision, TimelineEntry},
     parcels::TrackingNumber,
     pricing::CatalogItem,
     status::OrderStatus,
@@ -100,7 +100,7 @@ pub trait StockLedger {
     /// writes the order's status change, all or nothing; no counter ever goes below zero.
     fn reserve(
         &self,
-        change: &OrderChange,
+        change: &Revision,
         allocations: &[Allocation],
     ) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
@@ -114,7 +114,7 @@ pub trait StockLedger {
     /// what the order now holds and writes the order's change, all or nothing.
     fn adjust(
         &self,
-        change: &OrderChange,
+        change: &Revision,
         take: &[Allocation],
         give_back: &[Allocation],
         reservation: &[Allocation],
@@ -122,11 +122,7 @@ pub trait StockLedger {
 
     /// Writes the order's change and puts `units` back on their counters, all or nothing:
     /// `Conflict` if the order moved, so units come back once.
-    fn restock(
-        &self,
-        change: &OrderChange,
-        units: &[Allocation],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn restock(&self, change: &Revision, units: &[Allocation]) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Reads prices and names from the catalog.
@@ -146,15 +142,14 @@ pub trait OrderRepository {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The order head and its timeline, oldest first.
-    fn get(&self, id: &OrderId)
-    -> impl Future<Output = Result<Option<(Order, Vec<TimelineEntry>)>, StoreError>> + Send;
+    fn get(&self, id: &OrderId) -> impl Future<Output = Result<Option<OrderRecord>, StoreError>> + Send;
 
     /// The order head alone, read consistently.
     fn head(&self, id: &OrderId) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
 
     /// Writes a status change if the order is still at the expected status and version;
     /// `Conflict` otherwise.
-    fn apply(&self, change: &OrderChange) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn apply(&self, change: &Revision) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Adds an entry to the timeline without touching the head; `AlreadyRecorded` if the
     /// timeline holds it already (entries of carrier events have a key of their own).
@@ -192,7 +187,7 @@ pub trait ParcelIndex {
     /// parcel has the number.
     fn record_shipment(
         &self,
-        change: &OrderChange,
+        change: &Revision,
         tracking_number: &TrackingNumber,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -8,7 +8,7 @@ use super::{
     event::EventType,
     ids::{Quantity, Sku},
     money::Money,
-    order::{OperatorDecision, Order, OrderChange, StatusReason},
+    order::{OperatorDecision, Order, Revision, StatusReason},
     parcels::ParcelStatus,
     status::OrderStatus,
 };
@@ -111,7 +111,7 @@ impl ReturnRefusal {
 /// A returned parcel's arrival: the order's change, and the units to put back on sale.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedReturn {
-    pub change: OrderChange,
+    pub change: Revision,
     pub restock: Vec<(Sku, u32)>,
 }
 
@@ -160,7 +160,7 @@ impl Order {
         reason: Option<String>,
         policy: &ReturnPolicy,
         now: DateTime<Utc>,
-    ) -> Result<OrderChange, ReturnRefusal> {
+    ) -> Result<Revision, ReturnRefusal> {
         match self.status() {
             OrderStatus::Delivered => {}
             OrderStatus::ReturnRequested | OrderStatus::Returned | OrderStatus::Refunded => {
@@ -242,12 +242,7 @@ impl Order {
     }
 
     /// The change that records an operator's goodwill refund, once the provider made it.
-    pub fn goodwill_refund(
-        &self,
-        refund: super::Refund,
-        decision: OperatorDecision,
-        now: DateTime<Utc>,
-    ) -> OrderChange {
+    pub fn goodwill_refund(&self, refund: super::Refund, decision: OperatorDecision, now: DateTime<Utc>) -> Revision {
         let mut payment = self.payment.clone();
         let amount = refund.amount;
         payment.refunds.push(refund);

@@ -9,7 +9,7 @@ use super::{
     contact::Address,
     event::EventType,
     ids::{OrderId, Quantity, Sku},
-    order::{Order, OrderChange},
+    order::{Order, Revision},
     parcels::{CarrierName, ParcelStatus, Shipment, ShipmentId, ShippedLine, TrackingNumber},
     pricing::ShippingOption,
     returns::ReturnReceipt,
@@ -154,7 +154,7 @@ impl Order {
         &self,
         report: &ShipmentReport,
         at: DateTime<Utc>,
-    ) -> Result<Option<OrderChange>, ShipmentRejection> {
+    ) -> Result<Option<Revision>, ShipmentRejection> {
         if self.shipments.iter().any(|shipment| shipment.id == report.shipment_id) {
             return Ok(None);
         }

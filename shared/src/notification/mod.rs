@@ -261,7 +261,7 @@ static FALLBACK: StorefrontProfile = StorefrontProfile {
 
 /// One message to one customer on one channel, at most once: the ledger's key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Delivery {
+pub struct MessageKey {
     pub order_id: crate::domain::OrderId,
     /// The event id, or the name of a message no event sends (`feedback_request`).
     pub occasion: String,

@@ -5,7 +5,7 @@ use std::{collections::HashMap, future::Future};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Delivery, SuppressionReason};
+use super::{MessageKey, SuppressionReason};
 use crate::domain::{EmailAddress, OrderId, PhoneNumber, Sku, StoreError};
 
 /// The answer to "may I send this?".
@@ -22,18 +22,19 @@ pub enum Claim {
 
 /// One row per (order, event, channel), written before sending and marked after.
 pub trait NotificationLedger {
-    fn claim(&self, delivery: &Delivery, now: DateTime<Utc>) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    fn claim(&self, message: &MessageKey, now: DateTime<Utc>)
+    -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
     fn mark_sent(
         &self,
-        delivery: &Delivery,
+        message: &MessageKey,
         token: &str,
         message_id: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Gives a claim back after a failed send, so that the retry need not wait for its lease.
-    fn release_claim(&self, delivery: &Delivery, token: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn release_claim(&self, message: &MessageKey, token: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Addresses that bounced for good or complained: no more e-mail to them.

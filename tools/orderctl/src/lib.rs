@@ -16,7 +16,7 @@ use shared::{
     adapters::sqs::{ERROR_CODE_ATTRIBUTE, ERROR_DETAIL_ATTRIBUTE},
     api::OrderView,
     config::Env,
-    domain::{OrderId, OrderRepository},
+    domain::{OrderId, OrderRecord, OrderRepository},
 };
 
 /// The stack as `orderctl` needs it: physical ids by logical id, and where to reach it.
@@ -85,7 +85,7 @@ impl Orderctl {
     /// The order and its whole timeline, as operators see it (every reason included).
     pub async fn order(&self, raw_id: &str) -> anyhow::Result<Value> {
         let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
-        let (order, timeline) = self.store.get(&id).await?.with_context(|| format!("no order {id}"))?;
+        let OrderRecord { order, timeline } = self.store.get(&id).await?.with_context(|| format!("no order {id}"))?;
         Ok(serde_json::to_value(OrderView::for_operator(&order, &timeline))?)
     }
 

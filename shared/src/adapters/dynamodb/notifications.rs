@@ -13,7 +13,7 @@ use crate::{
     digest::sha256_hex,
     domain::{EmailAddress, OrderId, Sku, StoreError},
     notification::{
-        Claim, DeliveredOrders, Delivery, NotificationLedger, ProductRelations, SuppressionList, SuppressionReason,
+        Claim, DeliveredOrders, MessageKey, NotificationLedger, ProductRelations, SuppressionList, SuppressionReason,
     },
 };
 
@@ -26,8 +26,8 @@ const LEDGER_DAYS: i64 = 45;
 const SENDING: &str = "sending";
 const SENT: &str = "sent";
 
-fn ledger_key(delivery: &Delivery) -> String {
-    format!("NOTIFICATION#{}#{}#{}", delivery.order_id, delivery.occasion, delivery.channel.as_str())
+fn ledger_key(message: &MessageKey) -> String {
+    format!("NOTIFICATION#{}#{}#{}", message.order_id, message.occasion, message.channel.as_str())
 }
 
 /// A token unique to one claim: who may mark it sent or release it.
@@ -41,13 +41,13 @@ fn claim_token() -> String {
 }
 
 impl NotificationLedger for DynamoStore {
-    async fn claim(&self, delivery: &Delivery, now: DateTime<Utc>) -> Result<Claim, StoreError> {
+    async fn claim(&self, message: &MessageKey, now: DateTime<Utc>) -> Result<Claim, StoreError> {
         let token = claim_token();
         let result = self
             .client
             .put_item()
             .table_name(&self.tables.idempotency)
-            .item("pk", string(ledger_key(delivery)))
+            .item("pk", string(ledger_key(message)))
             .item("state", string(SENDING))
             .item("token", string(&token))
             .item("lease_until", number(now.timestamp() + LEASE_SECONDS))
@@ -82,7 +82,7 @@ impl NotificationLedger for DynamoStore {
 
     async fn mark_sent(
         &self,
-        delivery: &Delivery,
+        message: &MessageKey,
         token: &str,
         message_id: &str,
         now: DateTime<Utc>,
@@ -90,7 +90,7 @@ impl NotificationLedger for DynamoStore {
         self.client
             .update_item()
             .table_name(&self.tables.idempotency)
-            .key("pk", string(ledger_key(delivery)))
+            .key("pk", string(ledger_key(message)))
             .update_expression("SET #state = :sent, message_id = :message, sent_at = :at, #token = :token")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#token", "token")
@@ -104,12 +104,12 @@ impl NotificationLedger for DynamoStore {
         Ok(())
     }
 
-    async fn release_claim(&self, delivery: &Delivery, token: &str) -> Result<(), StoreError> {
+    async fn release_claim(&self, message: &MessageKey, token: &str) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.tables.idempotency)
-            .key("pk", string(ledger_key(delivery)))
+            .key("pk", string(ledger_key(message)))
             .condition_expression("#state = :sending AND #token = :token")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#token", "token")

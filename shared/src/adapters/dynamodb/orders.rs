@@ -11,8 +11,9 @@ use super::{DynamoStore, Item, from_item, malformed, number, order_partition_key
 use crate::digest::sha256_hex;
 use crate::domain::OrderStatus;
 use crate::domain::{
-    EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderChange, OrderId, OrderRepository, ParcelIndex,
-    Payment, RecentOrder, StalledOrders, StoreError, StoredResponse, StorefrontId, TimelineEntry, TrackingNumber,
+    EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderId, OrderRecord, OrderRepository, ParcelIndex,
+    Payment, RecentOrder, Revision, StalledOrders, StoreError, StoredResponse, StorefrontId, TimelineEntry,
+    TrackingNumber,
 };
 
 /// The index of a customer's orders, newest last.
@@ -107,7 +108,7 @@ fn created_key(at: DateTime<Utc>) -> String {
 
 /// The conditional update of the order head a status change makes: status, version, the event
 /// it publishes, why, and the payment when the change alters it.
-pub(super) fn head_update(table: &str, change: &OrderChange) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn head_update(table: &str, change: &Revision) -> Result<TransactWriteItem, StoreError> {
     let mut set = vec!["#status = :to", "#version = :new", "last_event = :event", "updated_at = :at"];
     let mut update = Update::builder()
         .table_name(table)
@@ -189,7 +190,7 @@ fn timeline_item(order_id: &OrderId, entry: &TimelineEntry) -> Result<Item, Stor
 
 /// The first two items of every transaction that changes an order: the conditional head
 /// update and its timeline entry (in that order: callers read cancellation reasons by position).
-pub(super) fn change_writes(table: &str, change: &OrderChange) -> Result<Vec<TransactWriteItem>, StoreError> {
+pub(super) fn change_writes(table: &str, change: &Revision) -> Result<Vec<TransactWriteItem>, StoreError> {
     Ok(vec![head_update(table, change)?, timeline_put(table, &change.order_id, &change.timeline_entry())?])
 }
 
@@ -243,7 +244,7 @@ pub(super) const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 
 impl DynamoStore {
     /// Writes a change's transaction: the head update first, its timeline entry second.
-    async fn write_change(&self, change: &OrderChange, writes: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+    async fn write_change(&self, change: &Revision, writes: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let Err(error) = self.client.transact_write_items().set_transact_items(Some(writes)).send().await else {
             return Ok(());
         };
@@ -300,7 +301,7 @@ impl StalledOrders for DynamoStore {
 }
 
 impl ParcelIndex for DynamoStore {
-    async fn record_shipment(&self, change: &OrderChange, tracking_number: &TrackingNumber) -> Result<(), StoreError> {
+    async fn record_shipment(&self, change: &Revision, tracking_number: &TrackingNumber) -> Result<(), StoreError> {
         let item = to_item(
             &ParcelItem { order_id: change.order_id.clone() },
             [("pk", string(tracking_partition_key(tracking_number))), ("sk", string(PARCEL_SORT_KEY))],
@@ -377,7 +378,7 @@ impl OrderRepository for DynamoStore {
         }
     }
 
-    async fn get(&self, id: &OrderId) -> Result<Option<(Order, Vec<TimelineEntry>)>, StoreError> {
+    async fn get(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
         let mut head = None;
         let mut timeline = Vec::new();
         let mut pages = self
@@ -398,7 +399,7 @@ impl OrderRepository for DynamoStore {
                 _ => {}
             }
         }
-        Ok(head.map(|order| (order, timeline)))
+        Ok(head.map(|order| OrderRecord { order, timeline }))
     }
 
     async fn head(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
@@ -415,7 +416,7 @@ impl OrderRepository for DynamoStore {
         output.item.map(from_item).transpose()
     }
 
-    async fn apply(&self, change: &OrderChange) -> Result<(), StoreError> {
+    async fn apply(&self, change: &Revision) -> Result<(), StoreError> {
         let writes = change_writes(&self.tables.orders, change)?;
         self.write_change(change, writes).await
     }

@@ -15,7 +15,7 @@ use super::{
     string, to_item, unavailable,
 };
 use crate::domain::{
-    Allocation, Counter, OrderChange, OrderId, Release, ReserveError, Sku, StockLedger, StockLevel, StoreError,
+    Allocation, Counter, OrderId, Release, ReserveError, Revision, Sku, StockLedger, StockLevel, StoreError,
 };
 
 /// DynamoDB takes at most 100 items in one transaction.
@@ -193,7 +193,7 @@ impl StockLedger for DynamoStore {
 
     async fn adjust(
         &self,
-        change: &OrderChange,
+        change: &Revision,
         take: &[Allocation],
         give_back: &[Allocation],
         reservation: &[Allocation],
@@ -227,7 +227,7 @@ impl StockLedger for DynamoStore {
         self.write_stock(writes, FIRST_COUNTER).await
     }
 
-    async fn restock(&self, change: &OrderChange, units: &[Allocation]) -> Result<(), StoreError> {
+    async fn restock(&self, change: &Revision, units: &[Allocation]) -> Result<(), StoreError> {
         const FIRST_COUNTER: usize = 2;
         let mut writes = change_writes(&self.tables.orders, change)?;
         for allocation in units {
@@ -241,7 +241,7 @@ impl StockLedger for DynamoStore {
         }
     }
 
-    async fn reserve(&self, change: &OrderChange, allocations: &[Allocation]) -> Result<(), ReserveError> {
+    async fn reserve(&self, change: &Revision, allocations: &[Allocation]) -> Result<(), ReserveError> {
         const FIRST_COUNTER: usize = 3;
         if allocations.len() + FIRST_COUNTER > TRANSACTION_LIMIT {
             return Err(StoreError::Unavailable("the reservation needs more than one transaction".into()).into());
