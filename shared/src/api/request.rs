@@ -9,14 +9,15 @@ use super::{
     problem::Problem,
 };
 use crate::domain::{
-    Address, CountryCode, Currency, Customer, EmailAddress, InvalidValue, Line, NewOrder, PaymentMethodId, PhoneNumber,
-    Quantity, RequestedLine, ShippingOption, Sku,
+    Address, CountryCode, Currency, Customer, EmailAddress, InvalidValue, Line, MAX_WRITE_ITEMS, NewOrder,
+    PaymentMethodId, PhoneNumber, Quantity, RequestedLine, STOCK_WRITE_OVERHEAD, ShippingOption, Sku,
 };
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// A reservation writes every line, the order head, its timeline entry and the reservation
-/// record in one DynamoDB transaction, which takes at most 100 items.
+/// A reservation writes a stock counter per line beside the order in one write, which holds at
+/// most `MAX_WRITE_ITEMS`; a line's stock may span counters, hence the margin.
 pub const MAX_LINES: usize = 90;
+const _: () = assert!(MAX_LINES + STOCK_WRITE_OVERHEAD <= MAX_WRITE_ITEMS);
 
 /// Parses and checks a whole order request. Pure: nothing is looked up or written.
 pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {

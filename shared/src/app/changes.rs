@@ -5,19 +5,17 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Retries;
 use crate::domain::{
-    Address, AdjustmentPlan, Allocation, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError, Money,
-    OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PricingError, PricingPolicy,
-    RefundRefusal, RequestedLine, Requester, ReserveError, ReturnLine, ReturnPolicy, ReturnRefusal, Revision,
-    ShippingOption, ShippingPolicy, ShippingRefusal, Shortage, StockLedger, StoreError, StorefrontId, TimelineEntry,
-    plan_adjustment,
+    Address, AdjustmentPlan, Allocation, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError,
+    MAX_WRITE_ITEMS, Money, OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PricingError,
+    PricingPolicy, RefundRefusal, RequestedLine, Requester, ReserveError, ReturnLine, ReturnPolicy, ReturnRefusal,
+    Revision, STOCK_WRITE_OVERHEAD, ShippingOption, ShippingPolicy, ShippingRefusal, Shortage, StockLedger, StoreError,
+    StorefrontId, TimelineEntry, plan_adjustment,
 };
 
-/// Re-reads after a lost race before giving up with a retryable error.
-const ATTEMPTS: u32 = 5;
-/// An amendment's transaction holds the head, its timeline entry, the reservation and one item
-/// per counter it writes: DynamoDB takes at most 100.
-pub const MAX_COUNTER_WRITES: usize = 97;
+/// An amendment writes one item per stock counter beside the order, in one write.
+pub const MAX_COUNTER_WRITES: usize = MAX_WRITE_ITEMS - STOCK_WRITE_OVERHEAD;
 
 /// What a storefront asks to change; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,7 +87,8 @@ where
         note: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<OrderRecord, ChangeError> {
-        for _ in 0..ATTEMPTS {
+        let mut retries = Retries::for_order(id);
+        while retries.another().await {
             let OrderRecord { order, timeline } = self.read(id, scope).await?;
             let change = match order.cancel(requested_by.clone(), note.clone(), now) {
                 Ok(change) => change,
@@ -169,7 +168,8 @@ where
         policy: &ReturnPolicy,
         now: DateTime<Utc>,
     ) -> Result<OrderRecord, ChangeError> {
-        for _ in 0..ATTEMPTS {
+        let mut retries = Retries::for_order(id);
+        while retries.another().await {
             let OrderRecord { order, timeline } = self.read(id, Some(scope)).await?;
             let change = order.request_return(lines.clone(), reason.clone(), policy, now)?;
             if let Some(changed) = self.write(order, timeline, &change).await? {
@@ -199,7 +199,8 @@ where
         let authorization = order.payment.authorization.as_ref().ok_or(RefundRefusal::NothingCaptured)?;
         let refund = self.gateway.refund(authorization, amount, &format!("{}:goodwill", order.event_id())).await?;
         let (mut order, mut timeline) = (order, timeline);
-        for _ in 0..ATTEMPTS {
+        let mut retries = Retries::for_order(id);
+        while retries.another().await {
             let change = order.goodwill_refund(refund.clone(), decision.clone(), now);
             if let Some(changed) = self.write(order, timeline, &change).await? {
                 return Ok(changed);
@@ -344,7 +345,8 @@ where
         plan: [Vec<Allocation>; 3],
     ) -> Result<(), ChangeError> {
         let mut plan = Some(plan);
-        for _ in 0..ATTEMPTS {
+        let mut retries = Retries::for_order(&order.id);
+        while retries.another().await {
             let [take, give_back, reservation] = match plan.take() {
                 Some(first) => first,
                 None => self.plan_stock(order, change).await?,

@@ -3,10 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{DeliveryUpdate, OrderRepository, ParcelIndex, StoreError, Tracked, TrackingNumber};
+use super::Retries;
 
-/// Events of one order's parcels racing for its head settle within a few re-reads.
-const TRACK_ATTEMPTS: u32 = 5;
+use crate::domain::{DeliveryUpdate, OrderRepository, ParcelIndex, StoreError, Tracked, TrackingNumber};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -48,7 +47,8 @@ impl<R: OrderRepository + ParcelIndex + Sync> Tracking<R> {
         let unknown = || DeliveryError::UnknownParcel(update.tracking_number.clone());
         let order_id = self.orders.order_for_parcel(&update.tracking_number).await?.ok_or_else(unknown)?;
         tracing::Span::current().record("order_id", tracing::field::display(&order_id));
-        for _ in 0..TRACK_ATTEMPTS {
+        let mut retries = Retries::for_order(&order_id);
+        while retries.another().await {
             let order = self.orders.head(&order_id).await?.ok_or_else(unknown)?;
             let result = match order.track(update, now).ok_or_else(unknown)? {
                 Tracked::Change(change) => self.orders.apply(&change).await.map(|()| DeliveryOutcome::OrderUpdated),

@@ -4,6 +4,8 @@
 //! in the dead-letter queue with its error.
 
 use chrono::{DateTime, Utc};
+
+use super::Retries;
 use tracing::Instrument;
 
 use crate::domain::{
@@ -11,9 +13,6 @@ use crate::domain::{
     PickCancellation, PickRequest, ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection, ShipmentReport,
     StatusReason, StockLedger, StoreError, Warehouse, WarehouseInstruction, WarehouseReport, WarehouseUnavailable,
 };
-
-/// Two reports of one order racing for its head settle within a few re-reads.
-const RECORD_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FulfillmentOutcome {
@@ -148,7 +147,8 @@ where
         policy: &ReturnPolicy,
         now: DateTime<Utc>,
     ) -> Result<FulfillmentOutcome, FulfillmentError> {
-        for _ in 0..RECORD_ATTEMPTS {
+        let mut retries = Retries::for_order(&receipt.order_id);
+        while retries.another().await {
             let order = self.reported_order(&receipt.order_id).await?;
             let ReceivedReturn { change, restock: units } = match order.receive_return(receipt, policy, now) {
                 Ok(Some(received)) => received,
@@ -191,7 +191,8 @@ where
         report: &ShipmentReport,
         now: DateTime<Utc>,
     ) -> Result<FulfillmentOutcome, FulfillmentError> {
-        for _ in 0..RECORD_ATTEMPTS {
+        let mut retries = Retries::for_order(&report.order_id);
+        while retries.another().await {
             let order = self.reported_order(&report.order_id).await?;
             let change = match order.record_shipment(report, now) {
                 Ok(Some(change)) => change,

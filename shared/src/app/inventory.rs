@@ -1,17 +1,13 @@
 //! The inventory use cases: reserve an order's stock or reject it, and release it again.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
+
+use super::Retries;
 
 use crate::domain::{
     Order, OrderId, OrderRepository, OrderStatus, Release, ReservationPlan, ReserveError, Shortage, StatusReason,
     StockLedger, StoreError, plan_reservation, requested_units,
 };
-
-/// Reads, plans and writes again this many times while other orders keep taking the same stock;
-/// after that the message is retried later by its queue.
-const RESERVE_ATTEMPTS: u32 = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReserveOutcome {
@@ -38,7 +34,8 @@ impl<S: StockLedger + OrderRepository + Sync> Inventory<S> {
             return Ok(ReserveOutcome::AlreadyHandled);
         };
         let skus: Vec<_> = requested_units(&order.lines).into_keys().collect();
-        for attempt in 0..RESERVE_ATTEMPTS {
+        let mut retries = Retries::for_order(&order.id);
+        while retries.another().await {
             let levels = self.store.stock_levels(&skus).await?;
             match plan_reservation(&order.id, &order.lines, &levels) {
                 ReservationPlan::Reject(shortages) => {
@@ -55,7 +52,7 @@ impl<S: StockLedger + OrderRepository + Sync> Inventory<S> {
                 ReservationPlan::Reserve(allocations) => match self.store.reserve(&reserved, &allocations).await {
                     Ok(()) => return Ok(ReserveOutcome::Reserved),
                     Err(ReserveError::OrderMoved) => return Ok(ReserveOutcome::AlreadyHandled),
-                    Err(ReserveError::StockMoved) => tokio::time::sleep(backoff(&order.id, attempt)).await,
+                    Err(ReserveError::StockMoved) => continue,
                     Err(ReserveError::Store(error)) => return Err(error),
                 },
             }
@@ -67,11 +64,4 @@ impl<S: StockLedger + OrderRepository + Sync> Inventory<S> {
     pub async fn release(&self, order: &OrderId, now: DateTime<Utc>) -> Result<Release, StoreError> {
         self.store.release(order, now).await
     }
-}
-
-/// Grows with each attempt, with jitter from the order id so that racing orders spread out.
-fn backoff(order: &OrderId, attempt: u32) -> Duration {
-    let jitter =
-        order.as_str().bytes().fold(u64::from(attempt), |acc, b| acc.wrapping_mul(31).wrapping_add(u64::from(b)));
-    Duration::from_millis((5 << attempt.min(6)) + jitter % 20)
 }

@@ -8,3 +8,45 @@ pub mod inventory;
 pub mod notifier;
 pub mod payments;
 pub mod watchdog;
+
+use std::time::Duration;
+
+use crate::domain::OrderId;
+
+/// The one retry policy of every read-decide-write in the use cases: after a write that lost its
+/// race (another writer changed the order or its stock first), wait a little, longer each time
+/// and jittered by the order so that racing orders spread out, and read again; give up (with a
+/// retryable error) after `ATTEMPTS` tries.
+///
+/// ```ignore
+/// let mut retries = Retries::for_order(&order.id);
+/// while retries.another().await {
+///     // read, decide, write; `continue` on a lost race
+/// }
+/// Err(Busy)
+/// ```
+pub(crate) struct Retries<'a> {
+    order: &'a OrderId,
+    tried: u32,
+}
+
+impl<'a> Retries<'a> {
+    const ATTEMPTS: u32 = 8;
+
+    pub(crate) fn for_order(order: &'a OrderId) -> Self {
+        Self { order, tried: 0 }
+    }
+
+    /// Whether to try (again), after the back-off a retry waits.
+    pub(crate) async fn another(&mut self) -> bool {
+        if self.tried >= Self::ATTEMPTS {
+            return false;
+        }
+        if self.tried > 0 {
+            let jitter = u64::try_from(self.order.slot(20)).unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis((5 << self.tried.min(6)) + jitter)).await;
+        }
+        self.tried += 1;
+        true
+    }
+}

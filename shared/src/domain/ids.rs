@@ -25,6 +25,17 @@ checked_string!(
 );
 
 impl OrderId {
+    /// Where this order falls among `slots` (FNV-1a of the id): one stable spread of orders over
+    /// stock counters, index shards and retry delays.
+    pub fn slot(&self, slots: usize) -> usize {
+        let hash = self
+            .as_str()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
+        let slots = u64::try_from(slots.max(1)).unwrap_or(u64::MAX);
+        usize::try_from(hash % slots).unwrap_or(0)
+    }
+
     /// A new id from the operating system's random source.
     pub fn random() -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; 16];

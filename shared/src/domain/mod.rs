@@ -38,8 +38,9 @@ pub use parcels::{
 };
 pub use payment::{Authorization, CardChecks, CheckResult, Decline, GatewayError, PaymentGateway, Refund};
 pub use ports::{
-    Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, OrderRepository, ParcelIndex, RecentOrder, Release,
-    ReserveError, StalledOrders, StockLedger, StoreError, StoredResponse, Warehouse, WarehouseUnavailable,
+    Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, MAX_WRITE_ITEMS, OrderRepository, ParcelIndex,
+    RecentOrder, Release, ReserveError, STOCK_WRITE_OVERHEAD, StalledOrders, StockLedger, StoreError, StoredResponse,
+    Warehouse, WarehouseUnavailable,
 };
 pub use pricing::{
     CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,

@@ -83,7 +83,7 @@ fn allocate(order: &OrderId, sku: &Sku, units: u32, level: Option<&StockLevel>) 
     let Some(level) = level.filter(|level| level.available() >= units) else {
         return Err(level.map_or(0, StockLevel::available));
     };
-    let start = spread(order, level.counters.len());
+    let start = order.slot(level.counters.len());
     let mut allocations = Vec::new();
     let mut remaining = units;
     for (counter, available) in level.counters.iter().cycle().skip(start).take(level.counters.len()) {
@@ -177,15 +177,6 @@ pub fn plan_adjustment(
         .map(|((sku, counter), quantity)| Allocation { sku, counter, quantity })
         .collect();
     AdjustmentPlan::Adjust { take, give_back, reservation }
-}
-
-/// FNV-1a of the order id, onto `counters` slots.
-fn spread(order: &OrderId, counters: usize) -> usize {
-    let hash = order
-        .as_str()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
-    usize::try_from(hash % u64::try_from(counters.max(1)).unwrap_or(1)).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -22,13 +22,12 @@ const CUSTOMER_INDEX: &str = "by-customer";
 const STATUS_AGE_INDEX: &str = "by-status-age";
 /// Each status's orders spread over this many index partitions, so a busy status never makes
 /// one hot partition.
-const STATUS_SHARDS: u32 = 8;
+const STATUS_SHARDS: usize = 8;
 
 /// The status index key of an order in `status`, or `None` when nothing waits on it (the
 /// attribute is removed and the order leaves the sparse index).
 fn status_key(order_id: &OrderId, status: OrderStatus) -> Option<String> {
-    let shard = order_id.as_str().bytes().fold(0_u32, |hash, byte| hash.wrapping_mul(31).wrapping_add(u32::from(byte)));
-    status.awaits_progress().then(|| format!("{}#{}", status.as_str(), shard % STATUS_SHARDS))
+    status.awaits_progress().then(|| format!("{}#{}", status.as_str(), order_id.slot(STATUS_SHARDS)))
 }
 
 /// The sort key of an order's head item; timeline items sort under `EVENT#`.

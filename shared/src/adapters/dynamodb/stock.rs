@@ -15,11 +15,10 @@ use super::{
     string, to_item, unavailable,
 };
 use crate::domain::{
-    Allocation, Counter, OrderId, Release, ReserveError, Revision, Sku, StockLedger, StockLevel, StoreError,
+    Allocation, Counter, MAX_WRITE_ITEMS, OrderId, Release, ReserveError, Revision, STOCK_WRITE_OVERHEAD, Sku,
+    StockLedger, StockLevel, StoreError,
 };
 
-/// DynamoDB takes at most 100 items in one transaction.
-const TRANSACTION_LIMIT: usize = 100;
 const SHARD_INFIX: &str = "#STOCK#";
 
 fn counter_key(sku: &Sku, counter: Counter) -> String {
@@ -198,8 +197,8 @@ impl StockLedger for DynamoStore {
         give_back: &[Allocation],
         reservation: &[Allocation],
     ) -> Result<(), ReserveError> {
-        const FIRST_COUNTER: usize = 3;
-        if take.len() + give_back.len() + FIRST_COUNTER > TRANSACTION_LIMIT {
+        const FIRST_COUNTER: usize = STOCK_WRITE_OVERHEAD;
+        if take.len() + give_back.len() + FIRST_COUNTER > MAX_WRITE_ITEMS {
             return Err(StoreError::Unavailable("the adjustment needs more than one transaction".into()).into());
         }
         let record = Update::builder()
@@ -228,7 +227,8 @@ impl StockLedger for DynamoStore {
     }
 
     async fn restock(&self, change: &Revision, units: &[Allocation]) -> Result<(), StoreError> {
-        const FIRST_COUNTER: usize = 2;
+        // A restock writes the head and its timeline entry; no reservation record changes.
+        const FIRST_COUNTER: usize = STOCK_WRITE_OVERHEAD - 1;
         let mut writes = change_writes(&self.tables.orders, change)?;
         for allocation in units {
             writes.push(self.give_back(allocation)?);
@@ -242,8 +242,8 @@ impl StockLedger for DynamoStore {
     }
 
     async fn reserve(&self, change: &Revision, allocations: &[Allocation]) -> Result<(), ReserveError> {
-        const FIRST_COUNTER: usize = 3;
-        if allocations.len() + FIRST_COUNTER > TRANSACTION_LIMIT {
+        const FIRST_COUNTER: usize = STOCK_WRITE_OVERHEAD;
+        if allocations.len() + FIRST_COUNTER > MAX_WRITE_ITEMS {
             return Err(StoreError::Unavailable("the reservation needs more than one transaction".into()).into());
         }
         let record = ReservationRecord {
