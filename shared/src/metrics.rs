@@ -100,7 +100,23 @@ impl Metric {
     pub fn unit(self) -> Unit {
         match self {
             Self::StageLatency => Unit::Milliseconds,
-            _ => Unit::Count,
+            Self::OrdersPlaced
+            | Self::OrdersRejected
+            | Self::PaymentsFailed
+            | Self::OrdersHeldForReview
+            | Self::OrdersShipped
+            | Self::OrdersDelivered
+            | Self::DeliveryExceptions
+            | Self::OrdersCancelled
+            | Self::OrdersAmended
+            | Self::ReturnsRequested
+            | Self::OrdersRefunded
+            | Self::MessagesSent
+            | Self::NotificationsSuppressed
+            | Self::IdempotentReplays
+            | Self::BatchItemFailures
+            | Self::ColdStarts
+            | Self::OrdersStuck => Unit::Count,
         }
     }
 }

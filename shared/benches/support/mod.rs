@@ -51,18 +51,20 @@ pub fn placed_order(lines: usize) -> shared::domain::Order {
         })
         .collect();
     let request = shared::api::parse_new_order(&body(lines)).unwrap();
-    let (priced, totals) = policy
-        .price(&request.lines, &catalog, eur, request.shipping_option, &request.shipping_address.country)
-        .unwrap();
     let storefront = StorefrontId::parse("shop").unwrap();
     let now = chrono::Utc::now();
-    let fees = policy.shipping_fees[&eur];
-    let quote = shipping_policy()
-        .quotes(&request.shipping_address.country, &fees, eur, now)
-        .into_iter()
-        .find(|quote| quote.option == request.shipping_option)
+    let priced = shipping_policy()
+        .price_order(
+            &policy,
+            &request.lines,
+            &catalog,
+            eur,
+            request.shipping_option,
+            &request.shipping_address.country,
+            now,
+        )
         .unwrap();
-    Order::place(OrderId::random().unwrap(), storefront, request, priced, totals, quote, now)
+    Order::place(OrderId::random().unwrap(), storefront, request, priced, now)
 }
 
 /// The template's default shipping policy.

@@ -99,31 +99,26 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
 
         let skus: Vec<Sku> = new_order.lines.iter().map(|line| line.sku.clone()).collect();
         let catalog = self.catalog.items(&skus).await.map_err(server_problem)?;
-        let (lines, totals) = self
-            .pricing
-            .price(
+        let priced = self
+            .shipping
+            .price_order(
+                &self.pricing,
                 &new_order.lines,
                 &catalog,
                 new_order.currency,
                 new_order.shipping_option,
                 &new_order.shipping_address.country,
+                now,
             )
             .map_err(pricing_problem)?;
-        let fees = self.pricing.shipping_fees.get(&new_order.currency).ok_or(Problem::internal())?;
-        let options = self.shipping.quotes(&new_order.shipping_address.country, fees, new_order.currency, now);
-        // `check` refused options the zone does not offer, so the chosen one is among them.
-        let quote = options
-            .iter()
-            .find(|quote| quote.option == new_order.shipping_option)
-            .cloned()
-            .ok_or(Problem::internal())?;
 
         let id = OrderId::random().map_err(|error| {
             tracing::error!(%error, "no randomness for an order id");
             Problem::unavailable()
         })?;
         tracing::Span::current().record("order_id", tracing::field::display(&id));
-        let order = Order::place(id, request.storefront.clone(), new_order, lines, totals, quote, now);
+        let options = priced.options.clone();
+        let order = Order::place(id, request.storefront.clone(), new_order, priced, now);
         let timeline = [order.placed_entry()];
         let response = StoredResponse {
             status: 201,
@@ -221,6 +216,10 @@ pub(super) fn pricing_problem(error: PricingError) -> Problem {
         }
         PricingError::CurrencyNotSupported => Problem::unprocessable("currency_not_supported", detail).at("/currency"),
         PricingError::Overflow => Problem::unprocessable("total_out_of_range", detail).at("/lines"),
+        PricingError::OptionNotQuoted => {
+            tracing::error!(error = %detail, "the shipping policy let an order through that it cannot quote");
+            Problem::internal()
+        }
     }
 }
 

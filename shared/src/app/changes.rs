@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use super::Retries;
 use crate::domain::{
-    Address, AdjustmentPlan, Allocation, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError,
-    MAX_WRITE_ITEMS, Money, OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PricingError,
+    Address, AdjustmentPlan, AmendRefusal, Amendment, CancelRefusal, Catalog, Decline, GatewayError, MAX_WRITE_ITEMS,
+    Money, OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PricedOrder, PricingError,
     PricingPolicy, RefundRefusal, RequestedLine, Requester, ReserveError, ReturnLine, ReturnPolicy, ReturnRefusal,
-    Revision, STOCK_WRITE_OVERHEAD, ShippingOption, ShippingPolicy, ShippingRefusal, Shortage, StockLedger, StoreError,
-    StorefrontId, TimelineEntry, plan_adjustment,
+    Revision, STOCK_WRITE_OVERHEAD, ShippingOption, ShippingPolicy, ShippingRefusal, Shortage, StockAdjustment,
+    StockLedger, StoreError, StorefrontId, TimelineEntry, plan_adjustment,
 };
 
 /// An amendment writes one item per stock counter beside the order, in one write.
@@ -267,14 +267,13 @@ where
         let address = shipping.check(&address, option, &requested)?;
         let skus: Vec<_> = requested.iter().map(|line| line.sku.clone()).collect();
         let catalog = self.store.items(&skus).await?;
-        let (lines, totals) = pricing.price(&requested, &catalog, order.currency, option, &address.country)?;
+        let PricedOrder { lines, totals, quote, .. } =
+            shipping.price_order(pricing, &requested, &catalog, order.currency, option, &address.country, now)?;
+        // The delivery promise stands unless the parcel goes elsewhere or another way.
         let quote = if option == order.shipping_option && address.country == order.shipping_address.country {
             order.shipping_quote.clone()
         } else {
-            let fees = pricing.shipping_fees.get(&order.currency).ok_or(PricingError::CurrencyNotSupported)?;
-            let quotes = shipping.quotes(&address.country, fees, order.currency, now);
-            // `check` refused options the zone does not offer, so the chosen one is among them.
-            quotes.into_iter().find(|quote| quote.option == option).ok_or(PricingError::CurrencyNotSupported)?
+            quote
         };
         Ok(Amendment { lines, totals, shipping_address: address, shipping_option: option, shipping_quote: quote })
     }
@@ -315,7 +314,7 @@ where
 
     /// How the order's reservation would move to the amendment's lines, as the stock stands:
     /// what to take, what to give back, and what the order then holds.
-    async fn plan_stock(&self, order: &Order, change: &Revision) -> Result<[Vec<Allocation>; 3], ChangeError> {
+    async fn plan_stock(&self, order: &Order, change: &Revision) -> Result<StockAdjustment, ChangeError> {
         let Some(amendment) = &change.amendment else { return Err(ChangeError::Busy) };
         let Some(held) = self.store.reservation(&order.id).await? else {
             // Released: the order was cancelled or failed since it was read.
@@ -326,32 +325,26 @@ where
         skus.sort();
         skus.dedup();
         let levels = self.store.stock_levels(&skus).await?;
-        let plan = plan_adjustment(&order.id, &held, &amendment.lines, &levels);
-        if plan.writes() > MAX_COUNTER_WRITES {
-            return Err(ChangeError::TooManyChanges(plan.writes()));
-        }
-        match plan {
+        match plan_adjustment(&order.id, &held, &amendment.lines, &levels) {
             AdjustmentPlan::Reject(shortages) => Err(ChangeError::OutOfStock(shortages)),
-            AdjustmentPlan::Adjust { take, give_back, reservation } => Ok([take, give_back, reservation]),
+            AdjustmentPlan::Adjust(adjustment) if adjustment.writes() > MAX_COUNTER_WRITES => {
+                Err(ChangeError::TooManyChanges(adjustment.writes()))
+            }
+            AdjustmentPlan::Adjust(adjustment) => Ok(adjustment),
         }
     }
 
     /// Writes the amendment with the stock difference in one transaction, from `plan` first,
     /// then re-planning while other orders take the same stock.
-    async fn adjust_stock(
-        &self,
-        order: &Order,
-        change: &Revision,
-        plan: [Vec<Allocation>; 3],
-    ) -> Result<(), ChangeError> {
+    async fn adjust_stock(&self, order: &Order, change: &Revision, plan: StockAdjustment) -> Result<(), ChangeError> {
         let mut plan = Some(plan);
         let mut retries = Retries::for_order(&order.id);
         while retries.another().await {
-            let [take, give_back, reservation] = match plan.take() {
+            let adjustment = match plan.take() {
                 Some(first) => first,
                 None => self.plan_stock(order, change).await?,
             };
-            match self.store.adjust(change, &take, &give_back, &reservation).await {
+            match self.store.adjust(change, &adjustment).await {
                 Ok(()) => return Ok(()),
                 // Someone else changed the order first: the caller's version is stale.
                 Err(ReserveError::OrderMoved) => return Err(self.moved(&order.id).await),

@@ -49,11 +49,11 @@ pub use returns::{
     ReceiptRejection, ReceivedLine, ReceivedReturn, RefundRefusal, ReturnLine, ReturnPolicy, ReturnReceipt,
     ReturnRefusal, ReturnRequest, ShippingRefund,
 };
-pub use shipping::{InvalidShippingPolicy, ShippingPolicy, ShippingQuote, TransitDays, Zone};
+pub use shipping::{InvalidShippingPolicy, PricedOrder, ShippingPolicy, ShippingQuote, TransitDays, Zone};
 pub use status::{IllegalTransition, OrderStatus};
 pub use stock::{
-    AdjustmentPlan, Allocation, Counter, ReservationPlan, Shortage, StockLevel, plan_adjustment, plan_reservation,
-    requested_units,
+    AdjustmentPlan, Allocation, Counter, ReservationPlan, Shortage, StockAdjustment, StockLevel, plan_adjustment,
+    plan_reservation, requested_units,
 };
 pub use text::{InvalidValue, Line};
 pub use warehouse::{

@@ -14,7 +14,7 @@ use super::{
     payment::{Authorization, Decline, Refund},
     pricing::{OrderLine, RequestedLine, ShippingOption, Totals},
     returns::ReturnRequest,
-    shipping::ShippingQuote,
+    shipping::{PricedOrder, ShippingQuote},
     status::{IllegalTransition, OrderStatus},
     stock::Shortage,
 };
@@ -271,9 +271,7 @@ impl Order {
         id: OrderId,
         storefront: StorefrontId,
         request: NewOrder,
-        lines: Vec<OrderLine>,
-        totals: Totals,
-        shipping_quote: ShippingQuote,
+        priced: PricedOrder,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -284,12 +282,12 @@ impl Order {
             last_event: EventType::Reached(OrderStatus::Placed),
             customer: request.customer,
             currency: request.currency,
-            lines,
-            totals,
+            lines: priced.lines,
+            totals: priced.totals,
             shipping_address: request.shipping_address,
             billing_address: request.billing_address,
             shipping_option: request.shipping_option,
-            shipping_quote,
+            shipping_quote: priced.quote,
             shipments: Vec::new(),
             payment: Payment::new(request.payment_method),
             return_request: None,
@@ -455,7 +453,13 @@ pub(crate) mod tests {
             dispatch_date: "1970-01-01".parse().unwrap(),
             estimated_delivery: "1970-01-06".parse().unwrap(),
         };
-        Order::place(id, storefront, request, lines, totals, quote, DateTime::UNIX_EPOCH)
+        Order::place(
+            id,
+            storefront,
+            request,
+            PricedOrder { lines, totals, quote: quote.clone(), options: vec![quote] },
+            DateTime::UNIX_EPOCH,
+        )
     }
 
     #[test]

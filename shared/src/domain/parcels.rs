@@ -341,12 +341,14 @@ impl Order {
 
     /// Statuses after SHIPPED are ordered; an exception is left for any of them but DELIVERED.
     fn moves_forward_to(&self, target: OrderStatus) -> bool {
+        use OrderStatus::*;
         let rank = |status: OrderStatus| match status {
-            OrderStatus::Shipped => Some(0),
-            OrderStatus::InTransit => Some(1),
-            OrderStatus::OutForDelivery => Some(2),
-            OrderStatus::Delivered => Some(4),
-            _ => None,
+            Shipped => Some(0),
+            InTransit => Some(1),
+            OutForDelivery => Some(2),
+            Delivered => Some(4),
+            Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
+            | DeliveryException | Cancelled | ReturnRequested | Returned | Refunded => None,
         };
         match (self.status(), target) {
             (_, OrderStatus::DeliveryException) | (OrderStatus::DeliveryException, _) => true,

@@ -11,7 +11,7 @@ use super::{
     parcels::TrackingNumber,
     pricing::CatalogItem,
     status::OrderStatus,
-    stock::{Allocation, StockLevel},
+    stock::{Allocation, StockAdjustment, StockLevel},
     warehouse::WarehouseInstruction,
 };
 
@@ -117,14 +117,12 @@ pub trait StockLedger {
     /// What the order holds, while it holds stock.
     fn reservation(&self, order: &OrderId) -> impl Future<Output = Result<Option<Vec<Allocation>>, StoreError>> + Send;
 
-    /// Takes `take` from its counters, gives `give_back` back to theirs, records `reservation` as
-    /// what the order now holds and writes the order's change, all or nothing.
+    /// Takes the adjustment's `take` from its counters, gives `give_back` back to theirs, records
+    /// `reservation` as what the order now holds and writes the order's change, all or nothing.
     fn adjust(
         &self,
         change: &Revision,
-        take: &[Allocation],
-        give_back: &[Allocation],
-        reservation: &[Allocation],
+        adjustment: &StockAdjustment,
     ) -> impl Future<Output = Result<(), ReserveError>> + Send;
 
     /// Writes the order's change and puts `units` back on their counters, all or nothing:

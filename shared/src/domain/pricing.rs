@@ -69,6 +69,10 @@ pub enum PricingError {
     CurrencyNotSupported,
     #[error("the order's total is out of range")]
     Overflow,
+    /// The destination's zone quotes no such option: the shipping policy's checks should have
+    /// refused the order first.
+    #[error("no quote for the order's shipping option")]
+    OptionNotQuoted,
 }
 
 /// What shipping and tax cost: set per deployment in the template's environment.

@@ -161,12 +161,14 @@ impl Order {
         policy: &ReturnPolicy,
         now: DateTime<Utc>,
     ) -> Result<Revision, ReturnRefusal> {
+        use OrderStatus::*;
         match self.status() {
-            OrderStatus::Delivered => {}
-            OrderStatus::ReturnRequested | OrderStatus::Returned | OrderStatus::Refunded => {
-                return Err(ReturnRefusal::AlreadyRequested);
+            Delivered => {}
+            ReturnRequested | Returned | Refunded => return Err(ReturnRefusal::AlreadyRequested),
+            status @ (Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
+            | Shipped | InTransit | OutForDelivery | DeliveryException | Cancelled) => {
+                return Err(ReturnRefusal::NotDelivered(status));
             }
-            status => return Err(ReturnRefusal::NotDelivered(status)),
         }
         let delivered_at = self.delivered_at().unwrap_or(self.updated_at);
         let deadline = delivered_at + Duration::days(i64::from(policy.window_days));
@@ -214,10 +216,12 @@ impl Order {
     ) -> Result<Option<ReceivedReturn>, ReceiptRejection> {
         let unknown = || ReceiptRejection::UnknownReturn { order: self.id.to_string(), rma: receipt.rma.clone() };
         let request = self.return_request.as_ref().filter(|request| request.rma == receipt.rma).ok_or_else(unknown)?;
+        use OrderStatus::*;
         match self.status() {
-            OrderStatus::ReturnRequested => {}
-            OrderStatus::Returned | OrderStatus::Refunded => return Ok(None),
-            _ => return Err(unknown()),
+            ReturnRequested => {}
+            Returned | Refunded => return Ok(None),
+            Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
+            | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled => return Err(unknown()),
         }
         let mut units = Vec::new();
         let mut resellable = Vec::new();

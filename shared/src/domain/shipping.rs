@@ -2,7 +2,7 @@
 //! and delivery estimates from business days, a daily cut-off and the zone. Address rules per
 //! country are `address.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Offset, Utc, Weekday};
 
@@ -11,7 +11,9 @@ use super::{
     contact::{Address, CountryCode},
     ids::Sku,
     money::{Currency, Money},
-    pricing::{RequestedLine, ShippingFees, ShippingOption},
+    pricing::{
+        CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
+    },
 };
 
 /// Business days in transit from the warehouse to a zone, per option; `None` where the option
@@ -58,6 +60,17 @@ pub struct ShippingPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid shipping policy: {0}")]
 pub struct InvalidShippingPolicy(String);
+
+/// What an order costs and when it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedOrder {
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    /// The chosen option's quote.
+    pub quote: ShippingQuote,
+    /// Every option the destination's zone offers, the chosen one among them.
+    pub options: Vec<ShippingQuote>,
+}
 
 /// An option as offered for one order: its price and when the parcel should arrive.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -162,6 +175,27 @@ impl ShippingPolicy {
     /// `days` business days after `from`.
     pub fn add_business_days(&self, from: NaiveDate, days: u32) -> NaiveDate {
         (0..days).fold(from, |day, _| self.next_business_day(day))
+    }
+
+    /// An order's lines priced from the catalog, its totals, and the quote of its shipping option:
+    /// how placing and amending an order both price it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn price_order(
+        &self,
+        pricing: &PricingPolicy,
+        requested: &[RequestedLine],
+        catalog: &HashMap<Sku, CatalogItem>,
+        currency: Currency,
+        option: ShippingOption,
+        destination: &CountryCode,
+        now: DateTime<Utc>,
+    ) -> Result<PricedOrder, PricingError> {
+        let (lines, totals) = pricing.price(requested, catalog, currency, option, destination)?;
+        let fees = pricing.shipping_fees.get(&currency).ok_or(PricingError::CurrencyNotSupported)?;
+        let options = self.quotes(destination, fees, currency, now);
+        let quote =
+            options.iter().find(|quote| quote.option == option).cloned().ok_or(PricingError::OptionNotQuoted)?;
+        Ok(PricedOrder { lines, totals, quote, options })
     }
 
     /// Every option the destination's zone offers, priced from `fees`, with its delivery estimate.

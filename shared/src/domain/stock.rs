@@ -99,29 +99,31 @@ fn allocate(order: &OrderId, sku: &Sku, units: u32, level: Option<&StockLevel>) 
     Ok(allocations)
 }
 
-/// How an amended order's reservation changes: only the difference moves.
+/// The stock an amendment moves: only the difference between what the order holds and what it
+/// will hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AdjustmentPlan {
-    Adjust {
-        /// Taken from the counters, each conditional on the counter still having them.
-        take: Vec<Allocation>,
-        /// Given back to the counters they came from.
-        give_back: Vec<Allocation>,
-        /// What the order holds afterwards.
-        reservation: Vec<Allocation>,
-    },
-    /// Nothing changes: these SKUs are short (`available` counts what the order holds already).
-    Reject(Vec<Shortage>),
+pub struct StockAdjustment {
+    /// Taken from the counters, each conditional on the counter still having them.
+    pub take: Vec<Allocation>,
+    /// Given back to the counters they came from.
+    pub give_back: Vec<Allocation>,
+    /// What the order holds afterwards.
+    pub reservation: Vec<Allocation>,
 }
 
-impl AdjustmentPlan {
-    /// Counters the plan writes.
+impl StockAdjustment {
+    /// Counters the adjustment writes.
     pub fn writes(&self) -> usize {
-        match self {
-            Self::Adjust { take, give_back, .. } => take.len() + give_back.len(),
-            Self::Reject(_) => 0,
-        }
+        self.take.len() + self.give_back.len()
     }
+}
+
+/// How an amended order's reservation changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdjustmentPlan {
+    Adjust(StockAdjustment),
+    /// Nothing changes: these SKUs are short (`available` counts what the order holds already).
+    Reject(Vec<Shortage>),
 }
 
 /// Plans the move from what the order holds (`held`) to what `lines` need: more units of a SKU
@@ -176,7 +178,7 @@ pub fn plan_adjustment(
         .filter(|(_, quantity)| *quantity > 0)
         .map(|((sku, counter), quantity)| Allocation { sku, counter, quantity })
         .collect();
-    AdjustmentPlan::Adjust { take, give_back, reservation }
+    AdjustmentPlan::Adjust(StockAdjustment { take, give_back, reservation })
 }
 
 #[cfg(test)]
@@ -282,15 +284,19 @@ mod tests {
             |sku: &str, quantity| Allocation { sku: Sku::parse(sku).unwrap(), counter: Counter::Item, quantity };
         assert_eq!(
             plan,
-            AdjustmentPlan::Adjust {
+            AdjustmentPlan::Adjust(StockAdjustment {
                 take: vec![allocation("CAP", 1), allocation("MUG", 1)],
                 give_back: vec![allocation("TEE", 1)],
                 reservation: vec![allocation("CAP", 1), allocation("MUG", 3)],
-            }
+            })
         );
-        assert_eq!(plan.writes(), 3);
+        let AdjustmentPlan::Adjust(adjustment) = plan else { panic!("an adjustment") };
+        assert_eq!(adjustment.writes(), 3);
         let unchanged = plan_adjustment(&order.id, &held, &[line("MUG", 2), line("TEE", 1)], &stock);
-        assert_eq!(unchanged, AdjustmentPlan::Adjust { take: vec![], give_back: vec![], reservation: held.clone() });
+        assert_eq!(
+            unchanged,
+            AdjustmentPlan::Adjust(StockAdjustment { take: vec![], give_back: vec![], reservation: held.clone() })
+        );
         let short = plan_adjustment(&order.id, &held, &[line("MUG", 8)], &stock);
         let mug = Sku::parse("MUG").unwrap();
         assert_eq!(short, AdjustmentPlan::Reject(vec![Shortage { sku: mug, requested: 8, available: 7 }]));

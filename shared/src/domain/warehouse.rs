@@ -158,15 +158,16 @@ impl Order {
         if self.shipments.iter().any(|shipment| shipment.id == report.shipment_id) {
             return Ok(None);
         }
+        use OrderStatus::*;
         match self.status() {
-            OrderStatus::Fulfilling => {}
-            early @ (OrderStatus::PaymentAuthorized
-            | OrderStatus::OnHold
-            | OrderStatus::Reserved
-            | OrderStatus::Placed) => {
+            Fulfilling => {}
+            early @ (PaymentAuthorized | OnHold | Reserved | Placed) => {
                 return Err(ShipmentRejection::NotYetFulfilling(early));
             }
-            other => return Err(ShipmentRejection::NotFulfilling(other)),
+            past @ (Rejected | PaymentFailed | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
+            | Cancelled | ReturnRequested | Returned | Refunded) => {
+                return Err(ShipmentRejection::NotFulfilling(past));
+            }
         }
         if report.lines.is_empty() {
             return Err(ShipmentRejection::Empty);

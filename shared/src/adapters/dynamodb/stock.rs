@@ -16,7 +16,7 @@ use super::{
 };
 use crate::domain::{
     Allocation, Counter, MAX_WRITE_ITEMS, OrderId, Release, ReserveError, Revision, STOCK_WRITE_OVERHEAD, Sku,
-    StockLedger, StockLevel, StoreError,
+    StockAdjustment, StockLedger, StockLevel, StoreError,
 };
 
 const SHARD_INFIX: &str = "#STOCK#";
@@ -190,13 +190,8 @@ impl StockLedger for DynamoStore {
             .map(|record| record.allocations))
     }
 
-    async fn adjust(
-        &self,
-        change: &Revision,
-        take: &[Allocation],
-        give_back: &[Allocation],
-        reservation: &[Allocation],
-    ) -> Result<(), ReserveError> {
+    async fn adjust(&self, change: &Revision, adjustment: &StockAdjustment) -> Result<(), ReserveError> {
+        let StockAdjustment { take, give_back, reservation } = adjustment;
         const FIRST_COUNTER: usize = STOCK_WRITE_OVERHEAD;
         if take.len() + give_back.len() + FIRST_COUNTER > MAX_WRITE_ITEMS {
             return Err(StoreError::Unavailable("the adjustment needs more than one transaction".into()).into());
