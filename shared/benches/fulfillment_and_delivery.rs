@@ -74,8 +74,8 @@ fn main() {
     let change = fulfilling.record_shipment(&report, now).unwrap().unwrap();
     let shipped = fulfilling.clone().with_change(&change);
     let update = DeliveryUpdate {
-        source: "easypost".into(),
-        event_id: "evt_1".into(),
+        source: "easypost".parse().unwrap(),
+        event_id: "evt_1".parse().unwrap(),
         carrier: Some("DHL".into()),
         tracking_number: report.tracking_number.clone(),
         status: TrackingStatus::InTransit,

@@ -326,7 +326,7 @@ mod tests {
         let mut authorized = reserved.transition(OrderStatus::PaymentAuthorized, later).unwrap();
         let mut payment = reserved.payment.clone();
         let amount = Money::zero(reserved.currency);
-        payment.authorization = Some(Authorization { id: "pi".into(), amount, authorized_at: Some(later) });
+        payment.authorization = Some(Authorization { id: "pi".parse().unwrap(), amount, authorized_at: Some(later) });
         authorized = authorized.with_payment(payment);
         let confirmed = reserved.clone().with_change(&authorized);
         assert_eq!(for_order_version(&confirmed), [latency("placed_to_confirmed", Duration::milliseconds(1_500))]);

@@ -219,7 +219,10 @@ async fn amendments_grow_shrink_and_swap_lines_moving_only_the_stock_difference(
     assert_eq!(hold.amount, grown_order.totals.total);
     let intents = intents_of(order.id.as_str()).await;
     let status_of = |id: &str| intents.iter().find(|intent| intent["id"] == id).unwrap()["status"].clone();
-    assert_eq!((status_of(&first_hold.id), status_of(&hold.id)), (json!("canceled"), json!("requires_capture")));
+    assert_eq!(
+        (status_of(first_hold.id.as_str()), status_of(hold.id.as_str())),
+        (json!("canceled"), json!("requires_capture"))
+    );
 
     // Shrink: the hold stays (capture will take less), two mugs go back.
     let shrunk = shop
@@ -345,7 +348,7 @@ async fn a_partial_return_refunds_the_returned_lines_once_and_restocks_what_sell
     shop.deliver_twice(&returned).await;
     let refunded = shop.head(&order.id).await;
     assert_eq!(refunded.status(), OrderStatus::Refunded);
-    let intent = &order.payment.authorization.as_ref().unwrap().id;
+    let intent = order.payment.authorization.as_ref().unwrap().id.as_str();
     assert_eq!(refunds_of(intent).await, [2_975], "one partial refund, in the provider");
 }
 
@@ -403,6 +406,6 @@ async fn operators_cancel_and_refund_goodwill_in_their_own_name() {
     );
     // The same request again is stale: no second refund.
     assert_eq!(refund(500, &version).await.unwrap_err().code, "version_mismatch");
-    let intent = &delivered.payment.authorization.as_ref().unwrap().id;
+    let intent = delivered.payment.authorization.as_ref().unwrap().id.as_str();
     assert_eq!(refunds_of(intent).await, [500]);
 }

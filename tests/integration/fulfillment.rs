@@ -178,8 +178,8 @@ async fn shipped(stack: &TestStack, tracking: &str) -> Order {
 
 fn update(tracking: &str, event_id: &str, status: TrackingStatus, at: chrono::DateTime<Utc>) -> String {
     let update = DeliveryUpdate {
-        source: "easypost".into(),
-        event_id: event_id.into(),
+        source: "easypost".parse().unwrap(),
+        event_id: event_id.parse().unwrap(),
         carrier: Some("DHL".into()),
         tracking_number: TrackingNumber::parse(tracking).unwrap(),
         status,
@@ -194,7 +194,7 @@ fn update(tracking: &str, event_id: &str, status: TrackingStatus, at: chrono::Da
 
 async fn tracking_entries(stack: &TestStack, order: &Order) -> Vec<String> {
     let shared::domain::OrderRecord { order: _, timeline } = stack.store.get(&order.id).await.unwrap().unwrap();
-    timeline.into_iter().filter_map(|entry| entry.tracking).map(|event| event.event_id).collect()
+    timeline.into_iter().filter_map(|entry| entry.tracking).map(|event| event.event_id.to_string()).collect()
 }
 
 #[tokio::test]

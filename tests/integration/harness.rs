@@ -43,8 +43,24 @@ pub struct Reply {
     pub json: Value,
 }
 
+/// `TEST_LOG=1 cargo test -p orderflow-tests` (or `TEST_LOG=debug`, any `RUST_LOG` filter) shows
+/// what the use cases and adapters log, one readable line each, with each test's output.
+fn install_test_log() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let Ok(filter) = std::env::var("TEST_LOG") else { return };
+        let filter = if filter.is_empty() || filter == "1" { "info".to_owned() } else { filter };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .compact()
+            .try_init();
+    });
+}
+
 /// The moto server every test of this binary shares.
 pub fn moto_endpoint() -> &'static str {
+    install_test_log();
     MOTO.get_or_init(|| MotoServer::start(0).unwrap_or_else(|error| panic!("{error}"))).endpoint()
 }
 

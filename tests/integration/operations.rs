@@ -27,8 +27,8 @@ async fn a_dead_lettered_carrier_update_is_redriven_once_its_parcel_is_known_and
     let first = TrackingNumber::parse(&format!("EZ{tail}1")).unwrap();
     let shipped_at = Utc::now();
     let early = DeliveryUpdate {
-        source: "easypost".to_owned(),
-        event_id: "evt_early".to_owned(),
+        source: "easypost".parse().unwrap(),
+        event_id: "evt_early".parse().unwrap(),
         carrier: Some("DHLExpress".to_owned()),
         tracking_number: first.clone(),
         status: TrackingStatus::InTransit,

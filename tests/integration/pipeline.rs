@@ -458,7 +458,7 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     let body = json!({"lines": [{"sku": "NOTEBOOK-A5", "quantity": 1}], "reason": "wrong ruling"}).to_string();
     let requested = http("POST", &format!("{}/orders/{id}/returns", runner.api_url()), &headers, &body).await;
     assert_eq!(requested.status, 201, "{:?}", requested.json);
-    let rma = requested.json["return_request"]["rma"].as_str().unwrap().to_owned();
+    let rma: shared::domain::Rma = requested.json["return_request"]["rma"].as_str().unwrap().parse().unwrap();
     let order_id = shared::domain::OrderId::parse(&id).unwrap();
     let notebook: shared::domain::ShippedLine =
         serde_json::from_value(json!({"sku": "NOTEBOOK-A5", "quantity": 1})).unwrap();

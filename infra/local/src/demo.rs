@@ -174,15 +174,15 @@ async fn after_delivery(
         let line = order["lines"].as_array().and_then(|lines| lines.last()).cloned().unwrap_or_default();
         let body = serde_json::json!({"lines": [{"sku": line["sku"], "quantity": line["quantity"]}], "reason": "not as pictured"});
         let requested = change(runner, client, token, ("POST", &format!("/orders/{id}/returns")), None, body).await?;
-        if let (Some(rma), Ok(order_id), Ok(returned)) = (
-            requested["return_request"]["rma"].as_str(),
+        if let (Some(Ok(rma)), Ok(order_id), Ok(returned)) = (
+            requested["return_request"]["rma"].as_str().map(shared::domain::Rma::parse),
             shared::domain::OrderId::parse(id),
             serde_json::from_value::<shared::domain::ShippedLine>(
                 serde_json::json!({"sku": line["sku"], "quantity": line["quantity"]}),
             ),
         ) {
             settle(runner).await;
-            warehouse.receive_return(&order_id, rma, &[(returned, 1)], Utc::now()).await?;
+            warehouse.receive_return(&order_id, &rma, &[(returned, 1)], Utc::now()).await?;
             runner.journal.note(format!("demo: the warehouse receives return {rma} of {id}"));
         }
     }

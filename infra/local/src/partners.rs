@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::{
     adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
     domain::{
-        CarrierName, OrderId, PickRequest, ReceivedLine, ReturnReceipt, ShipmentId, ShipmentReport, ShippedLine,
+        CarrierName, OrderId, PickRequest, ReceivedLine, ReturnReceipt, Rma, ShipmentId, ShipmentReport, ShippedLine,
         TrackingNumber, WarehouseInstruction,
     },
 };
@@ -49,7 +49,9 @@ impl LocalWarehouse {
             match serde_json::from_str(message.body().unwrap_or_default())? {
                 WarehouseInstruction::Pick(request) => {
                     // An amended order's newer request replaces the older one.
-                    picks.retain(|pick| pick.order_id != request.order_id || version(pick) > version(&request));
+                    picks.retain(|pick| {
+                        pick.order_id != request.order_id || pick.request_id.version > request.request_id.version
+                    });
                     if !picks.iter().any(|pick| pick.order_id == request.order_id) {
                         picks.push(*request);
                     }
@@ -74,12 +76,12 @@ impl LocalWarehouse {
     pub async fn receive_return(
         &self,
         order_id: &OrderId,
-        rma: &str,
+        rma: &Rma,
         lines: &[(ShippedLine, u16)],
         at: DateTime<Utc>,
     ) -> anyhow::Result<ReturnReceipt> {
         let receipt = ReturnReceipt {
-            rma: rma.to_owned(),
+            rma: rma.clone(),
             order_id: order_id.clone(),
             lines: lines
                 .iter()
@@ -100,11 +102,6 @@ impl LocalWarehouse {
         self.sqs.send_message().queue_url(&self.shipments_url).message_body(body).send().await?;
         Ok(())
     }
-}
-
-/// The order version a pick request was made at: its id is `{order}:{version}`.
-fn version(request: &PickRequest) -> u64 {
-    request.request_id.rsplit(':').next().and_then(|version| version.parse().ok()).unwrap_or(0)
 }
 
 /// The parcels a pick request leaves in: the first line alone, the rest together.

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use crate::{
     config::{ConfigError, Env},
     domain::{
-        Authorization, CardChecks, CheckResult, CountryCode, Currency, Decline, GatewayError, Money, OrderId,
-        PaymentGateway, PaymentMethodId, Refund,
+        Authorization, AuthorizationId, CardChecks, CheckResult, CountryCode, Currency, Decline, GatewayError, Money,
+        OrderId, PaymentGateway, PaymentMethodId, Refund, RefundId,
     },
 };
 
@@ -188,7 +188,7 @@ fn check(result: Option<&str>) -> CheckResult {
 
 #[derive(Deserialize)]
 struct Intent {
-    id: String,
+    id: AuthorizationId,
     status: String,
     amount: i64,
     #[serde(default)]
@@ -210,7 +210,7 @@ impl Intent {
 
 #[derive(Deserialize)]
 struct StripeRefund {
-    id: String,
+    id: RefundId,
     amount: i64,
 }
 
@@ -283,7 +283,7 @@ impl PaymentGateway for StripeGateway {
         match self.call::<Intent>(Method::POST, &path, &[], Some(idempotency_key)).await {
             Ok(_) => Ok(()),
             // Cancelling a cancelled intent is refused: the hold is gone either way.
-            Err(GatewayError::Refused(error)) => match self.intent(&authorization.id).await {
+            Err(GatewayError::Refused(error)) => match self.intent(authorization.id.as_str()).await {
                 Ok(intent) if intent.status == "canceled" => Ok(()),
                 _ => Err(GatewayError::Refused(error)),
             },
@@ -297,7 +297,7 @@ impl PaymentGateway for StripeGateway {
         amount: Money,
         idempotency_key: &str,
     ) -> Result<Refund, GatewayError> {
-        let form = [("payment_intent", authorization.id.clone()), ("amount", amount.minor_units().to_string())];
+        let form = [("payment_intent", authorization.id.to_string()), ("amount", amount.minor_units().to_string())];
         let refund: StripeRefund = self.call(Method::POST, "/v1/refunds", &form, Some(idempotency_key)).await?;
         Ok(Refund { id: refund.id, amount: Money::new(refund.amount, amount.currency()) })
     }

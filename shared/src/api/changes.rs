@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Answer, OrderView, Problem,
+    ids::{operator_id, order_id},
     json::{json, object},
     request::{address, lines, shipping_option},
     service::server_problem,
-    view::order_id,
 };
 use crate::app::changes::{ChangeError, OrderChanges, OrderEdit};
 use crate::config::{ConfigError, Env};
@@ -108,7 +108,7 @@ where
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
         let note = parse_note(body, "note")?;
-        let requester = Requester::Operator { operator: operator.to_owned() };
+        let requester = Requester::Operator { operator: operator_id(operator)? };
         let OrderRecord { order, timeline } = self.cancel_for(requester, None, raw_id, note, now).await?;
         Answer::order(&OrderView::for_operator(&order, &timeline))
     }
@@ -143,7 +143,7 @@ where
         let id = order_id(raw_id)?;
         let version = parse_if_match(if_match)?;
         let (amount, note) = parse_refund(body)?;
-        let decision = OperatorDecision { operator: operator.to_owned(), note };
+        let decision = OperatorDecision { operator: operator_id(operator)?, note };
         let OrderRecord { order, timeline } =
             self.changes.goodwill_refund(&id, version, amount, decision, now).await.map_err(change_problem)?;
         tracing::info!(order_id = %id, amount, "goodwill refunded");

@@ -2,6 +2,7 @@
 //! and the use cases. `functions/intake` maps them to and from API Gateway.
 
 mod changes;
+mod ids;
 mod json;
 mod problem;
 mod request;

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Answer, OrderView, Problem,
+    ids::{operator_id, order_id},
     json::{json, object},
     service::server_problem,
-    view::order_id,
 };
 use crate::{
     app::payments::{PaymentError, Payments, ReviewError, Verdict},
@@ -54,7 +54,7 @@ where
 {
     let id = order_id(raw_id)?;
     let request = parse_review(body)?;
-    let decision = OperatorDecision { operator: operator.to_owned(), note: request.note };
+    let decision = OperatorDecision { operator: operator_id(operator)?, note: request.note };
     let OrderRecord { order, timeline } =
         payments.review(&id, request.verdict, decision, now).await.map_err(|error| {
             tracing::info!(error = %error, order_id = %id, "review refused");

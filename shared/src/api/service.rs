@@ -177,7 +177,7 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
     #[tracing::instrument(skip_all, fields(storefront = %storefront, order_id = raw_id))]
     pub async fn get_order(&self, storefront: &StorefrontId, raw_id: &str) -> Result<Answer, Problem> {
         // An unparseable id cannot name an order: the same 404 as a missing one.
-        let id = super::view::order_id(raw_id)?;
+        let id = super::ids::order_id(raw_id)?;
         let OrderRecord { order, timeline } = self
             .orders
             .get(&id)

@@ -8,12 +8,6 @@ use crate::domain::{
     ShippingQuote, StatusReason, TimelineEntry, Totals, TrackingEvent,
 };
 
-/// The order a path's `{id}` names. An unparseable id cannot name an order: the same 404 as a
-/// missing one.
-pub(crate) fn order_id(raw: &str) -> Result<OrderId, super::Problem> {
-    OrderId::parse(raw).map_err(|_| super::Problem::not_found())
-}
-
 /// A carrier event of one parcel, when the carrier saw it.
 #[derive(Debug, Serialize)]
 pub struct CarrierEventView<'a> {

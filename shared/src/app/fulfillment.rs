@@ -133,7 +133,7 @@ where
         if !picking {
             return Ok(FulfillmentOutcome::AlreadyHandled);
         }
-        let cancellation = PickCancellation { request_id: event.event_id().to_string(), order_id: event.id.clone() };
+        let cancellation = PickCancellation { request_id: event.event_id(), order_id: event.id.clone() };
         self.warehouse.instruct(&WarehouseInstruction::Cancel(cancellation)).await?;
         Ok(FulfillmentOutcome::PickCancelled)
     }

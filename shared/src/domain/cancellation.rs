@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    ids::StorefrontId,
+    ids::{OperatorId, StorefrontId},
     order::{Order, Revision, StatusReason},
     status::OrderStatus,
 };
@@ -15,7 +15,7 @@ use super::{
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Requester {
     Storefront { storefront: StorefrontId },
-    Operator { operator: String },
+    Operator { operator: OperatorId },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -118,7 +118,76 @@ checked_string!(
     check_payment_method
 );
 
-show_plainly!(OrderId, Sku, StorefrontId, IdempotencyKey, PaymentMethodId);
+/// An id another system gave us (the payment provider, a carrier) or one we give a partner:
+/// 1 to 255 printable ASCII characters, kept as written.
+fn check_reference(raw: &str) -> Result<String, InvalidValue> {
+    check_token(raw, 255, "invalid_reference", "must be 1 to 255 printable ASCII characters")
+}
+
+checked_string!(
+    /// The payment provider's id of an authorisation (a PaymentIntent, `pi_…`, for Stripe).
+    AuthorizationId,
+    check_reference
+);
+
+checked_string!(
+    /// The payment provider's id of a refund (`re_…` for Stripe).
+    RefundId,
+    check_reference
+);
+
+checked_string!(
+    /// A return's merchandise authorisation (`RMA-…`): what the customer writes on the parcel and
+    /// the warehouse's receipt names.
+    Rma,
+    check_reference
+);
+
+checked_string!(
+    /// The carrier's id of one tracking event: with its [`WebhookSource`], what makes it unique.
+    CarrierEventId,
+    check_reference
+);
+
+checked_string!(
+    /// The carrier route a tracking event came in by (`easypost`, `aftership`).
+    WebhookSource,
+    check_reference
+);
+
+impl Rma {
+    /// One return per order, so its number derives from the order's id (whose letters and digits
+    /// always make a valid reference).
+    pub fn for_order(order: &OrderId) -> Self {
+        let id = order.as_str();
+        Self(format!("RMA-{}", id[id.len().saturating_sub(10)..].to_ascii_uppercase()))
+    }
+}
+
+fn check_operator(raw: &str) -> Result<String, InvalidValue> {
+    let valid = (1..=255).contains(&raw.chars().count()) && !raw.chars().any(char::is_control);
+    if valid { Ok(raw.to_owned()) } else { Err(InvalidValue::new("invalid_operator", "is not an operator's name")) }
+}
+
+checked_string!(
+    /// The operator who acted: the `sub` claim of their token.
+    OperatorId,
+    check_operator
+);
+
+show_plainly!(
+    OrderId,
+    Sku,
+    StorefrontId,
+    IdempotencyKey,
+    PaymentMethodId,
+    AuthorizationId,
+    RefundId,
+    Rma,
+    CarrierEventId,
+    WebhookSource,
+    OperatorId
+);
 
 /// How many units of one SKU a line orders: 1 to 999.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

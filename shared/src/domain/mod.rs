@@ -29,7 +29,10 @@ pub use fraud::{
     CustomerHistory, FraudAssessment, FraudDecision, FraudPolicy, FraudReason, FraudRule, FraudSignals,
     InvalidFraudPolicy, Velocity,
 };
-pub use ids::{IdempotencyKey, OrderId, PaymentMethodId, Quantity, Sku, StorefrontId};
+pub use ids::{
+    AuthorizationId, CarrierEventId, IdempotencyKey, OperatorId, OrderId, PaymentMethodId, Quantity, RefundId, Rma,
+    Sku, StorefrontId, WebhookSource,
+};
 pub use money::{Currency, Money};
 pub use order::{NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry};
 pub use parcels::{

@@ -8,7 +8,7 @@ use super::{
     contact::{Address, Customer},
     event::{Envelope, EventId, EventType},
     fraud::FraudAssessment,
-    ids::{OrderId, PaymentMethodId, StorefrontId},
+    ids::{OperatorId, OrderId, PaymentMethodId, StorefrontId},
     money::{Currency, Money},
     parcels::{Shipment, TrackingEvent, TrackingNumber},
     payment::{Authorization, Decline, Refund},
@@ -55,7 +55,7 @@ impl Payment {
 /// A decision an operator took, and who took it (the `sub` of their token).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperatorDecision {
-    pub operator: String,
+    pub operator: OperatorId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }

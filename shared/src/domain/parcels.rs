@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     event::EventType,
-    ids::{Quantity, Sku},
+    ids::{CarrierEventId, Quantity, Sku, WebhookSource},
     order::{Order, Revision, StatusReason, TimelineEntry},
     status::OrderStatus,
     text::{InvalidValue, checked_string, show_plainly},
@@ -162,8 +162,8 @@ pub struct Shipment {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeliveryUpdate {
     /// The webhook's carrier (`easypost`): with `event_id`, what makes the event unique.
-    pub source: String,
-    pub event_id: String,
+    pub source: WebhookSource,
+    pub event_id: CarrierEventId,
     /// The carrier that scanned the parcel, when the webhook says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
@@ -184,8 +184,8 @@ pub struct DeliveryUpdate {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrackingEvent {
     pub tracking_number: TrackingNumber,
-    pub source: String,
-    pub event_id: String,
+    pub source: WebhookSource,
+    pub event_id: CarrierEventId,
     pub status: TrackingStatus,
     pub carrier_status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -386,8 +386,8 @@ mod tests {
 
     fn update(tracking: &str, id: &str, status: TrackingStatus, minute: i64) -> DeliveryUpdate {
         DeliveryUpdate {
-            source: "easypost".into(),
-            event_id: id.into(),
+            source: "easypost".parse().unwrap(),
+            event_id: id.parse().unwrap(),
             carrier: Some("DHL".into()),
             tracking_number: TrackingNumber::parse(tracking).unwrap(),
             status,

@@ -3,7 +3,11 @@
 
 use std::{error::Error as StdError, future::Future};
 
-use super::{contact::CountryCode, ids::OrderId, ids::PaymentMethodId, money::Money};
+use super::{
+    contact::CountryCode,
+    ids::{AuthorizationId, OrderId, PaymentMethodId, RefundId},
+    money::Money,
+};
 
 /// A card verification result as the provider reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,8 +32,7 @@ pub struct CardChecks {
 /// A hold on the customer's funds, to be captured when the order ships.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Authorization {
-    /// The provider's id for it (a PaymentIntent id for Stripe).
-    pub id: String,
+    pub id: AuthorizationId,
     pub amount: Money,
     /// When the order recorded it: where the wait for shipment starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,7 +41,7 @@ pub struct Authorization {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Refund {
-    pub id: String,
+    pub id: RefundId,
     pub amount: Money,
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{
     event::EventType,
-    ids::{Quantity, Sku},
+    ids::{OrderId, Quantity, Rma, Sku},
     money::Money,
     order::{OperatorDecision, Order, Revision, StatusReason},
     parcels::ParcelStatus,
@@ -44,7 +44,7 @@ pub struct ReturnLine {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReturnRequest {
     /// The number the customer writes on the parcel and the warehouse reports back.
-    pub rma: String,
+    pub rma: Rma,
     pub lines: Vec<ReturnLine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -70,7 +70,7 @@ pub struct ReceivedLine {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnReceipt {
-    pub rma: String,
+    pub rma: Rma,
     pub order_id: super::ids::OrderId,
     pub lines: Vec<ReceivedLine>,
     pub received_at: DateTime<Utc>,
@@ -119,7 +119,7 @@ pub struct ReceivedReturn {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReceiptRejection {
     #[error("order {order} awaits no return {rma}")]
-    UnknownReturn { order: String, rma: String },
+    UnknownReturn { order: OrderId, rma: Rma },
     #[error("the receipt lists {sku}, which the return does not")]
     UnexpectedLine { sku: Sku },
 }
@@ -193,7 +193,7 @@ impl Order {
         let units: Vec<(Sku, u32)> =
             lines.iter().map(|line| (line.sku.clone(), u32::from(line.quantity.get()))).collect();
         let request = ReturnRequest {
-            rma: self.rma(),
+            rma: Rma::for_order(&self.id),
             refund: self.refund_for(&units, policy),
             lines,
             reason,
@@ -214,7 +214,7 @@ impl Order {
         policy: &ReturnPolicy,
         now: DateTime<Utc>,
     ) -> Result<Option<ReceivedReturn>, ReceiptRejection> {
-        let unknown = || ReceiptRejection::UnknownReturn { order: self.id.to_string(), rma: receipt.rma.clone() };
+        let unknown = || ReceiptRejection::UnknownReturn { order: self.id.clone(), rma: receipt.rma.clone() };
         let request = self.return_request.as_ref().filter(|request| request.rma == receipt.rma).ok_or_else(unknown)?;
         use OrderStatus::*;
         match self.status() {
@@ -276,12 +276,6 @@ impl Order {
 
     fn ordered_units(&self, sku: &Sku) -> u32 {
         self.lines.iter().filter(|line| &line.sku == sku).map(|line| u32::from(line.quantity.get())).sum()
-    }
-
-    /// One return per order, so the number derives from the order's id.
-    fn rma(&self) -> String {
-        let id = self.id.as_str();
-        format!("RMA-{}", id[id.len().saturating_sub(10)..].to_ascii_uppercase())
     }
 
     /// The refund for these units: their value, shipping if the policy refunds it, and the
@@ -357,7 +351,7 @@ pub(crate) mod tests {
         order.lines = vec![line("MUG", 2, 1_250), line("TEE", 1, 1_000)];
         order.totals = Totals { subtotal: eur(3_500), shipping: eur(500), tax: eur(760), total: eur(4_760) };
         order.payment.authorization =
-            Some(Authorization { id: "pi_1".into(), amount: eur(4_760), authorized_at: None });
+            Some(Authorization { id: "pi_1".parse().unwrap(), amount: eur(4_760), authorized_at: None });
         order.payment.captured = Some(eur(4_760));
         order.shipments = vec![Shipment {
             id: ShipmentId::parse("S1").unwrap(),
@@ -405,7 +399,7 @@ pub(crate) mod tests {
         let change = order.request_return(vec![returning("MUG", 1)], Some("too big".into()), &policy, at(31)).unwrap();
         assert_eq!(change.to, OrderStatus::ReturnRequested);
         let request = change.return_request.clone().unwrap();
-        assert_eq!((request.refund, request.rma.len()), (eur(1_488), 14));
+        assert_eq!((request.refund, request.rma.as_str().len()), (eur(1_488), 14));
         let refused = |lines: Vec<ReturnLine>, now| order.request_return(lines, None, &policy, now).unwrap_err();
         assert!(matches!(
             refused(vec![returning("MUG", 1)], at(31) + Duration::seconds(1)),
@@ -435,8 +429,8 @@ pub(crate) mod tests {
         let order = delivered();
         let change = order.request_return(vec![returning("MUG", 2)], None, &policy, at(2)).unwrap();
         let order = order.with_change(&change);
-        let receipt = |quantity: u16, resellable: u16, rma: &str| ReturnReceipt {
-            rma: rma.to_owned(),
+        let receipt = |quantity: u16, resellable: u16, rma: &Rma| ReturnReceipt {
+            rma: rma.clone(),
             order_id: order.id.clone(),
             lines: vec![ReceivedLine {
                 sku: Sku::parse("MUG").unwrap(),
@@ -454,7 +448,7 @@ pub(crate) mod tests {
         let returned = order.clone().with_change(&change);
         assert_eq!(returned.receive_return(&receipt(1, 1, &rma), &policy, at(6)), Ok(None));
         assert!(matches!(
-            order.receive_return(&receipt(1, 0, "RMA-OTHER"), &policy, at(5)),
+            order.receive_return(&receipt(1, 0, &Rma::parse("RMA-OTHER").unwrap()), &policy, at(5)),
             Err(ReceiptRejection::UnknownReturn { .. })
         ));
         let ReceivedReturn { restock, .. } =
@@ -468,8 +462,8 @@ pub(crate) mod tests {
         assert_eq!(order.check_refund(eur(1_000)), Ok(eur(1_000)));
         assert_eq!(order.check_refund(eur(0)), Err(RefundRefusal::InvalidAmount));
         let change = order.goodwill_refund(
-            Refund { id: "re_1".into(), amount: eur(4_000) },
-            OperatorDecision { operator: "op".into(), note: None },
+            Refund { id: "re_1".parse().unwrap(), amount: eur(4_000) },
+            OperatorDecision { operator: "op".parse().unwrap(), note: None },
             at(2),
         );
         assert_eq!((change.to, change.event_type()), (OrderStatus::Delivered, EventType::RefundIssued));

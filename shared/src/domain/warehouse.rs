@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     contact::Address,
-    event::EventType,
+    event::{EventId, EventType},
     ids::{OrderId, Quantity, Sku},
     order::{Order, Revision},
     parcels::{CarrierName, ParcelStatus, Shipment, ShipmentId, ShippedLine, TrackingNumber},
@@ -69,7 +69,7 @@ pub enum WarehouseInstruction {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PickCancellation {
     /// The cancellation's event id: the same for every delivery.
-    pub request_id: String,
+    pub request_id: EventId,
     pub order_id: OrderId,
 }
 
@@ -79,7 +79,7 @@ pub struct PickCancellation {
 /// before the pick began).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PickRequest {
-    pub request_id: String,
+    pub request_id: EventId,
     pub order_id: OrderId,
     pub lines: Vec<PickLine>,
     pub ship_to: Address,
@@ -92,7 +92,7 @@ pub struct PickRequest {
 impl PickRequest {
     pub fn for_order(order: &Order) -> Self {
         Self {
-            request_id: order.event_id().to_string(),
+            request_id: order.event_id(),
             order_id: order.id.clone(),
             lines: order
                 .lines

@@ -265,7 +265,7 @@ impl<'a> View<'a> {
             },
             refunded: refunded(order),
             return_request: order.return_request.as_ref().map(|request| ReturnView {
-                rma: request.rma.clone(),
+                rma: request.rma.to_string(),
                 refund: money(request.refund),
                 lines: request
                     .lines

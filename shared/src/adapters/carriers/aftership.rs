@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{WebhookRefusal, estimate, instant, malformed, tracking_number, words};
-use crate::domain::{DeliveryUpdate, TrackingStatus};
+use crate::domain::{CarrierEventId, DeliveryUpdate, TrackingStatus, WebhookSource};
 
 #[derive(Deserialize)]
 struct AfterShipEvent {
-    event_id: String,
+    event_id: CarrierEventId,
     event: String,
     #[serde(default)]
     ts: Option<i64>,
@@ -54,7 +54,7 @@ pub fn aftership_status(tag: &str, subtag: Option<&str>) -> TrackingStatus {
     }
 }
 
-pub(super) fn read(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
+pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
     let event: AfterShipEvent = serde_json::from_slice(body).map_err(malformed)?;
     if event.event != "tracking_update" {
         return Err(WebhookRefusal::UnsupportedEvent(event.event));
@@ -75,7 +75,7 @@ pub(super) fn read(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookR
         .or_else(|| event.ts.and_then(|ts| DateTime::from_timestamp(ts, 0)))
         .ok_or_else(|| malformed("no checkpoint and no ts: the event has no time"))?;
     Ok(DeliveryUpdate {
-        source: source.to_owned(),
+        source: source.clone(),
         event_id: event.event_id,
         carrier: tracking.slug,
         tracking_number: tracking_number(&tracking.tracking_number)?,

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{WebhookRefusal, estimate, malformed, tracking_number, words};
-use crate::domain::{DeliveryUpdate, TrackingStatus};
+use crate::domain::{CarrierEventId, DeliveryUpdate, TrackingStatus, WebhookSource};
 
 #[derive(Deserialize)]
 struct EasyPostEvent {
-    id: String,
+    id: CarrierEventId,
     description: String,
     created_at: DateTime<Utc>,
     result: EasyPostTracker,
@@ -61,7 +61,7 @@ pub fn easypost_status(status: &str) -> TrackingStatus {
     }
 }
 
-pub(super) fn read(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
+pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
     let event: EasyPostEvent = serde_json::from_slice(body).map_err(malformed)?;
     if !event.description.starts_with("tracker.") {
         return Err(WebhookRefusal::UnsupportedEvent(event.description));
@@ -72,7 +72,7 @@ pub(super) fn read(source: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookR
         [&place.city, &place.state, &place.country].into_iter().flatten().cloned().collect::<Vec<_>>().join(", ")
     });
     Ok(DeliveryUpdate {
-        source: source.to_owned(),
+        source: source.clone(),
         event_id: event.id,
         carrier: tracker.carrier,
         tracking_number: tracking_number(&tracker.tracking_code)?,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::domain::{DeliveryUpdate, TrackingNumber};
+use crate::domain::{DeliveryUpdate, TrackingNumber, WebhookSource};
 
 mod aftership;
 mod easypost;
@@ -128,6 +128,7 @@ impl CarrierWebhooks {
     ) -> Result<DeliveryUpdate, WebhookRefusal> {
         let (secret, vocabulary) =
             self.secrets.get(carrier).zip(Vocabulary::of(carrier)).ok_or(WebhookRefusal::UnknownCarrier)?;
+        let source = WebhookSource::parse(carrier).map_err(|_| WebhookRefusal::UnknownCarrier)?;
         let timestamp = request.timestamp.ok_or(WebhookRefusal::MissingHeader(TIMESTAMP_HEADER))?;
         let signatures = request.signature.ok_or(WebhookRefusal::MissingHeader(SIGNATURE_HEADER))?;
         let seconds: i64 = timestamp.trim().parse().map_err(|_| WebhookRefusal::InvalidTimestamp)?;
@@ -139,8 +140,8 @@ impl CarrierWebhooks {
             return Err(WebhookRefusal::InvalidSignature);
         }
         match vocabulary {
-            Vocabulary::EasyPost => easypost::read(carrier, request.body),
-            Vocabulary::AfterShip => aftership::read(carrier, request.body),
+            Vocabulary::EasyPost => easypost::read(&source, request.body),
+            Vocabulary::AfterShip => aftership::read(&source, request.body),
         }
     }
 }
@@ -238,7 +239,7 @@ mod tests {
     #[test]
     fn an_easypost_tracker_event_is_read_in_our_words() {
         let update = receive("easypost", "whsec_easypost_test", now().timestamp(), EASYPOST_IN_TRANSIT).unwrap();
-        assert_eq!(update.event_id, "evt_0f6a3b7c2d1e4f5a");
+        assert_eq!(update.event_id.as_str(), "evt_0f6a3b7c2d1e4f5a");
         assert_eq!(update.tracking_number.as_str(), "EZ4000000004");
         assert_eq!(update.status, TrackingStatus::InTransit);
         assert_eq!(update.carrier_status, "in_transit/arrived_at_facility");
@@ -254,7 +255,7 @@ mod tests {
     fn an_aftership_tracking_update_is_read_in_our_words() {
         let update =
             receive("aftership", "whsec_aftership_test", now().timestamp(), AFTERSHIP_OUT_FOR_DELIVERY).unwrap();
-        assert_eq!(update.event_id, "5b2f7b1e-8c1d-4a8e-9f61-3a9c2d7e4b10");
+        assert_eq!(update.event_id.as_str(), "5b2f7b1e-8c1d-4a8e-9f61-3a9c2d7e4b10");
         assert_eq!(
             (update.status, update.carrier_status.as_str()),
             (TrackingStatus::OutForDelivery, "OutForDelivery_001")
