@@ -193,11 +193,9 @@ where
         let Some(order) = self.current(event, OrderStatus::Returned).await? else {
             return Ok(PaymentOutcome::AlreadyHandled);
         };
-        let (Some(authorization), Ok(left)) = (&order.payment.authorization, order.refundable()) else {
+        let (Some(authorization), Ok(due)) = (&order.payment.authorization, order.return_refund_due()) else {
             return Ok(PaymentOutcome::NothingToDo);
         };
-        let worth = order.return_request.as_ref().map_or(left, |request| request.refund);
-        let due = if worth.minor_units() < left.minor_units() { worth } else { left };
         let mut payment = order.payment.clone();
         if due.minor_units() > 0 {
             payment.refunds.push(self.gateway.refund(authorization, due, &order.event_id().to_string()).await?);

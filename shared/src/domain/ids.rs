@@ -124,36 +124,26 @@ fn check_reference(raw: &str) -> Result<String, InvalidValue> {
     check_token(raw, 255, "invalid_reference", "must be 1 to 255 printable ASCII characters")
 }
 
-checked_string!(
+/// String newtypes checked by [`check_reference`].
+macro_rules! reference_ids {
+    ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {
+        $(checked_string!($(#[$meta])* $name, check_reference);)+
+    };
+}
+
+reference_ids! {
     /// The payment provider's id of an authorisation (a PaymentIntent, `pi_…`, for Stripe).
     AuthorizationId,
-    check_reference
-);
-
-checked_string!(
     /// The payment provider's id of a refund (`re_…` for Stripe).
     RefundId,
-    check_reference
-);
-
-checked_string!(
     /// A return's merchandise authorisation (`RMA-…`): what the customer writes on the parcel and
     /// the warehouse's receipt names.
     Rma,
-    check_reference
-);
-
-checked_string!(
     /// The carrier's id of one tracking event: with its [`WebhookSource`], what makes it unique.
     CarrierEventId,
-    check_reference
-);
-
-checked_string!(
     /// The carrier route a tracking event came in by (`easypost`, `aftership`).
     WebhookSource,
-    check_reference
-);
+}
 
 impl Rma {
     /// One return per order, so its number derives from the order's id (whose letters and digits

@@ -262,6 +262,14 @@ impl Order {
         Ok(Money::new((captured.minor_units() - refunded).max(0), captured.currency()))
     }
 
+    /// What a received return refunds now: what the goods that came back are worth, never more
+    /// than is left of the capture.
+    pub fn return_refund_due(&self) -> Result<Money, RefundRefusal> {
+        let left = self.refundable()?;
+        let worth = self.return_request.as_ref().map_or(left, |request| request.refund);
+        Ok(if worth.minor_units() < left.minor_units() { worth } else { left })
+    }
+
     /// Checks an operator's refund of `amount` against what is left.
     pub fn check_refund(&self, amount: Money) -> Result<Money, RefundRefusal> {
         let left = self.refundable()?;
@@ -470,5 +478,22 @@ pub(crate) mod tests {
         let order = order.with_change(&change);
         assert_eq!(order.check_refund(eur(1_000)), Err(RefundRefusal::MoreThanLeft(eur(760))));
         assert_eq!(walked(&[OrderStatus::Reserved]).check_refund(eur(1)), Err(RefundRefusal::NothingCaptured));
+    }
+
+    #[test]
+    fn a_return_refunds_what_came_back_but_never_more_than_is_left() {
+        let policy = policy(ShippingRefund::WholeOrder);
+        let order = delivered();
+        let change = order.request_return(vec![returning("MUG", 1)], None, &policy, at(2)).unwrap();
+        let returning_one_mug = order.with_change(&change);
+        assert_eq!(returning_one_mug.return_refund_due(), Ok(eur(1_488)));
+        let goodwill = returning_one_mug.goodwill_refund(
+            Refund { id: "re_1".parse().unwrap(), amount: eur(4_000) },
+            OperatorDecision { operator: "op".parse().unwrap(), note: None },
+            at(3),
+        );
+        let after_goodwill = returning_one_mug.with_change(&goodwill);
+        assert_eq!(after_goodwill.return_refund_due(), Ok(eur(760)), "only what is left of the capture");
+        assert_eq!(walked(&[OrderStatus::Reserved]).return_refund_due(), Err(RefundRefusal::NothingCaptured));
     }
 }
