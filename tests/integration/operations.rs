@@ -157,7 +157,8 @@ async fn the_watchdog_counts_orders_stuck_past_their_status_s_limit() {
         lambda_runtime::Context::default(),
     );
     let report = handler.handle(event).await.unwrap();
-    assert_eq!(report.stuck, std::collections::BTreeMap::from([("PLACED".to_owned(), 1), ("RESERVED".to_owned(), 1)]));
-    assert_eq!(report.examples["PLACED"], [lost]);
-    assert_eq!(report.examples["RESERVED"], [waiting]);
+    use shared::domain::OrderStatus::{Placed, Reserved};
+    assert_eq!(report.stuck, std::collections::BTreeMap::from([(Placed, 1), (Reserved, 1)]));
+    assert_eq!(report.examples[&Placed], [lost]);
+    assert_eq!(report.examples[&Reserved], [waiting]);
 }

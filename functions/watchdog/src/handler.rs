@@ -38,7 +38,7 @@ impl WatchdogHandler {
         for (status, count) in &report.stuck {
             let examples: Vec<String> =
                 report.examples.get(status).into_iter().flatten().map(ToString::to_string).collect();
-            tracing::warn!(status, count, examples = ?examples, "orders stuck past their status's limit");
+            tracing::warn!(%status, count, examples = ?examples, "orders stuck past their status's limit");
         }
         metrics::emit(&report.metrics());
         Ok(report)

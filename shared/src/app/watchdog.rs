@@ -16,22 +16,23 @@ use crate::{
 /// it does not name never count (terminal ones, DELIVERED).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(transparent)]
-pub struct StuckPolicy(BTreeMap<String, u32>);
+pub struct StuckPolicy(BTreeMap<OrderStatus, u32>);
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0} is not an order status that waits on anything")]
-pub struct InvalidStuckPolicy(String);
+pub struct InvalidStuckPolicy(OrderStatus);
 
 impl StuckPolicy {
-    /// The limits by status, refusing statuses that do not exist or never move on.
+    /// The limits by status, refusing statuses that never move on (a name that is no status
+    /// does not parse).
     pub fn limits(&self) -> Result<Vec<(OrderStatus, Duration)>, InvalidStuckPolicy> {
         self.0
             .iter()
-            .map(|(name, minutes)| {
-                let status = OrderStatus::parse(name)
-                    .filter(|status| status.awaits_progress())
-                    .ok_or_else(|| InvalidStuckPolicy(name.clone()))?;
-                Ok((status, Duration::minutes(i64::from(*minutes))))
+            .map(|(status, minutes)| {
+                if !status.awaits_progress() {
+                    return Err(InvalidStuckPolicy(*status));
+                }
+                Ok((*status, Duration::minutes(i64::from(*minutes))))
             })
             .collect()
     }
@@ -40,8 +41,8 @@ impl StuckPolicy {
 /// What one check found: per status, how many orders are past the limit, and a few of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StuckReport {
-    pub stuck: BTreeMap<String, usize>,
-    pub examples: BTreeMap<String, Vec<OrderId>>,
+    pub stuck: BTreeMap<OrderStatus, usize>,
+    pub examples: BTreeMap<OrderStatus, Vec<OrderId>>,
 }
 
 impl StuckReport {
@@ -51,7 +52,7 @@ impl StuckReport {
         let mut measurements = vec![Measurement { value: total as f64, ..Measurement::count(Metric::OrdersStuck) }];
         measurements.extend(self.stuck.iter().map(|(status, count)| Measurement {
             value: *count as f64,
-            ..Measurement::count(Metric::OrdersStuck).by(Dimension::Stage, status.clone())
+            ..Measurement::count(Metric::OrdersStuck).by(Dimension::Stage, status.as_str())
         }));
         measurements
     }
@@ -68,8 +69,8 @@ pub async fn check(
     for (status, limit) in limits {
         let (count, examples) = orders.stalled(*status, now - *limit, EXAMPLES).await?;
         if count > 0 {
-            report.stuck.insert(status.as_str().to_owned(), count);
-            report.examples.insert(status.as_str().to_owned(), examples);
+            report.stuck.insert(*status, count);
+            report.examples.insert(*status, examples);
         }
     }
     Ok(report)
@@ -84,11 +85,12 @@ mod tests {
         let policy: StuckPolicy = serde_json::from_str(r#"{"PLACED": 5, "FULFILLING": 2880}"#).unwrap();
         assert_eq!(
             policy.limits().unwrap(),
-            [(OrderStatus::Fulfilling, Duration::days(2)), (OrderStatus::Placed, Duration::minutes(5))]
+            [(OrderStatus::Placed, Duration::minutes(5)), (OrderStatus::Fulfilling, Duration::days(2))]
         );
-        for bad in [r#"{"DELIVERED": 5}"#, r#"{"PLACED_": 5}"#, r#"{"CANCELLED": 1}"#] {
+        for bad in [r#"{"DELIVERED": 5}"#, r#"{"CANCELLED": 1}"#] {
             assert!(serde_json::from_str::<StuckPolicy>(bad).unwrap().limits().is_err(), "{bad}");
         }
+        assert!(serde_json::from_str::<StuckPolicy>(r#"{"PLACED_": 5}"#).is_err(), "no such status");
         let terminal: Vec<_> = OrderStatus::ALL.into_iter().filter(|status| status.is_terminal()).collect();
         assert!(terminal.iter().all(|status| !status.awaits_progress()));
     }
@@ -96,7 +98,7 @@ mod tests {
     #[test]
     fn a_report_counts_in_all_and_per_status() {
         let report = StuckReport {
-            stuck: BTreeMap::from([("PLACED".to_owned(), 2), ("FULFILLING".to_owned(), 1)]),
+            stuck: BTreeMap::from([(OrderStatus::Placed, 2), (OrderStatus::Fulfilling, 1)]),
             examples: BTreeMap::new(),
         };
         let metrics = report.metrics();
