@@ -46,7 +46,7 @@ pub enum Handled {
 /// message rather than their sum (a slow payment provider must not make the batch overrun the
 /// function's timeout). Messages of one order may race: every write is conditional, so that is
 /// as safe as the queue delivering them out of order.
-pub async fn consume_messages<'m, F, Fut>(event: &'m SqsEvent, handle: F) -> SqsBatchResponse
+async fn consume_messages<'m, F, Fut>(event: &'m SqsEvent, handle: F) -> SqsBatchResponse
 where
     F: Fn(&'m SqsMessage) -> Fut,
     Fut: Future<Output = Handled>,
