@@ -13,3 +13,18 @@ pub(crate) fn order_id(raw: &str) -> Result<OrderId, Problem> {
 pub(crate) fn operator_id(raw: &str) -> Result<OperatorId, Problem> {
     OperatorId::parse(raw).map_err(|invalid| Problem::new(403, invalid.code, "the token does not name an operator"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_order_id_is_not_found_and_a_strange_operator_is_forbidden() {
+        assert_eq!(order_id("not-an-order").unwrap_err().status, 404);
+        assert_eq!(operator_id("ops@example.com").unwrap().as_str(), "ops@example.com");
+        for strange in ["", "op\u{0}erator", "line\nbreak", &"o".repeat(256)] {
+            let problem = operator_id(strange).unwrap_err();
+            assert_eq!((problem.status, problem.code), (403, "invalid_operator"), "{strange:?}");
+        }
+    }
+}
