@@ -1,4 +1,4 @@
-# Sourced by the scripts: installs the pinned Python tools (moto, cfn-lint, localstripe) into
+# Sourced by the scripts: installs the pinned Python tools (moto, cfn-lint, localstripe, aws-sam-translator) into
 # .tools/venv once, and again whenever requirements-dev.txt changes.
 TOOLS_DIR="${ORDERFLOW_TOOLS_DIR:-$PWD/.tools}"
 

@@ -32,11 +32,11 @@ impl Shop {
         let stack = TestStack::new().await;
         let env = |function: &str| stack.environment(function);
         Self {
-            inventory: InventoryHandler::from_env(stack.dynamodb.clone(), &env("InventoryFunction")).unwrap(),
-            payment: PaymentHandler::from_env(stack.dynamodb.clone(), &env("PaymentFunction")).unwrap(),
+            inventory: InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &env("InventoryFunction")).unwrap(),
+            payment: PaymentHandler::from_env(stack.dynamodb_as("PaymentFunction"), &env("PaymentFunction")).unwrap(),
             fulfillment: FulfillmentHandler::from_env(
-                stack.dynamodb.clone(),
-                stack.sqs.clone(),
+                stack.dynamodb_as("FulfillmentFunction"),
+                stack.sqs_as("FulfillmentFunction"),
                 &env("FulfillmentFunction"),
             )
             .unwrap(),
@@ -47,7 +47,8 @@ impl Shop {
     /// The change routes' use cases, for tests that set the clock or act as an operator.
     fn changes(&self) -> ChangeApi<DynamoStore, StripeGateway> {
         let env = self.stack.environment("OperatorApiFunction");
-        let changes = OrderChanges::new(self.stack.store.clone(), StripeGateway::from_env(&env).unwrap());
+        let store = self.stack.store_as("OperatorApiFunction");
+        let changes = OrderChanges::new(store, StripeGateway::from_env(&env).unwrap());
         ChangeApi::from_env(changes, &env).unwrap()
     }
 

@@ -33,12 +33,16 @@ async fn order_at(stack: &TestStack, status: OrderStatus) -> Order {
 }
 
 fn fulfillment(stack: &TestStack) -> FulfillmentHandler {
-    FulfillmentHandler::from_env(stack.dynamodb.clone(), stack.sqs.clone(), &stack.environment("FulfillmentFunction"))
+    FulfillmentHandler::from_env(
+        stack.dynamodb_as("FulfillmentFunction"),
+        stack.sqs_as("FulfillmentFunction"),
+        &stack.environment("FulfillmentFunction"),
+    )
         .unwrap()
 }
 
 fn delivery(stack: &TestStack) -> DeliveryHandler {
-    DeliveryHandler::from_env(stack.dynamodb.clone(), &stack.environment("DeliveryFunction")).unwrap()
+    DeliveryHandler::from_env(stack.dynamodb_as("DeliveryFunction"), &stack.environment("DeliveryFunction")).unwrap()
 }
 
 fn report(order: &Order, shipment: &str, tracking: &str, lines: Value) -> String {

@@ -14,7 +14,12 @@ use std::{
 use aws_sdk_dynamodb::types::AttributeValue;
 use intake::{Intake, STOREFRONT_CLAIM};
 use lambda_http::{Response, http};
-use local::{LocalStripe, MotoServer, Stack, apigw, catalog, provision, template::Template};
+use local::{
+    LocalStripe, MotoServer, Stack, apigw, catalog,
+    iam::{self, Enforcement},
+    provision,
+    template::Template,
+};
 use serde_json::{Map, Value};
 use shared::{adapters::dynamodb::DynamoStore, api::OrderApi, config::Env};
 
@@ -33,6 +38,8 @@ pub struct TestStack {
     pub store: DynamoStore,
     pub intake: Intake,
     routes: Vec<apigw::Route>,
+    /// Each function's SDK configuration, signing as its role.
+    roles: BTreeMap<String, aws_config::SdkConfig>,
 }
 
 /// A response as a storefront sees it.
@@ -151,14 +158,38 @@ impl TestStack {
         let mut plan = Stack::plan(template, &name, local::cloud::REGION, &parameters);
         plan.secrets = local::runner::local_secrets();
         let stack = provision(&sdk, plan).await.expect("the template provisions into moto");
+        iam::enforce(moto_endpoint(), &stack).await.expect("the IAM layer takes the stack's roles");
+        let mut roles = BTreeMap::new();
+        for (function, _) in stack.template.of_type("AWS::Serverless::Function") {
+            let config = iam::sdk_config_as(moto_endpoint(), &stack, function, Enforcement::Roles).await;
+            roles.insert(function.clone(), config);
+        }
 
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let environment = Env::Map(stack.function_environment("IntakeFunction").unwrap());
         let store = DynamoStore::from_env(dynamodb.clone(), &environment).unwrap();
         catalog::seed(&store, &catalog::demo_catalog().unwrap()).await.unwrap();
-        let intake = Intake::from_env(dynamodb.clone(), &environment).unwrap();
+        let intake = Intake::from_env(aws_sdk_dynamodb::Client::new(&roles["IntakeFunction"]), &environment).unwrap();
         let routes = apigw::routes(&stack.template);
-        Self { sqs: aws_sdk_sqs::Client::new(&sdk), dynamodb, store, intake, routes, stack, sdk }
+        Self { sqs: aws_sdk_sqs::Client::new(&sdk), dynamodb, store, intake, routes, stack, sdk, roles }
+    }
+
+    /// SDK configuration that signs as `function`'s role, as the function does on AWS.
+    pub fn sdk_as(&self, function: &str) -> &aws_config::SdkConfig {
+        self.roles.get(function).unwrap_or_else(|| panic!("the template has no function {function}"))
+    }
+
+    pub fn dynamodb_as(&self, function: &str) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(self.sdk_as(function))
+    }
+
+    pub fn sqs_as(&self, function: &str) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(self.sdk_as(function))
+    }
+
+    /// The store as `function` reaches it, through its role.
+    pub fn store_as(&self, function: &str) -> DynamoStore {
+        DynamoStore::from_env(self.dynamodb_as(function), &self.environment(function)).unwrap()
     }
 
     /// Sends a request through the template's routes to `intake`, as API Gateway would, with

@@ -35,7 +35,7 @@ fn order(notice: Notice, status: &str, event_type: &str, email: &str, phone: Opt
 }
 
 fn handler(stack: &TestStack) -> NotifierHandler {
-    NotifierHandler::from_env(&stack.sdk, &stack.environment("NotifierFunction")).unwrap()
+    NotifierHandler::from_env(stack.sdk_as("NotifierFunction"), &stack.environment("NotifierFunction")).unwrap()
 }
 
 /// Hands the handler one batch; the ids of the messages it reports failed.
@@ -313,7 +313,7 @@ async fn a_send_the_provider_refuses_is_retried_by_the_queue_and_then_sent_once(
     let sender = format!("orders@unverified-{}.orderflow.invalid", stack.stack.name);
     let shared::config::Env::Map(mut environment) = stack.environment("NotifierFunction") else { unreachable!() };
     environment.insert("SENDER_EMAIL_ADDRESS".to_owned(), sender.clone());
-    let handler = NotifierHandler::from_env(&stack.sdk, &shared::config::Env::Map(environment)).unwrap();
+    let handler = NotifierHandler::from_env(stack.sdk_as("NotifierFunction"), &shared::config::Env::Map(environment)).unwrap();
     let email = format!("retry-{}@example.com", stack.stack.name);
     let phone = unique_phone(&stack, 7);
     let order = order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &email, Some(&phone));

@@ -18,7 +18,7 @@ use crate::harness::{TestStack, order_body};
 const CONSUMER_QUEUES: [&str; 4] = ["FulfillmentQueue", "InventoryQueue", "NotificationsQueue", "PaymentQueue"];
 
 fn router(cloud: &TestStack, topic_arn: Option<&str>) -> StreamRouter {
-    let sns = aws_sdk_sns::Client::new(&cloud.sdk);
+    let sns = aws_sdk_sns::Client::new(cloud.sdk_as("StreamRouterFunction"));
     let publisher = match topic_arn {
         Some(topic_arn) => EventPublisher::new(sns, topic_arn.to_owned()),
         None => {
@@ -31,7 +31,8 @@ fn router(cloud: &TestStack, topic_arn: Option<&str>) -> StreamRouter {
 
 fn stream_reader(cloud: &TestStack) -> StreamReader {
     let stream_arn = cloud.stack.attribute_of("OrdersTable", "StreamArn").unwrap();
-    StreamReader::new(aws_sdk_dynamodbstreams::Client::new(&cloud.sdk), stream_arn)
+    // Lambda reads the stream with the function's role.
+    StreamReader::new(aws_sdk_dynamodbstreams::Client::new(cloud.sdk_as("StreamRouterFunction")), stream_arn)
 }
 
 async fn deliver(router: &StreamRouter, records: &[Value]) -> DynamoDbEventResponse {

@@ -8,8 +8,10 @@ use std::{
 };
 
 use aws_config::{Region, SdkConfig, retry::RetryConfig};
+use aws_sdk_sqs::config::Credentials;
 
-const MOTO_SIDECAR: &str = include_str!("moto_sidecar.py");
+// The IAM layer first: the sidecar wraps moto in it.
+const MOTO_SIDECAR: &str = concat!(include_str!("iam_layer.py"), "\n", include_str!("moto_sidecar.py"));
 const LOCALSTRIPE_SIDECAR: &str = include_str!("localstripe_sidecar.py");
 pub const REGION: &str = "us-east-1";
 
@@ -109,13 +111,22 @@ impl LocalStripe {
     }
 }
 
-/// SDK configuration for the local cloud at `endpoint`: test credentials, one region, and few
-/// retries so that a failing call fails fast.
+/// The access key of the local cloud's administrator: the runner and the tests provision and
+/// inspect with it, and the IAM layer lets it do anything.
+pub const ADMINISTRATOR: &str = "test";
+
+/// SDK configuration for the local cloud at `endpoint` as its administrator: one region, and
+/// few retries so that a failing call fails fast.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    sdk_config_signed_as(endpoint, ADMINISTRATOR).await
+}
+
+/// The same, signing with `access_key`, which the IAM layer maps to a function's role.
+pub async fn sdk_config_signed_as(endpoint: &str, access_key: &str) -> SdkConfig {
     shared::config::aws_loader()
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
-        .test_credentials()
+        .credentials_provider(Credentials::new(access_key, "local", None, None, "orderflow-local"))
         .retry_config(RetryConfig::standard().with_max_attempts(2))
         .load()
         .await

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cloud;
 pub mod filter;
+pub mod iam;
 pub mod journal;
 pub mod outbox;
 pub mod partners;

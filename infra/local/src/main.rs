@@ -31,7 +31,9 @@ usage: orderflow-local [--demo] [--serve] [options]
   --state-dir DIR         where the token and the outbox go (default .orderflow)
   --chaos N               deliver every queue message and stream batch N times, shuffled
   --chaos-seed S          the shuffles' seed (default: random, printed)
-  --quiet                 do not echo the functions' own log lines";
+  --quiet                 do not echo the functions' own log lines
+  --no-iam                run every function as the administrator instead of its own role
+                          (debugging only: what AWS would refuse then passes)";
 
 struct Options {
     runner: RunnerOptions,
@@ -61,6 +63,7 @@ fn options() -> anyhow::Result<Options> {
             "--demo" => options.demo = true,
             "--serve" => options.serve = true,
             "--quiet" => options.runner.echo_function_logs = false,
+            "--no-iam" => options.runner.iam = local::iam::Enforcement::Off,
             "--port" => options.runner.api_port = value("a port number")?.parse()?,
             "--storefront" => options.storefront = value("an id")?,
             "--parameter" => {

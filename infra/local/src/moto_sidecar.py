@@ -151,7 +151,8 @@ def serialized(environ, start_response):
 
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-server = make_server("127.0.0.1", port, serialized, threaded=True)
+# IamLayer comes from iam_layer.py, which the runner puts before this script.
+server = make_server("127.0.0.1", port, IamLayer(serialized), threaded=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(server.server_port, flush=True)
 sys.stdin.read()

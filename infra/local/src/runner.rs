@@ -23,6 +23,7 @@ use crate::{
     auth::{self, JwtAuthorizer, LocalIssuer},
     catalog,
     cloud::{self, LocalStripe, MotoServer},
+    iam::{self, Enforcement},
     journal::Journal,
     outbox,
     provision::{Stack, provision},
@@ -72,6 +73,8 @@ pub struct RunnerOptions {
     pub echo: bool,
     /// With `echo`, print the functions' own log lines too.
     pub echo_function_logs: bool,
+    /// Hold each function to its role (the default); off only with `--no-iam`, for debugging.
+    pub iam: Enforcement,
 }
 
 impl RunnerOptions {
@@ -93,6 +96,7 @@ impl RunnerOptions {
             echo: false,
             echo_function_logs: true,
             secrets: local_secrets(),
+            iam: Enforcement::Roles,
         }
     }
 }
@@ -175,13 +179,17 @@ impl Runner {
         plan.secrets = options.secrets.clone();
         let stack = provision(&sdk, plan).await.context("provisioning the template")?;
         journal.note(format!("provisioned {} resources as stack {}", stack.template.resources.len(), stack.name));
+        if options.iam == Enforcement::Roles {
+            iam::enforce(&moto_endpoint, &stack).await?;
+            journal.note("each function runs as its own IAM role: what AWS would refuse is refused".to_owned());
+        }
         if options.seed_demo_catalog {
             seed_catalog(&sdk, &stack, &journal).await?;
         }
 
         let mut hosts = HashMap::new();
         for (logical, _) in stack.template.of_type("AWS::Serverless::Function") {
-            let spec = FunctionSpec::from_stack(&stack, logical, &options.binaries)?;
+            let spec = FunctionSpec::from_stack(&stack, logical, &options.binaries, options.iam)?;
             let host = FunctionHost::start(spec, &moto_endpoint, cloud::REGION, journal.clone()).await?;
             hosts.insert(logical.clone(), Arc::new(host));
         }
@@ -190,6 +198,8 @@ impl Runner {
         let mut consumed_queues = Vec::new();
         for source in sources::event_sources(&stack)? {
             let Some(host) = hosts.get(&source.function) else { continue };
+            // Lambda polls a function's sources with the function's own role.
+            let sdk = iam::sdk_config_as(&moto_endpoint, &stack, &source.function, options.iam).await;
             let invoker = Invoker::new(host.clone(), journal.clone(), source.trigger(), options.chaos);
             tasks.push(match source.source {
                 Source::Queue(queue) => {
@@ -229,6 +239,9 @@ impl Runner {
                 .filter(|(url, _)| !consumed_queues.contains(url))
                 .collect();
             tasks.push(tokio::spawn(tap(aws_sdk_sqs::Client::new(&sdk), unconsumed, journal.clone())));
+        }
+        if options.iam == Enforcement::Roles {
+            tasks.push(tokio::spawn(iam::journal_denials(moto_endpoint.clone(), journal.clone())));
         }
         if let Some(folder) = &options.outbox {
             tasks.push(tokio::spawn(outbox::keep(moto_endpoint.clone(), folder.clone(), journal.clone())));

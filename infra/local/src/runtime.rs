@@ -28,6 +28,7 @@ use tokio::{
 };
 
 use crate::{
+    iam::{self, Enforcement},
     journal::Journal,
     provision::{ACCOUNT_ID, Stack},
     template::{TemplateError, scalar_text},
@@ -49,11 +50,19 @@ pub struct FunctionSpec {
     pub memory_mb: u64,
     /// The template's variables (Globals, then the function's own), resolved.
     pub environment: BTreeMap<String, String>,
+    /// What the function signs its calls with: its role's key, as Lambda gives it the role's
+    /// credentials.
+    pub access_key: String,
 }
 
 impl FunctionSpec {
     /// `binaries` is the folder cargo built the functions into (`target/debug`, `target/release`).
-    pub fn from_stack(stack: &Stack, logical_id: &str, binaries: &Path) -> Result<Self, TemplateError> {
+    pub fn from_stack(
+        stack: &Stack,
+        logical_id: &str,
+        binaries: &Path,
+        enforcement: Enforcement,
+    ) -> Result<Self, TemplateError> {
         let resource = stack.template.resource(logical_id)?;
         let property = |name: &str| {
             resource.properties.get(name).or_else(|| stack.template.globals.pointer(&format!("/Function/{name}")))
@@ -75,6 +84,7 @@ impl FunctionSpec {
             timeout: Duration::from_secs(number("Timeout", 3)),
             memory_mb: number("MemorySize", 128),
             environment: stack.function_environment(logical_id)?,
+            access_key: iam::access_key(stack, logical_id, enforcement),
             name,
         })
     }
@@ -94,8 +104,8 @@ impl FunctionSpec {
             ("AWS_REGION", region.to_owned()),
             ("AWS_DEFAULT_REGION", region.to_owned()),
             ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
             ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_owned()),
             ("_HANDLER", self.name.clone()),
         ];

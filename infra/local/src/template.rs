@@ -36,6 +36,8 @@ pub struct Template {
     pub parameters: BTreeMap<String, Value>,
     pub globals: Value,
     pub resources: BTreeMap<String, Resource>,
+    /// The YAML as written, for tools that read the template themselves (SAM's translator).
+    pub source: String,
 }
 
 /// The path of `infra/template.yaml` in this checkout.
@@ -70,7 +72,7 @@ impl Template {
                 .collect(),
             _ => BTreeMap::new(),
         };
-        Ok(Self { parameters, globals: section("Globals"), resources })
+        Ok(Self { parameters, globals: section("Globals"), resources, source: text.to_owned() })
     }
 
     pub fn resource(&self, logical_id: &str) -> Result<&Resource, TemplateError> {

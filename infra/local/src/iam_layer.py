@@ -1,0 +1,302 @@
+"""The local cloud's IAM: every request to moto is authorised as AWS would authorise it.
+
+moto checks no permission by default, and its own IAM mode checks resources only for SQS (see
+../shared/reviews/security-2026-11-30.md §8). So this layer sits in front of moto, in its
+process: it reads the access key from each request's SigV4 `Credential=` scope, maps the
+request to the IAM actions and resource ARNs AWS evaluates (one per item of a transaction or a
+batch read, `PublishBatch` as `sns:Publish`, index and stream ARNs, SES identities with
+`ses:FromAddress`), and evaluates the policies of the role that key stands for: explicit Deny
+first, then Allow; `*` and `?` in actions and resources; `NotAction`, `NotResource`; the
+string, ARN, Bool and Null condition operators. A refusal is the service's own
+AccessDenied answer, and is recorded for the runner's journal and the tests.
+
+The runner registers one key per function (`POST /orderflow/iam/principals`). The key `test`
+is the administrator the runner and tests use to provision and inspect; any other key is
+unknown and refused, as AWS refuses a key it never issued. A request this layer cannot map to
+an action is refused too, so that a new SDK call fails loudly here rather than on AWS.
+"""
+import io
+import json
+import re
+import threading
+import uuid
+from email.utils import parseaddr
+from urllib.parse import parse_qs
+
+from moto.ses.models import ses_backends
+from moto.secretsmanager.models import secretsmanager_backends
+
+ACCOUNT = "123456789012"
+ADMINISTRATOR = "test"
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
+
+
+class Unmapped(Exception):
+    """A request whose IAM actions this layer does not know."""
+
+
+class Unsupported(Exception):
+    """A policy construct this layer cannot evaluate."""
+
+
+def arn(service, region, resource):
+    return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
+
+
+def dynamodb_checks(operation, params, region):
+    def table(name):
+        return name if name.startswith("arn:") else arn("dynamodb", region, f"table/{name}")
+
+    if operation in {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "DescribeTable"}:
+        return [(f"dynamodb:{operation}", table(params["TableName"]))]
+    if operation in {"Query", "Scan"}:
+        resource = table(params["TableName"])
+        if params.get("IndexName"):
+            resource += f"/index/{params['IndexName']}"
+        return [(f"dynamodb:{operation}", resource)]
+    if operation in {"BatchGetItem", "BatchWriteItem"}:
+        return [(f"dynamodb:{operation}", table(name)) for name in params["RequestItems"]]
+    if operation == "TransactWriteItems":
+        actions = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
+        return [
+            (f"dynamodb:{actions[kind]}", table(item["TableName"]))
+            for entry in params["TransactItems"]
+            for kind, item in entry.items()
+        ]
+    if operation == "TransactGetItems":
+        return [("dynamodb:GetItem", table(entry["Get"]["TableName"])) for entry in params["TransactItems"]]
+    raise Unmapped(f"DynamoDB {operation}")
+
+
+def streams_checks(operation, params, region):
+    if operation in {"DescribeStream", "GetShardIterator"}:
+        return [(f"dynamodb:{operation}", params["StreamArn"])]
+    if operation == "GetRecords":
+        # moto's iterators are `{stream arn}|1|{id}`: the stream they read is what IAM checks.
+        return [("dynamodb:GetRecords", params["ShardIterator"].split("|", 1)[0])]
+    if operation == "ListStreams":
+        return [("dynamodb:ListStreams", arn("dynamodb", region, f"table/{params.get('TableName', '*')}/stream/*"))]
+    raise Unmapped(f"DynamoDB Streams {operation}")
+
+
+def sqs_checks(operation, params, region):
+    if operation == "GetQueueUrl":
+        return [("sqs:GetQueueUrl", arn("sqs", region, params["QueueName"]))]
+    queue = arn("sqs", region, params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1])
+    batched = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
+               "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+    if operation in batched:
+        return [(f"sqs:{batched[operation]}", queue)]
+    if operation in {"SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes"}:
+        return [(f"sqs:{operation}", queue)]
+    raise Unmapped(f"SQS {operation}")
+
+
+def sns_checks(params):
+    operation = params.get("Action", "")
+    if operation in {"Publish", "PublishBatch"}:
+        # A text message is authorised against the phone number it goes to.
+        target = params.get("TopicArn") or params.get("TargetArn") or params.get("PhoneNumber")
+        return [("sns:Publish", target)]
+    if operation == "CheckIfPhoneNumberIsOptedOut":
+        return [("sns:CheckIfPhoneNumberIsOptedOut", "*")]
+    raise Unmapped(f"SNS {operation}")
+
+
+def ses_checks(method, path, params, region):
+    if (method, path) != ("POST", "/v2/email/outbound-emails"):
+        raise Unmapped(f"SES {method} {path}")
+    _, sender = parseaddr(params.get("FromEmailAddress", ""))
+    sender = sender.lower()
+    # SES authorises the identity it sends as: the address if it is verified, else its domain.
+    identities = ses_backends[ACCOUNT][region].email_identities
+    identity = sender if sender in identities else sender.rpartition("@")[2]
+    context = {"ses:fromaddress": sender, "ses:apiversion": "2"}
+    checks = [("ses:SendEmail", arn("ses", region, f"identity/{identity}"), context)]
+    if params.get("ConfigurationSetName"):
+        checks.append(("ses:SendEmail", arn("ses", region, f"configuration-set/{params['ConfigurationSetName']}"), context))
+    return checks
+
+
+def secrets_checks(operation, params, region):
+    if operation not in {"GetSecretValue", "DescribeSecret"}:
+        raise Unmapped(f"Secrets Manager {operation}")
+    secret_id = params["SecretId"]
+    if not secret_id.startswith("arn:"):
+        secret = secretsmanager_backends[ACCOUNT][region].secrets.get(secret_id)
+        secret_id = secret.arn if secret is not None else arn("secretsmanager", region, f"secret:{secret_id}")
+    return [(f"secretsmanager:{operation}", secret_id)]
+
+
+def checks_of(service, region, method, path, target, body):
+    """What AWS evaluates for one request: (action, resource[, condition context]) each."""
+    prefix, _, operation = target.partition(".")
+    if service == "sns" or (service == "ses" and not path.startswith("/v2/")):
+        params = {key: values[0] for key, values in parse_qs(body.decode("utf-8")).items()}
+        return sns_checks(params) if service == "sns" else ses_checks(method, path, params, region)
+    params = json.loads(body or b"{}")
+    if prefix == "DynamoDB_20120810":
+        return dynamodb_checks(operation, params, region)
+    if prefix == "DynamoDBStreams_20120810":
+        return streams_checks(operation, params, region)
+    if prefix == "AmazonSQS":
+        return sqs_checks(operation, params, region)
+    if prefix == "secretsmanager":
+        return secrets_checks(operation, params, region)
+    if service == "ses":
+        return ses_checks(method, path, params, region)
+    raise Unmapped(f"{service} {target or method + ' ' + path}")
+
+
+def like(pattern, value, ignore_case=False):
+    expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(expression, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+
+
+def listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def condition_holds(condition, context):
+    for operator, entries in condition.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists")
+        for key, expected in entries.items():
+            expected = [str(value) for value in listed(expected)]
+            actual = context.get(key.lower())
+            if base == "Null":
+                if (actual is None) != (expected[0].lower() == "true"):
+                    return False
+                continue
+            negated = "Not" in base
+            if actual is None:
+                if if_exists or negated:
+                    continue
+                return False
+            if base in {"StringEquals", "StringNotEquals"}:
+                hit = actual in expected
+            elif base in {"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"}:
+                hit = actual.lower() in (value.lower() for value in expected)
+            elif base in {"StringLike", "StringNotLike", "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike"}:
+                hit = any(like(value, actual) for value in expected)
+            elif base == "Bool":
+                hit = actual.lower() in (value.lower() for value in expected)
+            else:
+                raise Unsupported(f"condition operator {operator}")
+            if hit == negated:
+                return False
+    return True
+
+
+def applies(statement, action, resource, context):
+    if "Action" in statement:
+        if not any(like(pattern, action, ignore_case=True) for pattern in listed(statement["Action"])):
+            return False
+    elif any(like(pattern, action, ignore_case=True) for pattern in listed(statement.get("NotAction", []))):
+        return False
+    if "Resource" in statement:
+        if not any(like(pattern, resource) for pattern in listed(statement["Resource"])):
+            return False
+    elif any(like(pattern, resource) for pattern in listed(statement.get("NotResource", []))):
+        return False
+    return condition_holds(statement.get("Condition", {}), context)
+
+
+def refusal(statements, action, resource, context):
+    """Why AWS would refuse this action on this resource, or None if it is allowed."""
+    matching = [statement for statement in statements if applies(statement, action, resource, context)]
+    if any(statement["Effect"] == "Deny" for statement in matching):
+        return "with an explicit deny in an identity-based policy"
+    if any(statement["Effect"] == "Allow" for statement in matching):
+        return None
+    return f"because no identity-based policy allows the {action} action"
+
+
+def denied(service, target, message, code="AccessDeniedException"):
+    """The answer each service gives a caller it refuses, in that service's protocol."""
+    request_id = str(uuid.uuid4())
+    if service == "sns" or (service == "ses" and not target):
+        code = "AuthorizationError" if service == "sns" and code == "AccessDeniedException" else code
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return "403 Forbidden", "text/xml", body, []
+    if service == "ses":
+        return "403 Forbidden", "application/json", json.dumps({"message": message}), [("x-amzn-ErrorType", code)]
+    body = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": message, "Message": message})
+    extra = [("x-amzn-query-error", f"{code.removesuffix('Exception')};Sender")] if target.startswith("AmazonSQS") else []
+    return "400 Bad Request", "application/x-amz-json-1.0", body, extra
+
+
+class IamLayer:
+    def __init__(self, app):
+        self.app = app
+        self.principals = {}
+        self.denials = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/orderflow/iam/"):
+            return self.administer(environ, start_response, path)
+        credential = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if credential is None or credential.group(1) == ADMINISTRATOR:
+            return self.app(environ, start_response)
+        key, region, service = credential.groups()
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        refused = self.refusal(key, region, service, environ["REQUEST_METHOD"], path, target, body)
+        if refused is None:
+            return self.app(environ, start_response)
+        status, content_type, text, extra = refused
+        payload = text.encode("utf-8")
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))] + extra)
+        return [payload]
+
+    def refusal(self, key, region, service, method, path, target, body):
+        principal = self.principals.get(key)
+        if principal is None:
+            self.record({"key": key, "reason": "unknown access key"})
+            return denied(service, target, "The security token included in the request is invalid.",
+                          "UnrecognizedClientException")
+        caller = f"arn:aws:sts::{ACCOUNT}:assumed-role/{principal['role']}/{principal['function']}"
+        try:
+            checks = checks_of(service, region, method, path, target, body)
+        except Unmapped as unmapped:
+            reason = f"the local cloud does not know the IAM actions of {unmapped}: map it in iam_layer.py"
+            self.record({"function": principal["function"], "reason": reason})
+            return denied(service, target, f"User: {caller} is not authorized: {reason}")
+        for check in checks:
+            action, resource = check[0], check[1]
+            context = check[2] if len(check) > 2 else {}
+            try:
+                why = refusal(principal["statements"], action, resource, context)
+            except Unsupported as unsupported:
+                why = f"because the local cloud cannot evaluate {unsupported}"
+            if why is not None:
+                self.record({"function": principal["function"], "action": action, "resource": resource, "reason": why})
+                message = f"User: {caller} is not authorized to perform: {action} on resource: {resource} {why}"
+                return denied(service, target, message)
+        return None
+
+    def record(self, denial):
+        with self.lock:
+            self.denials.append(denial)
+
+    def administer(self, environ, start_response, path):
+        if path == "/orderflow/iam/principals" and environ["REQUEST_METHOD"] == "POST":
+            registered = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+            with self.lock:
+                self.principals.update(registered)
+            answer = {"registered": len(registered)}
+        elif path == "/orderflow/iam/denials":
+            with self.lock:
+                answer = list(self.denials)
+        else:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such IAM route"]
+        payload = json.dumps(answer).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
