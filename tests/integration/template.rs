@@ -43,30 +43,82 @@ fn functions_are_arm64_al2023_binaries_built_by_cargo_lambda() {
     }
 }
 
+/// Every statement of every function's role, as AWS gets it from SAM's translation.
+fn translated_statements() -> std::collections::BTreeMap<String, Vec<Value>> {
+    local::iam::translated_statements(&template()).unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn actions_of(statement: &Value) -> Vec<&str> {
+    match &statement["Action"] {
+        Value::Array(actions) => actions.iter().filter_map(Value::as_str).collect(),
+        Value::String(action) => vec![action],
+        other => panic!("{other}"),
+    }
+}
+
+/// The only actions granted on every resource, each because IAM cannot scope it.
+const UNSCOPABLE: &[(&str, &str)] = &[
+    ("sns:CheckIfPhoneNumberIsOptedOut", "has no resource-level permissions"),
+    ("dynamodb:ListStreams", "has no resource-level permissions; Lambda calls it to poll a stream"),
+    ("xray:PutTraceSegments", "X-Ray has no resource-level permissions"),
+    ("xray:PutTelemetryRecords", "X-Ray has no resource-level permissions"),
+    ("xray:GetSamplingRules", "X-Ray has no resource-level permissions"),
+    ("xray:GetSamplingTargets", "X-Ray has no resource-level permissions"),
+];
+
 #[test]
-fn function_policies_name_their_resources_and_actions() {
-    for (name, function) in template().of_type("AWS::Serverless::Function") {
-        for policy in function.properties["Policies"].as_array().unwrap() {
-            for statement in policy["Statement"].as_array().unwrap() {
-                let actions: Vec<&str> = match &statement["Action"] {
-                    Value::Array(actions) => actions.iter().filter_map(Value::as_str).collect(),
-                    Value::String(action) => vec![action],
-                    other => panic!("{name}: {other}"),
-                };
-                assert!(actions.iter().all(|action| !action.contains('*')), "{name}: {actions:?}");
-                assert_eq!(statement["Effect"], "Allow", "{name}: {statement}");
-                if statement["Resource"] == "*" {
-                    // Only actions IAM cannot scope to a resource.
-                    assert_eq!(actions, ["sns:CheckIfPhoneNumberIsOptedOut"], "{name}: {statement}");
-                } else if statement.get("NotResource").is_some() {
-                    // Text messages to phone numbers: anything but a topic.
-                    assert_eq!(actions, ["sns:Publish"], "{name}: {statement}");
-                    assert_eq!(statement["NotResource"], "arn:aws:sns:*:*:*", "{name}: {statement}");
-                } else {
-                    assert!(statement.get("Resource").is_some(), "{name}: {statement}");
+fn each_function_has_its_own_role_and_no_grant_on_every_resource_but_the_unscopable() {
+    let template = template();
+    let statements = translated_statements();
+    assert_eq!(statements.len(), template.of_type("AWS::Serverless::Function").count());
+    for (name, function) in template.of_type("AWS::Serverless::Function") {
+        // An explicit role: SAM attaches no managed policy (they grant on "*") to it.
+        let role = function.properties["Role"]["Fn::GetAtt"][0].as_str().unwrap();
+        assert_eq!(template.resource(role).unwrap().resource_type, "AWS::IAM::Role", "{name}");
+        assert!(function.properties.get("Policies").is_none(), "{name}: grants belong in its role");
+        for statement in &statements[name] {
+            let actions = actions_of(statement);
+            assert!(actions.iter().all(|action| !action.contains('*')), "{name}: {actions:?}");
+            assert_eq!(statement["Effect"], "Allow", "{name}: {statement}");
+            if statement["Resource"] == "*" || statement["Resource"].as_array().is_some_and(|r| r.contains(&"*".into())) {
+                for action in &actions {
+                    assert!(UNSCOPABLE.iter().any(|(unscopable, _)| unscopable == action), "{name}: {action} on *");
                 }
+            } else if let Some(not_resource) = statement.get("NotResource") {
+                // Text messages to phone numbers: anything but a topic, in any partition.
+                assert_eq!(actions, ["sns:Publish"], "{name}: {statement}");
+                assert_eq!(not_resource["Fn::Sub"], "arn:${AWS::Partition}:sns:*:*:*", "{name}: {statement}");
+            } else {
+                assert!(statement.get("Resource").is_some(), "{name}: {statement}");
             }
         }
+    }
+}
+
+#[test]
+fn every_topic_an_alarm_or_ses_publishes_to_can_be_used_by_that_service() {
+    // CloudWatch and SES cannot use the AWS-managed SNS key: a topic under it never hears
+    // from them (the pager would stay silent).
+    let template = template();
+    let managed_key = |topic: &str| {
+        let key = &template.resource(topic).unwrap().properties["KmsMasterKeyId"];
+        key.as_str().is_some_and(|key| key.starts_with("alias/aws/"))
+    };
+    let mut published_by_services = Vec::new();
+    for (name, alarm) in template.of_type("AWS::CloudWatch::Alarm") {
+        for list in ["AlarmActions", "OKActions", "InsufficientDataActions"] {
+            for action in alarm.properties[list].as_array().into_iter().flatten() {
+                published_by_services.push((name.clone(), action["Ref"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    for (name, destination) in template.of_type("AWS::SES::ConfigurationSetEventDestination") {
+        let topic = &destination.properties["EventDestination"]["SnsDestination"]["TopicARN"]["Ref"];
+        published_by_services.push((name.clone(), topic.as_str().unwrap().to_owned()));
+    }
+    assert!(published_by_services.len() > 30);
+    for (publisher, topic) in published_by_services {
+        assert!(!managed_key(&topic), "{publisher} publishes to {topic}, which uses an AWS-managed key");
     }
 }
 
@@ -257,8 +309,9 @@ fn operator_routes_use_the_operator_authorizer_and_storefront_routes_the_default
 fn the_notifier_sends_only_from_the_sender_through_the_configuration_set_whose_feedback_it_reads() {
     let template = template();
     let notifier = &template.resource("NotifierFunction").unwrap().properties;
-    let statements = notifier["Policies"][0]["Statement"].as_array().unwrap();
-    let send = statements.iter().find(|statement| statement["Action"][0] == "ses:SendEmail").unwrap();
+    let statements = &translated_statements()["NotifierFunction"];
+    let send = statements.iter().find(|statement| actions_of(statement).contains(&"ses:SendEmail")).unwrap();
+    assert_eq!(actions_of(send), ["ses:SendEmail"], "SES v2 authorises every send as ses:SendEmail");
     assert_eq!(send["Condition"]["StringEquals"]["ses:FromAddress"]["Ref"], "SenderEmailAddress");
     let resources = send["Resource"].to_string();
     assert!(

@@ -22,7 +22,7 @@ use crate::{
     Stack,
     cloud::{self, ADMINISTRATOR},
     journal::Journal,
-    template::{TemplateError, resolve},
+    template::{Template, TemplateError, resolve},
 };
 
 const SAM_ROLES: &str = include_str!("sam_roles.py");
@@ -112,14 +112,20 @@ pub fn statements(stack: &Stack, function: &str) -> Result<Vec<Value>, IamError>
 }
 
 fn role_statements(stack: &Stack, role: &TranslatedRole) -> Result<Vec<Value>, IamError> {
-    let mut statements = Vec::new();
-    for policy in &role.policies {
-        match resolve(&policy.document["Statement"], stack)? {
-            Value::Array(list) => statements.extend(list),
-            single => statements.push(single),
-        }
+    role.statements().iter().map(|statement| Ok(resolve(statement, stack)?)).collect()
+}
+
+impl TranslatedRole {
+    /// The statements of all its policies, in order.
+    fn statements(&self) -> Vec<Value> {
+        self.policies
+            .iter()
+            .flat_map(|policy| match &policy.document["Statement"] {
+                Value::Array(list) => list.clone(),
+                single => vec![single.clone()],
+            })
+            .collect()
     }
-    Ok(statements)
 }
 
 /// Registers each function's role of `stack` with the IAM layer of the local cloud at
@@ -196,4 +202,11 @@ async fn layer_call(endpoint: &str, method: &str, route: &str, body: String) -> 
         return Err(failed(format!("{route} answered {status}")));
     }
     Ok(body)
+}
+
+/// Every statement of every function's role in `template`, as SAM translates it, intrinsics
+/// unresolved: what the template tests read.
+pub fn translated_statements(template: &Template) -> Result<BTreeMap<String, Vec<Value>>, IamError> {
+    let roles = translated_roles(&template.source)?;
+    Ok(roles.into_iter().map(|(function, role)| (function, role.statements())).collect())
 }

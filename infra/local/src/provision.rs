@@ -17,9 +17,11 @@ use crate::template::{Names, Template, TemplateError, resolve, resolve_dynamic_r
 pub const ACCOUNT_ID: &str = "123456789012";
 
 /// Resource types the local cloud does not create: functions and the API are played by the
-/// runner, and moto has nothing to enforce a queue policy or keep logs with.
+/// runner, roles are enforced by the IAM layer in front of moto (`crate::iam`), and moto has
+/// nothing to enforce a queue policy or keep logs with.
 const PLAYED_OR_NOT_EMULATED: &[&str] = &[
     "AWS::Serverless::Function",
+    "AWS::IAM::Role",
     "AWS::Serverless::HttpApi",
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::TopicPolicy",
@@ -118,12 +120,26 @@ impl Names for Stack {
             (Physical::Queue { url, .. }, "QueueUrl") => url.clone(),
             (Physical::Topic { arn, .. }, "TopicArn") => Some(arn.clone()),
             (Physical::Topic { name, .. }, "TopicName") => Some(name.clone()),
+            (Physical::Named { name }, "Arn") => self.named_arn(resource, name),
             _ => None,
         }
     }
 }
 
 impl Stack {
+    /// The ARN of a resource the local cloud does not create but policies name.
+    fn named_arn(&self, logical_id: &str, name: &str) -> Option<String> {
+        let resource = self.template.resources.get(logical_id)?;
+        match resource.resource_type.as_str() {
+            "AWS::IAM::Role" => Some(format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}")),
+            "AWS::Logs::LogGroup" => {
+                let group = resolve(resource.properties.get("LogGroupName")?, self).ok()?;
+                Some(format!("arn:aws:logs:{}:{ACCOUNT_ID}:log-group:{}:*", self.region, group.as_str()?))
+            }
+            _ => None,
+        }
+    }
+
     /// Names every resource `{stack}-{LogicalId}` and computes the ARNs that do not depend on
     /// creation; nothing is created yet.
     pub fn plan(template: Template, name: &str, region: &str, overrides: &BTreeMap<String, String>) -> Self {
