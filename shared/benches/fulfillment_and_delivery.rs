@@ -38,8 +38,8 @@ fn main() {
     });
 
     let secrets = BTreeMap::from([
-        ("easypost".to_owned(), "whsec_bench".to_owned()),
-        ("aftership".to_owned(), "whsec_bench".to_owned()),
+        ("easypost".to_owned(), "whsec_bench_secret_01".to_owned()),
+        ("aftership".to_owned(), "whsec_bench_secret_01".to_owned()),
     ]);
     let webhooks = CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap();
     for (carrier, body) in [
@@ -47,7 +47,7 @@ fn main() {
         ("aftership", include_bytes!("../../tests/fixtures/carriers/aftership-out-for-delivery.json").as_slice()),
     ] {
         let timestamp = now.timestamp();
-        let signature = sign("whsec_bench", timestamp, body);
+        let signature = sign("whsec_bench_secret_01", timestamp, body);
         let timestamp = timestamp.to_string();
         measure(&format!("webhook: verify + normalise {carrier} ({} B)", body.len()), || {
             let request = SignedRequest { timestamp: Some(&timestamp), signature: Some(&signature), body };

@@ -32,7 +32,8 @@ impl Shop {
         let stack = TestStack::new().await;
         let env = |function: &str| stack.environment(function);
         Self {
-            inventory: InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &env("InventoryFunction")).unwrap(),
+            inventory: InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &env("InventoryFunction"))
+                .unwrap(),
             payment: PaymentHandler::from_env(stack.dynamodb_as("PaymentFunction"), &env("PaymentFunction")).unwrap(),
             fulfillment: FulfillmentHandler::from_env(
                 stack.dynamodb_as("FulfillmentFunction"),

@@ -38,7 +38,7 @@ fn fulfillment(stack: &TestStack) -> FulfillmentHandler {
         stack.sqs_as("FulfillmentFunction"),
         &stack.environment("FulfillmentFunction"),
     )
-        .unwrap()
+    .unwrap()
 }
 
 fn delivery(stack: &TestStack) -> DeliveryHandler {

@@ -309,11 +309,14 @@ async fn ses_bounce_feed_reaches_the_suppression_list_through_the_template_s_top
 #[tokio::test]
 async fn a_send_the_provider_refuses_is_retried_by_the_queue_and_then_sent_once() {
     let stack = TestStack::new().await;
-    // An identity SES has not verified: every send is refused until it is.
-    let sender = format!("orders@unverified-{}.orderflow.invalid", stack.stack.name);
-    let shared::config::Env::Map(mut environment) = stack.environment("NotifierFunction") else { unreachable!() };
-    environment.insert("SENDER_EMAIL_ADDRESS".to_owned(), sender.clone());
-    let handler = NotifierHandler::from_env(stack.sdk_as("NotifierFunction"), &shared::config::Env::Map(environment)).unwrap();
+    // SES refuses every send until the sender's identity is verified again.
+    let ses = aws_sdk_sesv2::Client::new(&stack.sdk);
+    let sender = stack.stack.function_environment("NotifierFunction").unwrap()["SENDER_EMAIL_ADDRESS"].clone();
+    let domain = sender.rsplit('@').next().unwrap().to_owned();
+    for identity in [&sender, &domain] {
+        ses.delete_email_identity().email_identity(identity).send().await.unwrap();
+    }
+    let handler = handler(&stack);
     let email = format!("retry-{}@example.com", stack.stack.name);
     let phone = unique_phone(&stack, 7);
     let order = order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &email, Some(&phone));
@@ -324,7 +327,7 @@ async fn a_send_the_provider_refuses_is_retried_by_the_queue_and_then_sent_once(
     assert!(!refused.mail.contains_key(&email));
     assert_eq!(refused.sms[&phone].len(), 1, "the text message went out all the same");
 
-    aws_sdk_sesv2::Client::new(&stack.sdk).create_email_identity().email_identity(&sender).send().await.unwrap();
+    ses.create_email_identity().email_identity(&sender).send().await.unwrap();
     assert!(deliver(&handler, messages.clone()).await.is_empty(), "the retry is sent");
     assert!(deliver(&handler, messages).await.is_empty(), "and a redelivery after that is not");
     let sent = outbox(crate::harness::moto_endpoint()).await;

@@ -150,8 +150,11 @@ async fn the_watchdog_counts_orders_stuck_past_their_status_s_limit() {
     let requester = Requester::Storefront { storefront: storefront.clone() };
     stack.store.apply(&order.cancel(requester, None, now - chrono::Duration::hours(3)).unwrap()).await.unwrap();
 
-    let handler =
-        watchdog::WatchdogHandler::from_env(stack.dynamodb_as("WatchdogFunction"), &stack.environment("WatchdogFunction")).unwrap();
+    let handler = watchdog::WatchdogHandler::from_env(
+        stack.dynamodb_as("WatchdogFunction"),
+        &stack.environment("WatchdogFunction"),
+    )
+    .unwrap();
     let event = lambda_runtime::LambdaEvent::new(
         serde_json::json!({"detail-type": "Scheduled Event", "time": now.to_rfc3339()}),
         lambda_runtime::Context::default(),

@@ -225,6 +225,8 @@ async fn operators_approve_and_deny_held_orders_through_their_own_route() {
     };
     let initial = local::catalog::demo_catalog().unwrap().into_iter().find(|entry| entry.sku == mug).unwrap().available;
     eventually(Duration::from_secs(30), || async { (reserved_mugs().await == initial - 2).then_some(()) }).await;
+    let denials = runner.denials().await.unwrap();
+    assert!(denials.is_empty(), "the operators' route ran within its role: {denials:#?}");
 }
 
 #[tokio::test]
@@ -506,6 +508,9 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     for field in ["request_id", "trace_id", "order_id", "event_id", "event_type"] {
         assert!(handled[field].is_string(), "{field} in {handled}");
     }
+    // Each function ran as its own role and needed nothing its role does not grant.
+    let denials = runner.denials().await.unwrap();
+    assert!(denials.is_empty(), "{denials:#?}");
 }
 
 #[tokio::test]

@@ -102,7 +102,9 @@ async fn a_short_line_rejects_the_order_naming_what_was_asked_and_available_and_
     stock_hot_sku(&stack, 2, None).await;
     let before = counters(&stack.store, "MUG-CLASSIC").await;
     let order = place(&stack, json!([{"sku": "MUG-CLASSIC", "quantity": 1}, {"sku": HOT, "quantity": 3}])).await;
-    let handler = InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &stack.environment("InventoryFunction")).unwrap();
+    let handler =
+        InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &stack.environment("InventoryFunction"))
+            .unwrap();
     let response = handler.handle(sqs_event(&[&order])).await.unwrap();
     assert!(response.batch_item_failures.is_empty());
 
@@ -122,7 +124,9 @@ async fn redelivered_and_reordered_events_reserve_once_and_release_once() {
     let stack = TestStack::new().await;
     stock_hot_sku(&stack, 5, Some(2)).await;
     let placed = place(&stack, json!([{"sku": HOT, "quantity": 3}])).await;
-    let handler = InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &stack.environment("InventoryFunction")).unwrap();
+    let handler =
+        InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &stack.environment("InventoryFunction"))
+            .unwrap();
 
     let response = handler.handle(sqs_event(&[&placed, &placed])).await.unwrap();
     assert!(response.batch_item_failures.is_empty());
@@ -144,7 +148,9 @@ async fn redelivered_and_reordered_events_reserve_once_and_release_once() {
 async fn a_message_that_is_not_an_order_event_fails_alone() {
     let stack = TestStack::new().await;
     let order = place(&stack, order_body()["lines"].clone()).await;
-    let handler = InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &stack.environment("InventoryFunction")).unwrap();
+    let handler =
+        InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &stack.environment("InventoryFunction"))
+            .unwrap();
     let mut event = sqs_event(&[&order]);
     let mut poison = SqsMessage::default();
     poison.message_id = Some("poison".to_owned());

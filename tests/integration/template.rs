@@ -80,7 +80,8 @@ fn each_function_has_its_own_role_and_no_grant_on_every_resource_but_the_unscopa
             let actions = actions_of(statement);
             assert!(actions.iter().all(|action| !action.contains('*')), "{name}: {actions:?}");
             assert_eq!(statement["Effect"], "Allow", "{name}: {statement}");
-            if statement["Resource"] == "*" || statement["Resource"].as_array().is_some_and(|r| r.contains(&"*".into())) {
+            if statement["Resource"] == "*" || statement["Resource"].as_array().is_some_and(|r| r.contains(&"*".into()))
+            {
                 for action in &actions {
                     assert!(UNSCOPABLE.iter().any(|(unscopable, _)| unscopable == action), "{name}: {action} on *");
                 }

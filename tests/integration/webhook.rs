@@ -28,7 +28,9 @@ async fn post(stack: &TestStack, carrier: &str, headers: &[(&str, String)], body
     let routes = apigw::routes(&stack.stack.template);
     let (route, event) = apigw::event_for(&routes, &request, &Map::new()).expect("the webhook route");
     assert_eq!(route.function, "CarrierWebhookFunction");
-    let webhook = CarrierWebhook::from_env(stack.sqs_as("CarrierWebhookFunction"), &stack.environment("CarrierWebhookFunction")).unwrap();
+    let webhook =
+        CarrierWebhook::from_env(stack.sqs_as("CarrierWebhookFunction"), &stack.environment("CarrierWebhookFunction"))
+            .unwrap();
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let response = webhook.handle(request).await.unwrap();
     let body = response.body().as_ref().to_vec();

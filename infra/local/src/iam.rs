@@ -143,6 +143,8 @@ pub async fn enforce(endpoint: &str, stack: &Stack) -> Result<(), IamError> {
 /// A call the IAM layer refused.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Denial {
+    /// The access key the call was signed with.
+    pub key: String,
     /// The function whose role refused it (absent for a key nobody issued).
     #[serde(default)]
     pub function: Option<String>,
@@ -162,6 +164,13 @@ impl std::fmt::Display for Denial {
             }
             _ => write!(f, "IAM refused {function}: {}", self.reason),
         }
+    }
+}
+
+impl Denial {
+    /// Whether a function of `stack` made the refused call.
+    pub fn by(&self, stack: &Stack) -> bool {
+        self.key.strip_prefix(stack.name.as_str()).is_some_and(|rest| rest.starts_with('-'))
     }
 }
 

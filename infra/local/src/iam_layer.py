@@ -131,7 +131,7 @@ def secrets_checks(operation, params, region):
 def checks_of(service, region, method, path, target, body):
     """What AWS evaluates for one request: (action, resource[, condition context]) each."""
     prefix, _, operation = target.partition(".")
-    if service == "sns" or (service == "ses" and not path.startswith("/v2/")):
+    if is_query_protocol(service, path):
         params = {key: values[0] for key, values in parse_qs(body.decode("utf-8")).items()}
         return sns_checks(params) if service == "sns" else ses_checks(method, path, params, region)
     params = json.loads(body or b"{}")
@@ -212,10 +212,15 @@ def refusal(statements, action, resource, context):
     return f"because no identity-based policy allows the {action} action"
 
 
-def denied(service, target, message, code="AccessDeniedException"):
+def is_query_protocol(service, path):
+    """SNS and SES v1 take form-encoded queries and answer in XML; the rest speak JSON."""
+    return service == "sns" or (service == "ses" and not path.startswith("/v2/"))
+
+
+def denied(service, path, target, message, code="AccessDeniedException"):
     """The answer each service gives a caller it refuses, in that service's protocol."""
     request_id = str(uuid.uuid4())
-    if service == "sns" or (service == "ses" and not target):
+    if is_query_protocol(service, path):
         code = "AuthorizationError" if service == "sns" and code == "AccessDeniedException" else code
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -259,15 +264,15 @@ class IamLayer:
         principal = self.principals.get(key)
         if principal is None:
             self.record({"key": key, "reason": "unknown access key"})
-            return denied(service, target, "The security token included in the request is invalid.",
+            return denied(service, path, target, "The security token included in the request is invalid.",
                           "UnrecognizedClientException")
         caller = f"arn:aws:sts::{ACCOUNT}:assumed-role/{principal['role']}/{principal['function']}"
         try:
             checks = checks_of(service, region, method, path, target, body)
         except Unmapped as unmapped:
             reason = f"the local cloud does not know the IAM actions of {unmapped}: map it in iam_layer.py"
-            self.record({"function": principal["function"], "reason": reason})
-            return denied(service, target, f"User: {caller} is not authorized: {reason}")
+            self.record({"key": key, "function": principal["function"], "reason": reason})
+            return denied(service, path, target, f"User: {caller} is not authorized: {reason}")
         for check in checks:
             action, resource = check[0], check[1]
             context = check[2] if len(check) > 2 else {}
@@ -276,9 +281,10 @@ class IamLayer:
             except Unsupported as unsupported:
                 why = f"because the local cloud cannot evaluate {unsupported}"
             if why is not None:
-                self.record({"function": principal["function"], "action": action, "resource": resource, "reason": why})
+                self.record({"key": key, "function": principal["function"], "action": action, "resource": resource,
+                             "reason": why})
                 message = f"User: {caller} is not authorized to perform: {action} on resource: {resource} {why}"
-                return denied(service, target, message)
+                return denied(service, path, target, message)
         return None
 
     def record(self, denial):

@@ -309,6 +309,12 @@ impl Runner {
         })
     }
 
+    /// The calls the IAM layer refused this stack's functions, oldest first.
+    pub async fn denials(&self) -> anyhow::Result<Vec<iam::Denial>> {
+        let all = iam::denials(&self.moto_endpoint).await?;
+        Ok(all.into_iter().filter(|denial| denial.by(&self.stack)).collect())
+    }
+
     pub fn moto_endpoint(&self) -> &str {
         &self.moto_endpoint
     }

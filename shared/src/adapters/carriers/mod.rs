@@ -19,6 +19,14 @@ pub const TIMESTAMP_HEADER: &str = "X-Webhook-Timestamp";
 /// being rotated.
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 
+/// The largest body a carrier may send (a tracking event is a few KiB); anything larger is
+/// refused before any HMAC is computed, so an anonymous caller cannot buy hashing by the MB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Signatures accepted per request: the current secret's and, while it rotates, the old one's.
+pub const MAX_SIGNATURES: usize = 2;
+/// The shortest secret we take: a shorter (or empty) one would make signatures guessable.
+pub const MIN_SECRET_CHARS: usize = 16;
+
 /// The payload vocabularies we read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vocabulary {
@@ -52,6 +60,10 @@ pub enum WebhookRefusal {
     StaleTimestamp,
     #[error("the signature does not match")]
     InvalidSignature,
+    #[error("at most {MAX_SIGNATURES} signatures may be sent")]
+    TooManySignatures,
+    #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
     #[error("the body is not a tracking event: {0}")]
     Malformed(String),
     #[error("the event is not about tracking: {0}")]
@@ -62,7 +74,12 @@ impl WebhookRefusal {
     pub fn status(&self) -> u16 {
         match self {
             Self::UnknownCarrier => 404,
-            Self::MissingHeader(_) | Self::InvalidTimestamp | Self::StaleTimestamp | Self::InvalidSignature => 401,
+            Self::MissingHeader(_)
+            | Self::InvalidTimestamp
+            | Self::StaleTimestamp
+            | Self::InvalidSignature
+            | Self::TooManySignatures => 401,
+            Self::TooLarge => 413,
             Self::Malformed(_) | Self::UnsupportedEvent(_) => 400,
         }
     }
@@ -74,6 +91,8 @@ impl WebhookRefusal {
             Self::InvalidTimestamp => "invalid_timestamp",
             Self::StaleTimestamp => "stale_timestamp",
             Self::InvalidSignature => "invalid_signature",
+            Self::TooManySignatures => "too_many_signatures",
+            Self::TooLarge => "payload_too_large",
             Self::Malformed(_) => "malformed_event",
             Self::UnsupportedEvent(_) => "unsupported_event",
         }
@@ -105,16 +124,24 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// The carrier secrets hold a carrier we cannot read.
+/// The carrier secrets cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no payload vocabulary is known for carrier {0:?}")]
-pub struct UnknownVocabulary(pub String);
+pub enum CarrierSecretsError {
+    #[error("no payload vocabulary is known for carrier {0:?}")]
+    UnknownVocabulary(String),
+    #[error("the secret of carrier {0:?} is shorter than {MIN_SECRET_CHARS} characters")]
+    WeakSecret(String),
+}
 
 impl CarrierWebhooks {
-    /// `secrets` by carrier path segment; every carrier must speak a known vocabulary.
-    pub fn new(secrets: BTreeMap<String, String>, tolerance: Duration) -> Result<Self, UnknownVocabulary> {
+    /// `secrets` by carrier path segment; every carrier must speak a known vocabulary and have
+    /// a secret of at least [`MIN_SECRET_CHARS`].
+    pub fn new(secrets: BTreeMap<String, String>, tolerance: Duration) -> Result<Self, CarrierSecretsError> {
         if let Some(unknown) = secrets.keys().find(|carrier| Vocabulary::of(carrier).is_none()) {
-            return Err(UnknownVocabulary(unknown.clone()));
+            return Err(CarrierSecretsError::UnknownVocabulary(unknown.clone()));
+        }
+        if let Some((weak, _)) = secrets.iter().find(|(_, secret)| secret.chars().count() < MIN_SECRET_CHARS) {
+            return Err(CarrierSecretsError::WeakSecret(weak.clone()));
         }
         Ok(Self { secrets, tolerance })
     }
@@ -126,6 +153,9 @@ impl CarrierWebhooks {
         request: SignedRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<DeliveryUpdate, WebhookRefusal> {
+        if request.body.len() > MAX_BODY_BYTES {
+            return Err(WebhookRefusal::TooLarge);
+        }
         let (secret, vocabulary) =
             self.secrets.get(carrier).zip(Vocabulary::of(carrier)).ok_or(WebhookRefusal::UnknownCarrier)?;
         let source = WebhookSource::parse(carrier).map_err(|_| WebhookRefusal::UnknownCarrier)?;
@@ -136,7 +166,13 @@ impl CarrierWebhooks {
         if (now - signed_at).abs() > self.tolerance {
             return Err(WebhookRefusal::StaleTimestamp);
         }
-        if !signatures.split(',').any(|candidate| verifies(secret, timestamp.trim(), request.body, candidate.trim())) {
+        let candidates: Vec<&str> = signatures.split(',').map(str::trim).collect();
+        if candidates.len() > MAX_SIGNATURES {
+            return Err(WebhookRefusal::TooManySignatures);
+        }
+        // The body is hashed once, whatever the number of candidates.
+        let signed = mac(secret, timestamp.trim(), request.body).ok_or(WebhookRefusal::InvalidSignature)?;
+        if !candidates.iter().any(|candidate| verifies(&signed, candidate)) {
             return Err(WebhookRefusal::InvalidSignature);
         }
         match vocabulary {
@@ -157,13 +193,13 @@ fn mac(secret: &str, timestamp: &str, body: &[u8]) -> Option<HmacSha256> {
     Some(mac)
 }
 
-/// Whether `candidate` (`v1=<hex>`) is the signature of `timestamp.body`; the comparison takes
+/// Whether `candidate` (`v1=<hex>`) is the signature `signed` computes; the comparison takes
 /// the same time however many bytes match.
-fn verifies(secret: &str, timestamp: &str, body: &[u8], candidate: &str) -> bool {
+fn verifies(signed: &HmacSha256, candidate: &str) -> bool {
     let Some(expected) = candidate.strip_prefix("v1=").and_then(hex_decode) else {
         return false;
     };
-    mac(secret, timestamp, body).is_some_and(|mac| mac.verify_slice(&expected).is_ok())
+    signed.clone().verify_slice(&expected).is_ok()
 }
 
 /// The `X-Webhook-Signature` value for a body: what a carrier (or a test) sends.
@@ -354,11 +390,38 @@ mod tests {
     }
 
     #[test]
+    fn an_oversized_body_or_a_pile_of_signatures_is_refused_before_anything_is_hashed() {
+        let fresh = now().timestamp();
+        let mut huge = EASYPOST_IN_TRANSIT.to_vec();
+        huge.resize(MAX_BODY_BYTES + 1, b' ');
+        let refused = receive("easypost", "whsec_easypost_test", fresh, &huge).unwrap_err();
+        assert_eq!((refused.status(), refused.code()), (413, "payload_too_large"));
+
+        let signature = sign("whsec_easypost_test", fresh, EASYPOST_IN_TRANSIT);
+        let timestamp = fresh.to_string();
+        let three = format!("v1={0}, v1={0}, {signature}", "00".repeat(32));
+        let request = SignedRequest { timestamp: Some(&timestamp), signature: Some(&three), body: EASYPOST_IN_TRANSIT };
+        let refused = webhooks().receive("easypost", request, now()).unwrap_err();
+        assert_eq!((refused.status(), refused.code()), (401, "too_many_signatures"));
+    }
+
+    #[test]
+    fn an_empty_or_short_secret_is_a_configuration_error() {
+        for weak in ["", "short-secret"] {
+            let secrets = BTreeMap::from([("easypost".to_owned(), weak.to_owned())]);
+            assert_eq!(
+                CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap_err(),
+                CarrierSecretsError::WeakSecret("easypost".into())
+            );
+        }
+    }
+
+    #[test]
     fn a_carrier_without_a_vocabulary_is_a_configuration_error() {
-        let secrets = BTreeMap::from([("pigeon".to_owned(), "s".to_owned())]);
+        let secrets = BTreeMap::from([("pigeon".to_owned(), "whsec_long_enough_pigeon".to_owned())]);
         assert_eq!(
             CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap_err(),
-            UnknownVocabulary("pigeon".into())
+            CarrierSecretsError::UnknownVocabulary("pigeon".into())
         );
     }
 }
