@@ -452,3 +452,26 @@ fn the_dashboard_and_saved_queries_name_only_what_exists() {
         assert!(log_groups.iter().all(|group| queried.contains(&group.as_str())), "{name}");
     }
 }
+
+#[test]
+fn the_public_routes_are_throttled_and_a_burst_cannot_exhaust_the_account_or_the_payment_provider() {
+    let template = template();
+    let api = &template.resource("StorefrontApi").unwrap().properties;
+    for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        assert!(api["DefaultRouteSettings"][limit]["Ref"].is_string(), "every route: {limit}");
+    }
+    // The webhook route takes no token: it has its own, lower limits.
+    let webhook = template.resource("CarrierWebhookFunction").unwrap();
+    let event = &webhook.properties["Events"].as_object().unwrap().values().next().unwrap()["Properties"];
+    let route = format!("{} {}", event["Method"].as_str().unwrap().to_uppercase(), event["Path"].as_str().unwrap());
+    for (limit, parameter) in [("ThrottlingRateLimit", "WebhookRateLimit"), ("ThrottlingBurstLimit", "WebhookBurstLimit")] {
+        assert_eq!(api["RouteSettings"][&route][limit]["Ref"], parameter, "{route}");
+    }
+    assert_eq!(webhook.properties["ReservedConcurrentExecutions"]["Ref"], "WebhookConcurrency");
+    let payment = &template.resource("PaymentFunction").unwrap().properties;
+    let scaling = &payment["Events"]["PaymentQueue"]["Properties"]["ScalingConfig"];
+    assert_eq!(scaling["MaximumConcurrency"]["Ref"], "PaymentConcurrency");
+    for parameter in ["ApiRateLimit", "ApiBurstLimit", "WebhookRateLimit", "WebhookBurstLimit", "WebhookConcurrency"] {
+        assert!(template.parameter_default(parameter).is_some(), "{parameter} has a sensible default");
+    }
+}
