@@ -383,3 +383,47 @@ pub async fn outbox(moto: &str) -> Outbox {
     }
     outbox
 }
+
+/// A character of four bytes in UTF-8, the most a character takes: text of the longest length
+/// the API allows, written in it, is as many bytes as the API lets in.
+const WIDEST: char = '\u{10348}';
+
+/// The longest text the API takes in a field of at most `chars` characters.
+fn widest(chars: usize) -> String {
+    std::iter::repeat_n(WIDEST, chars).collect()
+}
+
+/// As many products as an order may have lines, with SKUs and names as long as they may be,
+/// `available` units each.
+pub fn largest_catalog(available: u32) -> Vec<catalog::CatalogEntry> {
+    (0..shared::api::MAX_LINES)
+        .map(|index| {
+            serde_json::from_value(serde_json::json!({
+                "sku": format!("BIG-{index:02}-{}", "X".repeat(57)),
+                "name": widest(200),
+                "unit_price": {"minor_units": 100, "currency": "EUR"},
+                "available": available,
+            }))
+            .unwrap()
+        })
+        .collect()
+}
+
+/// The largest order the API accepts: a line for each product of `catalog`, every text field at
+/// its longest, in the widest characters.
+pub fn largest_order_body(catalog: &[catalog::CatalogEntry], email_local_part: &str) -> Value {
+    let domain = format!("{}.{}.{}.com", "a".repeat(63), "b".repeat(63), "c".repeat(57));
+    let email = format!("{email_local_part:x<64}@{domain}");
+    assert_eq!(email.len(), 254, "the longest address e-mail allows");
+    let address = serde_json::json!({"name": widest(200), "line1": widest(200), "line2": widest(200),
+        "city": widest(200), "region": widest(200), "postal_code": "10117", "country": "DE"});
+    serde_json::json!({
+        "customer": {"name": widest(200), "email": email, "phone": "+491511234567890", "sms_opt_in": true},
+        "currency": "EUR",
+        "lines": catalog.iter().map(|entry| serde_json::json!({"sku": entry.sku, "quantity": 1})).collect::<Vec<_>>(),
+        "shipping_address": address,
+        "billing_address": address,
+        "shipping_option": "standard",
+        "payment_method": "pm_card_visa"
+    })
+}

@@ -13,7 +13,7 @@ use shared::{
 };
 use stream_router::StreamRouter;
 
-use crate::harness::{TestStack, order_body};
+use crate::harness::{TestStack, largest_catalog, largest_order_body, order_body};
 
 const CONSUMER_QUEUES: [&str; 4] = ["FulfillmentQueue", "InventoryQueue", "NotificationsQueue", "PaymentQueue"];
 
@@ -154,4 +154,24 @@ async fn an_unreadable_order_image_is_reported_not_skipped() {
     let response = deliver(&router(&cloud, None), &records).await;
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(response.batch_item_failures[0].item_identifier.as_deref(), Some(sequence_number.as_str()));
+}
+
+#[tokio::test]
+async fn ten_of_the_largest_orders_in_one_stream_batch_are_all_published() {
+    let cloud = TestStack::new().await;
+    let catalog = largest_catalog(10);
+    local::catalog::seed(&cloud.store, &catalog).await.unwrap();
+    for n in 0..10 {
+        let placed = cloud.post_order(&largest_order_body(&catalog, &format!("big{n}")), None).await;
+        assert_eq!(placed.status, 201, "{:?}", placed.json);
+    }
+    let records = stream_reader(&cloud).next_records(100).await.unwrap();
+    assert_eq!(records.len(), 20, "ten heads, ten timeline entries");
+    // Ten such events are well over SNS's 256 KiB for one PublishBatch call.
+    let response = deliver(&router(&cloud, None), &records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let placed = cloud.drain("InventoryQueue").await;
+    assert_eq!(types(&placed), ["order.placed"; 10]);
+    let bytes: usize = placed.iter().map(|event| event.to_string().len()).sum();
+    assert!(bytes > 2 * 256 * 1024, "{bytes} bytes of events");
 }

@@ -464,7 +464,9 @@ fn the_public_routes_are_throttled_and_a_burst_cannot_exhaust_the_account_or_the
     let webhook = template.resource("CarrierWebhookFunction").unwrap();
     let event = &webhook.properties["Events"].as_object().unwrap().values().next().unwrap()["Properties"];
     let route = format!("{} {}", event["Method"].as_str().unwrap().to_uppercase(), event["Path"].as_str().unwrap());
-    for (limit, parameter) in [("ThrottlingRateLimit", "WebhookRateLimit"), ("ThrottlingBurstLimit", "WebhookBurstLimit")] {
+    for (limit, parameter) in
+        [("ThrottlingRateLimit", "WebhookRateLimit"), ("ThrottlingBurstLimit", "WebhookBurstLimit")]
+    {
         assert_eq!(api["RouteSettings"][&route][limit]["Ref"], parameter, "{route}");
     }
     assert_eq!(webhook.properties["ReservedConcurrentExecutions"]["Ref"], "WebhookConcurrency");

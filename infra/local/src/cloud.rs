@@ -10,8 +10,9 @@ use std::{
 use aws_config::{Region, SdkConfig, retry::RetryConfig};
 use aws_sdk_sqs::config::Credentials;
 
-// The IAM layer first: the sidecar wraps moto in it.
-const MOTO_SIDECAR: &str = concat!(include_str!("iam_layer.py"), "\n", include_str!("moto_sidecar.py"));
+// The layers first (limits, then IAM, which uses them): the sidecar wraps moto in them.
+const MOTO_SIDECAR: &str =
+    concat!(include_str!("limits_layer.py"), "\n", include_str!("iam_layer.py"), "\n", include_str!("moto_sidecar.py"));
 const LOCALSTRIPE_SIDECAR: &str = include_str!("localstripe_sidecar.py");
 pub const REGION: &str = "us-east-1";
 

@@ -24,6 +24,8 @@ from email.utils import parseaddr
 from urllib.parse import parse_qs
 
 from moto.ses.models import ses_backends
+
+# limit_exceeded comes from limits_layer.py, which the runner puts before this script.
 from moto.secretsmanager.models import secretsmanager_backends
 
 ACCOUNT = "123456789012"
@@ -246,13 +248,17 @@ class IamLayer:
         if path.startswith("/orderflow/iam/"):
             return self.administer(environ, start_response, path)
         credential = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if credential is None or credential.group(1) == ADMINISTRATOR:
+        if credential is None:
             return self.app(environ, start_response)
         key, region, service = credential.groups()
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        refused = self.refusal(key, region, service, environ["REQUEST_METHOD"], path, target, body)
+        # As on AWS, a caller is authorised first, then the request is held to the limits.
+        refused = None
+        if key != ADMINISTRATOR:
+            refused = self.refusal(key, region, service, environ["REQUEST_METHOD"], path, target, body)
+        refused = refused or limit_exceeded(environ, body)
         if refused is None:
             return self.app(environ, start_response)
         status, content_type, text, extra = refused
