@@ -8,7 +8,8 @@ use local::{Runner, RunnerOptions, auth::LocalIssuer};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    Reply, eventually, function_binaries, http, moto_endpoint, order_body, outbox, stripe_endpoint, unique_name,
+    Reply, eventually, function_binaries, http, largest_catalog, largest_order_body, moto_endpoint, order_body, outbox,
+    stripe_endpoint, unique_name,
 };
 
 pub(crate) const AUTHORIZER: &str = "StorefrontJwt";
@@ -569,4 +570,76 @@ async fn a_cancelled_order_is_not_shipped_and_its_customer_is_told() {
         mails.iter().any(|mail| mail.subject == format!("Order {id} is cancelled")).then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_largest_order_the_api_accepts_travels_to_the_door() {
+    use local::partners::{LocalCarrier, LocalWarehouse};
+    use local::runner::LOCAL_CARRIER_SECRETS;
+
+    let runner = pipeline().await;
+    let catalog = largest_catalog(5);
+    let environment = shared::config::Env::Map(runner.stack.function_environment("IntakeFunction").unwrap());
+    let store =
+        shared::adapters::dynamodb::DynamoStore::from_env(aws_sdk_dynamodb::Client::new(&runner.sdk), &environment)
+            .unwrap();
+    local::catalog::seed(&store, &catalog).await.unwrap();
+    let token = runner.token(AUTHORIZER, "shop-big", Duration::from_secs(300)).unwrap();
+    let body = largest_order_body(&catalog, "door");
+    let placed = post_body(&runner, Some(&token), "big-1", &body).await;
+    assert_eq!(placed.status, 201, "{:?}", placed.json);
+    let id = placed.json["id"].as_str().unwrap().to_owned();
+    reaches(&runner, &token, &id, "FULFILLING").await;
+
+    let warehouse = LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
+        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
+    };
+    let shipped_at = chrono::Utc::now();
+    let parcels = eventually(Duration::from_secs(30), || async {
+        let reports = warehouse.ship_waiting(shipped_at).await.unwrap();
+        (!reports.is_empty()).then_some(reports)
+    })
+    .await;
+    reaches(&runner, &token, &id, "SHIPPED").await;
+    let carrier = LocalCarrier {
+        api_url: runner.api_url(),
+        carrier: LOCAL_CARRIER_SECRETS[0].0.to_owned(),
+        secret: LOCAL_CARRIER_SECRETS[0].1.to_owned(),
+    };
+    for (index, parcel) in parcels.iter().enumerate() {
+        let at = shipped_at + chrono::Duration::hours(24);
+        let event = LocalCarrier::event(&format!("evt_big{index}"), &parcel.tracking_number, "delivered", at, None);
+        assert_eq!(carrier.post(&event).await.unwrap(), 202);
+    }
+    let delivered = reaches(&runner, &token, &id, "DELIVERED").await;
+    assert_eq!(delivered["lines"].as_array().unwrap().len(), shared::api::MAX_LINES);
+
+    // The customer heard of every step, however long the order.
+    let email = body["customer"]["email"].as_str().unwrap().to_owned();
+    let subjects = eventually(Duration::from_secs(30), || async {
+        let outbox = outbox(runner.moto_endpoint()).await;
+        let subjects: Vec<String> = outbox.mail.get(&email)?.iter().map(|mail| mail.subject.clone()).collect();
+        (subjects.len() >= 4).then_some(subjects)
+    })
+    .await;
+    for step in ["received", "is confirmed", "has shipped", "has been delivered"] {
+        assert_eq!(subjects.iter().filter(|subject| subject.contains(step)).count(), 1, "{step}: {subjects:?}");
+    }
+    let denials = runner.denials().await.unwrap();
+    assert!(denials.is_empty(), "{denials:#?}");
+    for dead_letters in runner.stack.template.resources.keys().filter(|name| name.ends_with("DeadLetterQueue")) {
+        let url = runner.stack.reference_of(dead_letters).unwrap();
+        let waiting = aws_sdk_sqs::Client::new(&runner.sdk)
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap();
+        let attributes = waiting.attributes.unwrap_or_default();
+        let count = &attributes[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages];
+        assert_eq!(count, "0", "{dead_letters} holds a message");
+    }
 }
