@@ -34,7 +34,7 @@ impl Shop {
         Self {
             inventory: InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &env("InventoryFunction"))
                 .unwrap(),
-            payment: PaymentHandler::from_env(stack.dynamodb_as("PaymentFunction"), &env("PaymentFunction")).unwrap(),
+            payment: PaymentHandler::from_env(stack.sdk_as("PaymentFunction"), &env("PaymentFunction")).unwrap(),
             fulfillment: FulfillmentHandler::from_env(
                 stack.dynamodb_as("FulfillmentFunction"),
                 stack.sqs_as("FulfillmentFunction"),
@@ -49,7 +49,8 @@ impl Shop {
     fn changes(&self) -> ChangeApi<DynamoStore, StripeGateway> {
         let env = self.stack.environment("OperatorApiFunction");
         let store = self.stack.store_as("OperatorApiFunction");
-        let changes = OrderChanges::new(store, StripeGateway::from_env(&env).unwrap());
+        let changes =
+            OrderChanges::new(store, StripeGateway::from_env(self.stack.sdk_as("OperatorApiFunction"), &env).unwrap());
         ChangeApi::from_env(changes, &env).unwrap()
     }
 

@@ -151,12 +151,13 @@ impl TestStack {
         let template = Template::load(&local::template::default_path()).expect("infra/template.yaml parses");
         let name = unique_name("t");
         // Moto keys SES's bounce feed by the sender's domain: one domain per stack.
-        let parameters = BTreeMap::from([
+        let (mut parameters, secrets) = local::runner::local_secrets(&name);
+        parameters.extend([
             ("PaymentProviderEndpoint".to_owned(), stripe_endpoint().to_owned()),
             ("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid")),
         ]);
         let mut plan = Stack::plan(template, &name, local::cloud::REGION, &parameters);
-        plan.secrets = local::runner::local_secrets();
+        plan.secrets = secrets;
         let stack = provision(&sdk, plan).await.expect("the template provisions into moto");
         iam::enforce(moto_endpoint(), &stack).await.expect("the IAM layer takes the stack's roles");
         let mut roles = BTreeMap::new();
@@ -169,7 +170,7 @@ impl TestStack {
         let environment = Env::Map(stack.function_environment("IntakeFunction").unwrap());
         let store = DynamoStore::from_env(dynamodb.clone(), &environment).unwrap();
         catalog::seed(&store, &catalog::demo_catalog().unwrap()).await.unwrap();
-        let intake = Intake::from_env(aws_sdk_dynamodb::Client::new(&roles["IntakeFunction"]), &environment).unwrap();
+        let intake = Intake::from_env(&roles["IntakeFunction"], &environment).unwrap();
         let routes = apigw::routes(&stack.template);
         Self { sqs: aws_sdk_sqs::Client::new(&sdk), dynamodb, store, intake, routes, stack, sdk, roles }
     }

@@ -154,3 +154,20 @@ async fn a_key_nobody_issued_and_a_call_nobody_mapped_are_refused() {
         denials.iter().any(|denial| denial.reason.contains("does not know the IAM actions of DynamoDB ListTables"))
     );
 }
+
+#[tokio::test]
+async fn secrets_manager_lets_a_function_read_its_own_secret_and_no_other() {
+    let stack = TestStack::new().await;
+    let id = |function: &str, variable: &str| stack.stack.function_environment(function).unwrap()[variable].clone();
+    let carriers = id("CarrierWebhookFunction", "CARRIER_WEBHOOK_SECRET_ID");
+    let payment_key = id("IntakeFunction", "PAYMENT_PROVIDER_SECRET_ID");
+    let read = |function: &str, secret: &str| {
+        aws_sdk_secretsmanager::Client::new(stack.sdk_as(function)).get_secret_value().secret_id(secret).send()
+    };
+    assert!(read("CarrierWebhookFunction", &carriers).await.is_ok());
+    assert!(read("IntakeFunction", &payment_key).await.is_ok());
+    assert_eq!(refused(read("IntakeFunction", &carriers).await), "AccessDeniedException");
+    assert_eq!(refused(read("CarrierWebhookFunction", &payment_key).await), "AccessDeniedException");
+    assert_eq!(refused(read("NotifierFunction", &payment_key).await), "AccessDeniedException");
+    recorded("NotifierFunction", "secretsmanager:GetSecretValue", "").await;
+}

@@ -30,7 +30,7 @@ async fn reserved_order(stack: &TestStack, method: &str, customize: impl FnOnce(
 }
 
 fn handler(stack: &TestStack) -> PaymentHandler {
-    PaymentHandler::from_env(stack.dynamodb_as("PaymentFunction"), &stack.environment("PaymentFunction")).unwrap()
+    PaymentHandler::from_env(stack.sdk_as("PaymentFunction"), &stack.environment("PaymentFunction")).unwrap()
 }
 
 async fn head(stack: &TestStack, order: &Order) -> Order {
@@ -164,7 +164,7 @@ async fn retried_when_the_provider(status: Option<u16>) {
     let Env::Map(mut variables) = stack.environment("PaymentFunction") else { unreachable!() };
     variables.insert("PAYMENT_PROVIDER_ENDPOINT".to_owned(), broken_provider(status).await);
     variables.insert("PAYMENT_PROVIDER_TIMEOUT_MS".to_owned(), "500".to_owned());
-    let handler = PaymentHandler::from_env(stack.dynamodb_as("PaymentFunction"), &Env::Map(variables)).unwrap();
+    let handler = PaymentHandler::from_env(stack.sdk_as("PaymentFunction"), &Env::Map(variables)).unwrap();
     let response = handler.handle(sqs_event(&[&order, &order, &order])).await.unwrap();
     let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, ["m0", "m1", "m2"], "the messages go back to the queue");

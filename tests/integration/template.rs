@@ -269,33 +269,57 @@ fn every_queue_has_a_dead_letter_queue_or_is_one() {
 }
 
 #[test]
-fn carriers_reach_their_webhook_without_a_token_and_their_secrets_are_resolved_at_deploy_time() {
-    let template = template();
-    let route = local::apigw::routes(&template)
+fn carriers_reach_their_webhook_without_a_token() {
+    let route = local::apigw::routes(&template())
         .into_iter()
         .find(|route| route.key() == "POST /webhooks/carriers/{carrier}")
         .expect("the webhook route");
     assert_eq!((route.function.as_str(), route.authorizer), ("CarrierWebhookFunction", None));
-    let variables = &template.resource("CarrierWebhookFunction").unwrap().properties["Environment"]["Variables"];
-    let secrets = variables["CARRIER_WEBHOOK_SECRETS"]["Fn::Sub"].as_str().unwrap();
-    assert_eq!(secrets, "{{resolve:secretsmanager:${CarrierWebhookSecretId}:SecretString}}");
-    let text = std::fs::read_to_string(default_path()).unwrap();
-    assert!(!text.contains("whsec_"), "no webhook secret in the template");
 }
 
 #[test]
-fn the_payment_provider_key_is_a_deploy_time_secret_reference() {
+fn secrets_are_read_from_secrets_manager_by_the_functions_that_need_them_and_no_other() {
     let template = template();
-    for function in ["PaymentFunction", "OperatorApiFunction", "IntakeFunction"] {
-        let variables = &template.resource(function).unwrap().properties["Environment"]["Variables"];
-        let key = variables["PAYMENT_PROVIDER_API_KEY"]["Fn::Sub"].as_str().unwrap();
-        assert!(
-            key.starts_with("{{resolve:secretsmanager:${PaymentProviderSecretId}:SecretString:"),
-            "{function}: {key}"
-        );
+    let statements = translated_statements();
+    let secret_arn = |parameter: &str| {
+        format!(
+            "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:${{{parameter}}}-??????"
+        )
+    };
+    let payment_key: &[&str] = &["IntakeFunction", "OperatorApiFunction", "PaymentFunction"];
+    let readers = [
+        ("PAYMENT_PROVIDER_SECRET_ID", "PaymentProviderSecretId", payment_key),
+        ("CARRIER_WEBHOOK_SECRET_ID", "CarrierWebhookSecretId", &["CarrierWebhookFunction"][..]),
+    ];
+    for (name, function) in template.of_type("AWS::Serverless::Function") {
+        let variables = function.properties["Environment"]["Variables"].as_object().cloned().unwrap_or_default();
+        // The environment names secrets, never holds them (anyone allowed
+        // lambda:GetFunctionConfiguration reads it).
+        for (variable, value) in &variables {
+            assert!(!value.to_string().contains("resolve:secretsmanager"), "{name}: {variable} holds a secret");
+        }
+        let grants: Vec<String> = statements[name]
+            .iter()
+            .filter(|statement| actions_of(statement).iter().any(|action| action.starts_with("secretsmanager:")))
+            .map(|statement| {
+                assert_eq!(actions_of(statement), ["secretsmanager:GetSecretValue"], "{name}");
+                statement["Resource"]["Fn::Sub"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        let expected: Vec<String> = readers
+            .iter()
+            .filter(|(_, _, functions)| functions.contains(&name.as_str()))
+            .map(|(variable, parameter, _)| {
+                assert_eq!(variables[*variable]["Ref"], *parameter, "{name}: {variable}");
+                secret_arn(parameter)
+            })
+            .collect();
+        assert_eq!(grants, expected, "{name} reads exactly its own secrets");
     }
     let text = std::fs::read_to_string(default_path()).unwrap();
-    assert!(!text.contains("sk_live_") && !text.contains("sk_test_"), "no provider key in the template");
+    for secret in ["whsec_", "sk_live_", "sk_test_"] {
+        assert!(!text.contains(secret), "no secret in the template");
+    }
 }
 
 #[test]

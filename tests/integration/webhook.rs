@@ -5,7 +5,10 @@ use carrier_webhook::CarrierWebhook;
 use chrono::Utc;
 use local::{apigw, runner::LOCAL_CARRIER_SECRETS};
 use serde_json::Map;
-use shared::adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use shared::{
+    adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
+    config::Env,
+};
 
 use crate::harness::{Reply, TestStack};
 
@@ -16,8 +19,25 @@ fn secret(carrier: &str) -> &'static str {
     LOCAL_CARRIER_SECRETS.iter().find(|(name, _)| *name == carrier).map(|(_, secret)| *secret).unwrap()
 }
 
-/// Posts `body` to the carrier's route through the template's routes, as API Gateway would.
+fn webhook(stack: &TestStack) -> CarrierWebhook {
+    CarrierWebhook::from_env(stack.sdk_as("CarrierWebhookFunction"), &stack.environment("CarrierWebhookFunction"))
+        .unwrap()
+}
+
+/// Posts `body` to the carrier's route through the template's routes, as API Gateway would,
+/// to a newly started function.
 async fn post(stack: &TestStack, carrier: &str, headers: &[(&str, String)], body: &str) -> Reply {
+    post_to(&webhook(stack), stack, carrier, headers, body).await
+}
+
+/// The same, to a function already running.
+async fn post_to(
+    webhook: &CarrierWebhook,
+    stack: &TestStack,
+    carrier: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> Reply {
     let request = apigw::HttpRequest {
         method: "POST".to_owned(),
         path: format!("/webhooks/carriers/{carrier}"),
@@ -28,9 +48,6 @@ async fn post(stack: &TestStack, carrier: &str, headers: &[(&str, String)], body
     let routes = apigw::routes(&stack.stack.template);
     let (route, event) = apigw::event_for(&routes, &request, &Map::new()).expect("the webhook route");
     assert_eq!(route.function, "CarrierWebhookFunction");
-    let webhook =
-        CarrierWebhook::from_env(stack.sqs_as("CarrierWebhookFunction"), &stack.environment("CarrierWebhookFunction"))
-            .unwrap();
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let response = webhook.handle(request).await.unwrap();
     let body = response.body().as_ref().to_vec();
@@ -90,4 +107,28 @@ async fn forged_tampered_unsigned_and_replayed_events_are_refused_with_nothing_q
     let unknown = post(&stack, "pigeon-post", &good, EASYPOST).await;
     assert_eq!((unknown.status, unknown.json["code"].as_str()), (404, Some("carrier_not_found")));
     assert!(stack.drain("DeliveryUpdatesQueue").await.is_empty(), "nothing was queued");
+}
+
+#[tokio::test]
+async fn a_rotated_signing_secret_reaches_the_running_function_and_the_old_one_stops_working() {
+    let stack = TestStack::new().await;
+    let webhook = webhook(&stack);
+    let accepted = post_to(&webhook, &stack, "easypost", &signed(secret("easypost"), 0, EASYPOST), EASYPOST).await;
+    assert_eq!(accepted.status, 202, "{:?}", accepted.json);
+
+    let Env::Map(environment) = stack.environment("CarrierWebhookFunction") else { unreachable!() };
+    let rotated = "whsec_rotated_easypost_0001";
+    let secrets = serde_json::json!({"easypost": rotated, "aftership": secret("aftership")});
+    aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .put_secret_value()
+        .secret_id(&environment["CARRIER_WEBHOOK_SECRET_ID"])
+        .secret_string(secrets.to_string())
+        .send()
+        .await
+        .unwrap();
+    let with_new = post_to(&webhook, &stack, "easypost", &signed(rotated, 0, EASYPOST), EASYPOST).await;
+    assert_eq!(with_new.status, 202, "read again on its first refusal: {:?}", with_new.json);
+    let with_old = post_to(&webhook, &stack, "easypost", &signed(secret("easypost"), 0, EASYPOST), EASYPOST).await;
+    assert_eq!(with_old.status, 401);
+    assert_eq!(stack.drain("DeliveryUpdatesQueue").await.len(), 2);
 }

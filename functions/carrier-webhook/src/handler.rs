@@ -1,12 +1,11 @@
 //! The `carrier-webhook` Lambda: a carrier's signed event in, checked, normalised and queued
 //! for `delivery`; 202 as soon as it is queued, so the carrier never waits on our database.
 
-use std::collections::BTreeMap;
-
 use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
-    adapters::carriers::{CarrierWebhooks, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER},
+    adapters::carriers::{CarrierWebhooks, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER, WebhookRefusal},
+    adapters::secrets::StoredSecret,
     adapters::sqs::SqsQueue,
     api::Problem,
     config::{ConfigError, Env},
@@ -15,19 +14,23 @@ use shared::{
 
 #[derive(Debug, Clone)]
 pub struct CarrierWebhook {
-    carriers: CarrierWebhooks,
+    carriers: StoredSecret<CarrierWebhooks>,
     delivery_updates: SqsQueue,
 }
 
 impl CarrierWebhook {
-    /// `CARRIER_WEBHOOK_SECRETS` (JSON: secret by carrier), `WEBHOOK_TOLERANCE_SECONDS` and
+    /// `CARRIER_WEBHOOK_SECRET_ID` (the Secrets Manager secret of the signing secrets by
+    /// carrier, read on the first request), `WEBHOOK_TOLERANCE_SECONDS` and
     /// `DELIVERY_UPDATES_QUEUE_URL`.
-    pub fn from_env(client: aws_sdk_sqs::Client, env: &Env) -> Result<Self, ConfigError> {
-        let secrets: BTreeMap<String, String> = env.json("CARRIER_WEBHOOK_SECRETS")?;
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let tolerance = Duration::seconds(env.parse("WEBHOOK_TOLERANCE_SECONDS")?);
-        let carriers = CarrierWebhooks::new(secrets, tolerance)
-            .map_err(|error| ConfigError::Malformed { name: "CARRIER_WEBHOOK_SECRETS", source: Box::new(error) })?;
-        Ok(Self { carriers, delivery_updates: SqsQueue::new(client, env.get("DELIVERY_UPDATES_QUEUE_URL")?) })
+        let carriers = StoredSecret::new(
+            aws_sdk_secretsmanager::Client::new(aws),
+            env.get("CARRIER_WEBHOOK_SECRET_ID")?,
+            move |text| CarrierWebhooks::from_secret(text, tolerance),
+        );
+        let delivery_updates = SqsQueue::new(aws_sdk_sqs::Client::new(aws), env.get("DELIVERY_UPDATES_QUEUE_URL")?);
+        Ok(Self { carriers, delivery_updates })
     }
 
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -44,7 +47,7 @@ impl CarrierWebhook {
             signature: header_text(request, SIGNATURE_HEADER)?,
             body: request.body().as_ref(),
         };
-        let update = self.carriers.receive(carrier, signed, Utc::now()).map_err(|refusal| {
+        let update = self.check(carrier, signed).await?.map_err(|refusal| {
             let problem = Problem::new(refusal.status(), refusal.code(), refusal.to_string());
             match refusal.status() {
                 401 => problem.at(SIGNATURE_HEADER),
@@ -58,5 +61,27 @@ impl CarrierWebhook {
         })?;
         tracing::info!(carrier, carrier_event_id = %update.event_id, status = ?update.status, "carrier event queued");
         Ok(())
+    }
+
+    /// The signature checked with the carriers' secrets, and once more with their new values
+    /// if it does not match and they have been rotated.
+    async fn check(
+        &self,
+        carrier: &str,
+        signed: SignedRequest<'_>,
+    ) -> Result<Result<shared::domain::DeliveryUpdate, WebhookRefusal>, Problem> {
+        let unavailable = |error: shared::adapters::secrets::SecretError| {
+            tracing::error!(error = %error, "the carriers' signing secrets cannot be read");
+            Problem::new(503, "service_unavailable", "the event cannot be checked now; send it again")
+        };
+        let carriers = self.carriers.current().await.map_err(unavailable)?;
+        Ok(match carriers.receive(carrier, signed, Utc::now()) {
+            Err(WebhookRefusal::InvalidSignature) => match self.carriers.after_refusal(&carriers).await {
+                Ok(Some(rotated)) => rotated.receive(carrier, signed, Utc::now()),
+                Ok(None) => Err(WebhookRefusal::InvalidSignature),
+                Err(error) => return Err(unavailable(error)),
+            },
+            checked => checked,
+        })
     }
 }

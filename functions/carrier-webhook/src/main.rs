@@ -7,6 +7,6 @@ use shared::config::{self, Env};
 async fn main() -> Result<(), Error> {
     shared::lambda::telemetry::init();
     let aws = config::aws().await;
-    let webhook = carrier_webhook::CarrierWebhook::from_env(aws_sdk_sqs::Client::new(&aws), &Env::Process)?;
+    let webhook = carrier_webhook::CarrierWebhook::from_env(&aws, &Env::Process)?;
     lambda_http::run(service_fn(|request| webhook.handle(request))).await
 }

@@ -26,9 +26,9 @@ pub struct Intake {
 impl Intake {
     /// Reads the store's tables, `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY`,
     /// `IDEMPOTENCY_TTL_HOURS` and `PAYMENT_PROVIDER_*` (an amendment may re-authorise) from `env`.
-    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
-        let store = DynamoStore::from_env(client, env)?;
-        let changes = OrderChanges::new(store.clone(), StripeGateway::from_env(env)?);
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let store = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
+        let changes = OrderChanges::new(store.clone(), StripeGateway::from_env(aws, env)?);
         Ok(Self { api: OrderApi::from_env(store.clone(), store, env)?, changes: ChangeApi::from_env(changes, env)? })
     }
 

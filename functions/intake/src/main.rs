@@ -7,6 +7,6 @@ use shared::config::{self, Env};
 async fn main() -> Result<(), Error> {
     shared::lambda::telemetry::init();
     let aws = config::aws().await;
-    let intake = intake::Intake::from_env(aws_sdk_dynamodb::Client::new(&aws), &Env::Process)?;
+    let intake = intake::Intake::from_env(&aws, &Env::Process)?;
     lambda_http::run(service_fn(|request| intake.handle(request))).await
 }

@@ -27,10 +27,13 @@ pub struct OperatorApi {
 impl OperatorApi {
     /// The store's tables, `FRAUD_POLICY`, `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY`
     /// and `PAYMENT_PROVIDER_*`.
-    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
-        let orders = DynamoStore::from_env(client.clone(), env)?;
-        let changes = OrderChanges::new(orders.clone(), StripeGateway::from_env(env)?);
-        Ok(Self { orders, payments: payments_from_env(client, env)?, changes: ChangeApi::from_env(changes, env)? })
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let orders = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
+        // One gateway, so the provider's key is read once per process.
+        let gateway = StripeGateway::from_env(aws, env)?;
+        let changes = OrderChanges::new(orders.clone(), gateway.clone());
+        let payments = payments_from_env(gateway, orders.clone(), env)?;
+        Ok(Self { orders, payments, changes: ChangeApi::from_env(changes, env)? })
     }
 
     /// One request; every failure is an HTTP answer.

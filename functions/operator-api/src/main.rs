@@ -7,6 +7,6 @@ use shared::config::{self, Env};
 async fn main() -> Result<(), Error> {
     shared::lambda::telemetry::init();
     let aws = config::aws().await;
-    let api = operator_api::OperatorApi::from_env(aws_sdk_dynamodb::Client::new(&aws), &Env::Process)?;
+    let api = operator_api::OperatorApi::from_env(&aws, &Env::Process)?;
     lambda_http::run(service_fn(|request| api.handle(request))).await
 }

@@ -5,6 +5,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
+    adapters::{dynamodb::DynamoStore, stripe::StripeGateway},
     app::payments::{PaymentError, PaymentOutcome},
     config::{ConfigError, Env},
     domain::{Envelope, EventType, Order, OrderStatus},
@@ -19,8 +20,9 @@ pub struct PaymentHandler {
 
 impl PaymentHandler {
     /// The store's tables, `FRAUD_POLICY` and `PAYMENT_PROVIDER_*`.
-    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { payments: payments_from_env(client, env)? })
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let store = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
+        Ok(Self { payments: payments_from_env(StripeGateway::from_env(aws, env)?, store, env)? })
     }
 
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {

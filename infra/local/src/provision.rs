@@ -304,7 +304,36 @@ pub async fn provision(sdk: &SdkConfig, mut stack: Stack) -> Result<Stack, Provi
     if let Some(sender) = stack.parameters.get(SENDER_PARAMETER).cloned() {
         verify_sender(&ses, sdk, &stack, &sender).await?;
     }
+    store_secrets(sdk, &stack).await?;
     Ok(stack)
+}
+
+/// The secrets a deployment keeps in Secrets Manager out of band: here, the stand-ins, stored
+/// in moto, where the functions read them as they would on AWS.
+async fn store_secrets(sdk: &SdkConfig, stack: &Stack) -> Result<(), ProvisionError> {
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    for (id, value) in &stack.secrets {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        let created = secrets.create_secret().name(id).secret_string(&text).send().await;
+        match created {
+            Ok(_) => {}
+            // A runner restarted against the same moto: the secret is there already.
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
+                secrets
+                    .put_secret_value()
+                    .secret_id(id)
+                    .secret_string(text)
+                    .send()
+                    .await
+                    .map_err(|e| refused(id, e))?;
+            }
+            Err(error) => return Err(refused(id, error)),
+        }
+    }
+    Ok(())
 }
 
 /// The template parameter naming the address customer e-mail comes from.

@@ -36,11 +36,6 @@ use crate::{
 
 /// The template parameter the runner points at localstripe, when the template declares it.
 pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
-/// The secret the template's payment provider key is read from, by default, and its local
-/// stand-in: localstripe takes any test key.
-pub const PAYMENT_SECRET_ID: &str = "orderflow/payment-provider";
-/// The template's default secret of the carriers' webhook signing secrets.
-pub const CARRIER_SECRET_ID: &str = "orderflow/carrier-webhooks";
 /// The signing secrets of the local carriers, by carrier path segment.
 pub const LOCAL_CARRIER_SECRETS: [(&str, &str); 2] =
     [("easypost", "whsec_local_easypost"), ("aftership", "whsec_local_aftership")];
@@ -67,7 +62,7 @@ pub struct RunnerOptions {
     pub tap_unconsumed_queues: bool,
     pub chaos: Chaos,
     pub retry: RetryPolicy,
-    /// Secrets Manager stand-ins, by secret id, for the template's dynamic references.
+    /// Secrets Manager stand-ins, by secret id: provisioning stores them in moto.
     pub secrets: BTreeMap<String, Value>,
     /// Print the journal to stdout as it happens.
     pub echo: bool,
@@ -79,10 +74,12 @@ pub struct RunnerOptions {
 
 impl RunnerOptions {
     pub fn new(stack_name: impl Into<String>) -> Self {
+        let stack_name = stack_name.into();
+        let (parameters, secrets) = local_secrets(&stack_name);
         Self {
             template: crate::template::default_path(),
-            stack_name: stack_name.into(),
-            parameters: BTreeMap::new(),
+            stack_name,
+            parameters,
             binaries: default_binaries(),
             moto_endpoint: None,
             stripe_endpoint: None,
@@ -95,21 +92,27 @@ impl RunnerOptions {
             retry: RetryPolicy::default(),
             echo: false,
             echo_function_logs: true,
-            secrets: local_secrets(),
+            secrets,
             iam: Enforcement::Roles,
         }
     }
 }
 
-/// The local cloud's Secrets Manager stand-ins: the payment provider's key (localstripe takes
-/// any test key).
-pub fn local_secrets() -> BTreeMap<String, Value> {
+/// The local cloud's Secrets Manager stand-ins for a stack: the template parameters naming its
+/// secrets, each set to a name of the stack's own (stacks share one moto in tests, and a test
+/// may rotate its secret), and what each secret holds: the payment provider's key (localstripe
+/// takes any test key) and the local carriers' signing secrets.
+pub fn local_secrets(stack_name: &str) -> (BTreeMap<String, String>, BTreeMap<String, Value>) {
     let carriers: serde_json::Map<String, serde_json::Value> =
         LOCAL_CARRIER_SECRETS.iter().map(|(carrier, secret)| ((*carrier).to_owned(), (*secret).into())).collect();
-    BTreeMap::from([
-        (PAYMENT_SECRET_ID.to_owned(), serde_json::json!({"api_key": "sk_test_orderflow_local"})),
-        (CARRIER_SECRET_ID.to_owned(), serde_json::Value::Object(carriers)),
-    ])
+    let secrets = [
+        ("PaymentProviderSecretId", "payment-provider", serde_json::json!({"api_key": "sk_test_orderflow_local"})),
+        ("CarrierWebhookSecretId", "carrier-webhooks", serde_json::Value::Object(carriers)),
+    ];
+    let parameters =
+        secrets.iter().map(|(parameter, name, _)| ((*parameter).to_owned(), format!("{stack_name}/{name}")));
+    let values = secrets.iter().map(|(_, name, value)| (format!("{stack_name}/{name}"), value.clone()));
+    (parameters.collect(), values.collect())
 }
 
 /// The folder this executable was built into: cargo puts the functions' binaries there too.

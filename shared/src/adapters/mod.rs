@@ -4,6 +4,8 @@
 pub mod carriers;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 #[cfg(feature = "ses")]
 pub mod ses;
 #[cfg(feature = "sns")]

@@ -14,6 +14,7 @@ use hyper_util::{
 use serde::Deserialize;
 
 use crate::{
+    adapters::secrets::StoredSecret,
     config::{ConfigError, Env},
     domain::{
         Authorization, AuthorizationId, CardChecks, CheckResult, CountryCode, Currency, Decline, GatewayError, Money,
@@ -29,8 +30,26 @@ const DEFAULT_TIMEOUT_MS: u64 = 3_000;
 pub struct StripeGateway {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     endpoint: String,
-    api_key: String,
+    api_key: StoredSecret<ApiKey>,
     timeout: Duration,
+}
+
+/// The provider's secret key, from the secret's `api_key`.
+#[derive(PartialEq, Eq)]
+struct ApiKey(String);
+
+impl ApiKey {
+    /// The secret's text: JSON with the key under `api_key`. Errors never quote the text.
+    fn parse(text: &str) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct Stored {
+            api_key: String,
+        }
+        match serde_json::from_str::<Stored>(text) {
+            Ok(Stored { api_key }) if !api_key.trim().is_empty() => Ok(Self(api_key)),
+            _ => Err("it is not JSON with a non-empty \"api_key\"".to_owned()),
+        }
+    }
 }
 
 impl fmt::Debug for StripeGateway {
@@ -47,7 +66,7 @@ struct ProviderError {
 }
 
 impl StripeGateway {
-    pub fn new(endpoint: &str, api_key: String, timeout: Duration) -> Result<Self, std::io::Error> {
+    fn new(endpoint: &str, api_key: StoredSecret<ApiKey>, timeout: Duration) -> Result<Self, std::io::Error> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
             .https_or_http()
@@ -57,15 +76,17 @@ impl StripeGateway {
         Ok(Self { client, endpoint: endpoint.trim_end_matches('/').to_owned(), api_key, timeout })
     }
 
-    /// `PAYMENT_PROVIDER_ENDPOINT`, `PAYMENT_PROVIDER_API_KEY` and, optionally,
-    /// `PAYMENT_PROVIDER_TIMEOUT_MS`.
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+    /// `PAYMENT_PROVIDER_ENDPOINT`, `PAYMENT_PROVIDER_SECRET_ID` (the Secrets Manager secret
+    /// holding the key, read on the first call) and, optionally, `PAYMENT_PROVIDER_TIMEOUT_MS`.
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let timeout = match env.get("PAYMENT_PROVIDER_TIMEOUT_MS") {
             Ok(_) => env.parse("PAYMENT_PROVIDER_TIMEOUT_MS")?,
             Err(_) => DEFAULT_TIMEOUT_MS,
         };
         let endpoint = env.get("PAYMENT_PROVIDER_ENDPOINT")?;
-        Self::new(&endpoint, env.get("PAYMENT_PROVIDER_API_KEY")?, Duration::from_millis(timeout))
+        let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        let api_key = StoredSecret::new(secrets, env.get("PAYMENT_PROVIDER_SECRET_ID")?, ApiKey::parse);
+        Self::new(&endpoint, api_key, Duration::from_millis(timeout))
             .map_err(|source| ConfigError::Malformed { name: "PAYMENT_PROVIDER_ENDPOINT", source: Box::new(source) })
     }
 
@@ -77,29 +98,51 @@ impl StripeGateway {
         idempotency_key: Option<&str>,
     ) -> Result<T, GatewayError> {
         let body = serde_urlencoded::to_string(form).map_err(|error| GatewayError::Refused(Box::new(error)))?;
+        let key = self.api_key.current().await.map_err(unavailable)?;
+        let (status, answer) = self.exchange(&key, &method, path, &body, idempotency_key).await?;
+        // A key refused as unknown may have been rotated: try the secret's new value once.
+        let (status, answer) = match status {
+            StatusCode::UNAUTHORIZED => match self.api_key.after_refusal(&key).await.map_err(unavailable)? {
+                Some(rotated) => self.exchange(&rotated, &method, path, &body, idempotency_key).await?,
+                None => (status, answer),
+            },
+            _ => (status, answer),
+        };
+        if status.is_success() {
+            return serde_json::from_slice(&answer).map_err(|error| GatewayError::Refused(Box::new(error)));
+        }
+        Err(error_from(status, &answer))
+    }
+
+    /// One request and its answer, within the timeout.
+    async fn exchange(
+        &self,
+        key: &ApiKey,
+        method: &Method,
+        path: &str,
+        body: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<(StatusCode, Bytes), GatewayError> {
         let mut request = Request::builder()
-            .method(method)
+            .method(method.clone())
             .uri(format!("{}{path}", self.endpoint))
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.api_key))
+            .header(header::AUTHORIZATION, format!("Bearer {}", key.0))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
-        let request =
-            request.body(Full::new(Bytes::from(body))).map_err(|error| GatewayError::Refused(Box::new(error)))?;
+        let request = request
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .map_err(|error| GatewayError::Refused(Box::new(error)))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(unavailable)?;
             let status = response.status();
             let body = response.into_body().collect().await.map_err(unavailable)?.to_bytes();
             Ok::<_, GatewayError>((status, body))
         };
-        let (status, body) = tokio::time::timeout(self.timeout, exchange)
+        tokio::time::timeout(self.timeout, exchange)
             .await
-            .map_err(|elapsed| GatewayError::Unavailable(Box::new(elapsed)))??;
-        if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|error| GatewayError::Refused(Box::new(error)));
-        }
-        Err(error_from(status, &body))
+            .map_err(|elapsed| GatewayError::Unavailable(Box::new(elapsed)))?
     }
 
     async fn intent(&self, id: &str) -> Result<Intent, GatewayError> {
@@ -146,6 +189,9 @@ fn error_from(status: StatusCode, body: &[u8]) -> GatewayError {
         StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
             GatewayError::Unavailable(provider())
         }
+        // Our key is refused (revoked, or rotated and not yet read): our fault, never the
+        // customer's; retried until the key is fixed, and the queue's alarm tells operators.
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => GatewayError::Unavailable(provider()),
         status if status.is_server_error() => GatewayError::Unavailable(provider()),
         StatusCode::NOT_FOUND => GatewayError::UnusableMethod(provider()),
         _ if error.code.as_deref() == Some("resource_missing") => GatewayError::UnusableMethod(provider()),

@@ -10,7 +10,7 @@ use crate::{
 /// The payment use cases on Stripe and DynamoDB.
 pub type LivePayments = Payments<StripeGateway, DynamoStore>;
 
-/// Reads the provider's settings, the store's tables and `FRAUD_POLICY`.
-pub fn payments_from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<LivePayments, ConfigError> {
-    Ok(Payments::new(StripeGateway::from_env(env)?, DynamoStore::from_env(client, env)?, env.json("FRAUD_POLICY")?))
+/// The payment use cases on this gateway and store, screening by `FRAUD_POLICY`.
+pub fn payments_from_env(gateway: StripeGateway, store: DynamoStore, env: &Env) -> Result<LivePayments, ConfigError> {
+    Ok(Payments::new(gateway, store, env.json("FRAUD_POLICY")?))
 }

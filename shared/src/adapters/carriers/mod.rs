@@ -100,7 +100,7 @@ impl WebhookRefusal {
 }
 
 /// The carriers we take webhooks from, each with its secret.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CarrierWebhooks {
     secrets: BTreeMap<String, String>,
     /// How far a timestamp may be from our clock, either way.
@@ -144,6 +144,14 @@ impl CarrierWebhooks {
             return Err(CarrierSecretsError::WeakSecret(weak.clone()));
         }
         Ok(Self { secrets, tolerance })
+    }
+
+    /// From the secret's text: JSON of the signing secret by carrier path segment. The error
+    /// never quotes the text.
+    pub fn from_secret(text: &str, tolerance: Duration) -> Result<Self, String> {
+        let secrets: BTreeMap<String, String> =
+            serde_json::from_str(text).map_err(|_| "it is not JSON of a signing secret by carrier".to_owned())?;
+        Self::new(secrets, tolerance).map_err(|error| error.to_string())
     }
 
     /// Checks the signature and reads the event: the update to queue, or why not.
