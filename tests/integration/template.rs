@@ -262,6 +262,11 @@ fn every_queue_has_a_dead_letter_queue_or_is_one() {
         let is_dead_letter_queue =
             dead_letter_queues.contains(&name.as_str()) || name.as_str() == "StreamRouterFailureQueue";
         assert!(queue.get("RedrivePolicy").is_some() || is_dead_letter_queue, "{name} has no dead-letter queue");
+        if is_dead_letter_queue {
+            // Parked messages are business records: deleting the stack must not drop them.
+            let policy = template.resource(name).unwrap().deletion_policy.as_deref();
+            assert_eq!(policy, Some("Retain"), "{name}");
+        }
     }
     for warehouse in ["PickRequestsQueue", "ShipmentsQueue", "DeliveryUpdatesQueue"] {
         assert!(queues.iter().any(|(name, _)| name.as_str() == warehouse), "{warehouse}");
@@ -464,7 +469,11 @@ fn the_dashboard_and_saved_queries_name_only_what_exists() {
         );
         assert!(shown || operational, "{} is on the dashboard", metric.name());
     }
-    let log_groups: Vec<&String> = template.of_type("AWS::Logs::LogGroup").map(|(name, _)| name).collect();
+    let log_groups: Vec<&String> = template
+        .of_type("AWS::Serverless::Function")
+        .map(|(_, function)| function.properties["LoggingConfig"]["LogGroup"]["Ref"].as_str().unwrap())
+        .filter_map(|group| template.resources.get_key_value(group).map(|(name, _)| name))
+        .collect();
     for (name, query) in template.of_type("AWS::Logs::QueryDefinition") {
         let queried: Vec<&str> = query.properties["LogGroupNames"]
             .as_array()
@@ -499,5 +508,22 @@ fn the_public_routes_are_throttled_and_a_burst_cannot_exhaust_the_account_or_the
     assert_eq!(scaling["MaximumConcurrency"]["Ref"], "PaymentConcurrency");
     for parameter in ["ApiRateLimit", "ApiBurstLimit", "WebhookRateLimit", "WebhookBurstLimit", "WebhookConcurrency"] {
         assert!(template.parameter_default(parameter).is_some(), "{parameter} has a sensible default");
+    }
+}
+
+#[test]
+fn api_calls_are_logged_and_order_mail_travels_only_over_tls() {
+    let template = template();
+    let api = &template.resource("StorefrontApi").unwrap().properties;
+    let destination = api["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0].as_str().unwrap();
+    let log_group = template.resource(destination).unwrap();
+    assert!(log_group.properties.get("RetentionInDays").is_some());
+    let format = api["AccessLogSettings"]["Format"].as_str().unwrap();
+    for field in ["$context.requestId", "$context.identity.sourceIp", "$context.routeKey", "$context.status"] {
+        assert!(format.contains(field), "{field}");
+    }
+    serde_json::from_str::<Value>(format).expect("one JSON object per request");
+    for (name, set) in template.of_type("AWS::SES::ConfigurationSet") {
+        assert_eq!(set.properties["DeliveryOptions"]["TlsPolicy"], "REQUIRE", "{name}");
     }
 }

@@ -30,7 +30,7 @@ impl StreamRouter {
                 Ok(Some(order)) => publishable.push((index, order)),
                 Ok(None) => {}
                 Err(error) => {
-                    tracing::error!(error = %error, cause = ?std::error::Error::source(&error), event_id = record.event_id, "unreadable order image");
+                    tracing::error!(error = %error, cause = std::error::Error::source(&error).map(tracing::field::display), event_id = record.event_id, "unreadable order image");
                     failed_at = Some(index);
                     break;
                 }
@@ -40,7 +40,7 @@ impl StreamRouter {
         let published = match self.publisher.publish(&envelopes).await {
             Ok(count) => count,
             Err((accepted, error)) => {
-                tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "publishing order events failed");
+                tracing::error!(error = %error, cause = std::error::Error::source(&error).map(tracing::field::display), "publishing order events failed");
                 failed_at = publishable.get(accepted).map(|(index, _)| *index).or(failed_at);
                 accepted
             }

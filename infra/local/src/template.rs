@@ -28,6 +28,8 @@ pub struct Resource {
     pub properties: Value,
     /// Build settings for SAM (`BuildMethod`, `BuildProperties`), and the like.
     pub metadata: Value,
+    /// What CloudFormation does with it when the stack is deleted: `Delete` unless it says.
+    pub deletion_policy: Option<String>,
 }
 
 /// The template, with short-form tags rewritten to their long form.
@@ -67,7 +69,8 @@ impl Template {
                     let resource_type = resource.get("Type").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let properties = resource.get("Properties").cloned().unwrap_or(Value::Object(Map::new()));
                     let metadata = resource.get("Metadata").cloned().unwrap_or(Value::Null);
-                    (name, Resource { resource_type, properties, metadata })
+                    let deletion_policy = resource.get("DeletionPolicy").and_then(Value::as_str).map(str::to_owned);
+                    (name, Resource { resource_type, properties, metadata, deletion_policy })
                 })
                 .collect(),
             _ => BTreeMap::new(),

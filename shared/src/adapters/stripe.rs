@@ -25,6 +25,9 @@ use crate::{
 /// Give up on a call after some seconds and retry it later with the same key: an event makes
 /// two calls, and both must fit in the function's timeout.
 const DEFAULT_TIMEOUT_MS: u64 = 3_000;
+/// The API version our requests and the answers we read are written for, whatever the
+/// account's default becomes.
+const STRIPE_VERSION: &str = "2024-06-20";
 
 #[derive(Clone)]
 pub struct StripeGateway {
@@ -67,6 +70,10 @@ struct ProviderError {
 
 impl StripeGateway {
     fn new(endpoint: &str, api_key: StoredSecret<ApiKey>, timeout: Duration) -> Result<Self, std::io::Error> {
+        if !carries_keys_safely(endpoint) {
+            let refusal = "the payment provider's endpoint must be https (plain http only on loopback)";
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, refusal));
+        }
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
             .https_or_http()
@@ -127,6 +134,7 @@ impl StripeGateway {
             .method(method.clone())
             .uri(format!("{}{path}", self.endpoint))
             .header(header::AUTHORIZATION, format!("Bearer {}", key.0))
+            .header("Stripe-Version", STRIPE_VERSION)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
@@ -148,6 +156,18 @@ impl StripeGateway {
     async fn intent(&self, id: &str) -> Result<Intent, GatewayError> {
         self.call(Method::GET, &format!("/v1/payment_intents/{id}"), &[], None).await
     }
+}
+
+/// Whether the key may be sent to `endpoint`: over TLS, or in the clear only to this machine
+/// (the local cloud's localstripe).
+fn carries_keys_safely(endpoint: &str) -> bool {
+    let Some(rest) = endpoint.strip_prefix("http://") else { return endpoint.starts_with("https://") };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
 fn unavailable(error: impl StdError + Send + Sync + 'static) -> GatewayError {
@@ -354,6 +374,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_key_goes_only_over_tls_or_to_this_machine() {
+        for safe in ["https://api.stripe.com", "http://127.0.0.1:8420", "http://localhost:1/v1", "http://[::1]:9"] {
+            assert!(carries_keys_safely(safe), "{safe}");
+        }
+        for unsafe_endpoint in ["http://api.stripe.com", "http://127.0.0.1.evil.test", "ftp://x", "api.stripe.com"] {
+            assert!(!carries_keys_safely(unsafe_endpoint), "{unsafe_endpoint}");
+        }
+    }
+
+    #[test]
     fn provider_answers_map_to_retry_or_not() {
         let declined = error_from(
             StatusCode::PAYMENT_REQUIRED,
@@ -367,11 +397,12 @@ mod tests {
             StatusCode::BAD_GATEWAY,
             StatusCode::TOO_MANY_REQUESTS,
             StatusCode::CONFLICT,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
         ] {
             assert!(error_from(status, b"<html>").is_retryable(), "{status}");
         }
         assert!(matches!(error_from(StatusCode::NOT_FOUND, b"{}"), GatewayError::UnusableMethod(_)));
-        assert!(matches!(error_from(StatusCode::UNAUTHORIZED, b"{}"), GatewayError::Refused(_)));
         assert!(matches!(error_from(StatusCode::BAD_REQUEST, b"{}"), GatewayError::Refused(_)));
     }
 

@@ -83,6 +83,11 @@ fn check_token(raw: &str, max: usize, code: &'static str, reason: &'static str) 
 }
 
 fn check_storefront_id(raw: &str) -> Result<String, InvalidValue> {
+    // `#` separates the parts of the idempotency claim's key (storefront, then the client's
+    // key): a storefront named `a#b` could otherwise claim storefront `a`'s key `b#c`.
+    if raw.contains('#') {
+        return Err(InvalidValue::new("invalid_storefront", "must not contain '#'"));
+    }
     check_token(raw, 128, "invalid_storefront", "must be 1 to 128 printable ASCII characters")
 }
 
@@ -264,5 +269,6 @@ mod tests {
         assert_eq!(IdempotencyKey::parse("a b").unwrap_err().code, "invalid_idempotency_key");
         assert_eq!(IdempotencyKey::parse(&"k".repeat(256)).unwrap_err().code, "invalid_idempotency_key");
         assert_eq!(StorefrontId::parse("").unwrap_err().code, "empty_value");
+        assert_eq!(StorefrontId::parse("shop#b").unwrap_err().code, "invalid_storefront");
     }
 }

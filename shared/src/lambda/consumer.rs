@@ -119,7 +119,7 @@ where
             match handle(parsed).instrument(span.clone()).await {
                 Ok(()) => Handled::Done,
                 Err(error) => {
-                    span.in_scope(|| tracing::error!(error = %error, cause = ?error.source(), message_id, "message failed; the queue will retry it"));
+                    span.in_scope(|| tracing::error!(error = %error, cause = error.source().map(tracing::field::display), message_id, "message failed; the queue will retry it"));
                     Handled::Retry
                 }
             }
@@ -147,7 +147,7 @@ where
             Handled::Done
         }
         Err(error) => {
-            tracing::warn!(error = %error, cause = ?error.source(), message_id, "message not handled yet; the queue will retry it");
+            tracing::warn!(error = %error, cause = error.source().map(tracing::field::display), message_id, "message not handled yet; the queue will retry it");
             Handled::Retry
         }
     }

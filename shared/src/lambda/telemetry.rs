@@ -18,14 +18,21 @@ use tracing_subscriber::{
     registry::LookupSpan,
 };
 
+/// The libraries whose logs stay at warnings whatever the level asked for.
+const LIBRARIES_AT_WARN: &str = "aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,aws_sigv4=warn,hyper=warn,hyper_util=warn,h2=warn,rustls=warn";
+
 /// Installs the JSON subscriber. The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's
 /// logging configuration), else `RUST_LOG`, else `info`; the function's name from
 /// `AWS_LAMBDA_FUNCTION_NAME`.
 pub fn init() {
-    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
-        .map(|level| EnvFilter::new(level.to_ascii_lowercase()))
-        .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+        .map(|level| level.to_ascii_lowercase())
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info".to_owned());
+    // The SDK's and the HTTP stack's own debug lines quote whole requests and responses (order
+    // items, addresses): DEBUG for our code must not turn them on.
+    let filter = EnvFilter::new(format!("{level},{LIBRARIES_AT_WARN}"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .fmt_fields(JsonFields::new())
