@@ -309,3 +309,21 @@ async fn a_request_without_a_storefront_identity_is_unauthenticated() {
     assert_eq!((reply.status, reply.json["code"].as_str()), (401, Some("unauthenticated")));
     assert!(cloud.items("OrdersTable").await.is_empty());
 }
+
+#[tokio::test]
+async fn every_route_refuses_an_oversized_body_before_reading_it() {
+    let cloud = TestStack::new().await;
+    let placed = cloud.post_order(&order_body(), None).await;
+    let id = placed.json["id"].as_str().unwrap();
+    let huge = format!("{{\"lines\": [], \"pad\": \"{}\"}}", "x".repeat(shared::api::MAX_BODY_BYTES));
+    let headers = [("Content-Type", "application/json"), ("If-Match", "\"1\"")];
+    for (method, path) in [
+        ("PATCH", format!("/orders/{id}")),
+        ("POST", format!("/orders/{id}/cancel")),
+        ("POST", format!("/orders/{id}/returns")),
+    ] {
+        let refused = cloud.call(method, &path, &headers, &huge, Some(STOREFRONT)).await;
+        assert_eq!((refused.status, refused.json["code"].as_str()), (413, Some("body_too_large")), "{method} {path}");
+    }
+    assert_eq!(cloud.get_order(id, STOREFRONT).await.json["version"], 1, "nothing changed");
+}

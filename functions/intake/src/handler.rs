@@ -10,7 +10,7 @@ use shared::{
     app::changes::OrderChanges,
     config::{ConfigError, Env},
     domain::StorefrontId,
-    lambda::http::{failure, header_text, require_json, route_and_claim, success},
+    lambda::http::{body, failure, header_text, require_json, route_and_claim, success},
 };
 
 /// The token claim that names the calling storefront (the client id of its credentials).
@@ -47,14 +47,14 @@ impl Intake {
         let storefront = StorefrontId::parse(claim)
             .map_err(|_| Problem::new(401, "unauthenticated", "the request carries no storefront identity"))?;
         let id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
-        let body = request.body().as_ref();
+        let body = body(request)?;
         match route {
             "POST /orders" => {
                 require_json(request)?;
                 let place = PlaceOrder {
                     storefront: &storefront,
                     idempotency_key: header_text(request, IDEMPOTENCY_KEY_HEADER)?,
-                    body: request.body().as_ref(),
+                    body,
                 };
                 self.api.place_order(place, Utc::now()).await
             }

@@ -10,7 +10,7 @@ use shared::{
     api::{Answer, ChangeApi, IF_MATCH_HEADER, Problem, order_for_review, review},
     app::changes::OrderChanges,
     config::{ConfigError, Env},
-    lambda::http::{failure, header_text, require_json, route_and_claim, success},
+    lambda::http::{body, failure, header_text, require_json, route_and_claim, success},
     lambda::wiring::{LivePayments, payments_from_env},
 };
 
@@ -47,19 +47,20 @@ impl OperatorApi {
     async fn route(&self, request: &Request) -> Result<Answer, Problem> {
         let (route, operator) = route_and_claim(request, OPERATOR_CLAIM, "operator")?;
         let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
+        let body = body(request)?;
         match route {
             "GET /orders/{id}/review" => order_for_review(&self.orders, raw_id).await,
             "POST /orders/{id}/review" => {
                 require_json(request)?;
-                review(&self.payments, operator, raw_id, request.body().as_ref(), Utc::now()).await
+                review(&self.payments, operator, raw_id, body, Utc::now()).await
             }
             "POST /orders/{id}/operator-cancel" => {
-                self.changes.operator_cancel(operator, raw_id, request.body().as_ref(), Utc::now()).await
+                self.changes.operator_cancel(operator, raw_id, body, Utc::now()).await
             }
             "POST /orders/{id}/refunds" => {
                 require_json(request)?;
                 let if_match = header_text(request, IF_MATCH_HEADER)?;
-                self.changes.goodwill_refund(operator, raw_id, if_match, request.body().as_ref(), Utc::now()).await
+                self.changes.goodwill_refund(operator, raw_id, if_match, body, Utc::now()).await
             }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }

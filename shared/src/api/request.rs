@@ -19,12 +19,17 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_LINES: usize = 90;
 const _: () = assert!(MAX_LINES + STOCK_WRITE_OVERHEAD <= MAX_WRITE_ITEMS);
 
-/// Parses and checks a whole order request. Pure: nothing is looked up or written.
-pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
+/// Refuses (413) a body over [`MAX_BODY_BYTES`]: every route checks this before reading one.
+pub fn within_body_limit(body: &[u8]) -> Result<&[u8], Problem> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Problem::new(413, "body_too_large", format!("the body must be at most {MAX_BODY_BYTES} bytes")));
     }
-    let value: Value = serde_json::from_slice(body)
+    Ok(body)
+}
+
+/// Parses and checks a whole order request. Pure: nothing is looked up or written.
+pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
+    let value: Value = serde_json::from_slice(within_body_limit(body)?)
         .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")))?;
     let root = Field::root(&value).object()?;
     root.allow_only(&[

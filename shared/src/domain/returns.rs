@@ -122,6 +122,8 @@ pub enum ReceiptRejection {
     UnknownReturn { order: OrderId, rma: Rma },
     #[error("the receipt lists {sku}, which the return does not")]
     UnexpectedLine { sku: Sku },
+    #[error("the receipt lists {sku} on more than one line")]
+    DuplicateLine { sku: Sku },
 }
 
 impl ReceiptRejection {
@@ -129,6 +131,7 @@ impl ReceiptRejection {
         match self {
             Self::UnknownReturn { .. } => "unknown_return",
             Self::UnexpectedLine { .. } => "unexpected_line",
+            Self::DuplicateLine { .. } => "duplicate_line",
         }
     }
 }
@@ -225,10 +228,14 @@ impl Order {
         }
         let mut units = Vec::new();
         let mut resellable = Vec::new();
-        for line in &receipt.lines {
+        for (index, line) in receipt.lines.iter().enumerate() {
             let Some(asked) = request.lines.iter().find(|asked| asked.sku == line.sku) else {
                 return Err(ReceiptRejection::UnexpectedLine { sku: line.sku.clone() });
             };
+            // Each line counts up to what was asked: the same SKU twice would count it twice.
+            if receipt.lines[..index].iter().any(|earlier| earlier.sku == line.sku) {
+                return Err(ReceiptRejection::DuplicateLine { sku: line.sku.clone() });
+            }
             // More than was asked back is the warehouse's to sort out; it is refunded as asked.
             let received = line.quantity.get().min(asked.quantity.get());
             units.push((line.sku.clone(), u32::from(received)));
@@ -258,8 +265,10 @@ impl Order {
     /// What may still be refunded: captured and not refunded yet.
     pub fn refundable(&self) -> Result<Money, RefundRefusal> {
         let captured = self.payment.captured.ok_or(RefundRefusal::NothingCaptured)?;
-        let refunded: i64 = self.payment.refunds.iter().map(|refund| refund.amount.minor_units()).sum();
-        Ok(Money::new((captured.minor_units() - refunded).max(0), captured.currency()))
+        // In i128, which no sum of i64 amounts overflows; what is left is at most the capture.
+        let refunded: i128 = self.payment.refunds.iter().map(|refund| i128::from(refund.amount.minor_units())).sum();
+        let left = (i128::from(captured.minor_units()) - refunded).clamp(0, i128::from(captured.minor_units()));
+        Ok(Money::new(i64::try_from(left).unwrap_or(0), captured.currency()))
     }
 
     /// What a received return refunds now: what the goods that came back are worth, never more
@@ -290,32 +299,34 @@ impl Order {
     /// tax on both at the rate the order was charged. A whole return refunds the whole total.
     pub fn refund_for(&self, units: &[(Sku, u32)], policy: &ReturnPolicy) -> Money {
         let currency = self.totals.total.currency();
-        let value: i64 = units
+        // In i128, which these products and sums cannot overflow; the result is capped by the
+        // order's total, an i64.
+        let value: i128 = units
             .iter()
             .map(|(sku, quantity)| {
                 let unit =
                     self.lines.iter().find(|line| &line.sku == sku).map_or(0, |line| line.unit_price.minor_units());
-                unit * i64::from(*quantity)
+                i128::from(unit) * i128::from(*quantity)
             })
             .sum();
         let whole = self.lines.iter().all(|line| {
             units.iter().any(|(sku, quantity)| sku == &line.sku && *quantity >= u32::from(line.quantity.get()))
         });
         let shipping = match policy.refund_shipping {
-            ShippingRefund::Always => self.totals.shipping.minor_units(),
-            ShippingRefund::WholeOrder if whole => self.totals.shipping.minor_units(),
+            ShippingRefund::Always => i128::from(self.totals.shipping.minor_units()),
+            ShippingRefund::WholeOrder if whole => i128::from(self.totals.shipping.minor_units()),
             ShippingRefund::WholeOrder | ShippingRefund::Never => 0,
         };
         let base = value + shipping;
-        let taxed_base = self.totals.subtotal.minor_units() + self.totals.shipping.minor_units();
-        let tax = if taxed_base == 0 {
-            0
-        } else {
-            let share = i128::from(self.totals.tax.minor_units()) * i128::from(base);
-            // Rounded half up, as the tax was.
-            i64::try_from((2 * share + i128::from(taxed_base)) / (2 * i128::from(taxed_base))).unwrap_or(0)
+        let taxed_base =
+            i128::from(self.totals.subtotal.minor_units()) + i128::from(self.totals.shipping.minor_units());
+        // Rounded half up, as the tax was.
+        let tax = match taxed_base {
+            0 => 0,
+            _ => (2 * i128::from(self.totals.tax.minor_units()) * base + taxed_base) / (2 * taxed_base),
         };
-        Money::new((base + tax).min(self.totals.total.minor_units()), currency)
+        let total = self.totals.total.minor_units();
+        Money::new(i64::try_from((base + tax).min(i128::from(total))).unwrap_or(total), currency)
     }
 }
 
@@ -462,6 +473,13 @@ pub(crate) mod tests {
         let ReceivedReturn { restock, .. } =
             order.receive_return(&receipt(2, 0, &rma), &policy, at(5)).unwrap().unwrap();
         assert!(restock.is_empty(), "damaged units are not put back on sale");
+        // One mug on two lines would count as two: the receipt is refused.
+        let mut twice = receipt(1, 1, &rma);
+        twice.lines.push(twice.lines[0].clone());
+        assert_eq!(
+            order.receive_return(&twice, &policy, at(5)).unwrap_err().code(),
+            ReceiptRejection::DuplicateLine { sku: Sku::parse("MUG").unwrap() }.code()
+        );
     }
 
     #[test]

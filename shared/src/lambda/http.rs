@@ -7,7 +7,7 @@ use lambda_http::{
     request::RequestContext,
 };
 
-use crate::api::{Answer, PROBLEM_CONTENT_TYPE, Problem};
+use crate::api::{Answer, PROBLEM_CONTENT_TYPE, Problem, within_body_limit};
 
 /// The route API Gateway matched (`POST /orders`) and a claim of the token its JWT authorizer
 /// verified; `who` says whose identity the claim is, for the 401 when it is missing.
@@ -24,6 +24,11 @@ pub fn route_and_claim<'r>(request: &'r Request, claim: &str, who: &str) -> Resu
         .filter(|value| !value.is_empty())
         .ok_or_else(|| Problem::new(401, "unauthenticated", format!("the request carries no {who} identity")))?;
     Ok((context.route_key.as_deref().unwrap_or_default(), value))
+}
+
+/// The request's body, refused (413) over the API's limit before anything reads it.
+pub fn body(request: &Request) -> Result<&[u8], Problem> {
+    within_body_limit(request.body().as_ref())
 }
 
 pub fn require_json(request: &Request) -> Result<(), Problem> {
