@@ -171,3 +171,24 @@ async fn secrets_manager_lets_a_function_read_its_own_secret_and_no_other() {
     assert_eq!(refused(read("NotifierFunction", &payment_key).await), "AccessDeniedException");
     recorded("NotifierFunction", "secretsmanager:GetSecretValue", "").await;
 }
+
+#[tokio::test]
+async fn the_shared_idempotency_table_keeps_each_function_to_its_own_items() {
+    let stack = TestStack::new().await;
+    let table = stack.table("IdempotencyTable");
+    let put = |function: &str, pk: &str| {
+        stack
+            .dynamodb_as(function)
+            .put_item()
+            .table_name(&table)
+            .item("pk", AttributeValue::S(pk.to_owned()))
+            .item("sk", AttributeValue::S("CLAIM".to_owned()))
+            .send()
+    };
+    assert!(put("IntakeFunction", "IDEMPOTENCY#API#shop#key-1").await.is_ok());
+    assert!(put("NotifierFunction", "NOTIFICATION#ord_1#confirmed#email").await.is_ok());
+    // Neither can forge the other's items: a replayed answer, or a message marked as sent.
+    assert_eq!(refused(put("IntakeFunction", "NOTIFICATION#ord_1#shipped#email").await), "AccessDeniedException");
+    assert_eq!(refused(put("NotifierFunction", "IDEMPOTENCY#API#shop#key-2").await), "AccessDeniedException");
+    recorded("NotifierFunction", "dynamodb:PutItem", &format!("table/{table}")).await;
+}

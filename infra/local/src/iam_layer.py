@@ -7,7 +7,8 @@ request to the IAM actions and resource ARNs AWS evaluates (one per item of a tr
 batch read, `PublishBatch` as `sns:Publish`, index and stream ARNs, SES identities with
 `ses:FromAddress`), and evaluates the policies of the role that key stands for: explicit Deny
 first, then Allow; `*` and `?` in actions and resources; `NotAction`, `NotResource`; the
-string, ARN, Bool and Null condition operators. A refusal is the service's own
+string, ARN, Bool and Null condition operators, `IfExists`, and `ForAllValues:`/`ForAnyValue:`
+over multi-valued keys such as `dynamodb:LeadingKeys`. A refusal is the service's own
 AccessDenied answer, and is recorded for the runner's journal and the tests.
 
 The runner registers one key per function (`POST /orderflow/iam/principals`). The key `test`
@@ -23,6 +24,7 @@ import uuid
 from email.utils import parseaddr
 from urllib.parse import parse_qs
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.ses.models import ses_backends
 
 # limit_exceeded comes from limits_layer.py, which the runner puts before this script.
@@ -45,28 +47,72 @@ def arn(service, region, resource):
     return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
 
 
+def leading_keys(region, table_name, items):
+    """The `dynamodb:LeadingKeys` condition key: the partition key values these items (keys or
+    whole items, in DynamoDB's JSON) are in."""
+    try:
+        hash_key = dynamodb_backends[ACCOUNT][region].get_table(table_name.rsplit("/", 1)[-1]).hash_key_attr
+    except Exception:  # noqa: BLE001 - no such table: DynamoDB answers that, after IAM
+        return {}
+    values = [next(iter(item[hash_key].values())) for item in items if hash_key in item]
+    return {"dynamodb:leadingkeys": [str(value) for value in values]}
+
+
+def query_leading_keys(region, params):
+    """The partition key value a query names in its key condition (`key = :value`)."""
+    names = params.get("ExpressionAttributeNames", {})
+    values = params.get("ExpressionAttributeValues", {})
+    for name, placeholder in re.findall(r"([#\w]+)\s*=\s*(:\w+)", params.get("KeyConditionExpression", "")):
+        context = leading_keys(region, params["TableName"], [{names.get(name, name): values.get(placeholder, {})}])
+        if context.get("dynamodb:leadingkeys"):
+            return context
+    return {}
+
+
 def dynamodb_checks(operation, params, region):
     def table(name):
         return name if name.startswith("arn:") else arn("dynamodb", region, f"table/{name}")
 
-    if operation in {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "DescribeTable"}:
-        return [(f"dynamodb:{operation}", table(params["TableName"]))]
+    if operation in {"GetItem", "UpdateItem", "DeleteItem"}:
+        context = leading_keys(region, params["TableName"], [params["Key"]])
+        return [(f"dynamodb:{operation}", table(params["TableName"]), context)]
+    if operation == "PutItem":
+        context = leading_keys(region, params["TableName"], [params["Item"]])
+        return [("dynamodb:PutItem", table(params["TableName"]), context)]
+    if operation == "DescribeTable":
+        return [("dynamodb:DescribeTable", table(params["TableName"]))]
     if operation in {"Query", "Scan"}:
         resource = table(params["TableName"])
         if params.get("IndexName"):
             resource += f"/index/{params['IndexName']}"
-        return [(f"dynamodb:{operation}", resource)]
-    if operation in {"BatchGetItem", "BatchWriteItem"}:
-        return [(f"dynamodb:{operation}", table(name)) for name in params["RequestItems"]]
+        context = query_leading_keys(region, params) if operation == "Query" and not params.get("IndexName") else {}
+        return [(f"dynamodb:{operation}", resource, context)]
+    if operation == "BatchGetItem":
+        return [
+            ("dynamodb:BatchGetItem", table(name), leading_keys(region, name, request["Keys"]))
+            for name, request in params["RequestItems"].items()
+        ]
+    if operation == "BatchWriteItem":
+        return [
+            ("dynamodb:BatchWriteItem", table(name),
+             leading_keys(region, name, [next(iter(write.values())).get("Key") or next(iter(write.values()))["Item"]
+                                         for write in writes]))
+            for name, writes in params["RequestItems"].items()
+        ]
     if operation == "TransactWriteItems":
         actions = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
         return [
-            (f"dynamodb:{actions[kind]}", table(item["TableName"]))
+            (f"dynamodb:{actions[kind]}", table(item["TableName"]),
+             leading_keys(region, item["TableName"], [item.get("Key") or item["Item"]]))
             for entry in params["TransactItems"]
             for kind, item in entry.items()
         ]
     if operation == "TransactGetItems":
-        return [("dynamodb:GetItem", table(entry["Get"]["TableName"])) for entry in params["TransactItems"]]
+        return [
+            ("dynamodb:GetItem", table(entry["Get"]["TableName"]),
+             leading_keys(region, entry["Get"]["TableName"], [entry["Get"]["Key"]]))
+            for entry in params["TransactItems"]
+        ]
     raise Unmapped(f"DynamoDB {operation}")
 
 
@@ -161,33 +207,50 @@ def listed(value):
 
 def condition_holds(condition, context):
     for operator, entries in condition.items():
-        if_exists = operator.endswith("IfExists")
-        base = operator.removesuffix("IfExists")
+        qualifier, _, operator = operator.rpartition(":")
         for key, expected in entries.items():
-            expected = [str(value) for value in listed(expected)]
             actual = context.get(key.lower())
-            if base == "Null":
-                if (actual is None) != (expected[0].lower() == "true"):
-                    return False
-                continue
-            negated = "Not" in base
-            if actual is None:
-                if if_exists or negated:
-                    continue
+            if qualifier and not set_condition_holds(qualifier, operator, expected, actual):
                 return False
-            if base in {"StringEquals", "StringNotEquals"}:
-                hit = actual in expected
-            elif base in {"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"}:
-                hit = actual.lower() in (value.lower() for value in expected)
-            elif base in {"StringLike", "StringNotLike", "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike"}:
-                hit = any(like(value, actual) for value in expected)
-            elif base == "Bool":
-                hit = actual.lower() in (value.lower() for value in expected)
-            else:
-                raise Unsupported(f"condition operator {operator}")
-            if hit == negated:
+            if not qualifier and not single_condition_holds(operator, expected, actual):
                 return False
     return True
+
+
+def set_condition_holds(qualifier, operator, expected, actual):
+    """`ForAllValues:` holds when every value of the key matches (and, as on AWS, when the
+    request has no such key); `ForAnyValue:` when one does."""
+    values = actual if isinstance(actual, list) else ([] if actual is None else [actual])
+    if qualifier == "ForAllValues":
+        return all(single_condition_holds(operator, expected, value) for value in values)
+    if qualifier == "ForAnyValue":
+        return any(single_condition_holds(operator, expected, value) for value in values)
+    raise Unsupported(f"condition qualifier {qualifier}")
+
+
+def single_condition_holds(operator, expected, actual):
+    """One operator on one value of a key (`actual`, None when the request has no such key)."""
+    expected = [str(value) for value in listed(expected)]
+    base = operator.removesuffix("IfExists")
+    if base == "Null":
+        return (actual is None) == (expected[0].lower() == "true")
+    negated = "Not" in base
+    if actual is None:
+        return operator.endswith("IfExists") or negated
+    if isinstance(actual, list):
+        # A multi-valued key without ForAllValues/ForAnyValue: any value may match, as on AWS.
+        return any(single_condition_holds(operator, expected, value) for value in actual)
+    if base in {"StringEquals", "StringNotEquals"}:
+        hit = actual in expected
+    elif base in {"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"}:
+        hit = actual.lower() in (value.lower() for value in expected)
+    elif base in {"StringLike", "StringNotLike", "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike"}:
+        hit = any(like(value, actual) for value in expected)
+    elif base == "Bool":
+        hit = actual.lower() in (value.lower() for value in expected)
+    else:
+        raise Unsupported(f"condition operator {operator}")
+    return hit != negated
 
 
 def applies(statement, action, resource, context):
