@@ -282,9 +282,30 @@ fn aftership_event(tracking_number: &str, event_id: &str, checkpoint_time: &str)
     event
 }
 
+/// The local warehouse, reading and reporting on the runner's stack's queues.
+fn local_warehouse(runner: &Runner) -> local::partners::LocalWarehouse {
+    local::partners::LocalWarehouse {
+        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
+        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
+    }
+}
+
+/// What the warehouse ships at `shipped_at`, once pick requests are waiting.
+async fn ships(
+    warehouse: &local::partners::LocalWarehouse,
+    shipped_at: chrono::DateTime<chrono::Utc>,
+) -> Vec<shared::domain::ShipmentReport> {
+    eventually(Duration::from_secs(30), || async {
+        let reports = warehouse.ship_waiting(shipped_at).await.unwrap();
+        (!reports.is_empty()).then_some(reports)
+    })
+    .await
+}
+
 #[tokio::test]
 async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
-    use local::partners::{LocalCarrier, LocalWarehouse};
+    use local::partners::LocalCarrier;
     use local::runner::LOCAL_CARRIER_SECRETS;
 
     let runner = pipeline().await;
@@ -296,17 +317,9 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     reaches(&runner, &token, &id, "FULFILLING").await;
 
     // The warehouse ships the mugs and the notebook in two parcels.
-    let warehouse = LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
-        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
-    };
+    let warehouse = local_warehouse(&runner);
     let shipped_at = chrono::Utc::now();
-    let parcels = eventually(Duration::from_secs(30), || async {
-        let reports = warehouse.ship_waiting(shipped_at).await.unwrap();
-        (!reports.is_empty()).then_some(reports)
-    })
-    .await;
+    let parcels = ships(&warehouse, shipped_at).await;
     assert_eq!(parcels.len(), 2);
     let shipped = reaches(&runner, &token, &id, "SHIPPED").await;
     assert_eq!(shipped["shipments"].as_array().unwrap().len(), 2);
@@ -516,8 +529,6 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
 
 #[tokio::test]
 async fn a_cancelled_order_is_not_shipped_and_its_customer_is_told() {
-    use local::partners::LocalWarehouse;
-
     let runner = pipeline().await;
     let token = runner.token(AUTHORIZER, "shop-cancel", Duration::from_secs(300)).unwrap();
     let placed = post_order(&runner, Some(&token), "cancel-1").await;
@@ -537,11 +548,7 @@ async fn a_cancelled_order_is_not_shipped_and_its_customer_is_told() {
     assert_eq!(cancel("again").await.json["version"], cancelled.json["version"]);
 
     // The pick request and the stop both wait for the warehouse, which ships nothing.
-    let warehouse = LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
-        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
-    };
+    let warehouse = local_warehouse(&runner);
     eventually(Duration::from_secs(30), || async {
         let intents = crate::harness::intents_of(&id).await;
         (intents.len() == 1 && intents[0]["status"] == "canceled").then_some(())
@@ -574,7 +581,7 @@ async fn a_cancelled_order_is_not_shipped_and_its_customer_is_told() {
 
 #[tokio::test]
 async fn the_largest_order_the_api_accepts_travels_to_the_door() {
-    use local::partners::{LocalCarrier, LocalWarehouse};
+    use local::partners::LocalCarrier;
     use local::runner::LOCAL_CARRIER_SECRETS;
 
     let runner = pipeline().await;
@@ -591,17 +598,9 @@ async fn the_largest_order_the_api_accepts_travels_to_the_door() {
     let id = placed.json["id"].as_str().unwrap().to_owned();
     reaches(&runner, &token, &id, "FULFILLING").await;
 
-    let warehouse = LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
-        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
-    };
+    let warehouse = local_warehouse(&runner);
     let shipped_at = chrono::Utc::now();
-    let parcels = eventually(Duration::from_secs(30), || async {
-        let reports = warehouse.ship_waiting(shipped_at).await.unwrap();
-        (!reports.is_empty()).then_some(reports)
-    })
-    .await;
+    let parcels = ships(&warehouse, shipped_at).await;
     reaches(&runner, &token, &id, "SHIPPED").await;
     let carrier = LocalCarrier {
         api_url: runner.api_url(),
