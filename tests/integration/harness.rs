@@ -228,10 +228,10 @@ impl TestStack {
         self.call("GET", &format!("/orders/{id}"), &[], "", Some(storefront)).await
     }
 
-    /// The storefront API's use cases over this stack's store, for tests that set the clock.
+    /// The storefront API's use cases as intake runs them (its role), for tests that set the clock.
     pub fn order_api(&self) -> OrderApi<DynamoStore, DynamoStore> {
-        let environment = Env::Map(self.stack.function_environment("IntakeFunction").unwrap());
-        OrderApi::from_env(self.store.clone(), self.store.clone(), &environment).unwrap()
+        let store = self.store_as("IntakeFunction");
+        OrderApi::from_env(store.clone(), store, &self.environment("IntakeFunction")).unwrap()
     }
 
     /// The environment the template gives a function, resolved to this stack.
