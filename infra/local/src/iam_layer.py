@@ -23,6 +23,7 @@ import threading
 import uuid
 from email.utils import parseaddr
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 from moto.dynamodb.models import dynamodb_backends
 from moto.ses.models import ses_backends
@@ -288,7 +289,7 @@ def denied(service, path, target, message, code="AccessDeniedException"):
     if is_query_protocol(service, path):
         code = "AuthorizationError" if service == "sns" and code == "AccessDeniedException" else code
         body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
         return "403 Forbidden", "text/xml", body, []

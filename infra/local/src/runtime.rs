@@ -354,7 +354,9 @@ async fn next_invocation(state: &Arc<HostState>) -> Response<Full<Bytes>> {
     };
     let invocation = state.pending.lock().await.recv().await;
     let Some(Invocation { id, payload, reply: answer }) = invocation else {
-        return reply(StatusCode::INTERNAL_SERVER_ERROR, "the function host has stopped");
+        // The host is stopping: as Lambda freezes an idle sandbox, the poll is never answered
+        // (an answer without an invocation's headers makes lambda_runtime panic).
+        return std::future::pending().await;
     };
     let timeout = state.spec.timeout;
     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + timeout;
