@@ -1,7 +1,11 @@
 //! The payment function against moto and localstripe: test cards, fraud holds, redeliveries,
 //! a provider that fails or hangs, and capture, void and refund.
 
-use std::time::Duration;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use chrono::Utc;
 use payment::PaymentHandler;
@@ -12,7 +16,7 @@ use shared::{
 };
 use tokio::{io::AsyncWriteExt, net::TcpListener};
 
-use crate::harness::{TestStack, card, intents_of, order_body, sqs_event};
+use crate::harness::{TestStack, card, http, intents_of, order_body, sqs_event, stripe_endpoint};
 
 /// Places an order paid with `method`, and moves it to RESERVED as `inventory` would.
 async fn reserved_order(stack: &TestStack, method: &str, customize: impl FnOnce(&mut serde_json::Value)) -> Order {
@@ -156,6 +160,90 @@ async fn broken_provider(status: Option<u16>) -> String {
         }
     });
     format!("http://{address}")
+}
+
+/// localstripe behind a door that refuses the keys in `revoked` (401), as the provider does
+/// once a key is rolled.
+async fn revoking_provider(revoked: Arc<Mutex<HashSet<String>>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let revoked = revoked.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                let (head, body) = loop {
+                    let Ok(read @ 1..) = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await else { return };
+                    request.extend_from_slice(&buffer[..read]);
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
+                    let length = head
+                        .lines()
+                        .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(str::to_owned))
+                        .and_then(|value| value.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break (head.to_owned(), body.to_owned());
+                    }
+                };
+                let mut lines = head.lines();
+                let mut start = lines.next().unwrap_or_default().split(' ');
+                let (method, path) = (start.next().unwrap_or_default(), start.next().unwrap_or_default());
+                let headers: Vec<(String, String)> = lines
+                    .filter_map(|line| line.split_once(':'))
+                    .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+                    .filter(|(name, _)| ["authorization", "content-type", "idempotency-key"].contains(&name.as_str()))
+                    .collect();
+                let key = headers.iter().find(|(name, _)| name == "authorization").map(|(_, value)| value.as_str());
+                let refused = key
+                    .and_then(|value| value.strip_prefix("Bearer "))
+                    .is_some_and(|key| revoked.lock().unwrap().contains(key));
+                let (status, answer) = if refused {
+                    (401, json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}))
+                } else {
+                    let headers: Vec<(&str, &str)> =
+                        headers.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+                    let reply = http(method, &format!("{}{path}", stripe_endpoint()), &headers, &body).await;
+                    (reply.status, reply.json)
+                };
+                let answer = answer.to_string();
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn a_rotated_provider_key_reaches_the_running_function_without_a_redeploy() {
+    let stack = TestStack::new().await;
+    let revoked = Arc::new(Mutex::new(HashSet::new()));
+    let Env::Map(mut variables) = stack.environment("PaymentFunction") else { unreachable!() };
+    variables.insert("PAYMENT_PROVIDER_ENDPOINT".to_owned(), revoking_provider(revoked.clone()).await);
+    let secret_id = variables["PAYMENT_PROVIDER_SECRET_ID"].clone();
+    let handler = PaymentHandler::from_env(stack.sdk_as("PaymentFunction"), &Env::Map(variables)).unwrap();
+    let first = reserved_order(&stack, "pm_card_visa", |_| {}).await;
+    assert!(handler.handle(sqs_event(&[&first])).await.unwrap().batch_item_failures.is_empty());
+
+    // The key is rolled: the provider refuses the old one, Secrets Manager holds the new one.
+    revoked.lock().unwrap().insert("sk_test_orderflow_local".to_owned());
+    aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(json!({"api_key": "sk_test_orderflow_rolled"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let second = reserved_order(&stack, "pm_card_visa", |_| {}).await;
+    let response = handler.handle(sqs_event(&[&second])).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "the new key is read on the old one's first refusal");
+    assert_eq!(head(&stack, &second).await.status(), OrderStatus::PaymentAuthorized);
 }
 
 async fn retried_when_the_provider(status: Option<u16>) {
