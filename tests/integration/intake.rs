@@ -238,15 +238,15 @@ async fn malformed_oversized_and_mistyped_requests_are_refused_and_write_nothing
     let json_header = [("Content-Type", "application/json")];
     type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16, &'a str, &'a str);
     let cases: Vec<Case> = vec![
-        ("malformed JSON", json_header.to_vec(), "{\"customer\": ".to_owned(), 400, "malformed_json", ""),
-        ("empty body", json_header.to_vec(), String::new(), 400, "malformed_json", ""),
+        ("malformed JSON", json_header.to_vec(), "{\"customer\": ".to_owned(), 400, "malformed_json", "/"),
+        ("empty body", json_header.to_vec(), String::new(), 400, "malformed_json", "/"),
         (
             "oversized body",
             json_header.to_vec(),
             format!("{{\"pad\": \"{}\"}}", "x".repeat(70 * 1024)),
             413,
             "body_too_large",
-            "",
+            "/",
         ),
         (
             "form post",
@@ -297,7 +297,8 @@ async fn an_order_is_invisible_to_other_storefronts_and_unknown_ids_are_not_foun
         [("storefront-b", id), (STOREFRONT, "ord_0000000000000000000000000a"), (STOREFRONT, "not-an-id")]
     {
         let reply = cloud.get_order(path_id, who).await;
-        assert_eq!((reply.status, reply.json["code"].as_str()), (404, Some("order_not_found")), "{who} {path_id}");
+        let refusal = (reply.status, reply.json["code"].as_str(), reply.json["field"].as_str());
+        assert_eq!(refusal, (404, Some("order_not_found"), Some("id")), "{who} {path_id}");
     }
 }
 
@@ -306,7 +307,8 @@ async fn a_request_without_a_storefront_identity_is_unauthenticated() {
     let cloud = TestStack::new().await;
     let reply =
         cloud.call("POST", "/orders", &[("Content-Type", "application/json")], &order_body().to_string(), None).await;
-    assert_eq!((reply.status, reply.json["code"].as_str()), (401, Some("unauthenticated")));
+    let refusal = (reply.status, reply.json["code"].as_str(), reply.json["field"].as_str());
+    assert_eq!(refusal, (401, Some("unauthenticated"), Some("Authorization")));
     assert!(cloud.items("OrdersTable").await.is_empty());
 }
 
@@ -323,7 +325,8 @@ async fn every_route_refuses_an_oversized_body_before_reading_it() {
         ("POST", format!("/orders/{id}/returns")),
     ] {
         let refused = cloud.call(method, &path, &headers, &huge, Some(STOREFRONT)).await;
-        assert_eq!((refused.status, refused.json["code"].as_str()), (413, Some("body_too_large")), "{method} {path}");
+        let refusal = (refused.status, refused.json["code"].as_str(), refused.json["field"].as_str());
+        assert_eq!(refusal, (413, Some("body_too_large"), Some("/")), "{method} {path}");
     }
     assert_eq!(cloud.get_order(id, STOREFRONT).await.json["version"], 1, "nothing changed");
 }

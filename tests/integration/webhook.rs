@@ -85,27 +85,58 @@ async fn signed_events_of_both_vocabularies_are_queued_in_our_words() {
 }
 
 #[tokio::test]
-async fn forged_tampered_unsigned_and_replayed_events_are_refused_with_nothing_queued() {
+async fn forged_tampered_unsigned_replayed_and_oversized_events_are_refused_naming_what_is_at_fault() {
     let stack = TestStack::new().await;
     let good = signed(secret("easypost"), 0, EASYPOST);
     let tampered = EASYPOST.replacen("in_transit", "delivered", 1);
     type Headers = Vec<(&'static str, String)>;
-    let cases: [(&str, Headers, &str, u16, &str); 8] = [
-        ("wrong secret", signed("whsec_guess", 0, EASYPOST), EASYPOST, 401, "invalid_signature"),
-        ("another carrier's secret", signed(secret("aftership"), 0, EASYPOST), EASYPOST, 401, "invalid_signature"),
-        ("tampered body", good.clone(), &tampered, 401, "invalid_signature"),
-        ("no signature", vec![good[0].clone()], EASYPOST, 401, "missing_signature"),
-        ("no timestamp", vec![good[1].clone()], EASYPOST, 401, "missing_signature"),
-        ("stale", signed(secret("easypost"), 600, EASYPOST), EASYPOST, 401, "stale_timestamp"),
-        ("from the future", signed(secret("easypost"), -600, EASYPOST), EASYPOST, 401, "stale_timestamp"),
-        ("malformed", signed(secret("easypost"), 0, "{\"id\": 1}"), "{\"id\": 1}", 400, "malformed_event"),
+    let mut not_a_time = good.clone();
+    not_a_time[0].1 = "yesterday".to_owned();
+    let mut three = good.clone();
+    three[1].1 = format!("v1={0}, v1={0}, {1}", "00".repeat(32), good[1].1);
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(256 * 1024));
+    let cases: [(&str, Headers, &str, u16, &str, &str); 11] = [
+        (
+            "wrong secret",
+            signed("whsec_guess_000000", 0, EASYPOST),
+            EASYPOST,
+            401,
+            "invalid_signature",
+            SIGNATURE_HEADER,
+        ),
+        (
+            "another carrier's secret",
+            signed(secret("aftership"), 0, EASYPOST),
+            EASYPOST,
+            401,
+            "invalid_signature",
+            SIGNATURE_HEADER,
+        ),
+        ("tampered body", good.clone(), &tampered, 401, "invalid_signature", SIGNATURE_HEADER),
+        ("a pile of signatures", three, EASYPOST, 401, "too_many_signatures", SIGNATURE_HEADER),
+        ("no signature", vec![good[0].clone()], EASYPOST, 401, "missing_signature", SIGNATURE_HEADER),
+        ("no timestamp", vec![good[1].clone()], EASYPOST, 401, "missing_timestamp", TIMESTAMP_HEADER),
+        ("not a time", not_a_time, EASYPOST, 401, "invalid_timestamp", TIMESTAMP_HEADER),
+        ("stale", signed(secret("easypost"), 600, EASYPOST), EASYPOST, 401, "stale_timestamp", TIMESTAMP_HEADER),
+        (
+            "from the future",
+            signed(secret("easypost"), -600, EASYPOST),
+            EASYPOST,
+            401,
+            "stale_timestamp",
+            TIMESTAMP_HEADER,
+        ),
+        ("malformed", signed(secret("easypost"), 0, "{\"id\": 1}"), "{\"id\": 1}", 400, "malformed_event", "/"),
+        ("oversized", signed(secret("easypost"), 0, &huge), &huge, 413, "payload_too_large", "/"),
     ];
-    for (name, headers, body, status, code) in cases {
+    for (name, headers, body, status, code, field) in cases {
         let reply = post(&stack, "easypost", &headers, body).await;
-        assert_eq!((reply.status, reply.json["code"].as_str()), (status, Some(code)), "{name}: {:?}", reply.json);
+        let refusal = (reply.status, reply.json["code"].as_str(), reply.json["field"].as_str());
+        assert_eq!(refusal, (status, Some(code), Some(field)), "{name}: {:?}", reply.json);
     }
     let unknown = post(&stack, "pigeon-post", &good, EASYPOST).await;
-    assert_eq!((unknown.status, unknown.json["code"].as_str()), (404, Some("carrier_not_found")));
+    let refusal = (unknown.status, unknown.json["code"].as_str(), unknown.json["field"].as_str());
+    assert_eq!(refusal, (404, Some("carrier_not_found"), Some("carrier")));
     assert!(stack.drain("DeliveryUpdatesQueue").await.is_empty(), "nothing was queued");
 }
 

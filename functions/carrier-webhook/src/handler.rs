@@ -48,12 +48,7 @@ impl CarrierWebhook {
             body: request.body().as_ref(),
         };
         let update = self.check(carrier, signed).await?.map_err(|refusal| {
-            let problem = Problem::new(refusal.status(), refusal.code(), refusal.to_string());
-            match refusal.status() {
-                401 => problem.at(SIGNATURE_HEADER),
-                404 => problem.at("carrier"),
-                _ => problem.at("/"),
-            }
+            Problem::new(refusal.status(), refusal.code(), refusal.to_string()).at(refusal.field())
         })?;
         self.delivery_updates.send_json(&update).await.map_err(|error| {
             tracing::error!(error = %error, "could not queue a carrier event");

@@ -44,8 +44,9 @@ impl Intake {
 
     async fn route(&self, request: &Request) -> Result<Answer, Problem> {
         let (route, claim) = route_and_claim(request, STOREFRONT_CLAIM, "storefront")?;
-        let storefront = StorefrontId::parse(claim)
-            .map_err(|_| Problem::new(401, "unauthenticated", "the request carries no storefront identity"))?;
+        let storefront = StorefrontId::parse(claim).map_err(|_| {
+            Problem::new(401, "unauthenticated", "the request carries no storefront identity").at("Authorization")
+        })?;
         let id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
         let body = body(request)?;
         match route {

@@ -11,7 +11,8 @@ pub(crate) fn order_id(raw: &str) -> Result<OrderId, Problem> {
 
 /// The operator a token's subject names.
 pub(crate) fn operator_id(raw: &str) -> Result<OperatorId, Problem> {
-    OperatorId::parse(raw).map_err(|invalid| Problem::new(403, invalid.code, "the token does not name an operator"))
+    OperatorId::parse(raw)
+        .map_err(|invalid| Problem::new(403, invalid.code, "the token does not name an operator").at("Authorization"))
 }
 
 #[cfg(test)]
@@ -24,7 +25,11 @@ mod tests {
         assert_eq!(operator_id("ops@example.com").unwrap().as_str(), "ops@example.com");
         for strange in ["", "op\u{0}erator", "line\nbreak", &"o".repeat(256)] {
             let problem = operator_id(strange).unwrap_err();
-            assert_eq!((problem.status, problem.code), (403, "invalid_operator"), "{strange:?}");
+            assert_eq!(
+                (problem.status, problem.code, problem.field.as_deref()),
+                (403, "invalid_operator", Some("Authorization")),
+                "{strange:?}"
+            );
         }
     }
 }

@@ -11,12 +11,14 @@ pub(crate) const MAX_NOTE_CHARS: usize = 500;
 /// The request body as JSON.
 pub(crate) fn json(body: &[u8]) -> Result<Value, Problem> {
     serde_json::from_slice(body)
-        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")))
+        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")).at("/"))
 }
 
 /// The request body's top-level object.
 pub(crate) fn object(value: &Value) -> Result<Object<'_>, Problem> {
-    Field::root(value).object().map_err(|_| Problem::bad_request("malformed_json", "the body is not a JSON object"))
+    Field::root(value)
+        .object()
+        .map_err(|_| Problem::bad_request("malformed_json", "the body is not a JSON object").at("/"))
 }
 
 /// A value in the request body and where it sits.

@@ -47,7 +47,7 @@ impl Problem {
     }
 
     pub fn not_found() -> Self {
-        Self::new(404, "order_not_found", "no such order")
+        Self::new(404, "order_not_found", "no such order").at("id")
     }
 
     /// Our fault or our dependencies': the client may retry the same request, with the same

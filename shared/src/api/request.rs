@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use super::{
     json::{Field, Object},
     problem::Problem,
@@ -22,15 +20,15 @@ const _: () = assert!(MAX_LINES + STOCK_WRITE_OVERHEAD <= MAX_WRITE_ITEMS);
 /// Refuses (413) a body over [`MAX_BODY_BYTES`]: every route checks this before reading one.
 pub fn within_body_limit(body: &[u8]) -> Result<&[u8], Problem> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(Problem::new(413, "body_too_large", format!("the body must be at most {MAX_BODY_BYTES} bytes")));
+        let problem = Problem::new(413, "body_too_large", format!("the body must be at most {MAX_BODY_BYTES} bytes"));
+        return Err(problem.at("/"));
     }
     Ok(body)
 }
 
 /// Parses and checks a whole order request. Pure: nothing is looked up or written.
 pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
-    let value: Value = serde_json::from_slice(within_body_limit(body)?)
-        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")))?;
+    let value = super::json::json(within_body_limit(body)?)?;
     let root = Field::root(&value).object()?;
     root.allow_only(&[
         "customer",
@@ -124,7 +122,7 @@ pub(super) fn shipping_option(raw: &str) -> Result<ShippingOption, InvalidValue>
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     pub(crate) fn valid_body() -> Value {
         json!({

@@ -94,8 +94,8 @@ mod tests {
     #[test]
     fn bad_reviews_name_the_field() {
         let cases: [(&[u8], u16, &str, Option<&str>); 7] = [
-            (b"not json", 400, "malformed_json", None),
-            (b"[]", 400, "malformed_json", None),
+            (b"not json", 400, "malformed_json", Some("/")),
+            (b"[]", 400, "malformed_json", Some("/")),
             (br#"{}"#, 400, "missing_field", Some("/decision")),
             (br#"{"decision": "maybe"}"#, 422, "invalid_decision", Some("/decision")),
             (br#"{"decision": "deny", "note": 5}"#, 400, "invalid_type", Some("/note")),

@@ -22,7 +22,9 @@ pub fn route_and_claim<'r>(request: &'r Request, claim: &str, who: &str) -> Resu
         .and_then(|jwt| jwt.claims.get(claim))
         .map(String::as_str)
         .filter(|value| !value.is_empty())
-        .ok_or_else(|| Problem::new(401, "unauthenticated", format!("the request carries no {who} identity")))?;
+        .ok_or_else(|| {
+            Problem::new(401, "unauthenticated", format!("the request carries no {who} identity")).at("Authorization")
+        })?;
     Ok((context.route_key.as_deref().unwrap_or_default(), value))
 }
 

@@ -71,6 +71,17 @@ pub enum WebhookRefusal {
 }
 
 impl WebhookRefusal {
+    /// What is at fault: the header, the carrier in the path, or the body (`/`).
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::UnknownCarrier => "carrier",
+            Self::MissingHeader(header) => header,
+            Self::InvalidTimestamp | Self::StaleTimestamp => TIMESTAMP_HEADER,
+            Self::InvalidSignature | Self::TooManySignatures => SIGNATURE_HEADER,
+            Self::TooLarge | Self::Malformed(_) | Self::UnsupportedEvent(_) => "/",
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::UnknownCarrier => 404,
@@ -87,6 +98,7 @@ impl WebhookRefusal {
     pub fn code(&self) -> &'static str {
         match self {
             Self::UnknownCarrier => "carrier_not_found",
+            Self::MissingHeader(TIMESTAMP_HEADER) => "missing_timestamp",
             Self::MissingHeader(_) => "missing_signature",
             Self::InvalidTimestamp => "invalid_timestamp",
             Self::StaleTimestamp => "stale_timestamp",
@@ -362,7 +374,7 @@ mod tests {
             webhooks.receive("easypost", SignedRequest { timestamp, signature, body }, now()).unwrap_err().code()
         };
         assert_eq!(check(Some(&timestamp), Some(&signature), &tampered), "invalid_signature");
-        assert_eq!(check(None, Some(&signature), EASYPOST_IN_TRANSIT), "missing_signature");
+        assert_eq!(check(None, Some(&signature), EASYPOST_IN_TRANSIT), "missing_timestamp");
         assert_eq!(check(Some(&timestamp), None, EASYPOST_IN_TRANSIT), "missing_signature");
         assert_eq!(check(Some("yesterday"), Some(&signature), EASYPOST_IN_TRANSIT), "invalid_timestamp");
         assert_eq!(check(Some(&timestamp), Some("v1=zz"), EASYPOST_IN_TRANSIT), "invalid_signature");
