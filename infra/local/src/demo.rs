@@ -55,7 +55,9 @@ async fn settle(runner: &Runner) {
 
 /// The warehouse ships what it was asked to pick, and the carrier takes each parcel to the
 /// door: one parcel is delayed by a failed attempt, one webhook is sent twice, and one late
-/// "in transit" arrives after "delivered".
+/// "in transit" arrives after "delivered". The carrier's days pass in seconds: each scan is
+/// dated when it is sent, so no carrier time is ever ahead of the pipeline's own clock (the
+/// late scan carries the time the carrier picked the parcels up).
 async fn deliver(runner: &Runner, client: &DemoClient, token: &str) -> anyhow::Result<()> {
     let warehouse = LocalWarehouse {
         sqs: aws_sdk_sqs::Client::new(&runner.sdk),
@@ -71,26 +73,36 @@ async fn deliver(runner: &Runner, client: &DemoClient, token: &str) -> anyhow::R
     }
     runner.journal.note(format!("demo: the warehouse shipped {} parcels", parcels.len()));
     settle(runner).await;
+    // When the carrier first scans the parcels: what the late scan says.
+    let picked_up = Utc::now();
     for (index, parcel) in parcels.iter().enumerate() {
         let order = get_json(client, &format!("{}/orders/{}", runner.api_url(), parcel.order_id), token).await?;
         let promised: Option<NaiveDate> =
             order["shipping_quote"]["estimated_delivery"].as_str().and_then(|d| d.parse().ok());
         let number = &parcel.tracking_number;
-        let hour = |hours: i64| shipped_at + chrono::Duration::hours(hours);
-        let mut events = vec![
-            LocalCarrier::event(&format!("evt_{number}_1"), number, "in_transit", hour(5), promised),
-            LocalCarrier::event(&format!("evt_{number}_2"), number, "out_for_delivery", hour(20), promised),
-        ];
+        // (event id, status, estimate, when): each scan is dated as it is sent, but for the one
+        // the carrier sends again (the same event, as carriers retry) and the late one.
+        let mut scans = vec![(1, "in_transit", promised, Dated::Now), (2, "out_for_delivery", promised, Dated::Now)];
         if index == 0 {
             let later = promised.map(|date| date + chrono::Duration::days(1));
-            events.push(LocalCarrier::event(&format!("evt_{number}_3"), number, "failure", hour(26), later));
-            events.push(LocalCarrier::event(&format!("evt_{number}_4"), number, "out_for_delivery", hour(44), later));
+            scans.extend([(3, "failure", later, Dated::Now), (4, "out_for_delivery", later, Dated::Now)]);
         }
-        let delivered = LocalCarrier::event(&format!("evt_{number}_5"), number, "delivered", hour(46), None);
-        events.push(delivered.clone());
-        events.push(delivered);
-        events.push(LocalCarrier::event(&format!("evt_{number}_0"), number, "in_transit", hour(3), promised));
-        for event in &events {
+        scans.extend([
+            (5, "delivered", None, Dated::Now),
+            (5, "delivered", None, Dated::Again),
+            (0, "in_transit", promised, Dated::PickedUp),
+        ]);
+        let mut sent: Option<Value> = None;
+        for (id, status, estimate, dated) in scans {
+            let at = match dated {
+                Dated::PickedUp => picked_up,
+                Dated::Now | Dated::Again => Utc::now(),
+            };
+            let event = match (dated, sent.take()) {
+                (Dated::Again, Some(again)) => again,
+                _ => LocalCarrier::event(&format!("evt_{number}_{id}"), number, status, at, estimate),
+            };
+            let event = &*sent.insert(event);
             let status = carrier.post(event).await?;
             runner.journal.note(format!(
                 "demo: carrier {:<18} {:<16} -> {status}",
@@ -107,6 +119,23 @@ async fn deliver(runner: &Runner, client: &DemoClient, token: &str) -> anyhow::R
 
 async fn settle_briefly(runner: &Runner) {
     runner.settle(Duration::from_millis(300), Duration::from_secs(20)).await;
+}
+
+/// An amount as the API gives it (`{"minor_units", "currency"}`), written in its currency's
+/// units: `46.34 EUR`, `1500 JPY`.
+fn money(amount: &Value) -> String {
+    serde_json::from_value::<shared::domain::Money>(amount.clone())
+        .map_or_else(|_| amount.to_string(), |money| money.to_string())
+}
+
+/// When a carrier scan is dated.
+#[derive(Clone, Copy)]
+enum Dated {
+    Now,
+    /// The previous event, sent again as it was.
+    Again,
+    /// When the carrier picked the parcels up: a scan that arrives late.
+    PickedUp,
 }
 
 /// A timeline entry's reason in a few words.
@@ -136,7 +165,7 @@ fn reason_text(reason: &Value) -> String {
         }
         Some("goodwill_refund") => format!(
             "goodwill refund of {} by {}",
-            reason["amount"]["minor_units"],
+            money(&reason["amount"]),
             reason["decision"]["operator"].as_str().unwrap_or("?")
         ),
         Some("delivery_exception") => {
@@ -305,12 +334,7 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     println!("Timelines, and what each customer was told");
     for id in &placed {
         let order = get_json(&client, &format!("{}/orders/{id}", runner.api_url()), token).await?;
-        println!(
-            "  {id}  {}  total {} {}",
-            order["status"].as_str().unwrap_or("?"),
-            order["totals"]["total"]["minor_units"],
-            order["totals"]["total"]["currency"].as_str().unwrap_or("")
-        );
+        println!("  {id}  {}  total {}", order["status"].as_str().unwrap_or("?"), money(&order["totals"]["total"]));
         for entry in order["timeline"].as_array().into_iter().flatten() {
             let tracking = &entry["tracking"];
             let detail = if tracking.is_object() {

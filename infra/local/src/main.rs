@@ -14,7 +14,7 @@ mod demo;
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context as _, bail};
-use local::{Runner, RunnerOptions, sources::Chaos};
+use local::{Runner, RunnerOptions, journal::Echo, sources::Chaos};
 
 const USAGE: &str = "\
 usage: orderflow-local [--demo] [--serve] [options]
@@ -28,10 +28,12 @@ usage: orderflow-local [--demo] [--serve] [options]
   --moto-endpoint URL     use this moto server instead of starting one
   --stripe-endpoint URL   use this Stripe-compatible server instead of starting localstripe
   --bin-dir DIR           where the functions' binaries are (default: next to this one)
-  --state-dir DIR         where the token and the outbox go (default .orderflow)
+  --state-dir DIR         where the tokens, the outbox and the functions' log go (default .orderflow)
   --chaos N               deliver every queue message and stream batch N times, shuffled
   --chaos-seed S          the shuffles' seed (default: random, printed)
-  --quiet                 do not echo the functions' own log lines
+  --verbose               print every invocation and every line every function writes (by
+                          default: one line per step in words; the functions' lines go to
+                          STATE_DIR/functions.log)
   --no-iam                run every function as the administrator instead of its own role
                           (debugging only: what AWS would refuse then passes)";
 
@@ -47,7 +49,7 @@ fn options() -> anyhow::Result<Options> {
     let mut runner = RunnerOptions::new(format!("orderflow-{}", std::process::id()));
     runner.api_port = 3000;
     runner.tap_unconsumed_queues = true;
-    runner.echo = true;
+    runner.echo = Echo::Story;
     let mut options = Options {
         runner,
         storefront: "demo-storefront".to_owned(),
@@ -62,7 +64,7 @@ fn options() -> anyhow::Result<Options> {
         match arg.as_str() {
             "--demo" => options.demo = true,
             "--serve" => options.serve = true,
-            "--quiet" => options.runner.echo_function_logs = false,
+            "--verbose" => options.runner.echo = Echo::Verbose,
             "--no-iam" => options.runner.iam = local::iam::Enforcement::Off,
             "--port" => options.runner.api_port = value("a port number")?.parse()?,
             "--storefront" => options.storefront = value("an id")?,
@@ -86,6 +88,7 @@ fn options() -> anyhow::Result<Options> {
     }
     options.runner.chaos = chaos;
     options.runner.outbox = Some(options.state_dir.join("outbox"));
+    options.runner.function_log = Some(options.state_dir.join("functions.log"));
     options.serve |= !options.demo;
     Ok(options)
 }
@@ -119,6 +122,10 @@ async fn main() -> anyhow::Result<()> {
     println!("  moto         {}", runner.moto_endpoint());
     println!("  localstripe  {}", runner.stripe_endpoint().unwrap_or("(none)"));
     println!("  outbox       {}", options.state_dir.join("outbox").display());
+    println!(
+        "  logs         {} (the functions' own lines; --verbose prints them)",
+        options.state_dir.join("functions.log").display()
+    );
     if options.runner.chaos.is_on() {
         println!("  chaos        every delivery x{} (seed {})", options.runner.chaos.copies, options.runner.chaos.seed);
     }

@@ -2,7 +2,7 @@
 //! what it is asked to pick (and not what was cancelled), and receives returns; and a carrier
 //! that posts signed tracking webhooks.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Bytes};
 use serde_json::{Value, json};
@@ -146,7 +146,7 @@ impl LocalCarrier {
             "id": event_id,
             "object": "Event",
             "description": "tracker.updated",
-            "created_at": at + Duration::seconds(5),
+            "created_at": at,
             "result": {
                 "object": "Tracker",
                 "tracking_code": tracking_number.as_str(),

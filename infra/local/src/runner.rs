@@ -24,7 +24,7 @@ use crate::{
     catalog,
     cloud::{self, LocalStripe, MotoServer},
     iam::{self, Enforcement},
-    journal::Journal,
+    journal::{Echo, Journal},
     outbox,
     provision::{Stack, provision},
     runtime::{FunctionHost, FunctionSpec, FunctionStats, InvokeError},
@@ -64,10 +64,10 @@ pub struct RunnerOptions {
     pub retry: RetryPolicy,
     /// Secrets Manager stand-ins, by secret id: provisioning stores them in moto.
     pub secrets: BTreeMap<String, Value>,
-    /// Print the journal to stdout as it happens.
-    pub echo: bool,
-    /// With `echo`, print the functions' own log lines too.
-    pub echo_function_logs: bool,
+    /// What the journal prints to stdout as it happens.
+    pub echo: Echo,
+    /// Where the functions' own log lines are written, besides the journal.
+    pub function_log: Option<PathBuf>,
     /// Hold each function to its role (the default); off only with `--no-iam`, for debugging.
     pub iam: Enforcement,
 }
@@ -90,8 +90,8 @@ impl RunnerOptions {
             tap_unconsumed_queues: false,
             chaos: Chaos::default(),
             retry: RetryPolicy::default(),
-            echo: false,
-            echo_function_logs: true,
+            echo: Echo::Off,
+            function_log: None,
             secrets,
             iam: Enforcement::Roles,
         }
@@ -154,7 +154,7 @@ impl Drop for Runner {
 impl Runner {
     pub async fn start(options: RunnerOptions) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let journal = Journal::new(options.echo, options.echo_function_logs);
+        let journal = Journal::new(options.echo, options.function_log.as_deref())?;
         let moto = match &options.moto_endpoint {
             Some(_) => None,
             None => Some(tokio::task::spawn_blocking(|| MotoServer::start(0)).await??),
