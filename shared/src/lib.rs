@@ -8,8 +8,8 @@
 //!
 //! - [`domain`]: the order and its rules, pure (no AWS, no Lambda, no I/O), and the ports (narrow
 //!   traits) the use cases need from the world.
-//! - [`config`], [`metrics`]: typed settings from the environment and CloudWatch EMF lines, used
-//!   by every layer above the domain.
+//! - [`config`], [`metrics`], [`strict_json`]: typed settings from the environment, CloudWatch
+//!   EMF lines and JSON from outside read strictly, used by every layer above the domain.
 //! - [`notification`]: which message each event sends, on which channel, and how it reads.
 //! - [`app`]: the use cases (inventory, payments, changes, fulfillment, delivery, notifier,
 //!   watchdog): read through a port, let the domain decide, write through a port.
@@ -28,3 +28,4 @@ pub mod domain;
 pub mod lambda;
 pub mod metrics;
 pub mod notification;
+pub mod strict_json;

@@ -43,8 +43,8 @@ impl CarrierWebhook {
     async fn receive(&self, request: &Request) -> Result<(), Problem> {
         let carrier = request.path_parameters_ref().and_then(|params| params.first("carrier")).unwrap_or_default();
         let signed = SignedRequest {
-            timestamp: header_text(request, TIMESTAMP_HEADER)?,
-            signature: header_text(request, SIGNATURE_HEADER)?,
+            timestamp: header_text(request, TIMESTAMP_HEADER, "invalid_timestamp")?,
+            signature: header_text(request, SIGNATURE_HEADER, "invalid_signature")?,
             body: request.body().as_ref(),
         };
         let update = self.check(carrier, signed).await?.map_err(|refusal| {

@@ -54,7 +54,7 @@ impl Intake {
                 require_json(request)?;
                 let place = PlaceOrder {
                     storefront: &storefront,
-                    idempotency_key: header_text(request, IDEMPOTENCY_KEY_HEADER)?,
+                    idempotency_key: header_text(request, IDEMPOTENCY_KEY_HEADER, "invalid_idempotency_key")?,
                     body,
                 };
                 self.api.place_order(place, Utc::now()).await
@@ -62,7 +62,7 @@ impl Intake {
             "GET /orders/{id}" => self.api.get_order(&storefront, id).await,
             "PATCH /orders/{id}" => {
                 require_json(request)?;
-                let if_match = header_text(request, IF_MATCH_HEADER)?;
+                let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;
                 self.changes.amend(&storefront, id, if_match, body, Utc::now()).await
             }
             "POST /orders/{id}/cancel" => self.changes.cancel(&storefront, id, body, Utc::now()).await,

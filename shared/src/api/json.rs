@@ -3,15 +3,22 @@
 use serde_json::{Map, Value};
 
 use super::problem::Problem;
-use crate::domain::InvalidValue;
+use crate::domain::{InvalidValue, check_readable, holds_card_number};
+use crate::strict_json::{self, StrictJsonError};
 
 /// The longest note an operator or a customer may leave (a reason, a review's note).
 pub(crate) const MAX_NOTE_CHARS: usize = 500;
 
-/// The request body as JSON.
+/// The request body as JSON: UTF-8, and no member named twice in one object.
 pub(crate) fn json(body: &[u8]) -> Result<Value, Problem> {
-    serde_json::from_slice(body)
-        .map_err(|error| Problem::bad_request("malformed_json", format!("the body is not JSON: {error}")).at("/"))
+    strict_json::parse(body).map_err(|error| match error {
+        StrictJsonError::DuplicateMember(pointer) => Problem::bad_request(
+            "duplicate_member",
+            "this member appears more than once in its object; send each member once",
+        )
+        .at(redacted(pointer)),
+        other => Problem::bad_request("malformed_json", other.to_string()).at("/"),
+    })
 }
 
 /// The request body's top-level object.
@@ -33,6 +40,16 @@ pub(crate) struct Field<'a> {
 pub(crate) struct Object<'a> {
     map: &'a Map<String, Value>,
     pointer: String,
+}
+
+/// A pointer as a refusal may echo and log it: cut before the first member name that holds a
+/// card number, as a client's member names are the client's text too.
+fn redacted(pointer: String) -> String {
+    match pointer.split('/').position(holds_card_number) {
+        Some(1) => "/".to_owned(),
+        Some(segment) => pointer.split('/').take(segment).collect::<Vec<_>>().join("/"),
+        None => pointer,
+    }
 }
 
 fn escape(segment: &str) -> String {
@@ -101,11 +118,8 @@ impl<'a> Object<'a> {
     /// Refuses members the API does not know, so a misspelt optional field is not silently lost.
     pub(crate) fn allow_only(&self, known: &[&str]) -> Result<(), Problem> {
         match self.map.keys().find(|name| !known.contains(&name.as_str())) {
-            Some(unknown) => Err(Problem::bad_request("unknown_field", "is not a field of this request").at(format!(
-                "{}/{}",
-                self.pointer,
-                escape(unknown)
-            ))),
+            Some(unknown) => Err(Problem::bad_request("unknown_field", "is not a field of this request")
+                .at(redacted(format!("{}/{}", self.pointer, escape(unknown))))),
             None => Ok(()),
         }
     }
@@ -129,13 +143,11 @@ impl<'a> Object<'a> {
     pub(crate) fn note(&self, name: &str) -> Result<Option<String>, Problem> {
         let Some(field) = self.optional(name) else { return Ok(None) };
         let text = field.string()?.trim();
-        if text.chars().count() > MAX_NOTE_CHARS || text.chars().any(char::is_control) {
-            return Err(Problem::unprocessable(
-                "invalid_note",
-                format!("must be one line of at most {MAX_NOTE_CHARS} characters"),
-            )
-            .at(field.pointer()));
+        if text.chars().count() > MAX_NOTE_CHARS {
+            return Err(Problem::unprocessable("invalid_note", format!("must be at most {MAX_NOTE_CHARS} characters"))
+                .at(field.pointer()));
         }
+        check_readable(text).map_err(|invalid| field.invalid(invalid))?;
         Ok(Some(text.to_owned()).filter(|text| !text.is_empty()))
     }
 }
@@ -157,6 +169,28 @@ mod tests {
         let negative = json!(-1);
         assert_eq!(Field::root(&negative).whole_number(rule).unwrap_err().code, "bad_count");
         assert_eq!(Field::root(&json!("1")).whole_number(rule).unwrap_err().code, "invalid_type");
+    }
+
+    #[test]
+    fn a_member_named_twice_is_refused_where_it_repeats() {
+        let problem = json(br#"{"customer": {"name": "A", "name": "B"}}"#).unwrap_err();
+        assert_eq!(
+            (problem.status, problem.code, problem.field.as_deref()),
+            (400, "duplicate_member", Some("/customer/name"))
+        );
+        let problem = json(b"{\"a\": \"\xc3\"}").unwrap_err();
+        assert_eq!((problem.code, problem.field.as_deref()), ("malformed_json", Some("/")));
+    }
+
+    #[test]
+    fn a_card_number_in_a_member_name_is_never_echoed() {
+        let body = json!({"a": {"4242 4242 4242 4242": 1}});
+        let root = Field::root(&body).object().unwrap();
+        let inner = root.required("a").unwrap().object().unwrap();
+        assert_eq!(inner.allow_only(&[]).unwrap_err().field.as_deref(), Some("/a"));
+        let problem = json(br#"{"4242424242424242": 1, "4242424242424242": 2}"#).unwrap_err();
+        assert_eq!(problem.field.as_deref(), Some("/"));
+        assert!(!problem.to_json().contains("4242"));
     }
 
     #[test]

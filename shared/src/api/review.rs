@@ -99,7 +99,7 @@ mod tests {
             (br#"{}"#, 400, "missing_field", Some("/decision")),
             (br#"{"decision": "maybe"}"#, 422, "invalid_decision", Some("/decision")),
             (br#"{"decision": "deny", "note": 5}"#, 400, "invalid_type", Some("/note")),
-            (br#"{"decision": "deny", "note": "line\nbreak"}"#, 422, "invalid_note", Some("/note")),
+            (br#"{"decision": "deny", "note": "line\nbreak"}"#, 422, "invalid_characters", Some("/note")),
             (br#"{"decision": "deny", "by": "me"}"#, 400, "unknown_field", Some("/by")),
         ];
         for (body, status, code, field) in cases {

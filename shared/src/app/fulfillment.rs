@@ -75,7 +75,10 @@ where
         returns: &ReturnPolicy,
         now: DateTime<Utc>,
     ) -> Result<FulfillmentOutcome, FulfillmentError> {
-        let recorded = match WarehouseReport::parse(body) {
+        let report = crate::strict_json::parse(body.as_bytes())
+            .map_err(|error| error.to_string())
+            .and_then(|value| WarehouseReport::from_json(value).map_err(|error| error.to_string()));
+        let recorded = match report {
             Ok(WarehouseReport::Shipped(report)) => {
                 let span =
                     tracing::info_span!("shipment", order_id = %report.order_id, shipment_id = %report.shipment_id);
@@ -85,7 +88,7 @@ where
                 let span = tracing::info_span!("return", order_id = %receipt.order_id, rma = %receipt.rma);
                 self.on_return(&receipt, returns, now).instrument(span).await
             }
-            Err(error) => Err(FulfillmentError::Rejected { code: "malformed_report", detail: error.to_string() }),
+            Err(detail) => Err(FulfillmentError::Rejected { code: "malformed_report", detail }),
         };
         match recorded {
             Err(FulfillmentError::Rejected { code, detail }) => {

@@ -98,7 +98,12 @@ checked_string!(
 );
 
 fn check_idempotency_key(raw: &str) -> Result<String, InvalidValue> {
-    check_token(raw, 255, "invalid_idempotency_key", "must be 1 to 255 printable ASCII characters")
+    // API Gateway joins a header sent twice with a comma: a key with one was sent twice.
+    let reason = "must be sent once, as 1 to 255 printable ASCII characters other than ','";
+    if raw.contains(',') {
+        return Err(InvalidValue::new("invalid_idempotency_key", reason));
+    }
+    check_token(raw, 255, "invalid_idempotency_key", reason)
 }
 
 checked_string!(
@@ -107,8 +112,17 @@ checked_string!(
     check_idempotency_key
 );
 
+/// The prefixes of the payment provider's ids for a way to pay: a PaymentMethod, a card token,
+/// a card and a source.
+const PAYMENT_METHOD_PREFIXES: [&str; 4] = ["pm_", "tok_", "card_", "src_"];
+
 fn check_payment_method(raw: &str) -> Result<String, InvalidValue> {
-    let valid = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if super::holds_card_number(raw) {
+        return Err(super::CARD_NUMBER);
+    }
+    let valid = (1..=255).contains(&raw.len())
+        && PAYMENT_METHOD_PREFIXES.iter().any(|prefix| raw.len() > prefix.len() && raw.starts_with(prefix))
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if valid {
         Ok(raw.to_owned())
     } else {
@@ -160,7 +174,7 @@ impl Rma {
 }
 
 fn check_operator(raw: &str) -> Result<String, InvalidValue> {
-    let valid = (1..=255).contains(&raw.chars().count()) && !raw.chars().any(char::is_control);
+    let valid = (1..=255).contains(&raw.chars().count()) && !raw.chars().any(super::is_hidden_or_control);
     if valid { Ok(raw.to_owned()) } else { Err(InvalidValue::new("invalid_operator", "is not an operator's name")) }
 }
 

@@ -58,7 +58,9 @@ pub use stock::{
     AdjustmentPlan, Allocation, Counter, ReservationPlan, Shortage, StockAdjustment, StockLevel, plan_adjustment,
     plan_reservation, requested_units,
 };
-pub use text::{InvalidValue, Line};
+pub use text::{
+    CARD_NUMBER, HIDDEN_CHARACTERS, InvalidValue, Line, check_readable, holds_card_number, is_hidden_or_control,
+};
 pub use warehouse::{
     PickCancellation, PickLine, PickRequest, ShipmentRejection, ShipmentReport, WarehouseInstruction, WarehouseReport,
 };

@@ -38,12 +38,11 @@ pub enum WarehouseReport {
 }
 
 impl WarehouseReport {
-    pub fn parse(body: &str) -> Result<Self, serde_json::Error> {
-        let is_receipt = serde_json::from_str::<serde_json::Value>(body).is_ok_and(|value| value.get("rma").is_some());
-        if is_receipt {
-            serde_json::from_str(body).map(Self::Returned)
+    pub fn from_json(value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        if value.get("rma").is_some() {
+            serde_json::from_value(value).map(Self::Returned)
         } else {
-            serde_json::from_str(body).map(Self::Shipped)
+            serde_json::from_value(value).map(Self::Shipped)
         }
     }
 }

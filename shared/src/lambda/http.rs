@@ -34,7 +34,10 @@ pub fn body(request: &Request) -> Result<&[u8], Problem> {
 }
 
 pub fn require_json(request: &Request) -> Result<(), Problem> {
-    let media_type = header_text(request, header::CONTENT_TYPE.as_str())?
+    // A content type sent twice or beyond ASCII is not `application/json` either.
+    let media_type = header_text(request, header::CONTENT_TYPE.as_str(), "unsupported_media_type")
+        .ok()
+        .flatten()
         .and_then(|value| value.split(';').next())
         .map(|media_type| media_type.trim().to_ascii_lowercase());
     match media_type.as_deref() {
@@ -44,12 +47,16 @@ pub fn require_json(request: &Request) -> Result<(), Problem> {
     }
 }
 
-pub fn header_text<'r>(request: &'r Request, name: &str) -> Result<Option<&'r str>, Problem> {
-    request
-        .headers()
-        .get(name)
-        .map(|value| value.to_str().map_err(|_| Problem::bad_request("invalid_header", "must be ASCII").at(name)))
-        .transpose()
+/// A header the function judges: absent, or sent once in visible ASCII; refused (400, `code`)
+/// otherwise, never read as its first value or with its bytes repaired.
+pub fn header_text<'r>(request: &'r Request, name: &str, code: &'static str) -> Result<Option<&'r str>, Problem> {
+    let refused = || Problem::bad_request(code, "must be sent once, in printable ASCII").at(name);
+    let mut values = request.headers().get_all(name).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(refused());
+    }
+    value.to_str().map(Some).map_err(|_| refused())
 }
 
 pub fn success(answer: Answer) -> Response<Body> {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{WebhookRefusal, estimate, instant, malformed, tracking_number, words};
+use super::{WebhookRefusal, estimate, event, instant, malformed, tracking_number, words};
 use crate::domain::{CarrierEventId, DeliveryUpdate, TrackingStatus, WebhookSource};
 
 #[derive(Deserialize)]
@@ -55,7 +55,7 @@ pub fn aftership_status(tag: &str, subtag: Option<&str>) -> TrackingStatus {
 }
 
 pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
-    let event: AfterShipEvent = serde_json::from_slice(body).map_err(malformed)?;
+    let event: AfterShipEvent = event(body)?;
     if event.event != "tracking_update" {
         return Err(WebhookRefusal::UnsupportedEvent(event.event));
     }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{WebhookRefusal, estimate, malformed, tracking_number, words};
+use super::{WebhookRefusal, estimate, event, tracking_number, words};
 use crate::domain::{CarrierEventId, DeliveryUpdate, TrackingStatus, WebhookSource};
 
 #[derive(Deserialize)]
@@ -62,7 +62,7 @@ pub fn easypost_status(status: &str) -> TrackingStatus {
 }
 
 pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
-    let event: EasyPostEvent = serde_json::from_slice(body).map_err(malformed)?;
+    let event: EasyPostEvent = event(body)?;
     if !event.description.starts_with("tracker.") {
         return Err(WebhookRefusal::UnsupportedEvent(event.description));
     }

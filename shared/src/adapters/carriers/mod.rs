@@ -235,6 +235,12 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok()).collect()
 }
 
+/// A carrier's event read strictly: UTF-8, and no member named twice (which two readers of one
+/// body could take differently).
+fn event<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WebhookRefusal> {
+    serde_json::from_value(crate::strict_json::parse(body).map_err(malformed)?).map_err(malformed)
+}
+
 fn malformed(error: impl std::fmt::Display) -> WebhookRefusal {
     WebhookRefusal::Malformed(error.to_string())
 }
@@ -257,8 +263,11 @@ fn instant(raw: &str) -> Option<DateTime<Utc>> {
         .or_else(|| raw.parse::<NaiveDateTime>().ok().map(|at| at.and_utc()))
 }
 
+/// A carrier's words for a customer or an operator to read, without the characters that would
+/// hide or reorder them: a partner's tracking event is not refused (and lost) for its wording.
 fn words(text: Option<String>) -> Option<String> {
-    text.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty())
+    let text: String = text?.chars().filter(|c| !crate::domain::is_hidden_or_control(*c)).collect();
+    Some(text.trim().to_owned()).filter(|text| !text.is_empty())
 }
 
 #[cfg(test)]
@@ -396,11 +405,27 @@ mod tests {
     }
 
     #[test]
+    fn a_carriers_words_lose_what_would_hide_or_reorder_them() {
+        let body = std::str::from_utf8(EASYPOST_IN_TRANSIT)
+            .unwrap()
+            .replace("Arrived at sort facility", "Arrived at\\u202e sort\\u200b facility\\u0007");
+        let update = receive("easypost", "whsec_easypost_test", now().timestamp(), body.as_bytes()).unwrap();
+        assert_eq!(update.description.as_deref(), Some("Arrived at sort facility"));
+    }
+
+    #[test]
     fn bodies_that_are_not_tracking_events_are_bad_requests() {
         let fresh = now().timestamp();
         let refuse =
             |carrier: &str, secret: &str, body: &str| receive(carrier, secret, fresh, body.as_bytes()).unwrap_err();
         assert_eq!(refuse("easypost", "whsec_easypost_test", "{\"id\":").code(), "malformed_event");
+        let twice = std::str::from_utf8(EASYPOST_IN_TRANSIT).unwrap().replacen(
+            "\"status\": \"in_transit\"",
+            "\"status\": \"delivered\", \"status\": \"in_transit\"",
+            1,
+        );
+        let refusal = refuse("easypost", "whsec_easypost_test", &twice);
+        assert_eq!((refusal.code(), refusal.to_string().contains("/result/status")), ("malformed_event", true));
         assert_eq!(refuse("easypost", "whsec_easypost_test", "[]").status(), 400);
         let refund = r#"{"id":"evt_1","description":"refund.successful","created_at":"2026-11-24T09:12:41Z","result":{"tracking_code":"EZ4000000004","status":"x"}}"#;
         assert_eq!(refuse("easypost", "whsec_easypost_test", refund).code(), "unsupported_event");
