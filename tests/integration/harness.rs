@@ -132,13 +132,13 @@ pub async fn eventually<T, F: Future<Output = Option<T>>>(limit: Duration, mut c
 }
 
 /// One HTTP exchange with a local server: status, lower-case headers, JSON body (or Null).
-pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: impl AsRef<[u8]>) -> Reply {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let mut request = hyper::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request.body(http_body_util::Full::new(hyper::body::Bytes::from(body.to_owned()))).unwrap();
+    let request = request.body(http_body_util::Full::new(hyper::body::Bytes::copy_from_slice(body.as_ref()))).unwrap();
     let response = client.request(request).await.unwrap();
     let (parts, body) = response.into_parts();
     let bytes = http_body_util::BodyExt::collect(body).await.unwrap().to_bytes();
@@ -200,22 +200,49 @@ impl TestStack {
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
-        body: &str,
+        body: impl AsRef<[u8]>,
         storefront: Option<&str>,
     ) -> Reply {
+        let claim = storefront.map(|id| (STOREFRONT_CLAIM, id));
+        let (function, request) = self.request(method, path, headers, body.as_ref(), claim);
+        assert_eq!(function, "IntakeFunction");
+        reply(self.intake.handle(request).await.unwrap())
+    }
+
+    /// The request API Gateway hands the function of the template's route for `method` and
+    /// `path`, carrying the verified `claim` (name and value), if any; and that function.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        claim: Option<(&str, &str)>,
+    ) -> (String, lambda_http::Request) {
+        let (function, event) = self.event(method, path, headers, body, claim);
+        (function, lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event"))
+    }
+
+    /// The same request as the payload-format 2.0 event.
+    pub fn event(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        claim: Option<(&str, &str)>,
+    ) -> (String, Value) {
         let request = apigw::HttpRequest {
             method: method.to_owned(),
             path: path.to_owned(),
-            headers: headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), (*value).to_owned())).collect(),
-            body: body.to_owned(),
+            headers: apigw::joined_headers(headers.iter().copied()),
+            body: body.to_vec(),
             ..apigw::HttpRequest::default()
         };
         let claims: Map<String, Value> =
-            storefront.map(|id| Map::from_iter([(STOREFRONT_CLAIM.to_owned(), Value::from(id))])).unwrap_or_default();
+            claim.map(|(name, value)| Map::from_iter([(name.to_owned(), Value::from(value))])).unwrap_or_default();
         let (route, event) = apigw::event_for(&self.routes, &request, &claims).expect("the template has this route");
-        assert_eq!(route.function, "IntakeFunction");
-        let request = lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event");
-        reply(self.intake.handle(request).await.unwrap())
+        (route.function, event)
     }
 
     pub async fn post_order(&self, body: &Value, idempotency_key: Option<&str>) -> Reply {
@@ -273,7 +300,7 @@ impl TestStack {
     }
 }
 
-fn reply(response: Response<lambda_http::Body>) -> Reply {
+pub fn reply(response: Response<lambda_http::Body>) -> Reply {
     Reply::new(response.status(), response.headers(), response.body().as_ref())
 }
 

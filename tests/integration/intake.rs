@@ -207,7 +207,7 @@ const BAD_ORDERS: &[(&str, Mutation, u16, &str, &str)] = &[
         "card number as payment method",
         |b| b["payment_method"] = json!("4242 4242 4242 4242"),
         422,
-        "invalid_payment_method",
+        "card_number_refused",
         "/payment_method",
     ),
     ("unknown field", |b| b["coupon"] = json!("FREE"), 400, "unknown_field", "/coupon"),

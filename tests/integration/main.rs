@@ -6,6 +6,7 @@
 mod changes;
 mod fulfillment;
 mod harness;
+mod hostile;
 mod iam;
 mod intake;
 mod notifications;

@@ -79,6 +79,76 @@ fn emf_metric_names(document: &Value) -> Vec<String> {
     names
 }
 
+/// The card numbers a storefront tries to slip in, and how.
+const CARD_ATTEMPTS: [(&str, &str); 3] = [
+    ("/payment_method", "4242 4242 4242 4242"),
+    ("/customer/name", "Grace 5555-5555-5555-4444"),
+    ("/shipping_address/line1", "card 4000056655665556 exp 12/30"),
+];
+
+/// Each attempt is refused naming its field, and the answer does not repeat the number; a body
+/// that is not UTF-8 reaches intake as its bytes (the runner sends them base64-encoded) and is
+/// refused too.
+async fn card_numbers_are_refused(runner: &Runner, token: &str) {
+    for (index, (pointer, value)) in CARD_ATTEMPTS.iter().enumerate() {
+        let mut body = order_body();
+        *body.pointer_mut(pointer).unwrap() = json!(value);
+        let refused = post_body(runner, Some(token), &format!("card-{index}"), &body).await;
+        let refusal = (refused.status, refused.json["code"].as_str(), refused.json["field"].as_str());
+        assert_eq!(refusal, (422, Some("card_number_refused"), Some(*pointer)), "{value}");
+        assert!(!digits(&refused.json.to_string()).contains(&digits(value)[..12]), "{}", refused.json);
+    }
+    let text = order_body().to_string();
+    let at = text.find("Grace").unwrap();
+    let not_utf8 = [&text.as_bytes()[..at], b"Gr\xffce", &text.as_bytes()[at + 5..]].concat();
+    let headers = [("Content-Type", "application/json"), ("Authorization", &format!("Bearer {token}"))];
+    let refused = http("POST", &format!("{}/orders", runner.api_url()), &headers, &not_utf8).await;
+    assert_eq!((refused.status, refused.json["code"].as_str()), (400, Some("malformed_json")));
+}
+
+/// `text` without the spaces and dashes a card number may be grouped with.
+fn digits(text: &str) -> String {
+    text.chars().filter(|c| !matches!(c, ' ' | '-')).collect()
+}
+
+/// No table, queue, message sent, function log line or journal line holds a number of
+/// [`CARD_ATTEMPTS`], however grouped.
+async fn no_card_number_anywhere(runner: &Runner) {
+    let numbers: Vec<String> = CARD_ATTEMPTS
+        .iter()
+        .map(|(_, value)| digits(value))
+        .map(|text| text.chars().filter(char::is_ascii_digit).take(16).collect())
+        .collect();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&runner.sdk);
+    for (table, _) in runner.stack.template.of_type("AWS::DynamoDB::Table") {
+        let name = runner.stack.reference_of(table).unwrap();
+        let items = dynamodb.scan().table_name(name).into_paginator().items().send().collect::<Vec<_>>().await;
+        assert!(!items.is_empty() || table != "OrdersTable");
+        texts.extend(items.into_iter().map(|item| (table.clone(), format!("{:?}", item.unwrap()))));
+    }
+    let sqs = aws_sdk_sqs::Client::new(&runner.sdk);
+    for (queue, _) in runner.stack.template.of_type("AWS::SQS::Queue") {
+        let url = runner.stack.reference_of(queue).unwrap();
+        let peek = sqs.receive_message().queue_url(url).max_number_of_messages(10).visibility_timeout(0).send();
+        let messages = peek.await.unwrap().messages.unwrap_or_default();
+        texts.extend(messages.into_iter().map(|message| (queue.clone(), message.body.unwrap_or_default())));
+    }
+    let sent = outbox(runner.moto_endpoint()).await;
+    for mail in sent.mail.values().flatten() {
+        texts.push(("e-mail".to_owned(), format!("{} {} {}", mail.subject, mail.text, mail.html)));
+    }
+    texts.extend(sent.sms.values().flatten().map(|sms| ("SMS".to_owned(), sms.clone())));
+    texts.extend(runner.journal.function_logs());
+    texts.extend(runner.journal.notes().into_iter().map(|note| ("journal".to_owned(), note)));
+    for (place, text) in &texts {
+        let text = digits(text);
+        for number in &numbers {
+            assert!(!text.contains(number.as_str()), "{place} holds a card number: {text}");
+        }
+    }
+}
+
 fn intake_invocations(runner: &Runner) -> usize {
     runner.journal.invocations().iter().filter(|record| record.function == "intake").count()
 }
@@ -313,6 +383,7 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     let placed = post_order(&runner, Some(&token), "door-1").await;
     assert_eq!(placed.status, 201, "{:?}", placed.json);
     let id = placed.json["id"].as_str().unwrap().to_owned();
+    card_numbers_are_refused(&runner, &token).await;
     let promised = placed.json["shipping_quote"]["estimated_delivery"].as_str().unwrap().to_owned();
     reaches(&runner, &token, &id, "FULFILLING").await;
 
@@ -525,6 +596,7 @@ async fn an_order_travels_from_the_warehouse_to_the_customer_s_door() {
     // Each function ran as its own role and needed nothing its role does not grant.
     let denials = runner.denials().await.unwrap();
     assert!(denials.is_empty(), "{denials:#?}");
+    no_card_number_anywhere(&runner).await;
 }
 
 #[tokio::test]

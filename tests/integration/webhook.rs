@@ -26,7 +26,7 @@ fn webhook(stack: &TestStack) -> CarrierWebhook {
 
 /// Posts `body` to the carrier's route through the template's routes, as API Gateway would,
 /// to a newly started function.
-async fn post(stack: &TestStack, carrier: &str, headers: &[(&str, String)], body: &str) -> Reply {
+async fn post(stack: &TestStack, carrier: &str, headers: &[(&str, String)], body: impl AsRef<[u8]>) -> Reply {
     post_to(&webhook(stack), stack, carrier, headers, body).await
 }
 
@@ -36,13 +36,13 @@ async fn post_to(
     stack: &TestStack,
     carrier: &str,
     headers: &[(&str, String)],
-    body: &str,
+    body: impl AsRef<[u8]>,
 ) -> Reply {
     let request = apigw::HttpRequest {
         method: "POST".to_owned(),
         path: format!("/webhooks/carriers/{carrier}"),
-        headers: headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect(),
-        body: body.to_owned(),
+        headers: apigw::joined_headers(headers.iter().map(|(name, value)| (*name, value))),
+        body: body.as_ref().to_vec(),
         ..apigw::HttpRequest::default()
     };
     let routes = apigw::routes(&stack.stack.template);
@@ -59,9 +59,9 @@ async fn post_to(
 }
 
 /// The headers a carrier signs `body` with, `age_seconds` ago, under `secret`.
-fn signed(secret: &str, age_seconds: i64, body: &str) -> Vec<(&'static str, String)> {
+fn signed(secret: &str, age_seconds: i64, body: impl AsRef<[u8]>) -> Vec<(&'static str, String)> {
     let timestamp = Utc::now().timestamp() - age_seconds;
-    vec![(TIMESTAMP_HEADER, timestamp.to_string()), (SIGNATURE_HEADER, sign(secret, timestamp, body.as_bytes()))]
+    vec![(TIMESTAMP_HEADER, timestamp.to_string()), (SIGNATURE_HEADER, sign(secret, timestamp, body.as_ref()))]
 }
 
 #[tokio::test]
@@ -137,6 +137,23 @@ async fn forged_tampered_unsigned_replayed_and_oversized_events_are_refused_nami
     let unknown = post(&stack, "pigeon-post", &good, EASYPOST).await;
     let refusal = (unknown.status, unknown.json["code"].as_str(), unknown.json["field"].as_str());
     assert_eq!(refusal, (404, Some("carrier_not_found"), Some("carrier")));
+    assert!(stack.drain("DeliveryUpdatesQueue").await.is_empty(), "nothing was queued");
+}
+
+#[tokio::test]
+async fn signed_events_that_are_not_utf8_or_name_a_member_twice_are_refused() {
+    let stack = TestStack::new().await;
+    for (carrier, event) in [("easypost", EASYPOST), ("aftership", AFTERSHIP)] {
+        let first: serde_json::Value = serde_json::from_str(event).unwrap();
+        let first = first.as_object().unwrap().keys().next().unwrap().clone();
+        let twice = format!("{{\"{first}\": null, {}", &event[1..]).into_bytes();
+        let not_utf8 = [&b"{\"x\xff\": 1, "[..], &event.as_bytes()[1..]].concat();
+        for (name, body) in [("not UTF-8", not_utf8), ("a member twice", twice)] {
+            let reply = post(&stack, carrier, &signed(secret(carrier), 0, &body), &body).await;
+            let refusal = (reply.status, reply.json["code"].as_str(), reply.json["field"].as_str());
+            assert_eq!(refusal, (400, Some("malformed_event"), Some("/")), "{carrier}: {name}: {:?}", reply.json);
+        }
+    }
     assert!(stack.drain("DeliveryUpdatesQueue").await.is_empty(), "nothing was queued");
 }
 

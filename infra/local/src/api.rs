@@ -40,23 +40,16 @@ pub async fn serve(listener: TcpListener, api: Arc<LocalApi>) {
 async fn respond(api: Arc<LocalApi>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    for (name, value) in &parts.headers {
-        let Ok(value) = value.to_str() else { continue };
-        headers
-            .entry(name.as_str().to_owned())
-            .and_modify(|joined| {
-                joined.push(',');
-                joined.push_str(value);
-            })
-            .or_insert_with(|| value.to_owned());
-    }
+    // A value's bytes beyond ASCII are kept one character each (ISO-8859-1, as HTTP/1.1 once
+    // defined them), never dropped: the function judges them.
+    let latin1 =
+        |value: &hyper::header::HeaderValue| value.as_bytes().iter().map(|&byte| char::from(byte)).collect::<String>();
     let request = HttpRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        headers: apigw::joined_headers(parts.headers.iter().map(|(name, value)| (name.as_str(), latin1(value)))),
+        body: body.to_vec(),
     };
     Ok(into_hyper(api.handle(&request).await))
 }

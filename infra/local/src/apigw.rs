@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine as _;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use crate::template::Template;
 
 /// One route of the template: `POST /orders` → `IntakeFunction`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Route {
     pub method: String,
     pub path: String,
@@ -93,9 +94,29 @@ pub struct HttpRequest {
     pub method: String,
     pub path: String,
     pub query: String,
-    /// Lower-case names, as HTTP APIs deliver them.
+    /// As HTTP APIs deliver them: lower-case names, a header sent twice joined by commas (see
+    /// [`joined_headers`]).
     pub headers: BTreeMap<String, String>,
-    pub body: String,
+    /// The bytes received, repaired in no way.
+    pub body: Vec<u8>,
+}
+
+/// Headers as payload format 2.0 carries them: names lower-cased, the values of a name sent
+/// more than once joined by commas in the order received, nothing dropped.
+pub fn joined_headers<N: AsRef<str>, V: AsRef<str>>(
+    headers: impl IntoIterator<Item = (N, V)>,
+) -> BTreeMap<String, String> {
+    let mut joined: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        joined
+            .entry(name.as_ref().to_ascii_lowercase())
+            .and_modify(|values| {
+                values.push(',');
+                values.push_str(value.as_ref());
+            })
+            .or_insert_with(|| value.as_ref().to_owned());
+    }
+    joined
 }
 
 /// The route a request matches, with its path parameters.
@@ -117,6 +138,12 @@ pub fn event(
     claims: &Map<String, Value>,
 ) -> Value {
     let now = Utc::now();
+    // A body that is not UTF-8 travels base64-encoded, as API Gateway sends binary: the function
+    // must see the bytes that were sent, not a string with replacement characters.
+    let (body, is_base64_encoded) = match std::str::from_utf8(&request.body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&request.body), true),
+    };
     json!({
         "version": "2.0",
         "routeKey": route.key(),
@@ -143,8 +170,8 @@ pub fn event(
             },
             "authorizer": { "jwt": { "claims": claims, "scopes": null } }
         },
-        "body": request.body,
-        "isBase64Encoded": false
+        "body": body,
+        "isBase64Encoded": is_base64_encoded
     })
 }
 
@@ -193,7 +220,6 @@ pub fn response_from(answer: &Value) -> HttpResponse {
     }
     let text = answer.get("body").and_then(Value::as_str).unwrap_or_default();
     let body = if answer.get("isBase64Encoded") == Some(&Value::Bool(true)) {
-        use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default()
     } else {
         text.as_bytes().to_vec()
@@ -217,6 +243,27 @@ mod tests {
         assert_eq!(event_for(&routes, &post, &Map::new()).unwrap().0.key(), "POST /orders");
         let nowhere = HttpRequest { method: "DELETE".into(), path: "/orders".into(), ..HttpRequest::default() };
         assert!(event_for(&routes, &nowhere, &Map::new()).is_none());
+    }
+
+    #[test]
+    fn the_event_carries_the_bytes_and_headers_that_were_sent() {
+        let route = Route { method: "POST".into(), path: "/orders".into(), ..Route::default() };
+        let request = HttpRequest {
+            method: "POST".into(),
+            path: "/orders".into(),
+            headers: joined_headers([("Idempotency-Key", "a"), ("X-Other", "é"), ("idempotency-key", "b")]),
+            body: b"{\"name\": \"\xff\"}".to_vec(),
+            ..HttpRequest::default()
+        };
+        let event = event(&route, &BTreeMap::new(), &request, &Map::new());
+        assert_eq!(event["headers"]["idempotency-key"], "a,b");
+        assert_eq!(event["headers"]["x-other"], "é");
+        assert_eq!(event["isBase64Encoded"], true);
+        let sent = base64::engine::general_purpose::STANDARD.decode(event["body"].as_str().unwrap()).unwrap();
+        assert_eq!(sent, request.body);
+        let text = HttpRequest { body: b"{}".to_vec(), ..request };
+        let event = super::event(&route, &BTreeMap::new(), &text, &Map::new());
+        assert_eq!((event["body"].as_str(), &event["isBase64Encoded"]), (Some("{}"), &Value::Bool(false)));
     }
 
     #[test]
