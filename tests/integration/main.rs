@@ -14,6 +14,7 @@ mod operations;
 mod payments;
 mod pipeline;
 mod previews;
+mod races;
 mod runner;
 mod shipping;
 mod stock;

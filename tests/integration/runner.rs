@@ -207,6 +207,36 @@ async fn a_reported_stream_failure_retries_from_that_record_on() {
 }
 
 #[tokio::test]
+async fn concurrent_invocations_run_in_sandboxes_of_their_own_up_to_the_function_s_concurrency() {
+    let runner = bench(Chaos::default()).await;
+    let slow = json!({"Records": [{"eventSource": "aws:sqs", "body": "{\"sleep_ms\": 500}",
+        "attributes": {"ApproximateReceiveCount": "1"}}]});
+    let answers = futures_util::future::join_all((0..4).map(|_| runner.invoke("ProbeFunction", &slow))).await;
+    let mut pids: Vec<u64> = answers.into_iter().map(|answer| answer.unwrap()["pid"].as_u64().unwrap()).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), 4, "each invocation had a sandbox of its own, as on Lambda");
+    let (_, stats) = &runner.function_stats()["ProbeFunction"];
+    assert_eq!(stats.processes_started, 4);
+    // One after another, they reuse the warm sandboxes.
+    for _ in 0..3 {
+        runner.invoke("ProbeFunction", &slow).await.unwrap();
+    }
+    assert_eq!(runner.function_stats()["ProbeFunction"].1.processes_started, 4);
+
+    let stack = TestStack::new().await;
+    let spec = |function: &str| {
+        let binaries = Path::new("target");
+        local::runtime::FunctionSpec::from_stack(&stack.stack, function, binaries, local::iam::Enforcement::Off)
+            .unwrap()
+            .concurrency
+    };
+    let reserved: usize = stack.stack.template.parameters["WebhookConcurrency"]["Default"].as_u64().unwrap() as usize;
+    assert_eq!(spec("CarrierWebhookFunction"), reserved, "ReservedConcurrentExecutions caps it");
+    assert_eq!(spec("IntakeFunction"), local::runtime::DEFAULT_CONCURRENCY);
+}
+
+#[tokio::test]
 async fn the_chaos_switch_delivers_every_batch_several_times_in_shuffled_order() {
     let runner = bench(Chaos { copies: 3, seed: 7 }).await;
     send(&runner, &[json!({ "id": "x" }), json!({ "id": "y" }), json!({ "id": "z" })]).await;

@@ -50,7 +50,8 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
     if error {
         return Err("the probe was asked to fail".into());
     }
-    Ok(json!({ "batchItemFailures": failures }))
+    // Which process served it: concurrent invocations are served by different sandboxes.
+    Ok(json!({ "batchItemFailures": failures, "pid": std::process::id() }))
 }
 
 #[tokio::main]

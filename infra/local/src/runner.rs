@@ -198,16 +198,26 @@ impl Runner {
         }
 
         let mut tasks = Vec::new();
+        let mut extra_pollers = Vec::new();
         let mut consumed_queues = Vec::new();
         for source in sources::event_sources(&stack)? {
             let Some(host) = hosts.get(&source.function) else { continue };
             // Lambda polls a function's sources with the function's own role.
             let sdk = iam::sdk_config_as(&moto_endpoint, &stack, &source.function, options.iam).await;
-            let invoker = Invoker::new(host.clone(), journal.clone(), source.trigger(), options.chaos);
+            let trigger = source.trigger();
+            let invoker = Invoker::new(host.clone(), journal.clone(), trigger.clone(), options.chaos);
             tasks.push(match source.source {
                 Source::Queue(queue) => {
                     consumed_queues.push(queue.queue_url.clone());
-                    tokio::spawn(sqs_mapping::play_queue(queue, aws_sdk_sqs::Client::new(&sdk), invoker))
+                    // Each poller keeps one batch in flight, as Lambda's do.
+                    for poller in 1..queue.pollers {
+                        // The same trigger in the journal, its own shuffles under chaos.
+                        let chaos = Chaos { seed: options.chaos.seed.wrapping_add(poller as u64), ..options.chaos };
+                        let invoker = Invoker::new(host.clone(), journal.clone(), trigger.clone(), chaos);
+                        let sqs = aws_sdk_sqs::Client::new(&sdk);
+                        extra_pollers.push(tokio::spawn(sqs_mapping::play_queue(queue.clone(), sqs, invoker, poller)));
+                    }
+                    tokio::spawn(sqs_mapping::play_queue(queue, aws_sdk_sqs::Client::new(&sdk), invoker, 0))
                 }
                 Source::Stream(stream) => {
                     let on_failure_url = stream.on_failure.as_deref().and_then(|arn| stack.queue_url_by_arn(arn));
@@ -234,6 +244,7 @@ impl Runner {
                 }
             });
         }
+        tasks.extend(extra_pollers);
         if options.tap_unconsumed_queues {
             let unconsumed: Vec<(String, String)> = stack
                 .subscribed_queues()

@@ -1,8 +1,12 @@
-//! Runs a function's real compiled binary behind a local Lambda Runtime API: one warm process
-//! per function, reused across invocations, restarted when it dies, its invocations bounded by
-//! the template's timeout. The binary cannot tell this from Lambda: it polls
-//! `/2018-06-01/runtime/invocation/next` at `AWS_LAMBDA_RUNTIME_API` and posts its answer to
-//! `/response` or `/error` (or `/init/error` when it cannot start).
+//! Runs a function's real compiled binary behind a local Lambda Runtime API, as Lambda runs it in
+//! sandboxes: each sandbox one warm process with its own runtime API, serving one invocation at
+//! a time, reused across invocations and restarted when it dies. A function scales out as Lambda
+//! does: an invocation that finds no idle sandbox starts another, up to the function's
+//! concurrency (`ReservedConcurrentExecutions`, else [`DEFAULT_CONCURRENCY`]), so concurrent
+//! requests really run concurrently. Invocations are bounded by the template's timeout. The
+//! binary cannot tell this from Lambda: it polls `/2018-06-01/runtime/invocation/next` at
+//! `AWS_LAMBDA_RUNTIME_API` and posts its answer to `/response` or `/error` (or `/init/error`
+//! when it cannot start).
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -12,7 +16,7 @@ use std::{
     process::Stdio,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -36,6 +40,9 @@ use crate::{
 
 /// Lambda's own limit on a function's init phase.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
+/// The sandboxes a function without reserved concurrency may run at once, locally (on AWS, the
+/// account's unreserved concurrency): enough for races to happen, few enough for a laptop.
+pub const DEFAULT_CONCURRENCY: usize = 10;
 const RUNTIME_PREFIX: &str = "/2018-06-01/runtime/";
 
 /// What the template says about one function, resolved for one stack.
@@ -48,6 +55,8 @@ pub struct FunctionSpec {
     pub arn: String,
     pub timeout: Duration,
     pub memory_mb: u64,
+    /// How many invocations may run at once: its sandboxes at most.
+    pub concurrency: usize,
     /// The template's variables (Globals, then the function's own), resolved.
     pub environment: BTreeMap<String, String>,
     /// What the function signs its calls with: its role's key, as Lambda gives it the role's
@@ -83,6 +92,9 @@ impl FunctionSpec {
             arn: format!("arn:aws:lambda:{}:{ACCOUNT_ID}:function:{}-{logical_id}", stack.region, stack.name),
             timeout: Duration::from_secs(number("Timeout", 3)),
             memory_mb: number("MemorySize", 128),
+            concurrency: usize::try_from(number("ReservedConcurrentExecutions", DEFAULT_CONCURRENCY as u64))
+                .unwrap_or(DEFAULT_CONCURRENCY)
+                .max(1),
             environment: stack.function_environment(logical_id)?,
             access_key: iam::access_key(stack, logical_id, enforcement),
             name,
@@ -91,7 +103,13 @@ impl FunctionSpec {
 
     /// The variables Lambda itself sets, for a process reaching the runtime API at `runtime_api`
     /// and the local cloud at `endpoint`.
-    fn process_environment(&self, runtime_api: SocketAddr, endpoint: &str, region: &str) -> Vec<(String, String)> {
+    fn process_environment(
+        &self,
+        runtime_api: SocketAddr,
+        endpoint: &str,
+        region: &str,
+        sandbox: usize,
+    ) -> Vec<(String, String)> {
         let function_name = self.arn.rsplit(':').next().unwrap_or(&self.name).to_owned();
         let lambda = [
             ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string()),
@@ -99,7 +117,7 @@ impl FunctionSpec {
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", self.memory_mb.to_string()),
             ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function_name}")),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/{}", std::process::id())),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/{}/{sandbox}", std::process::id())),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
             ("AWS_REGION", region.to_owned()),
             ("AWS_DEFAULT_REGION", region.to_owned()),
@@ -160,14 +178,28 @@ struct Process {
     init_error: Option<String>,
 }
 
+/// One sandbox: a process (restarted when it ends) and the invocation it is serving.
+#[derive(Debug, Default)]
+struct Sandbox {
+    process: Mutex<Process>,
+    in_flight: Mutex<HashMap<String, (u64, oneshot::Sender<Answer>)>>,
+    kill: Notify,
+}
+
+/// What every sandbox of one function shares: the queue of invocations and the figures.
 #[derive(Debug)]
 struct HostState {
     spec: FunctionSpec,
+    endpoint: String,
+    region: String,
+    journal: Journal,
     pending: tokio::sync::Mutex<mpsc::Receiver<Invocation>>,
-    in_flight: Mutex<HashMap<String, (u64, oneshot::Sender<Answer>)>>,
-    process: Mutex<Process>,
+    sandboxes: Mutex<Vec<Arc<Sandbox>>>,
+    /// Sandboxes waiting for an invocation, and sandboxes whose first process has not polled yet.
+    idle: AtomicUsize,
+    starting: AtomicUsize,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
     stats: Mutex<FunctionStats>,
-    kill: Notify,
     next_id: AtomicU64,
 }
 
@@ -175,22 +207,14 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl HostState {
+impl Sandbox {
     fn generation(&self) -> u64 {
         locked(&self.process).generation
     }
 
-    fn sample_memory(&self) {
-        let Some(pid) = locked(&self.process).pid else { return };
-        if let Some(peak) = peak_rss_kib(pid) {
-            let mut stats = locked(&self.stats);
-            stats.peak_rss_kib = stats.peak_rss_kib.max(Some(peak));
-        }
-    }
-
-    fn complete(&self, id: &str, answer: Answer) -> bool {
+    fn complete(&self, host: &HostState, id: &str, answer: Answer) -> bool {
         let Some((_, reply)) = locked(&self.in_flight).remove(id) else { return false };
-        self.sample_memory();
+        host.sample_memory(self);
         locked(&self.process).served = true;
         let _ = reply.send(answer);
         true
@@ -198,7 +222,7 @@ impl HostState {
 
     /// Fails what the ended process held, and, if it never got as far as serving, what waits
     /// for it: Lambda fails an invocation whose init fails instead of queueing it forever.
-    async fn process_ended(&self, status: &str) {
+    async fn process_ended(&self, host: &HostState, status: &str) {
         let generation = self.generation();
         let lost: Vec<_> = {
             let mut in_flight = locked(&self.in_flight);
@@ -215,7 +239,7 @@ impl HostState {
         };
         if !served {
             let reason = init_error.unwrap_or_else(|| format!("the process exited before serving ({status})"));
-            let mut pending = self.pending.lock().await;
+            let mut pending = host.pending.lock().await;
             while let Ok(invocation) = pending.try_recv() {
                 let _ = invocation.reply.send(Err(InvokeError::Init(reason.clone())));
             }
@@ -223,25 +247,81 @@ impl HostState {
     }
 }
 
-/// One function's warm process and its runtime API. Dropping it stops both.
+impl HostState {
+    fn sample_memory(&self, sandbox: &Sandbox) {
+        let Some(pid) = locked(&sandbox.process).pid else { return };
+        if let Some(peak) = peak_rss_kib(pid) {
+            let mut stats = locked(&self.stats);
+            stats.peak_rss_kib = stats.peak_rss_kib.max(Some(peak));
+        }
+    }
+
+    /// Starts another sandbox if more invocations are `queued` than sandboxes are idle or on
+    /// their way, and the function may scale out; the first call starts the first.
+    async fn scale_out(self: &Arc<Self>, queued: usize) -> std::io::Result<()> {
+        let sandbox = {
+            let mut sandboxes = locked(&self.sandboxes);
+            let spare = self.idle.load(Ordering::SeqCst) + self.starting.load(Ordering::SeqCst);
+            if !(sandboxes.is_empty() || queued > spare && sandboxes.len() < self.spec.concurrency) {
+                return Ok(());
+            }
+            self.starting.fetch_add(1, Ordering::SeqCst);
+            sandboxes.push(Arc::new(Sandbox::default()));
+            (sandboxes.len() - 1, sandboxes[sandboxes.len() - 1].clone())
+        };
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let environment =
+            self.spec.process_environment(listener.local_addr()?, &self.endpoint, &self.region, sandbox.0);
+        let api = Arc::new(SandboxApi { host: self.clone(), sandbox: sandbox.1.clone() });
+        let mut tasks = locked(&self.tasks);
+        tasks.push(tokio::spawn(crate::serve::serve_http(listener, api, runtime_api)));
+        tasks.push(tokio::spawn(supervise(self.clone(), sandbox.1, environment)));
+        Ok(())
+    }
+}
+
+/// Counts a sandbox as idle while it lives, however its wait for work ends (a poll whose
+/// process died is dropped mid-wait).
+struct Idle<'a>(&'a AtomicUsize);
+
+impl<'a> Idle<'a> {
+    fn count(idle: &'a AtomicUsize) -> Self {
+        idle.fetch_add(1, Ordering::SeqCst);
+        Self(idle)
+    }
+}
+
+impl Drop for Idle<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A sandbox's runtime API: its own process's requests, for the function's queue.
+#[derive(Debug)]
+struct SandboxApi {
+    host: Arc<HostState>,
+    sandbox: Arc<Sandbox>,
+}
+
+/// One function's sandboxes and their runtime APIs. Dropping it stops them all.
 #[derive(Debug)]
 pub struct FunctionHost {
     state: Arc<HostState>,
     sender: mpsc::Sender<Invocation>,
-    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Drop for FunctionHost {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        for task in locked(&self.state.tasks).drain(..) {
             task.abort();
         }
     }
 }
 
 impl FunctionHost {
-    /// Serves the runtime API on a free loopback port and starts the binary against it,
-    /// reaching the local cloud at `endpoint`.
+    /// Starts the function's first sandbox (its process against a runtime API on a free
+    /// loopback port), reaching the local cloud at `endpoint`.
     pub async fn start(spec: FunctionSpec, endpoint: &str, region: &str, journal: Journal) -> std::io::Result<Self> {
         if !spec.binary.is_file() {
             return Err(std::io::Error::new(
@@ -249,24 +329,22 @@ impl FunctionHost {
                 format!("{} is not built: {} is missing (cargo build --bins)", spec.logical_id, spec.binary.display()),
             ));
         }
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-        let address = listener.local_addr()?;
         let (sender, receiver) = mpsc::channel(1024);
-        let environment = spec.process_environment(address, endpoint, region);
         let state = Arc::new(HostState {
             spec,
+            endpoint: endpoint.to_owned(),
+            region: region.to_owned(),
+            journal,
             pending: tokio::sync::Mutex::new(receiver),
-            in_flight: Mutex::default(),
-            process: Mutex::default(),
+            sandboxes: Mutex::default(),
+            idle: AtomicUsize::new(0),
+            starting: AtomicUsize::new(0),
+            tasks: Mutex::default(),
             stats: Mutex::default(),
-            kill: Notify::new(),
             next_id: AtomicU64::new(1),
         });
-        let tasks = vec![
-            tokio::spawn(crate::serve::serve_http(listener, state.clone(), runtime_api)),
-            tokio::spawn(supervise(state.clone(), environment, journal)),
-        ];
-        Ok(Self { state, sender, tasks })
+        state.scale_out(0).await?;
+        Ok(Self { state, sender })
     }
 
     pub fn spec(&self) -> &FunctionSpec {
@@ -274,7 +352,9 @@ impl FunctionHost {
     }
 
     pub fn stats(&self) -> FunctionStats {
-        self.state.sample_memory();
+        for sandbox in locked(&self.state.sandboxes).iter() {
+            self.state.sample_memory(sandbox);
+        }
         locked(&self.state.stats).clone()
     }
 
@@ -290,14 +370,19 @@ impl FunctionHost {
         Ok(())
     }
 
-    /// Invokes the function with `payload` and waits for its answer. Invocations of one
-    /// function run one at a time, in the order they were asked for.
+    /// Invokes the function with `payload` and waits for its answer. Invocations start in the
+    /// order they were asked for, each in an idle sandbox, or a new one while the function may
+    /// scale out; beyond its concurrency they wait for a sandbox to be free.
     pub async fn invoke(&self, payload: &Value) -> Result<Value, InvokeError> {
         let sequence = self.state.next_id.fetch_add(1, Ordering::Relaxed);
         let id = format!("{:08x}-{:04x}-4000-8000-{:012x}", std::process::id(), sequence >> 48, sequence);
         let (reply, answer) = oneshot::channel();
         let payload = Bytes::from(serde_json::to_vec(payload).map_err(|error| InvokeError::Init(error.to_string()))?);
         self.sender.send(Invocation { id, payload, reply }).await.map_err(|_| InvokeError::Stopped)?;
+        let queued = self.sender.max_capacity() - self.sender.capacity();
+        if let Err(error) = self.state.scale_out(queued).await {
+            self.state.journal.note(format!("{}: cannot start another sandbox: {error}", self.state.spec.name));
+        }
         answer.await.unwrap_or_else(|_| Err(InvokeError::Crashed("the invocation was lost".to_owned())))
     }
 }
@@ -309,9 +394,10 @@ fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 }
 
 async fn runtime_api(
-    state: Arc<HostState>,
+    api: Arc<SandboxApi>,
     request: Request<hyper::body::Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let SandboxApi { host, sandbox } = &*api;
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let body = request.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
@@ -319,9 +405,9 @@ async fn runtime_api(
         return Ok(reply(StatusCode::NOT_FOUND, "unknown runtime API path"));
     };
     Ok(match (method, route) {
-        (Method::GET, "invocation/next") => next_invocation(&state).await,
+        (Method::GET, "invocation/next") => next_invocation(host, sandbox).await,
         (Method::POST, "init/error") => {
-            locked(&state.process).init_error = Some(error_text(&body));
+            locked(&sandbox.process).init_error = Some(error_text(&body));
             reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}")
         }
         (Method::POST, route) => {
@@ -330,7 +416,7 @@ async fn runtime_api(
                 Some((id, "error")) => Some((id, Err(function_error(&body)))),
                 _ => None,
             };
-            match answer.map(|(id, answer)| state.complete(id, answer)) {
+            match answer.map(|(id, answer)| sandbox.complete(host, id, answer)) {
                 Some(true) => reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"),
                 Some(false) => reply(StatusCode::BAD_REQUEST, "{\"errorType\":\"InvalidRequestID\"}"),
                 None => reply(StatusCode::NOT_FOUND, "unknown runtime API path"),
@@ -340,35 +426,40 @@ async fn runtime_api(
     })
 }
 
-/// Waits for the next invocation and hands it to the process, starting its timeout.
-async fn next_invocation(state: &Arc<HostState>) -> Response<Full<Bytes>> {
+/// Waits for the next invocation and hands it to the sandbox's process, starting its timeout.
+async fn next_invocation(host: &Arc<HostState>, sandbox: &Arc<Sandbox>) -> Response<Full<Bytes>> {
     let generation = {
-        let mut process = locked(&state.process);
+        let mut process = locked(&sandbox.process);
         if !process.polled {
             process.polled = true;
             if let Some(spawned) = process.spawned_at {
-                locked(&state.stats).ready_after.push(spawned.elapsed());
+                locked(&host.stats).ready_after.push(spawned.elapsed());
+            }
+            if process.generation == 1 {
+                host.starting.fetch_sub(1, Ordering::SeqCst);
             }
         }
         process.generation
     };
-    let invocation = state.pending.lock().await.recv().await;
+    let waiting = Idle::count(&host.idle);
+    let invocation = host.pending.lock().await.recv().await;
+    drop(waiting);
     let Some(Invocation { id, payload, reply: answer }) = invocation else {
         // The host is stopping: as Lambda freezes an idle sandbox, the poll is never answered
         // (an answer without an invocation's headers makes lambda_runtime panic).
         return std::future::pending().await;
     };
-    let timeout = state.spec.timeout;
+    let timeout = host.spec.timeout;
     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + timeout;
-    locked(&state.in_flight).insert(id.clone(), (generation, answer));
-    let watchdog = state.clone();
+    locked(&sandbox.in_flight).insert(id.clone(), (generation, answer));
+    let watchdog = sandbox.clone();
     let watched = id.clone();
     tokio::spawn(async move {
         tokio::time::sleep(timeout).await;
         let timed_out = locked(&watchdog.in_flight).remove(&watched);
         if let Some((owner, reply)) = timed_out {
             let _ = reply.send(Err(InvokeError::Timeout(timeout)));
-            // Lambda ends a timed-out sandbox; the next invocation gets a fresh process.
+            // Lambda ends a timed-out sandbox; its next invocation gets a fresh process.
             if owner == watchdog.generation() {
                 watchdog.kill.notify_one();
             }
@@ -379,7 +470,7 @@ async fn next_invocation(state: &Arc<HostState>) -> Response<Full<Bytes>> {
     for (name, value) in [
         ("lambda-runtime-aws-request-id", id.clone()),
         ("lambda-runtime-deadline-ms", deadline.as_millis().to_string()),
-        ("lambda-runtime-invoked-function-arn", state.spec.arn.clone()),
+        ("lambda-runtime-invoked-function-arn", host.spec.arn.clone()),
         (
             "lambda-runtime-trace-id",
             format!(
@@ -415,13 +506,13 @@ fn function_error(body: &[u8]) -> InvokeError {
     InvokeError::Function { error_type: text("errorType"), message: text("errorMessage") }
 }
 
-/// Keeps one process of the function running: starts it, forwards its logs, and starts a new
-/// one when it exits or is killed for overrunning its timeout.
-async fn supervise(state: Arc<HostState>, environment: Vec<(String, String)>, journal: Journal) {
-    let name = state.spec.name.clone();
+/// Keeps the sandbox's process running: starts it, forwards its logs, and starts a new one when
+/// it exits or is killed for overrunning its timeout.
+async fn supervise(host: Arc<HostState>, sandbox: Arc<Sandbox>, environment: Vec<(String, String)>) {
+    let (name, journal) = (host.spec.name.clone(), host.journal.clone());
     let mut failures_in_a_row = 0u32;
     loop {
-        let mut command = tokio::process::Command::new(&state.spec.binary);
+        let mut command = tokio::process::Command::new(&host.spec.binary);
         command
             .env_clear()
             .envs(environment.iter().map(|(key, value)| (key, value)))
@@ -433,13 +524,13 @@ async fn supervise(state: Arc<HostState>, environment: Vec<(String, String)>, jo
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(error) => {
-                journal.note(format!("{name}: cannot start {}: {error}", state.spec.binary.display()));
+                journal.note(format!("{name}: cannot start {}: {error}", host.spec.binary.display()));
                 tokio::time::sleep(INIT_LIMIT).await;
                 continue;
             }
         };
         {
-            let mut process = locked(&state.process);
+            let mut process = locked(&sandbox.process);
             *process = Process {
                 generation: process.generation + 1,
                 pid: child.id(),
@@ -447,25 +538,25 @@ async fn supervise(state: Arc<HostState>, environment: Vec<(String, String)>, jo
                 ..Process::default()
             };
         }
-        locked(&state.stats).processes_started += 1;
+        locked(&host.stats).processes_started += 1;
         let forwarders = [
             child.stdout.take().map(|out| tokio::spawn(forward_lines(out, name.clone(), journal.clone()))),
             child.stderr.take().map(|err| tokio::spawn(forward_lines(err, name.clone(), journal.clone()))),
         ];
         let status = tokio::select! {
             status = child.wait() => status,
-            () = state.kill.notified() => {
+            () = sandbox.kill.notified() => {
                 let _ = child.start_kill();
                 child.wait().await
             }
         };
-        state.sample_memory();
+        host.sample_memory(&sandbox);
         for forwarder in forwarders.into_iter().flatten() {
             let _ = forwarder.await;
         }
         let status = status.map(|status| status.to_string()).unwrap_or_else(|error| error.to_string());
-        state.process_ended(&status).await;
-        let served = locked(&state.process).served;
+        sandbox.process_ended(&host, &status).await;
+        let served = locked(&sandbox.process).served;
         failures_in_a_row = if served { 0 } else { failures_in_a_row + 1 };
         journal.note(format!("{name} process ended ({status}); starting a new one"));
         tokio::time::sleep(Duration::from_millis(50 << failures_in_a_row.min(6))).await;

@@ -60,7 +60,14 @@ pub struct QueueSource {
     pub batching_window: Duration,
     pub filters: Filters,
     pub report_item_failures: bool,
+    /// Batches in flight at once: `ScalingConfig.MaximumConcurrency`, else [`QUEUE_POLLERS`].
+    pub pollers: usize,
 }
+
+/// Batches an SQS mapping without `MaximumConcurrency` keeps in flight locally. Lambda starts
+/// with five and scales out with the backlog; two are enough for a queue's messages to race,
+/// without a laptop's moto answering five pollers per queue.
+pub const QUEUE_POLLERS: usize = 2;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleSource {
@@ -160,6 +167,12 @@ pub fn event_sources(stack: &Stack) -> Result<Vec<EventSource>, SourceError> {
                         batching_window: seconds("MaximumBatchingWindowInSeconds"),
                         filters: filters()?,
                         report_item_failures,
+                        pollers: properties
+                            .pointer("/ScalingConfig/MaximumConcurrency")
+                            .map(scalar_text)
+                            .and_then(|text| text.parse::<usize>().ok())
+                            .unwrap_or(QUEUE_POLLERS)
+                            .max(1),
                     })
                 }
                 Some("Schedule" | "ScheduleV2") => Source::Schedule(ScheduleSource {

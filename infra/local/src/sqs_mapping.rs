@@ -17,7 +17,10 @@ use crate::sources::{Invoker, QueueSource, reported_failures};
 
 const IDLE_POLL: Duration = Duration::from_millis(200);
 
-pub async fn play_queue(source: QueueSource, sqs: Client, mut invoker: Invoker) {
+/// One poller of a queue mapping; poller `index` waits `index + 1` idle polls when the queue is
+/// empty, so the extra pollers cost moto little while nothing happens.
+pub async fn play_queue(source: QueueSource, sqs: Client, mut invoker: Invoker, index: usize) {
+    let idle_poll = IDLE_POLL * u32::try_from(index + 1).unwrap_or(1);
     loop {
         let messages = match receive_batch(&sqs, &source).await {
             Ok(messages) => messages,
@@ -28,7 +31,7 @@ pub async fn play_queue(source: QueueSource, sqs: Client, mut invoker: Invoker) 
             }
         };
         if messages.is_empty() {
-            tokio::time::sleep(IDLE_POLL).await;
+            tokio::time::sleep(idle_poll).await;
             continue;
         }
         let _busy = invoker.journal.begin();
