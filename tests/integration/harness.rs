@@ -391,7 +391,7 @@ fn header(raw: &str, name: &str) -> String {
 }
 
 pub async fn outbox(moto: &str) -> Outbox {
-    let dump = http("GET", &format!("{moto}/moto-api/data.json"), &[], "").await.json;
+    let dump = http("GET", &format!("{moto}{}", local::outbox::OUTBOX_PATH), &[], "").await.json;
     let mut outbox = Outbox::default();
     for message in dump.pointer("/ses/RawMessage").and_then(Value::as_array).into_iter().flatten() {
         let raw = message["raw_data"].as_str().unwrap();

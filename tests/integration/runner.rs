@@ -295,5 +295,20 @@ async fn text_messages_sent_through_the_local_cloud_land_in_the_outbox() {
     .await;
     let text = std::fs::read_to_string(file).unwrap();
     assert!(text.contains(&phone) && text.contains("Your order has shipped"), "{text}");
+    // Written once: the outbox reads only what is new, from the sidecar's record.
+    sns.publish().phone_number(&phone).message("Delivered").send().await.unwrap();
+    let mine = format!("sms-{phone}.txt");
+    let written = |folder: &std::path::Path| {
+        let names = std::fs::read_dir(folder).into_iter().flatten().filter_map(Result::ok);
+        names.filter(|entry| entry.file_name().to_string_lossy().ends_with(&mine)).count()
+    };
+    eventually(PATIENCE, || async { (written(&folder) == 2).then_some(()) }).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(written(&folder), 2, "each message written once");
+    let url = format!("{}{}", runner.moto_endpoint(), local::outbox::OUTBOX_PATH);
+    let everything = crate::harness::http("GET", &url, &[], "").await.json;
+    let next = everything["next"].as_u64().unwrap();
+    let nothing_new = crate::harness::http("GET", &format!("{url}?after={next}"), &[], "").await.json;
+    assert_eq!(nothing_new, json!({"next": next}));
     let _ = std::fs::remove_dir_all(folder);
 }

@@ -329,7 +329,7 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     after_delivery(runner, &client, token, operator, &placed).await?;
 
     println!();
-    let dump = get_json(&client, &format!("{}/moto-api/data.json", runner.moto_endpoint()), token).await?;
+    let dump = get_json(&client, &format!("{}{}", runner.moto_endpoint(), local::outbox::OUTBOX_PATH), token).await?;
     let told = local::outbox::summaries(&dump);
     println!("Timelines, and what each customer was told");
     for id in &placed {

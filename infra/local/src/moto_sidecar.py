@@ -30,8 +30,8 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.ses.models import SESBackend, SESFeedback
-from moto.sns.models import sns_backends
+from moto.ses.models import RawMessage, SESBackend, SESFeedback
+from moto.sns.models import SNSBackend, sns_backends
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
@@ -141,6 +141,71 @@ def process_sns_feedback(self, source, destinations):
 
 SESBackend.__process_sns_feedback__ = process_sns_feedback
 
+# Every e-mail and text message sent, in order, for the runner's outbox: moto's state dump
+# (/moto-api/data.json) holds them too, but beside every other model, every DynamoDB item
+# included, and grows by megabytes with each hundred orders.
+OUTBOX = []
+
+
+def recording_mail(send):
+    def send_and_record(self, *args, **kwargs):
+        before = len(self.sent_messages)
+        sent = send(self, *args, **kwargs)
+        for message in self.sent_messages[before:]:
+            if isinstance(message, RawMessage):
+                OUTBOX.append(("ses", "RawMessage", {"id": message.id, "source": message.source,
+                                                     "destinations": message.destinations,
+                                                     "raw_data": message.raw_data}))
+            else:
+                OUTBOX.append(("ses", "Message", {"id": message.id, "source": message.source,
+                                                  "subject": message.subject, "body": message.body,
+                                                  "destinations": message.destinations}))
+        return sent
+    return send_and_record
+
+
+for name in ("send_email", "send_raw_email", "send_templated_email", "send_bulk_templated_email"):
+    if hasattr(SESBackend, name):
+        setattr(SESBackend, name, recording_mail(getattr(SESBackend, name)))
+
+
+def recording_sms(publish):
+    def publish_and_record(self, *args, **kwargs):
+        before = len(self.sms_messages)
+        published = publish(self, *args, **kwargs)
+        if len(self.sms_messages) > before:
+            for message_id, (phone_number, text) in list(self.sms_messages.items())[before:]:
+                OUTBOX.append(("sns", "SMS", {"message_id": message_id, "phone_number": phone_number,
+                                              "message": text}))
+        return published
+    return publish_and_record
+
+
+SNSBackend.publish = recording_sms(SNSBackend.publish)
+
+
+class OutboxLayer:
+    """`GET /orderflow/outbox?after=N`: what was sent after the first N messages, shaped as in
+    moto's state dump (`{"ses": {"RawMessage": [...]}, "sns": {"SMS": [...]}}`), and `next`,
+    the N to ask with next time. Answered without waiting for the request in progress."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "") != "/orderflow/outbox":
+            return self.app(environ, start_response)
+        query = dict(part.split("=", 1) for part in environ.get("QUERY_STRING", "").split("&") if "=" in part)
+        after = int(query.get("after", "0") or 0)
+        sent = OUTBOX[after:]
+        answer = {"next": after + len(sent)}
+        for service, kind, message in sent:
+            answer.setdefault(service, {}).setdefault(kind, []).append(message)
+        payload = json.dumps(answer).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
 backends = DomainDispatcherApplication(create_backend_app)
 one_at_a_time = threading.Lock()
 
@@ -152,7 +217,7 @@ def serialized(environ, start_response):
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 # IamLayer comes from iam_layer.py, which the runner puts before this script.
-server = make_server("127.0.0.1", port, IamLayer(serialized), threaded=True)
+server = make_server("127.0.0.1", port, IamLayer(OutboxLayer(serialized)), threaded=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(server.server_port, flush=True)
 sys.stdin.read()

@@ -1,9 +1,9 @@
 //! Every e-mail and text message that went through the local SES and SNS, written to a folder a
-//! developer can open: `.eml` (and `.html` for HTML e-mail) per e-mail, `.txt` per SMS. Moto
-//! keeps what was sent in its state dump (`/moto-api/data.json`); this reads it as it grows.
+//! developer can open: `.eml` (and `.html` for HTML e-mail) per e-mail, `.txt` per SMS. The
+//! moto sidecar records what was sent (`/orderflow/outbox?after=N`, shaped as moto's state dump);
+//! this reads only what is new, however full the local cloud is.
 
 use std::{
-    collections::BTreeSet,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -25,7 +25,7 @@ pub struct Letter {
     pub files: Vec<(&'static str, String)>,
 }
 
-/// The messages of a moto state dump, in the order moto recorded them.
+/// The messages of a moto state dump (or of the sidecar's outbox), in the order moto recorded them.
 pub fn letters(dump: &Value) -> Vec<Letter> {
     let list = |pointer: &str| dump.pointer(pointer).and_then(Value::as_array).cloned().unwrap_or_default();
     let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -150,11 +150,14 @@ fn quoted_printable(body: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
+/// The moto sidecar's record of what was sent: `?after=N` skips the first N messages.
+pub const OUTBOX_PATH: &str = "/orderflow/outbox";
+
 /// Writes new letters into `folder` as they appear in the local cloud at `endpoint`.
 pub async fn keep(endpoint: String, folder: PathBuf, journal: Journal) {
     let client =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let mut written = BTreeSet::new();
+    let mut next = 0u64;
     let mut count = 0usize;
     if let Err(error) = std::fs::create_dir_all(&folder) {
         journal.note(format!("outbox: cannot create {}: {error}", folder.display()));
@@ -162,14 +165,12 @@ pub async fn keep(endpoint: String, folder: PathBuf, journal: Journal) {
     }
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let Ok(uri) = format!("{endpoint}/moto-api/data.json").parse::<hyper::Uri>() else { return };
+        let Ok(uri) = format!("{endpoint}{OUTBOX_PATH}?after={next}").parse::<hyper::Uri>() else { return };
         let Ok(response) = client.get(uri).await else { continue };
         let Ok(body) = response.into_body().collect().await.map(|body| body.to_bytes()) else { continue };
-        let Ok(dump) = serde_json::from_slice::<Value>(&body) else { continue };
-        for letter in letters(&dump) {
-            if !written.insert(letter.id.clone()) {
-                continue;
-            }
+        let Ok(sent) = serde_json::from_slice::<Value>(&body) else { continue };
+        next = sent["next"].as_u64().unwrap_or(next);
+        for letter in letters(&sent) {
             count += 1;
             match write(&folder, count, &letter) {
                 Ok(path) => journal.note(format!("outbox: {}", path.display())),
