@@ -68,8 +68,20 @@ pub fn aws_loader() -> aws_config::ConfigLoader {
         tls::{Provider, rustls_provider::CryptoMode},
     };
     let http_client = Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client)
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client).timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+            .operation_timeout(AWS_OPERATION_TIMEOUT)
+            .build(),
+    )
 }
+
+/// How long one attempt of an AWS call may hang before the SDK gives up on it and retries: a
+/// call that hangs must not eat the whole invocation (DynamoDB and SQS answer in milliseconds;
+/// the margin is for a large transaction). The operation, retries included, stops well inside
+/// the functions' 10 s timeout.
+pub const AWS_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const AWS_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@ use crate::harness::{TestStack, eventually, moto_endpoint, unique_name};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn bench_options() -> RunnerOptions {
+pub(crate) fn bench_options() -> RunnerOptions {
     let mut options = RunnerOptions::new(unique_name("bench"));
     options.template = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runner-template.yaml");
     options.binaries = Path::new(env!("CARGO_BIN_EXE_probe-function")).parent().unwrap().to_path_buf();

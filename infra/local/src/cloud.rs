@@ -11,8 +11,15 @@ use aws_config::{Region, SdkConfig, retry::RetryConfig};
 use aws_sdk_sqs::config::Credentials;
 
 // The layers first (limits, then IAM, which uses them): the sidecar wraps moto in them.
-const MOTO_SIDECAR: &str =
-    concat!(include_str!("limits_layer.py"), "\n", include_str!("iam_layer.py"), "\n", include_str!("moto_sidecar.py"));
+const MOTO_SIDECAR: &str = concat!(
+    include_str!("limits_layer.py"),
+    "\n",
+    include_str!("iam_layer.py"),
+    "\n",
+    include_str!("faults_layer.py"),
+    "\n",
+    include_str!("moto_sidecar.py")
+);
 const LOCALSTRIPE_SIDECAR: &str = include_str!("localstripe_sidecar.py");
 pub const REGION: &str = "us-east-1";
 

@@ -8,6 +8,7 @@ pub mod apigw;
 pub mod auth;
 pub mod catalog;
 pub mod cloud;
+pub mod faults;
 pub mod filter;
 pub mod iam;
 pub mod journal;

@@ -9,8 +9,16 @@ Three things Stripe does that localstripe does not are added here, because Order
 on them: `Idempotency-Key` (a POST with a key seen before gets the first answer again), the
 test cards' charge-time declines with their `decline_code` (generic, insufficient funds, lost,
 expired, incorrect CVC), and the CVC and postal-code checks of a card payment method.
+
+And faults, as Stripe fails, for `--faults RATE`: `POST /orderflow/faults {"rate": 0.1,
+"seed": 7, "timeout_seconds": 4}` answers that fraction of API calls with a 429 or a 500 before
+anything is done, a silence longer than the client waits, or (the hardest) the call done and its
+answer lost to a 500 or a silence; `GET /orderflow/faults` counts what was injected.
 """
+import asyncio
+import json
 import os
+import random
 import socket
 import sys
 import threading
@@ -103,6 +111,44 @@ async def idempotency(request, handler):
 
 
 app.middlewares.insert(0, idempotency)
+
+FAULT_KINDS = (("throttled", 3), ("error", 2), ("timeout", 1), ("applied_then_error", 3), ("applied_then_timeout", 1))
+faults = {"rate": 0.0, "random": random.Random(0), "timeout_seconds": 4.0, "injected": {}}
+
+
+def stripe_error(status, kind, message):
+    body = json.dumps({"error": {"type": kind, "message": message}})
+    return web.Response(status=status, body=body, content_type="application/json")
+
+
+@web.middleware
+async def injected_faults(request, handler):
+    if request.path == "/orderflow/faults":
+        if request.method == "POST":
+            settings = await request.json()
+            faults.update(rate=float(settings.get("rate", 0)), random=random.Random(settings.get("seed", 0)),
+                          timeout_seconds=float(settings.get("timeout_seconds", 4)), injected={})
+        return web.json_response({"rate": faults["rate"], "injected": faults["injected"]})
+    if not request.path.startswith("/v1/") or faults["random"].random() >= faults["rate"]:
+        return await handler(request)
+    names, weights = zip(*FAULT_KINDS)
+    kind = faults["random"].choices(names, weights)[0]
+    faults["injected"][kind] = faults["injected"].get(kind, 0) + 1
+    if kind.startswith("applied"):
+        try:
+            await handler(request)
+        except Exception:  # a refusal is applied as much as it ever is
+            pass
+    if kind.endswith("timeout"):
+        await asyncio.sleep(faults["timeout_seconds"])
+    if kind == "throttled":
+        return stripe_error(429, "rate_limit_error", "Too many requests hit the API too quickly.")
+    return stripe_error(500, "api_error", "An error occurred with our API.")
+
+
+# Outside the idempotency check, as a network fault is: an answer lost after the call was done
+# is replayed when the same key is sent again.
+app.middlewares.insert(0, injected_faults)
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -31,6 +31,11 @@ usage: orderflow-local [--demo] [--serve] [options]
   --state-dir DIR         where the tokens, the outbox and the functions' log go (default .orderflow)
   --chaos N               deliver every queue message and stream batch N times, shuffled
   --chaos-seed S          the shuffles' seed (default: random, printed)
+  --faults RATE           fail this fraction (0 to 1) of the functions' calls to AWS and the
+                          payment provider as those fail: throttled, 500, a transaction
+                          conflict, a timeout, or applied with the answer lost
+  --crash RATE            kill this fraction of invocations' processes part-way
+  --fault-seed S          the faults' and crashes' seed (default: random, printed)
   --verbose               print every invocation and every line every function writes (by
                           default: one line per step in words; the functions' lines go to
                           STATE_DIR/functions.log)
@@ -58,6 +63,7 @@ fn options() -> anyhow::Result<Options> {
         serve: false,
     };
     let mut chaos = Chaos { copies: 1, seed: fastrand::u64(..) };
+    let mut fault_seed = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |what: &str| args.next().with_context(|| format!("{arg} takes {what}"));
@@ -79,6 +85,9 @@ fn options() -> anyhow::Result<Options> {
             "--state-dir" => options.state_dir = PathBuf::from(value("a folder")?),
             "--chaos" => chaos.copies = value("a number")?.parse()?,
             "--chaos-seed" => chaos.seed = value("a number")?.parse()?,
+            "--faults" => options.runner.faults.rate = fraction(&value("a fraction")?)?,
+            "--crash" => options.runner.faults.crash = fraction(&value("a fraction")?)?,
+            "--fault-seed" => fault_seed = Some(value("a number")?.parse()?),
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -87,10 +96,17 @@ fn options() -> anyhow::Result<Options> {
         }
     }
     options.runner.chaos = chaos;
+    options.runner.faults.seed = fault_seed.unwrap_or_else(|| fastrand::u64(..));
     options.runner.outbox = Some(options.state_dir.join("outbox"));
     options.runner.function_log = Some(options.state_dir.join("functions.log"));
     options.serve |= !options.demo;
     Ok(options)
+}
+
+fn fraction(text: &str) -> anyhow::Result<f64> {
+    let rate: f64 = text.parse()?;
+    anyhow::ensure!((0.0..=1.0).contains(&rate), "a rate is a fraction from 0 to 1, not {text}");
+    Ok(rate)
 }
 
 #[tokio::main]

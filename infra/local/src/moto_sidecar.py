@@ -216,8 +216,9 @@ def serialized(environ, start_response):
 
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-# IamLayer comes from iam_layer.py, which the runner puts before this script.
-server = make_server("127.0.0.1", port, IamLayer(OutboxLayer(serialized)), threaded=True)
+# IamLayer and FaultLayer come from iam_layer.py and faults_layer.py, which the runner puts
+# before this script: a call is authorised, then perhaps failed, then served.
+server = make_server("127.0.0.1", port, IamLayer(FaultLayer(OutboxLayer(serialized))), threaded=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(server.server_port, flush=True)
 sys.stdin.read()

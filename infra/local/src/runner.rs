@@ -23,6 +23,7 @@ use crate::{
     auth::{self, JwtAuthorizer, LocalIssuer},
     catalog,
     cloud::{self, LocalStripe, MotoServer},
+    faults::{self, Faults},
     iam::{self, Enforcement},
     journal::{Echo, Journal},
     outbox,
@@ -70,6 +71,8 @@ pub struct RunnerOptions {
     pub function_log: Option<PathBuf>,
     /// Hold each function to its role (the default); off only with `--no-iam`, for debugging.
     pub iam: Enforcement,
+    /// Calls that fail and invocations that crash (`--faults`, `--crash`); none by default.
+    pub faults: Faults,
 }
 
 impl RunnerOptions {
@@ -94,6 +97,7 @@ impl RunnerOptions {
             function_log: None,
             secrets,
             iam: Enforcement::Roles,
+            faults: Faults::default(),
         }
     }
 }
@@ -189,10 +193,32 @@ impl Runner {
         if options.seed_demo_catalog {
             seed_catalog(&sdk, &stack, &journal).await?;
         }
+        let owned_stripe = stripe.as_ref().map(|stripe| stripe.endpoint().to_owned());
+        if options.faults.rate > 0.0 {
+            // The functions' keys are what the fault layer recognises them by.
+            anyhow::ensure!(options.iam == Enforcement::Roles, "--faults needs each function signing as its role");
+            let timeout = stack
+                .template
+                .parameters
+                .get("PaymentProviderTimeoutMs")
+                .and_then(|parameter| parameter.get("Default"))
+                .and_then(Value::as_u64)
+                .map_or(Duration::from_secs(3), Duration::from_millis);
+            faults::inject(&moto_endpoint, owned_stripe.as_deref(), &stack.name, options.faults, timeout).await?;
+            journal.note(format!(
+                "faults: {:.0} % of the functions' calls fail as AWS and the payment provider fail (seed {})",
+                options.faults.rate * 100.0,
+                options.faults.seed
+            ));
+        }
+        if options.faults.crash > 0.0 {
+            journal.note(format!("crashes: {:.0} % of invocations are killed part-way", options.faults.crash * 100.0));
+        }
 
         let mut hosts = HashMap::new();
         for (logical, _) in stack.template.of_type("AWS::Serverless::Function") {
-            let spec = FunctionSpec::from_stack(&stack, logical, &options.binaries, options.iam)?;
+            let mut spec = FunctionSpec::from_stack(&stack, logical, &options.binaries, options.iam)?;
+            (spec.crash_rate, spec.crash_seed) = (options.faults.crash, options.faults.seed);
             let host = FunctionHost::start(spec, &moto_endpoint, cloud::REGION, journal.clone()).await?;
             hosts.insert(logical.clone(), Arc::new(host));
         }
@@ -361,6 +387,11 @@ impl Runner {
         let host = self.hosts.get(function).ok_or(InvokeError::Stopped)?;
         let invoker = Invoker::new(host.clone(), self.journal.clone(), "direct".to_owned(), Chaos::default());
         invoker.invoke_once(payload.clone(), 1).await
+    }
+
+    /// What the fault layers have injected so far (`--faults`).
+    pub async fn faults_injected(&self) -> Result<faults::Injected, faults::FaultLayerError> {
+        faults::injected(&self.moto_endpoint, self._stripe.as_ref().map(LocalStripe::endpoint)).await
     }
 
     /// Per function (logical id): its processes' start-up times and peak memory.

@@ -57,6 +57,10 @@ pub struct FunctionSpec {
     pub memory_mb: u64,
     /// How many invocations may run at once: its sandboxes at most.
     pub concurrency: usize,
+    /// The fraction of invocations whose process is killed at a random point before it answers
+    /// (`--crash`), and the seed of those choices.
+    pub crash_rate: f64,
+    pub crash_seed: u64,
     /// The template's variables (Globals, then the function's own), resolved.
     pub environment: BTreeMap<String, String>,
     /// What the function signs its calls with: its role's key, as Lambda gives it the role's
@@ -95,6 +99,8 @@ impl FunctionSpec {
             concurrency: usize::try_from(number("ReservedConcurrentExecutions", DEFAULT_CONCURRENCY as u64))
                 .unwrap_or(DEFAULT_CONCURRENCY)
                 .max(1),
+            crash_rate: 0.0,
+            crash_seed: 0,
             environment: stack.function_environment(logical_id)?,
             access_key: iam::access_key(stack, logical_id, enforcement),
             name,
@@ -166,6 +172,8 @@ pub struct FunctionStats {
     pub ready_after: Vec<Duration>,
     /// The largest peak resident set (VmHWM) seen in any of its processes.
     pub peak_rss_kib: Option<u64>,
+    /// Processes killed mid-invocation by `--crash`.
+    pub crashes_injected: u64,
 }
 
 #[derive(Debug, Default)]
@@ -201,6 +209,7 @@ struct HostState {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     stats: Mutex<FunctionStats>,
     next_id: AtomicU64,
+    crashes: Mutex<fastrand::Rng>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -254,6 +263,17 @@ impl HostState {
             let mut stats = locked(&self.stats);
             stats.peak_rss_kib = stats.peak_rss_kib.max(Some(peak));
         }
+    }
+
+    /// When to kill the process serving the next invocation, if `--crash` picks it: a random
+    /// point within the invocation's first second (or its timeout, if shorter).
+    fn crash_point(&self) -> Option<Duration> {
+        let mut random = locked(&self.crashes);
+        if self.spec.crash_rate <= 0.0 || random.f64() >= self.spec.crash_rate {
+            return None;
+        }
+        let latest = self.spec.timeout.min(Duration::from_secs(1)).as_millis();
+        Some(Duration::from_millis(random.u64(0..u64::try_from(latest).unwrap_or(1_000).max(1))))
     }
 
     /// Starts another sandbox if more invocations are `queued` than sandboxes are idle or on
@@ -331,7 +351,6 @@ impl FunctionHost {
         }
         let (sender, receiver) = mpsc::channel(1024);
         let state = Arc::new(HostState {
-            spec,
             endpoint: endpoint.to_owned(),
             region: region.to_owned(),
             journal,
@@ -340,6 +359,11 @@ impl FunctionHost {
             idle: AtomicUsize::new(0),
             starting: AtomicUsize::new(0),
             tasks: Mutex::default(),
+            crashes: Mutex::new(fastrand::Rng::with_seed(
+                spec.crash_seed
+                    ^ spec.name.bytes().fold(0u64, |hash, byte| hash.wrapping_mul(31).wrapping_add(u64::from(byte))),
+            )),
+            spec,
             stats: Mutex::default(),
             next_id: AtomicU64::new(1),
         });
@@ -452,6 +476,17 @@ async fn next_invocation(host: &Arc<HostState>, sandbox: &Arc<Sandbox>) -> Respo
     let timeout = host.spec.timeout;
     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + timeout;
     locked(&sandbox.in_flight).insert(id.clone(), (generation, answer));
+    if let Some(point) = host.crash_point() {
+        let (host, sandbox, id) = (host.clone(), sandbox.clone(), id.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(point).await;
+            let serving = locked(&sandbox.in_flight).get(&id).is_some_and(|(owner, _)| *owner == generation);
+            if serving && sandbox.generation() == generation {
+                locked(&host.stats).crashes_injected += 1;
+                sandbox.kill.notify_one();
+            }
+        });
+    }
     let watchdog = sandbox.clone();
     let watched = id.clone();
     tokio::spawn(async move {
