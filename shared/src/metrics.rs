@@ -43,6 +43,8 @@ pub enum Metric {
     ReturnsRequested,
     OrdersRefunded,
     MessagesSent,
+    /// Messages the provider may or may not have sent (it failed once they were out).
+    MessagesUnconfirmed,
     NotificationsSuppressed,
     IdempotentReplays,
     BatchItemFailures,
@@ -53,7 +55,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 18] = [
+    pub const ALL: [Metric; 19] = [
         Self::OrdersPlaced,
         Self::OrdersRejected,
         Self::PaymentsFailed,
@@ -66,6 +68,7 @@ impl Metric {
         Self::ReturnsRequested,
         Self::OrdersRefunded,
         Self::MessagesSent,
+        Self::MessagesUnconfirmed,
         Self::NotificationsSuppressed,
         Self::IdempotentReplays,
         Self::BatchItemFailures,
@@ -88,6 +91,7 @@ impl Metric {
             Self::ReturnsRequested => "ReturnsRequested",
             Self::OrdersRefunded => "OrdersRefunded",
             Self::MessagesSent => "MessagesSent",
+            Self::MessagesUnconfirmed => "MessagesUnconfirmed",
             Self::NotificationsSuppressed => "NotificationsSuppressed",
             Self::IdempotentReplays => "IdempotentReplays",
             Self::BatchItemFailures => "BatchItemFailures",
@@ -112,6 +116,7 @@ impl Metric {
             | Self::ReturnsRequested
             | Self::OrdersRefunded
             | Self::MessagesSent
+            | Self::MessagesUnconfirmed
             | Self::NotificationsSuppressed
             | Self::IdempotentReplays
             | Self::BatchItemFailures

@@ -334,3 +334,27 @@ async fn a_send_the_provider_refuses_is_retried_by_the_queue_and_then_sent_once(
     assert_eq!(sent.mail[&email].len(), 1);
     assert_eq!(sent.sms[&phone].len(), 1, "the text message was not sent again");
 }
+
+#[tokio::test]
+async fn a_message_whose_answer_was_lost_is_recorded_as_sent_and_never_sent_twice() {
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    let email = format!("lost-{}@example.com", stack.stack.name);
+    let phone = unique_phone(&stack, 8);
+    let order = order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &email, Some(&phone));
+    let messages = vec![event_message(&stack, "m0".into(), &order)];
+    // SES and SNS send the message, and the answer is lost (a 500 after the send).
+    let faults = json!({"stack": stack.stack.name, "rate": 1.0, "seed": 1, "kinds": ["applied_then_error"],
+        "actions": ["/v2/email/outbound-emails", "Publish"]});
+    let control = format!("{}/orderflow/faults", crate::harness::moto_endpoint());
+    let json_type = [("Content-Type", "application/json")];
+    assert_eq!(crate::harness::http("POST", &control, &json_type, faults.to_string()).await.status, 200);
+    let first = deliver(&handler, messages.clone()).await;
+    crate::harness::http("POST", &control, &json_type, json!({"rate": 0}).to_string()).await;
+
+    assert!(first.is_empty(), "a message that may have gone is done with, not retried");
+    assert!(deliver(&handler, messages).await.is_empty());
+    let sent = outbox(crate::harness::moto_endpoint()).await;
+    assert_eq!(sent.mail[&email].len(), 1, "the e-mail went out once");
+    assert_eq!(sent.sms[&phone].len(), 1, "the text message went out once");
+}

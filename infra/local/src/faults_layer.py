@@ -14,7 +14,8 @@ Calls the runner makes as Lambda's pollers (receiving and deleting messages, rea
 and the administrator's calls are never faulted: they are not our code.
 
 `POST /orderflow/faults {"stack": name, "rate": 0.1, "seed": 7}` switches it on (rate 0 off);
-`GET /orderflow/faults` counts what was injected, by kind.
+optional `"kinds"` and `"actions"` (X-Amz-Target's operation, the query `Action`, or SES v2's
+path) narrow it, for tests. `GET /orderflow/faults` counts what was injected, by kind.
 """
 import io
 import json
@@ -84,6 +85,8 @@ class FaultLayer:
         self.rate = 0.0
         self.random = random.Random(0)
         self.injected = {}
+        self.kinds = None
+        self.actions = None
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -98,11 +101,14 @@ class FaultLayer:
         family, action = service_action(environ, body)
         if family.startswith("DynamoDBStreams") or action in POLLER_ACTIONS:
             return self.app(environ, start_response)
+        if self.actions is not None and action not in self.actions:
+            return self.app(environ, start_response)
         with self.lock:
             kind = None
             if self.random.random() < self.rate:
                 kinds = [(name, weight) for name, weight in FAULT_KINDS
-                         if name != "conflict" or action == "TransactWriteItems"]
+                         if (name != "conflict" or action == "TransactWriteItems")
+                         and (self.kinds is None or name in self.kinds)]
                 kind = self.random.choices([name for name, _ in kinds], [weight for _, weight in kinds])[0]
                 self.injected[kind] = self.injected.get(kind, 0) + 1
         if kind is None:
@@ -126,6 +132,8 @@ class FaultLayer:
                 self.rate = float(settings.get("rate", 0))
                 self.random = random.Random(settings.get("seed", 0))
                 self.injected = {}
+                self.kinds = settings.get("kinds")
+                self.actions = settings.get("actions")
         with self.lock:
             payload = json.dumps({"stack": self.stack, "rate": self.rate, "injected": self.injected}).encode("utf-8")
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])

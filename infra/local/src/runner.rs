@@ -389,6 +389,16 @@ impl Runner {
         invoker.invoke_once(payload.clone(), 1).await
     }
 
+    /// Switches every fault and crash off, as when the cause has passed and an operator redrives
+    /// what was dead-lettered meanwhile.
+    pub async fn stop_faults(&self) -> Result<(), faults::FaultLayerError> {
+        for host in self.hosts.values() {
+            host.set_crash_rate(0.0);
+        }
+        let stripe = self._stripe.as_ref().map(LocalStripe::endpoint);
+        faults::inject(&self.moto_endpoint, stripe, &self.stack.name, Faults::default(), Duration::ZERO).await
+    }
+
     /// What the fault layers have injected so far (`--faults`).
     pub async fn faults_injected(&self) -> Result<faults::Injected, faults::FaultLayerError> {
         faults::injected(&self.moto_endpoint, self._stripe.as_ref().map(LocalStripe::endpoint)).await

@@ -210,6 +210,8 @@ struct HostState {
     stats: Mutex<FunctionStats>,
     next_id: AtomicU64,
     crashes: Mutex<fastrand::Rng>,
+    /// `--crash`'s rate now (`f64` bits): it may be switched off while the runner runs.
+    crash_rate: AtomicU64,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -268,8 +270,9 @@ impl HostState {
     /// When to kill the process serving the next invocation, if `--crash` picks it: a random
     /// point within the invocation's first second (or its timeout, if shorter).
     fn crash_point(&self) -> Option<Duration> {
+        let rate = f64::from_bits(self.crash_rate.load(Ordering::Relaxed));
         let mut random = locked(&self.crashes);
-        if self.spec.crash_rate <= 0.0 || random.f64() >= self.spec.crash_rate {
+        if rate <= 0.0 || random.f64() >= rate {
             return None;
         }
         let latest = self.spec.timeout.min(Duration::from_secs(1)).as_millis();
@@ -359,6 +362,7 @@ impl FunctionHost {
             idle: AtomicUsize::new(0),
             starting: AtomicUsize::new(0),
             tasks: Mutex::default(),
+            crash_rate: AtomicU64::new(spec.crash_rate.to_bits()),
             crashes: Mutex::new(fastrand::Rng::with_seed(
                 spec.crash_seed
                     ^ spec.name.bytes().fold(0u64, |hash, byte| hash.wrapping_mul(31).wrapping_add(u64::from(byte))),
@@ -373,6 +377,11 @@ impl FunctionHost {
 
     pub fn spec(&self) -> &FunctionSpec {
         &self.state.spec
+    }
+
+    /// Changes the fraction of invocations `--crash` kills from now on.
+    pub fn set_crash_rate(&self, rate: f64) {
+        self.state.crash_rate.store(rate.to_bits(), Ordering::Relaxed);
     }
 
     pub fn stats(&self) -> FunctionStats {

@@ -16,3 +16,6 @@ pub mod sns_sms;
 pub mod sqs;
 #[cfg(feature = "stripe")]
 pub mod stripe;
+
+#[cfg(any(feature = "ses", feature = "sns"))]
+mod messages;

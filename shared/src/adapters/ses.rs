@@ -7,7 +7,9 @@ use aws_sdk_sesv2::{
     types::{Destination, EmailContent, RawMessage},
 };
 
-use aws_sdk_sesv2::error::ProvideErrorMetadata;
+use aws_sdk_sesv2::{config::retry::RetryConfig, error::ProvideErrorMetadata};
+
+use super::messages::{may_have_gone, send_at_most_once};
 
 use crate::{
     config::{ConfigError, Env},
@@ -23,8 +25,10 @@ pub struct SesMailer {
 }
 
 impl SesMailer {
-    /// `SENDER_EMAIL_ADDRESS` (the verified identity) and `SES_CONFIGURATION_SET`.
+    /// `SENDER_EMAIL_ADDRESS` (the verified identity) and `SES_CONFIGURATION_SET`. The client's
+    /// own retries are turned off: see [`send_at_most_once`].
     pub fn from_env(client: Client, env: &Env) -> Result<Self, ConfigError> {
+        let client = Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build());
         let name = "SENDER_EMAIL_ADDRESS";
         let sender = EmailAddress::parse(&env.get(name)?)
             .map_err(|error| ConfigError::Malformed { name, source: Box::new(error) })?;
@@ -46,16 +50,19 @@ impl Mailer for SesMailer {
             .data(Blob::new(mime))
             .build()
             .map_err(|error| ChannelError::unbuildable("email", &error))?;
-        let output = self
-            .client
-            .send_email()
-            .from_email_address(self.sender.as_str())
-            .destination(Destination::builder().to_addresses(to.as_str()).build())
-            .content(EmailContent::builder().raw(raw).build())
-            .configuration_set_name(&self.configuration_set)
-            .send()
-            .await
-            .map_err(failed)?;
+        let send = || {
+            self.client
+                .send_email()
+                .from_email_address(self.sender.as_str())
+                .destination(Destination::builder().to_addresses(to.as_str()).build())
+                .content(EmailContent::builder().raw(raw.clone()).build())
+                .configuration_set_name(&self.configuration_set)
+                .send()
+        };
+        let output = send_at_most_once(send).await.map_err(|error| {
+            let gone = may_have_gone(&error);
+            failed(error).may_have_gone(gone)
+        })?;
         Ok(output.message_id.unwrap_or_default())
     }
 }

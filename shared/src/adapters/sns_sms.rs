@@ -3,7 +3,9 @@
 
 use aws_sdk_sns::{Client, types::MessageAttributeValue};
 
-use aws_sdk_sns::error::ProvideErrorMetadata;
+use aws_sdk_sns::{config::retry::RetryConfig, error::ProvideErrorMetadata};
+
+use super::messages::{may_have_gone, send_at_most_once};
 
 use crate::{
     domain::PhoneNumber,
@@ -16,8 +18,9 @@ pub struct SnsTextMessages {
 }
 
 impl SnsTextMessages {
+    /// The client's own retries are turned off: see [`send_at_most_once`].
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self { client: Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build()) }
     }
 }
 
@@ -44,15 +47,18 @@ impl TextMessages for SnsTextMessages {
             .string_value("Transactional")
             .build()
             .map_err(|error| ChannelError::unbuildable("sms", &error))?;
-        let output = self
-            .client
-            .publish()
-            .phone_number(phone.as_str())
-            .message(text)
-            .message_attributes("AWS.SNS.SMS.SMSType", sms_type)
-            .send()
-            .await
-            .map_err(failed)?;
+        let send = || {
+            self.client
+                .publish()
+                .phone_number(phone.as_str())
+                .message(text)
+                .message_attributes("AWS.SNS.SMS.SMSType", sms_type.clone())
+                .send()
+        };
+        let output = send_at_most_once(send).await.map_err(|error| {
+            let gone = may_have_gone(&error);
+            failed(error).may_have_gone(gone)
+        })?;
         Ok(output.message_id.unwrap_or_default())
     }
 }

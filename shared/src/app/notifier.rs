@@ -34,7 +34,14 @@ pub enum Sent {
     OptedOut,
     /// No number, or nothing to text for this notice.
     NoTextMessage,
+    /// The provider failed, or did not answer, once the message was out: it may have gone.
+    /// Recorded as sent, never sent again (SES and SNS take no idempotency key, so a second try
+    /// may tell the customer twice); counted, for operators to check with the provider.
+    Unconfirmed,
 }
+
+/// The provider's message id the ledger records for a message that may have gone out.
+pub const UNCONFIRMED: &str = "unconfirmed";
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -211,6 +218,11 @@ where
                 self.store.mark_sent(message, &token, &message_id, now).await?;
                 Ok(Sent::Sent { message_id })
             }
+            Err(NotifyError::Channel(error)) if error.may_have_gone => {
+                tracing::warn!(error = %error, "the provider may have sent it; recorded as sent, not sent again");
+                self.store.mark_sent(message, &token, UNCONFIRMED, now).await?;
+                Ok(Sent::Unconfirmed)
+            }
             Err(error) => {
                 if let Err(release) = self.store.release_claim(message, &token).await {
                     tracing::warn!(error = %release, "claim not released; it lapses with its lease");
@@ -278,6 +290,9 @@ fn message_metric(notice: Notice, channel: Channel, sent: &Sent) -> Vec<Measurem
             Measurement::count(Metric::NotificationsSuppressed).by(Dimension::Channel, channel.as_str())
         }
         Sent::AlreadySent => Measurement::count(Metric::IdempotentReplays).by(Dimension::Channel, channel.as_str()),
+        Sent::Unconfirmed => Measurement::count(Metric::MessagesUnconfirmed)
+            .by(Dimension::Channel, channel.as_str())
+            .by(Dimension::Template, notice.name()),
         Sent::NoTextMessage => return Vec::new(),
     };
     vec![measurement]

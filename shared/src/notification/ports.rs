@@ -66,6 +66,9 @@ pub trait DeliveredOrders {
 pub struct ChannelError {
     pub channel: &'static str,
     pub detail: String,
+    /// The provider may have sent it all the same (it failed, or did not answer in time, once
+    /// the request was out): sending it again could tell the customer twice.
+    pub may_have_gone: bool,
 }
 
 impl ChannelError {
@@ -78,12 +81,17 @@ impl ChannelError {
                 format!("unreachable: {}", error.source().map_or_else(|| "no detail".to_owned(), ToString::to_string))
             }
         };
-        Self { channel, detail }
+        Self { channel, detail, may_have_gone: false }
+    }
+
+    /// The same error, saying whether the message may have gone out.
+    pub fn may_have_gone(self, may_have_gone: bool) -> Self {
+        Self { may_have_gone, ..self }
     }
 
     /// A request the SDK would not build: a bug of ours, retried and then dead-lettered.
     pub fn unbuildable(channel: &'static str, error: &dyn std::error::Error) -> Self {
-        Self { channel, detail: format!("request not built: {error}") }
+        Self { channel, detail: format!("request not built: {error}"), may_have_gone: false }
     }
 }
 
