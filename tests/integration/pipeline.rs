@@ -354,11 +354,7 @@ fn aftership_event(tracking_number: &str, event_id: &str, checkpoint_time: &str)
 
 /// The local warehouse, reading and reporting on the runner's stack's queues.
 fn local_warehouse(runner: &Runner) -> local::partners::LocalWarehouse {
-    local::partners::LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue").unwrap(),
-        shipments_url: runner.stack.reference_of("ShipmentsQueue").unwrap(),
-    }
+    local::partners::LocalWarehouse::of(runner).unwrap()
 }
 
 /// What the warehouse ships at `shipped_at`, once pick requests are waiting.

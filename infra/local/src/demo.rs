@@ -9,7 +9,6 @@ use hyper::{Request, body::Bytes};
 use local::{
     Runner,
     partners::{LocalCarrier, LocalWarehouse},
-    runner::LOCAL_CARRIER_SECRETS,
 };
 use serde_json::Value;
 
@@ -59,13 +58,8 @@ async fn settle(runner: &Runner) {
 /// dated when it is sent, so no carrier time is ever ahead of the pipeline's own clock (the
 /// late scan carries the time the carrier picked the parcels up).
 async fn deliver(runner: &Runner, client: &DemoClient, token: &str) -> anyhow::Result<()> {
-    let warehouse = LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
-        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
-    };
-    let (carrier, secret) = LOCAL_CARRIER_SECRETS[0];
-    let carrier = LocalCarrier { api_url: runner.api_url(), carrier: carrier.to_owned(), secret: secret.to_owned() };
+    let warehouse = LocalWarehouse::of(runner)?;
+    let carrier = LocalCarrier::of(runner);
     let shipped_at = Utc::now();
     let mut parcels = Vec::new();
     for _ in 0..3 {
@@ -193,11 +187,7 @@ async fn after_delivery(
             delivered.push(order);
         }
     }
-    let warehouse = LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
-        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
-    };
+    let warehouse = LocalWarehouse::of(runner)?;
     if let Some(order) = delivered.first() {
         let id = order["id"].as_str().unwrap_or_default();
         let line = order["lines"].as_array().and_then(|lines| lines.last()).cloned().unwrap_or_default();

@@ -23,6 +23,17 @@ pub struct LocalWarehouse {
     pub shipments_url: String,
 }
 
+impl LocalWarehouse {
+    /// The warehouse of the runner's stack, on its pick-requests and shipments queues.
+    pub fn of(runner: &crate::Runner) -> anyhow::Result<Self> {
+        Ok(Self {
+            sqs: aws_sdk_sqs::Client::new(&runner.sdk),
+            pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
+            shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
+        })
+    }
+}
+
 /// A tracking number of the local carrier, the same for the same parcel every time: the
 /// order id's last twelve characters and the parcel's number.
 pub fn tracking_number_for(request: &PickRequest, parcel: usize) -> anyhow::Result<TrackingNumber> {
@@ -134,6 +145,12 @@ pub struct LocalCarrier {
 }
 
 impl LocalCarrier {
+    /// The local EasyPost, posting to the runner's API with its signing secret.
+    pub fn of(runner: &crate::Runner) -> Self {
+        let (carrier, secret) = crate::runner::LOCAL_CARRIER_SECRETS[0];
+        Self { api_url: runner.api_url(), carrier: carrier.to_owned(), secret: secret.to_owned() }
+    }
+
     /// The EasyPost-style body of one tracker event.
     pub fn event(
         event_id: &str,

@@ -24,7 +24,6 @@ use local::{
     Runner, RunnerOptions,
     faults::Faults,
     partners::{LocalCarrier, LocalWarehouse},
-    runner::LOCAL_CARRIER_SECRETS,
     sources::Chaos,
 };
 use serde_json::{Value, json};
@@ -243,6 +242,13 @@ impl Soak {
     }
 }
 
+/// One line of progress, rewritten in place.
+fn progress(line: String) {
+    use std::io::Write as _;
+    print!("{line}");
+    let _ = std::io::stdout().flush();
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = settings()?;
@@ -274,7 +280,7 @@ async fn main() -> anyhow::Result<()> {
                 Err(error) => soak.problems.push(error.to_string()),
             }
         }
-        print!("\rplaced {}/{}", orders.len(), settings.orders);
+        progress(format!("\rplaced {}/{}", orders.len(), settings.orders));
     }
     println!();
     for chunk in orders.chunks(10) {
@@ -314,13 +320,8 @@ async fn main() -> anyhow::Result<()> {
 /// delivered is.
 async fn ship_and_deliver(soak: &Soak, orders: &[Order]) -> anyhow::Result<()> {
     let runner = &soak.runner;
-    let warehouse = LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
-        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
-    };
-    let (carrier, secret) = LOCAL_CARRIER_SECRETS[0];
-    let carrier = LocalCarrier { api_url: runner.api_url(), carrier: carrier.to_owned(), secret: secret.to_owned() };
+    let warehouse = LocalWarehouse::of(runner)?;
+    let carrier = LocalCarrier::of(runner);
     let to_deliver: Vec<&Order> =
         orders.iter().filter(|order| ["DELIVERED", "REFUNDED"].contains(&order.story.final_status())).collect();
     let mut delivered = BTreeSet::new();
@@ -343,7 +344,7 @@ async fn ship_and_deliver(soak: &Soak, orders: &[Order]) -> anyhow::Result<()> {
                 delivered.insert(order.id.clone());
             }
         }
-        print!("\rdelivered {}/{}", delivered.len(), to_deliver.len());
+        progress(format!("\rdelivered {}/{}", delivered.len(), to_deliver.len()));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     println!();
@@ -354,11 +355,7 @@ async fn ship_and_deliver(soak: &Soak, orders: &[Order]) -> anyhow::Result<()> {
 /// a warehouse's report may be).
 async fn returns(soak: &mut Soak, orders: &[Order]) -> anyhow::Result<()> {
     let runner = &soak.runner;
-    let warehouse = LocalWarehouse {
-        sqs: aws_sdk_sqs::Client::new(&runner.sdk),
-        pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
-        shipments_url: runner.stack.reference_of("ShipmentsQueue")?,
-    };
+    let warehouse = LocalWarehouse::of(runner)?;
     let mug: ShippedLine = serde_json::from_value(json!({"sku": "MUG-CLASSIC", "quantity": 1}))?;
     let mut problems = Vec::new();
     for order in orders.iter().filter(|order| order.story == Story::Returned) {
@@ -392,7 +389,7 @@ async fn settle(soak: &Soak, orders: &[Order], what: &str) {
                 waiting += 1;
             }
         }
-        print!("\rorders not yet where their story ends: {waiting}   ");
+        progress(format!("\rorders not yet where their story ends: {waiting}   "));
         if waiting == 0 || Instant::now() > deadline {
             println!("\n{what}");
             return;
