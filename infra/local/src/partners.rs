@@ -43,34 +43,43 @@ pub fn tracking_number_for(request: &PickRequest, parcel: usize) -> anyhow::Resu
 }
 
 impl LocalWarehouse {
-    /// Takes the instructions waiting now and reports the parcels of each order still to pick
-    /// shipped, as its latest request says; a cancelled order is not shipped. The reports sent.
+    /// Takes every instruction waiting now and reports the parcels of each order still to pick
+    /// shipped, as its latest request says; an order cancelled in any instruction waiting is not
+    /// shipped (a real warehouse holds its picks; one cancelled after it shipped is a race the
+    /// pipeline parks for operators). The reports sent.
     pub async fn ship_waiting(&self, at: DateTime<Utc>) -> anyhow::Result<Vec<ShipmentReport>> {
-        let received = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.pick_requests_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await?;
         let mut picks: Vec<PickRequest> = Vec::new();
         let mut cancelled: Vec<OrderId> = Vec::new();
-        for message in received.messages() {
-            match serde_json::from_str(message.body().unwrap_or_default())? {
-                WarehouseInstruction::Pick(request) => {
-                    // An amended order's newer request replaces the older one.
-                    picks.retain(|pick| {
-                        pick.order_id != request.order_id || pick.request_id.version > request.request_id.version
-                    });
-                    if !picks.iter().any(|pick| pick.order_id == request.order_id) {
-                        picks.push(*request);
-                    }
-                }
-                WarehouseInstruction::Cancel(cancellation) => cancelled.push(cancellation.order_id),
+        let mut wait = 1;
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.pick_requests_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(wait)
+                .send()
+                .await?;
+            if received.messages().is_empty() {
+                break;
             }
-            if let Some(handle) = message.receipt_handle() {
-                self.sqs.delete_message().queue_url(&self.pick_requests_url).receipt_handle(handle).send().await?;
+            wait = 0;
+            for message in received.messages() {
+                match serde_json::from_str(message.body().unwrap_or_default())? {
+                    WarehouseInstruction::Pick(request) => {
+                        // An amended order's newer request replaces the older one.
+                        picks.retain(|pick| {
+                            pick.order_id != request.order_id || pick.request_id.version > request.request_id.version
+                        });
+                        if !picks.iter().any(|pick| pick.order_id == request.order_id) {
+                            picks.push(*request);
+                        }
+                    }
+                    WarehouseInstruction::Cancel(cancellation) => cancelled.push(cancellation.order_id),
+                }
+                if let Some(handle) = message.receipt_handle() {
+                    self.sqs.delete_message().queue_url(&self.pick_requests_url).receipt_handle(handle).send().await?;
+                }
             }
         }
         let mut reports = Vec::new();

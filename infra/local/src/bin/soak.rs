@@ -325,23 +325,18 @@ async fn ship_and_deliver(soak: &Soak, orders: &[Order]) -> anyhow::Result<()> {
     let to_deliver: Vec<&Order> =
         orders.iter().filter(|order| ["DELIVERED", "REFUNDED"].contains(&order.story.final_status())).collect();
     let mut delivered = BTreeSet::new();
-    let deadline = Instant::now() + Duration::from_secs(900);
+    let deadline = Instant::now() + Duration::from_secs(1800);
     while delivered.len() < to_deliver.len() && Instant::now() < deadline {
-        for parcel in warehouse.ship_waiting(Utc::now()).await? {
-            for (step, status) in ["in_transit", "out_for_delivery", "delivered"].iter().enumerate() {
-                let event_id = format!("evt_{}_{step}", parcel.tracking_number);
-                let event = LocalCarrier::event(&event_id, &parcel.tracking_number, status, Utc::now(), None);
-                for _ in 0..30 {
-                    if carrier.post(&event).await.is_ok_and(|status| status == 202) {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+        // Each parcel's scans in order, the parcels side by side, as a carrier's depots work.
+        let parcels = warehouse.ship_waiting(Utc::now()).await?;
+        futures_util::future::join_all(parcels.iter().map(|parcel| scan_to_the_door(&carrier, parcel))).await;
+        let waiting: Vec<&&Order> = to_deliver.iter().filter(|order| !delivered.contains(&order.id)).collect();
+        for chunk in waiting.chunks(20) {
+            let reads = futures_util::future::join_all(chunk.iter().map(|order| soak.read(&order.id))).await;
+            for (order, read) in chunk.iter().zip(reads) {
+                if read["status"] == "DELIVERED" {
+                    delivered.insert(order.id.clone());
                 }
-            }
-        }
-        for order in &to_deliver {
-            if !delivered.contains(&order.id) && soak.read(&order.id).await["status"] == "DELIVERED" {
-                delivered.insert(order.id.clone());
             }
         }
         progress(format!("\rdelivered {}/{}", delivered.len(), to_deliver.len()));
@@ -349,6 +344,20 @@ async fn ship_and_deliver(soak: &Soak, orders: &[Order]) -> anyhow::Result<()> {
     }
     println!();
     Ok(())
+}
+
+/// The carrier's three scans of a parcel, each webhook sent again until it is accepted.
+async fn scan_to_the_door(carrier: &LocalCarrier, parcel: &shared::domain::ShipmentReport) {
+    for (step, status) in ["in_transit", "out_for_delivery", "delivered"].iter().enumerate() {
+        let event_id = format!("evt_{}_{step}", parcel.tracking_number);
+        let event = LocalCarrier::event(&event_id, &parcel.tracking_number, status, Utc::now(), None);
+        for _ in 0..30 {
+            if carrier.post(&event).await.is_ok_and(|status| status == 202) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// Each returned order's customer sends the mug back, and the warehouse receives it (twice, as
@@ -381,13 +390,13 @@ async fn returns(soak: &mut Soak, orders: &[Order]) -> anyhow::Result<()> {
 
 /// Waits until every order is where its story ends, or the pipeline has been quiet a while.
 async fn settle(soak: &Soak, orders: &[Order], what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = Instant::now() + Duration::from_secs(900);
     loop {
         let mut waiting = 0;
-        for order in orders {
-            if soak.read(&order.id).await["status"] != order.story.final_status() {
-                waiting += 1;
-            }
+        for chunk in orders.chunks(20) {
+            let reads = futures_util::future::join_all(chunk.iter().map(|order| soak.read(&order.id))).await;
+            waiting +=
+                chunk.iter().zip(reads).filter(|(order, read)| read["status"] != order.story.final_status()).count();
         }
         progress(format!("\rorders not yet where their story ends: {waiting}   "));
         if waiting == 0 || Instant::now() > deadline {
