@@ -137,8 +137,9 @@ fn settings() -> anyhow::Result<Settings> {
 }
 
 impl Soak {
-    /// One API call, as a client that retries what failed on our side (5xx, or no answer) with
-    /// the same request; the answer it finally got.
+    /// One API call, as a client that retries what failed on our side (5xx, or no answer) and
+    /// what the API says to retry (409 `idempotency_key_in_use`, `order_being_checked`) with the
+    /// same request; the answer it finally got.
     async fn call(
         &self,
         method: &str,
@@ -163,8 +164,11 @@ impl Soak {
             if let Ok(response) = self.client.request(request).await {
                 let status = response.status().as_u16();
                 let bytes = response.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
-                if status < 500 {
-                    return (status, serde_json::from_slice(&bytes).unwrap_or_default());
+                let answer: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                let retry_later =
+                    ["idempotency_key_in_use", "order_being_checked"].contains(&answer["code"].as_str().unwrap_or(""));
+                if status < 500 && !retry_later {
+                    return (status, answer);
                 }
             }
             tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt.min(10) + 1))).await;
