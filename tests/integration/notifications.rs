@@ -358,3 +358,43 @@ async fn a_message_whose_answer_was_lost_is_recorded_as_sent_and_never_sent_twic
     assert_eq!(sent.mail[&email].len(), 1, "the e-mail went out once");
     assert_eq!(sent.sms[&phone].len(), 1, "the text message went out once");
 }
+
+#[tokio::test]
+async fn a_claim_whose_holder_stopped_is_taken_over_only_if_it_never_reached_the_provider() {
+    use shared::notification::{Channel, Claim, MessageKey, NotificationLedger};
+    let stack = TestStack::new().await;
+    let ledger = stack.store_as("NotifierFunction");
+    let key = |occasion: &str| MessageKey {
+        order_id: OrderId::random().unwrap(),
+        occasion: occasion.to_owned(),
+        channel: Channel::Email,
+    };
+    let now = chrono::Utc::now();
+    let lapsed = now + chrono::Duration::minutes(3);
+    let granted = |claim: Claim| match claim {
+        Claim::Granted { token } => token,
+        other => panic!("{other:?}"),
+    };
+
+    // Handed to the provider, then nothing: after its lease, not sent again.
+    let dispatched = key("dispatched");
+    let token = granted(ledger.claim(&dispatched, now).await.unwrap());
+    assert!(ledger.dispatch(&dispatched, &token).await.unwrap());
+    assert!(ledger.dispatch(&dispatched, &token).await.unwrap(), "a retried dispatch is still the holder's");
+    assert_eq!(ledger.claim(&dispatched, now).await.unwrap(), Claim::InFlight);
+    assert_eq!(ledger.claim(&dispatched, lapsed).await.unwrap(), Claim::MayHaveGone);
+
+    // Claimed and never handed over: taken over after its lease; the old holder cannot dispatch.
+    let stalled = key("stalled");
+    let old = granted(ledger.claim(&stalled, now).await.unwrap());
+    let new = granted(ledger.claim(&stalled, lapsed).await.unwrap());
+    assert!(!ledger.dispatch(&stalled, &old).await.unwrap());
+    assert!(ledger.dispatch(&stalled, &new).await.unwrap());
+
+    // Refused by the provider after dispatch: released, and the retry is granted at once.
+    let refused = key("refused");
+    let token = granted(ledger.claim(&refused, now).await.unwrap());
+    assert!(ledger.dispatch(&refused, &token).await.unwrap());
+    ledger.release_claim(&refused, &token).await.unwrap();
+    granted(ledger.claim(&refused, now).await.unwrap());
+}

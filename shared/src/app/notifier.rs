@@ -212,7 +212,17 @@ where
             Claim::Granted { token } => token,
             Claim::AlreadySent => return Ok(Sent::AlreadySent),
             Claim::InFlight => return Err(NotifyError::InFlight(message.channel.as_str())),
+            Claim::MayHaveGone => {
+                tracing::warn!(
+                    "an earlier delivery handed it to the provider and stopped; recorded as sent, not sent again"
+                );
+                self.store.mark_sent(message, "", UNCONFIRMED, now).await?;
+                return Ok(Sent::Unconfirmed);
+            }
         };
+        if !self.store.dispatch(message, &token).await? {
+            return Err(NotifyError::InFlight(message.channel.as_str()));
+        }
         match send.await {
             Ok(message_id) => {
                 self.store.mark_sent(message, &token, &message_id, now).await?;

@@ -18,6 +18,9 @@ pub enum Claim {
     /// Another delivery of the same event is sending it right now (or crashed doing so, and
     /// its lease has not run out): try again later.
     InFlight,
+    /// A delivery handed it to the provider and never said how that went (it crashed, or could
+    /// not record it), and its lease ran out: it may have gone, so it is not sent again.
+    MayHaveGone,
 }
 
 /// One row per (order, event, channel), written before sending and marked after.
@@ -32,6 +35,10 @@ pub trait NotificationLedger {
         message_id: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records that the claim's holder is handing the message to the provider now; false if the
+    /// claim is no longer this token's (its lease ran out and another delivery took it).
+    fn dispatch(&self, message: &MessageKey, token: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Gives a claim back after a failed send, so that the retry need not wait for its lease.
     fn release_claim(&self, message: &MessageKey, token: &str) -> impl Future<Output = Result<(), StoreError>> + Send;

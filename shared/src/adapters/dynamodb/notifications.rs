@@ -17,13 +17,17 @@ use crate::{
     },
 };
 
-/// A claim older than this is taken to have crashed before sending, and may be taken over:
-/// longer than the notifier's timeout, shorter than the queue's retries.
+/// A claim older than this was given up by a notifier that crashed (or could not record what
+/// it did): taken over if it never reached the provider, recorded as perhaps sent if it did.
+/// Longer than the notifier's timeout, shorter than the queue's retries.
 const LEASE_SECONDS: i64 = 120;
 /// How long the ledger remembers a message: longer than any queue keeps a message (14 days
 /// in a dead-letter queue) and than the feedback sweep looks back.
 const LEDGER_DAYS: i64 = 45;
+/// Claimed, not yet handed to the provider.
 const SENDING: &str = "sending";
+/// Handed to the provider: whatever happens next, it is not sent again.
+const DISPATCHED: &str = "dispatched";
 const SENT: &str = "sent";
 
 fn ledger_key(message: &MessageKey) -> String {
@@ -63,17 +67,20 @@ impl NotificationLedger for DynamoStore {
             Ok(_) => Ok(Claim::Granted { token }),
             Err(error) => match error.into_service_error() {
                 error if error.is_conditional_check_failed_exception() => {
-                    let state = match &error {
+                    let old = match &error {
                         aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
                             failed,
-                        ) => failed
-                            .item()
-                            .and_then(|item| item.get("state"))
-                            .and_then(|state| state.as_s().ok())
-                            .cloned(),
-                        _ => None,
+                        ) => failed.item().cloned().unwrap_or_default(),
+                        _ => HashMap::new(),
                     };
-                    Ok(if state.as_deref() == Some(SENT) { Claim::AlreadySent } else { Claim::InFlight })
+                    let state = old.get("state").and_then(|state| state.as_s().ok()).map(String::as_str);
+                    let lease_until = old.get("lease_until").and_then(|until| until.as_n().ok()?.parse::<i64>().ok());
+                    let lapsed = lease_until.is_some_and(|until| until < now.timestamp());
+                    Ok(match state {
+                        Some(SENT) => Claim::AlreadySent,
+                        Some(DISPATCHED) if lapsed => Claim::MayHaveGone,
+                        _ => Claim::InFlight,
+                    })
                 }
                 error => Err(unavailable(error)),
             },
@@ -104,16 +111,42 @@ impl NotificationLedger for DynamoStore {
         Ok(())
     }
 
+    async fn dispatch(&self, message: &MessageKey, token: &str) -> Result<bool, StoreError> {
+        // Still this token's, sending or (a retried write whose answer was lost) dispatched.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.idempotency)
+            .key("pk", string(ledger_key(message)))
+            .update_expression("SET #state = :dispatched")
+            .condition_expression("#token = :token AND (#state = :sending OR #state = :dispatched)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":sending", string(SENDING))
+            .expression_attribute_values(":dispatched", string(DISPATCHED))
+            .expression_attribute_values(":token", string(token))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
     async fn release_claim(&self, message: &MessageKey, token: &str) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.tables.idempotency)
             .key("pk", string(ledger_key(message)))
-            .condition_expression("#state = :sending AND #token = :token")
+            .condition_expression("#token = :token AND (#state = :sending OR #state = :dispatched)")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#token", "token")
             .expression_attribute_values(":sending", string(SENDING))
+            .expression_attribute_values(":dispatched", string(DISPATCHED))
             .expression_attribute_values(":token", string(token))
             .send()
             .await;
