@@ -34,6 +34,21 @@ fn ledger_key(message: &MessageKey) -> String {
     format!("NOTIFICATION#{}#{}#{}", message.order_id, message.occasion, message.channel.as_str())
 }
 
+/// The claim is still this token's, handed to the provider or not.
+const HELD_BY: &str = "#token = :token AND (#state = :sending OR #state = :dispatched)";
+
+fn held_by_names() -> HashMap<String, String> {
+    HashMap::from([("#state".to_owned(), "state".to_owned()), ("#token".to_owned(), "token".to_owned())])
+}
+
+fn held_by_values(token: &str) -> super::Item {
+    HashMap::from([
+        (":sending".to_owned(), string(SENDING)),
+        (":dispatched".to_owned(), string(DISPATCHED)),
+        (":token".to_owned(), string(token)),
+    ])
+}
+
 /// A token unique to one claim: who may mark it sent or release it.
 fn claim_token() -> String {
     let mut bytes = [0u8; 12];
@@ -119,12 +134,9 @@ impl NotificationLedger for DynamoStore {
             .table_name(&self.tables.idempotency)
             .key("pk", string(ledger_key(message)))
             .update_expression("SET #state = :dispatched")
-            .condition_expression("#token = :token AND (#state = :sending OR #state = :dispatched)")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":sending", string(SENDING))
-            .expression_attribute_values(":dispatched", string(DISPATCHED))
-            .expression_attribute_values(":token", string(token))
+            .condition_expression(HELD_BY)
+            .set_expression_attribute_names(Some(held_by_names()))
+            .set_expression_attribute_values(Some(held_by_values(token)))
             .send()
             .await;
         match result {
@@ -142,12 +154,9 @@ impl NotificationLedger for DynamoStore {
             .delete_item()
             .table_name(&self.tables.idempotency)
             .key("pk", string(ledger_key(message)))
-            .condition_expression("#token = :token AND (#state = :sending OR #state = :dispatched)")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":sending", string(SENDING))
-            .expression_attribute_values(":dispatched", string(DISPATCHED))
-            .expression_attribute_values(":token", string(token))
+            .condition_expression(HELD_BY)
+            .set_expression_attribute_names(Some(held_by_names()))
+            .set_expression_attribute_values(Some(held_by_values(token)))
             .send()
             .await;
         match result {
