@@ -139,3 +139,23 @@ pub async fn sdk_config_signed_as(endpoint: &str, access_key: &str) -> SdkConfig
         .load()
         .await
 }
+
+/// One JSON request to an administration route our layers add to the local cloud (`url` is
+/// the whole address): the answer's body, or what went wrong, in words.
+pub(crate) async fn layer_request(method: &str, url: &str, body: String) -> Result<hyper::body::Bytes, String> {
+    use http_body_util::BodyExt as _;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+        .map_err(|error| error.to_string())?;
+    let response = client.request(request).await.map_err(|error| error.to_string())?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await.map_err(|error| error.to_string())?.to_bytes();
+    if !status.is_success() {
+        return Err(format!("answered {status}"));
+    }
+    Ok(bytes)
+}

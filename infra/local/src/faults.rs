@@ -6,8 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
 use serde_json::{Value, json};
 
 /// How much goes wrong, and the seed it goes wrong by.
@@ -75,18 +73,7 @@ pub async fn injected(moto: &str, payment_provider: Option<&str>) -> Result<Inje
 async fn call(method: &str, endpoint: &str, body: Option<Value>) -> Result<Value, FaultLayerError> {
     let url = format!("{endpoint}/orderflow/faults");
     let failed = |detail: String| FaultLayerError { url: url.clone(), detail };
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-    let request = hyper::Request::builder()
-        .method(method)
-        .uri(&url)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.map(|body| body.to_string()).unwrap_or_default())))
-        .map_err(|error| failed(error.to_string()))?;
-    let response = client.request(request).await.map_err(|error| failed(error.to_string()))?;
-    let status = response.status();
-    let bytes = response.into_body().collect().await.map_err(|error| failed(error.to_string()))?.to_bytes();
-    if !status.is_success() {
-        return Err(failed(format!("answered {status}")));
-    }
+    let body = body.map(|body| body.to_string()).unwrap_or_default();
+    let bytes = crate::cloud::layer_request(method, &url, body).await.map_err(failed)?;
     serde_json::from_slice(&bytes).map_err(|error| failed(error.to_string()))
 }

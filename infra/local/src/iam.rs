@@ -13,7 +13,6 @@ use std::{
 };
 
 use aws_config::SdkConfig;
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -196,21 +195,9 @@ pub async fn journal_denials(endpoint: String, journal: Journal) {
 }
 
 async fn layer_call(endpoint: &str, method: &str, route: &str, body: String) -> Result<Bytes, IamError> {
-    let failed = |detail: String| IamError::NoLayer { endpoint: endpoint.to_owned(), detail };
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-    let request = hyper::Request::builder()
-        .method(method)
-        .uri(format!("{endpoint}/orderflow/iam/{route}"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|error| failed(error.to_string()))?;
-    let response = client.request(request).await.map_err(|error| failed(error.to_string()))?;
-    let status = response.status();
-    let body = response.into_body().collect().await.map_err(|error| failed(error.to_string()))?.to_bytes();
-    if !status.is_success() {
-        return Err(failed(format!("{route} answered {status}")));
-    }
-    Ok(body)
+    cloud::layer_request(method, &format!("{endpoint}/orderflow/iam/{route}"), body)
+        .await
+        .map_err(|detail| IamError::NoLayer { endpoint: endpoint.to_owned(), detail: format!("{route}: {detail}") })
 }
 
 /// Every statement of every function's role in `template`, as SAM translates it, intrinsics
