@@ -15,6 +15,8 @@ pub enum ConfigError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+    #[error("the TLS trust store cannot be built")]
+    TrustStore(#[source] Box<dyn StdError + Send + Sync>),
 }
 
 /// Where a function's settings come from: the process environment in Lambda, or the template's
@@ -52,28 +54,67 @@ impl Env {
     }
 }
 
-/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL` for the
-/// local cloud), with the one HTTPS client the workspace builds: rustls on ring. The SDK crates'
-/// default HTTP stack is switched off to halve build times, so every client must come from here.
+/// The SDK configuration a function runs with, from what Lambda puts in its environment: the
+/// region, the execution role's session credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) and, in the local cloud, `AWS_ENDPOINT_URL`. Lambda's environment is the
+/// only place a function's credentials come from, so the default chain (profile files, SSO, web
+/// identity through STS, the container and instance endpoints) is not built: it cost half of
+/// a cold start, most of it parsing the system's trust store for an STS client never used.
 #[cfg(feature = "aws")]
-pub async fn aws() -> aws_config::SdkConfig {
-    aws_loader().load().await
+pub fn aws(env: &Env) -> Result<aws_types::SdkConfig, ConfigError> {
+    use aws_credential_types::{Credentials, provider::SharedCredentialsProvider};
+    let credentials = Credentials::new(
+        env.get("AWS_ACCESS_KEY_ID")?,
+        env.get("AWS_SECRET_ACCESS_KEY")?,
+        env.get("AWS_SESSION_TOKEN").ok(),
+        None,
+        "lambda-environment",
+    );
+    let mut config = aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(env.get("AWS_REGION")?))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(https_client()?)
+        .timeout_config(timeouts());
+    if let Ok(endpoint) = env.get("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(endpoint);
+    }
+    Ok(config.build())
 }
 
-/// The same loader, for callers that set more (the local cloud's endpoint and credentials).
+/// The default chain's loader, for the tools that run on an operator's machine (profiles, SSO)
+/// and the local cloud, which sets its own endpoint and credentials.
 #[cfg(feature = "aws")]
-pub fn aws_loader() -> aws_config::ConfigLoader {
+pub fn aws_loader() -> Result<aws_config::ConfigLoader, ConfigError> {
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client()?)
+        .timeout_config(timeouts()))
+}
+
+/// The one HTTPS client the AWS SDK is given: rustls on ring, trusting only the roots AWS's
+/// endpoints chain to (see [`crate::trust::AWS_ROOTS`]). The SDK crates' default HTTP stack is switched
+/// off to halve build times, so every client must come from here.
+#[cfg(feature = "aws")]
+fn https_client() -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient, ConfigError> {
     use aws_smithy_http_client::{
         Builder,
-        tls::{Provider, rustls_provider::CryptoMode},
+        tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode},
     };
-    let http_client = Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client).timeout_config(
-        aws_config::timeout::TimeoutConfig::builder()
-            .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
-            .operation_timeout(AWS_OPERATION_TIMEOUT)
-            .build(),
-    )
+    let roots =
+        crate::trust::AWS_ROOTS.iter().fold(TrustStore::empty(), |store, root| store.with_pem_certificate(*root));
+    let tls = TlsContext::builder()
+        .with_trust_store(roots)
+        .build()
+        .map_err(|source| ConfigError::TrustStore(Box::new(source)))?;
+    Ok(Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).tls_context(tls).build_https())
+}
+
+#[cfg(feature = "aws")]
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+        .operation_timeout(AWS_OPERATION_TIMEOUT)
+        .build()
 }
 
 /// How long one attempt of an AWS call may hang before the SDK gives up on it and retries: a
@@ -99,5 +140,37 @@ mod tests {
         assert!(matches!(env.get("NOPE"), Err(ConfigError::Missing("NOPE"))));
         assert!(matches!(env.parse::<u8>("JSON"), Err(ConfigError::Malformed { name: "JSON", .. })));
         assert_eq!(env.json::<serde_json::Value>("JSON").unwrap()["a"], 1);
+    }
+
+    #[cfg(feature = "aws")]
+    #[tokio::test]
+    async fn a_function_signs_with_the_session_lambda_put_in_its_environment_and_nothing_else() {
+        use aws_credential_types::provider::ProvideCredentials;
+        let lambda = |without: &str| {
+            Env::Map(
+                [
+                    ("AWS_REGION", "eu-west-1"),
+                    ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+                    ("AWS_SECRET_ACCESS_KEY", "secret"),
+                    ("AWS_SESSION_TOKEN", "session"),
+                ]
+                .into_iter()
+                .filter(|(name, _)| *name != without)
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+            )
+        };
+        let config = aws(&lambda("")).unwrap();
+        assert_eq!(config.region().map(ToString::to_string).as_deref(), Some("eu-west-1"));
+        assert_eq!(config.endpoint_url(), None);
+        let credentials = config.credentials_provider().unwrap().provide_credentials().await.unwrap();
+        assert_eq!(
+            (credentials.access_key_id(), credentials.secret_access_key(), credentials.session_token()),
+            ("ASIAEXAMPLE", "secret", Some("session"))
+        );
+        assert!(aws(&lambda("AWS_SESSION_TOKEN")).is_ok(), "the local cloud signs without a session");
+        for required in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            assert!(matches!(aws(&lambda(required)), Err(ConfigError::Missing(name)) if name == required));
+        }
     }
 }

@@ -29,3 +29,4 @@ pub mod lambda;
 pub mod metrics;
 pub mod notification;
 pub mod strict_json;
+pub mod trust;

@@ -147,7 +147,7 @@ pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: impl 
 
 impl TestStack {
     pub async fn new() -> Self {
-        let sdk = local::sdk_config(moto_endpoint()).await;
+        let sdk = local::sdk_config(moto_endpoint()).await.expect("the local cloud's SDK configuration");
         let template = Template::load(&local::template::default_path()).expect("infra/template.yaml parses");
         let name = unique_name("t");
         // Moto keys SES's bounce feed by the sender's domain: one domain per stack.
@@ -162,7 +162,9 @@ impl TestStack {
         iam::enforce(moto_endpoint(), &stack).await.expect("the IAM layer takes the stack's roles");
         let mut roles = BTreeMap::new();
         for (function, _) in stack.template.of_type("AWS::Serverless::Function") {
-            let config = iam::sdk_config_as(moto_endpoint(), &stack, function, Enforcement::Roles).await;
+            let config = iam::sdk_config_as(moto_endpoint(), &stack, function, Enforcement::Roles)
+                .await
+                .expect("the function's SDK configuration");
             roles.insert(function.clone(), config);
         }
 

@@ -143,7 +143,7 @@ async fn ses_sends_only_as_the_notifier_from_the_sender_address() {
 #[tokio::test]
 async fn a_key_nobody_issued_and_a_call_nobody_mapped_are_refused() {
     let stack = TestStack::new().await;
-    let stranger = local::cloud::sdk_config_signed_as(moto_endpoint(), "AKIASTRANGER").await;
+    let stranger = local::cloud::sdk_config_signed_as(moto_endpoint(), "AKIASTRANGER").await.unwrap();
     let scan = aws_sdk_dynamodb::Client::new(&stranger).scan().table_name(stack.table("OrdersTable")).send().await;
     assert_eq!(refused(scan), "UnrecognizedClientException");
     // The layer knows the actions of every call the code makes; anything else fails loudly.

@@ -3,10 +3,10 @@
 use lambda_http::{Error, service_fn};
 use shared::config::{self, Env};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::lambda::telemetry::init();
-    let aws = config::aws().await;
+    let aws = config::aws(&Env::Process)?;
     let webhook = carrier_webhook::CarrierWebhook::from_env(&aws, &Env::Process)?;
     lambda_http::run(service_fn(|request| webhook.handle(request))).await
 }

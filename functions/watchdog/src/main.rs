@@ -3,10 +3,10 @@
 use lambda_runtime::{Error, service_fn};
 use shared::config::{self, Env};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::lambda::telemetry::init();
-    let aws = config::aws().await;
+    let aws = config::aws(&Env::Process)?;
     let handler = watchdog::WatchdogHandler::from_env(aws_sdk_dynamodb::Client::new(&aws), &Env::Process)?;
     lambda_runtime::run(service_fn(|event| handler.handle(event))).await
 }

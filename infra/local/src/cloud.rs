@@ -9,6 +9,7 @@ use std::{
 
 use aws_config::{Region, SdkConfig, retry::RetryConfig};
 use aws_sdk_sqs::config::Credentials;
+use shared::config::ConfigError;
 
 // The layers first (limits, then IAM, which uses them): the sidecar wraps moto in them.
 const MOTO_SIDECAR: &str = concat!(
@@ -125,19 +126,19 @@ pub const ADMINISTRATOR: &str = "test";
 
 /// SDK configuration for the local cloud at `endpoint` as its administrator: one region, and
 /// few retries so that a failing call fails fast.
-pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+pub async fn sdk_config(endpoint: &str) -> Result<SdkConfig, ConfigError> {
     sdk_config_signed_as(endpoint, ADMINISTRATOR).await
 }
 
 /// The same, signing with `access_key`, which the IAM layer maps to a function's role.
-pub async fn sdk_config_signed_as(endpoint: &str, access_key: &str) -> SdkConfig {
-    shared::config::aws_loader()
+pub async fn sdk_config_signed_as(endpoint: &str, access_key: &str) -> Result<SdkConfig, ConfigError> {
+    Ok(shared::config::aws_loader()?
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new(access_key, "local", None, None, "orderflow-local"))
         .retry_config(RetryConfig::standard().with_max_attempts(2))
         .load()
-        .await
+        .await)
 }
 
 /// One JSON request to an administration route our layers add to the local cloud (`url` is

@@ -16,6 +16,7 @@ use aws_config::SdkConfig;
 use hyper::body::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::config::ConfigError;
 
 use crate::{
     Stack,
@@ -99,7 +100,12 @@ pub fn access_key(stack: &Stack, function: &str, enforcement: Enforcement) -> St
 }
 
 /// SDK configuration for the local cloud at `endpoint`, signing as `function` of `stack`.
-pub async fn sdk_config_as(endpoint: &str, stack: &Stack, function: &str, enforcement: Enforcement) -> SdkConfig {
+pub async fn sdk_config_as(
+    endpoint: &str,
+    stack: &Stack,
+    function: &str,
+    enforcement: Enforcement,
+) -> Result<SdkConfig, ConfigError> {
     cloud::sdk_config_signed_as(endpoint, &access_key(stack, function, enforcement)).await
 }
 

@@ -173,7 +173,7 @@ impl Runner {
             options.stripe_endpoint.clone().or_else(|| stripe.as_ref().map(|s| s.endpoint().to_owned()));
         let issuer = tokio::task::spawn_blocking(LocalIssuer::new);
 
-        let sdk = cloud::sdk_config(&moto_endpoint).await;
+        let sdk = cloud::sdk_config(&moto_endpoint).await?;
         let template = Template::load(&options.template)?;
         let mut parameters = BTreeMap::new();
         if let Some(endpoint) =
@@ -229,7 +229,7 @@ impl Runner {
         for source in sources::event_sources(&stack)? {
             let Some(host) = hosts.get(&source.function) else { continue };
             // Lambda polls a function's sources with the function's own role.
-            let sdk = iam::sdk_config_as(&moto_endpoint, &stack, &source.function, options.iam).await;
+            let sdk = iam::sdk_config_as(&moto_endpoint, &stack, &source.function, options.iam).await?;
             let trigger = source.trigger();
             let invoker = Invoker::new(host.clone(), journal.clone(), trigger.clone(), options.chaos);
             tasks.push(match source.source {

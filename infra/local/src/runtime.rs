@@ -130,6 +130,7 @@ impl FunctionSpec {
             ("AWS_ENDPOINT_URL", endpoint.to_owned()),
             ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
             ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+            ("AWS_SESSION_TOKEN", "local-session".to_owned()),
             ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_owned()),
             ("_HANDLER", self.name.clone()),
         ];

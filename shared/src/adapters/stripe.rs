@@ -1,7 +1,12 @@
 //! The `PaymentGateway` on Stripe's API (and on anything that speaks it, such as localstripe):
 //! PaymentIntents with manual capture, an `Idempotency-Key` on every call that moves money.
 
-use std::{error::Error as StdError, fmt, time::Duration};
+use std::{
+    error::Error as StdError,
+    fmt,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -29,9 +34,23 @@ const DEFAULT_TIMEOUT_MS: u64 = 3_000;
 /// account's default becomes.
 const STRIPE_VERSION: &str = "2024-06-20";
 
+type ProviderClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// One HTTPS client (one TLS configuration, one connection pool) per process, however many
+/// gateways it builds: the operator API holds two.
+static PROVIDER_CLIENT: LazyLock<Result<ProviderClient, rustls::Error>> = LazyLock::new(|| {
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(crate::trust::payment_provider_roots())
+        .with_no_client_auth();
+    let connector =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+    Ok(Client::builder(TokioExecutor::new()).build(connector))
+});
+
 #[derive(Clone)]
 pub struct StripeGateway {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: ProviderClient,
     endpoint: String,
     api_key: StoredSecret<ApiKey>,
     timeout: Duration,
@@ -74,12 +93,7 @@ impl StripeGateway {
             let refusal = "the payment provider's endpoint must be https (plain http only on loopback)";
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, refusal));
         }
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = PROVIDER_CLIENT.clone().map_err(std::io::Error::other)?;
         Ok(Self { client, endpoint: endpoint.trim_end_matches('/').to_owned(), api_key, timeout })
     }
 

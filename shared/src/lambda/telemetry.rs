@@ -13,33 +13,52 @@ use tracing::{
     field::{Field, Visit},
 };
 use tracing_subscriber::{
-    EnvFilter,
+    Layer,
+    filter::{LevelFilter, Targets},
     fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, format::JsonFields, format::Writer},
+    layer::SubscriberExt,
     registry::LookupSpan,
+    util::SubscriberInitExt,
 };
 
 /// The libraries whose logs stay at warnings whatever the level asked for.
-const LIBRARIES_AT_WARN: &str = "aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,aws_sigv4=warn,hyper=warn,hyper_util=warn,h2=warn,rustls=warn";
+const LIBRARIES_AT_WARN: [&str; 8] =
+    ["aws_config", "aws_smithy_runtime", "aws_smithy_runtime_api", "aws_sigv4", "hyper", "hyper_util", "h2", "rustls"];
 
 /// Installs the JSON subscriber. The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's
-/// logging configuration), else `RUST_LOG`, else `info`; the function's name from
-/// `AWS_LAMBDA_FUNCTION_NAME`.
+/// logging configuration), else `RUST_LOG` (`level` or `target=level`, comma-separated), else
+/// `info`; the function's name from `AWS_LAMBDA_FUNCTION_NAME`.
 pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
         .map(|level| level.to_ascii_lowercase())
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".to_owned());
-    // The SDK's and the HTTP stack's own debug lines quote whole requests and responses (order
-    // items, addresses): DEBUG for our code must not turn them on.
-    let filter = EnvFilter::new(format!("{level},{LIBRARIES_AT_WARN}"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .fmt_fields(JsonFields::new())
-        .event_format(FlatJson { function: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok() })
+        .or_else(|| std::env::var("RUST_LOG").ok());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .fmt_fields(JsonFields::new())
+                .event_format(FlatJson { function: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok() })
+                .with_filter(filter(level.as_deref())),
+        )
         .init();
     // Every function calls this once, as its process starts: a cold start.
     crate::metrics::emit(&[crate::metrics::Measurement::count(crate::metrics::Metric::ColdStarts)]);
+}
+
+/// The levels asked for (`info` when nothing or nothing readable is asked), with the SDK's and
+/// the HTTP stack's at warnings: their debug lines quote whole requests and responses (order
+/// items, addresses), and DEBUG for our code must not turn them on. Target prefixes, not
+/// `EnvFilter`'s patterns: those bring a regex engine into every binary.
+fn filter(asked: Option<&str>) -> Targets {
+    let asked = asked.and_then(|asked| asked.parse::<Targets>().ok());
+    let mut filter =
+        Targets::new().with_default(asked.as_ref().and_then(Targets::default_level).unwrap_or(LevelFilter::INFO));
+    for (target, level) in asked.iter().flat_map(Targets::iter) {
+        if !LIBRARIES_AT_WARN.iter().any(|library| target.starts_with(library)) {
+            filter = filter.with_target(target, level);
+        }
+    }
+    filter.with_targets(LIBRARIES_AT_WARN.map(|library| (library, LevelFilter::WARN)))
 }
 
 /// Writes each event as one JSON object: time, level, function, the fields of its spans from
@@ -146,6 +165,22 @@ mod tests {
         fn make_writer(&'a self) -> Self::Writer {
             self.clone()
         }
+    }
+
+    #[test]
+    fn the_level_asked_for_never_opens_the_sdks_and_the_http_stacks_debug_lines() {
+        use tracing::Level;
+        let asked = super::filter(Some("debug,aws_smithy_runtime=trace,hyper_util::client=debug,shared=trace"));
+        assert!(asked.would_enable("notifier", &Level::DEBUG));
+        assert!(asked.would_enable("shared::app", &Level::TRACE));
+        for target in ["aws_smithy_runtime::client", "hyper_util::client", "rustls", "aws_sigv4"] {
+            assert!(!asked.would_enable(target, &Level::INFO), "{target}");
+            assert!(asked.would_enable(target, &Level::WARN), "{target}");
+        }
+        let unreadable = super::filter(Some("loud!"));
+        assert!(unreadable.would_enable("notifier", &Level::INFO));
+        assert!(!unreadable.would_enable("notifier", &Level::DEBUG));
+        assert!(!super::filter(None).would_enable("notifier", &Level::DEBUG));
     }
 
     #[test]

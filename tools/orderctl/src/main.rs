@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
     let resources_path =
         take_option(&mut args, "--resources").map_or_else(|| PathBuf::from(".orderflow/resources.json"), PathBuf::from);
     let resources = Resources::load(&resources_path)?;
-    let mut loader = shared::config::aws_loader();
+    let mut loader = shared::config::aws_loader()?;
     if let Some(endpoint) = &resources.endpoint {
         // The local cloud takes any credentials; AWS's come from the usual places.
         let region = resources.region.clone().unwrap_or_else(|| "us-east-1".to_owned());

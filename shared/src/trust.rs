@@ -1,0 +1,49 @@
+//! Whom the functions' TLS connections trust, fixed at build time instead of read from the
+//! system's store at every cold start (on Lambda's image, ~430 certificates parsed before the
+//! first request: half of a function's init).
+//!
+//! - **AWS** (every SDK client): the five roots every AWS endpoint chains to, as Amazon Trust
+//!   Services publishes them (<https://www.amazontrust.com/repository/>): Amazon Root CA 1–4 and
+//!   Starfield Services Root Certificate Authority – G2, which cross-signs them for older clients.
+//! - **The payment provider** (`PAYMENT_PROVIDER_ENDPOINT`, Stripe or whatever a shop points it
+//!   at): Mozilla's CA program, compiled in by `webpki-roots` as ready-made trust anchors, so
+//!   nothing is parsed at start either.
+
+/// PEM, one root per entry; the AWS SDK's TLS context takes them in this form.
+#[cfg(feature = "aws")]
+pub const AWS_ROOTS: [&[u8]; 5] = [
+    include_bytes!("../trust/amazon-root-ca-1.pem"),
+    include_bytes!("../trust/amazon-root-ca-2.pem"),
+    include_bytes!("../trust/amazon-root-ca-3.pem"),
+    include_bytes!("../trust/amazon-root-ca-4.pem"),
+    include_bytes!("../trust/starfield-services-root-g2.pem"),
+];
+
+/// The roots the payment provider's connections are verified against.
+#[cfg(feature = "stripe")]
+pub fn payment_provider_roots() -> rustls::RootCertStore {
+    rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }
+}
+
+#[cfg(all(test, feature = "stripe"))]
+mod tests {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+
+    use super::*;
+
+    #[test]
+    fn each_aws_root_is_one_certificate_rustls_accepts_as_an_anchor() {
+        let mut store = rustls::RootCertStore::empty();
+        for pem in AWS_ROOTS {
+            let certificates = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().unwrap();
+            assert_eq!(certificates.len(), 1);
+            store.add(certificates[0].clone()).unwrap();
+        }
+        assert_eq!(store.len(), AWS_ROOTS.len());
+    }
+
+    #[test]
+    fn the_payment_provider_is_trusted_through_mozillas_roots() {
+        assert!(payment_provider_roots().len() > 100);
+    }
+}
