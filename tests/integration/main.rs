@@ -3,6 +3,7 @@
 // A failed expectation in the harness is a failed test, and should read like one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod calls;
 mod changes;
 mod faults;
 mod fulfillment;

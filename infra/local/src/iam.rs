@@ -186,6 +186,23 @@ pub async fn denials(endpoint: &str) -> Result<Vec<Denial>, IamError> {
         .map_err(|error| IamError::NoLayer { endpoint: endpoint.to_owned(), detail: error.to_string() })
 }
 
+/// How many calls of each operation (`dynamodb:TransactWriteItems`, `sns:Publish`) one caller
+/// has made, and how many items they touched (a transaction's or a batch's items; 1 for the
+/// rest).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct Counted {
+    pub calls: u64,
+    pub items: u64,
+}
+
+/// Every call the IAM layer at `endpoint` has let through since it started, by access key, then
+/// operation: the functions' own calls, not the administrator's or the event sources'.
+pub async fn calls(endpoint: &str) -> Result<BTreeMap<String, BTreeMap<String, Counted>>, IamError> {
+    let body = layer_call(endpoint, "GET", "calls", String::new()).await?;
+    serde_json::from_slice(&body)
+        .map_err(|error| IamError::NoLayer { endpoint: endpoint.to_owned(), detail: error.to_string() })
+}
+
 /// Writes each refusal into the journal as it happens, so that a function failing for want of
 /// a grant says which grant.
 pub async fn journal_denials(endpoint: String, journal: Journal) {

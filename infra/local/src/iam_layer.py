@@ -11,6 +11,10 @@ string, ARN, Bool and Null condition operators, `IfExists`, and `ForAllValues:`/
 over multi-valued keys such as `dynamodb:LeadingKeys`. A refusal is the service's own
 AccessDenied answer, and is recorded for the runner's journal and the tests.
 
+Every request it lets through is counted by caller and operation (`GET /orderflow/iam/calls`:
+calls, and the items they touch (a transaction's items, a batch's messages), per access key): what the calls-per-order test and the cost
+model read.
+
 The runner registers one key per function (`POST /orderflow/iam/principals`). The key `test`
 is the administrator the runner and tests use to provision and inspect; any other key is
 unknown and refused, as AWS refuses a key it never issued. A request this layer cannot map to
@@ -305,6 +309,7 @@ class IamLayer:
         self.app = app
         self.principals = {}
         self.denials = []
+        self.calls = {}
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
@@ -324,6 +329,7 @@ class IamLayer:
             refused = self.refusal(key, region, service, environ["REQUEST_METHOD"], path, target, body)
         refused = refused or limit_exceeded(environ, body)
         if refused is None:
+            self.count(key, region, service, environ["REQUEST_METHOD"], path, target, body)
             return self.app(environ, start_response)
         status, content_type, text, extra = refused
         payload = text.encode("utf-8")
@@ -357,6 +363,34 @@ class IamLayer:
                 return denied(service, path, target, message)
         return None
 
+    def count(self, key, region, service, method, path, target, body):
+        if key == ADMINISTRATOR:
+            return
+        if target:
+            operation = target.rpartition(".")[2]
+        elif is_query_protocol(service, path):
+            operation = parse_qs(body.decode("utf-8")).get("Action", ["?"])[0]
+        else:
+            operation = f"{method} {path.split('/')[2] if path.count('/') > 1 else path}"
+        if service == "ses" and (method, path) == ("POST", "/v2/email/outbound-emails"):
+            operation = "SendEmail"
+        try:
+            if service == "dynamodb":
+                items = len(checks_of(service, region, method, path, target, body))
+            elif operation == "PublishBatch":
+                items = sum(1 for key in parse_qs(body.decode("utf-8")) if key.endswith(".Message"))
+            elif operation == "SendMessageBatch":
+                items = len(json.loads(body).get("Entries", []))
+            else:
+                items = 1
+        except (Unmapped, KeyError, ValueError):
+            items = 1
+        name = f"{service}:{operation}"
+        with self.lock:
+            counted = self.calls.setdefault(key, {}).setdefault(name, {"calls": 0, "items": 0})
+            counted["calls"] += 1
+            counted["items"] += items
+
     def record(self, denial):
         with self.lock:
             self.denials.append(denial)
@@ -370,6 +404,9 @@ class IamLayer:
         elif path == "/orderflow/iam/denials":
             with self.lock:
                 answer = list(self.denials)
+        elif path == "/orderflow/iam/calls":
+            with self.lock:
+                answer = json.loads(json.dumps(self.calls))
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"no such IAM route"]

@@ -27,6 +27,6 @@ pub mod template;
 
 pub use cloud::{LocalStripe, MotoServer, sdk_config};
 pub use provision::{Physical, Stack, provision};
-pub use runner::{Runner, RunnerOptions};
+pub use runner::{CallCount, Runner, RunnerOptions};
 pub use streams::{StreamReader, lambda_event};
 pub use template::Template;

@@ -14,6 +14,9 @@ And faults, as Stripe fails, for `--faults RATE`: `POST /orderflow/faults {"rate
 "seed": 7, "timeout_seconds": 4}` answers that fraction of API calls with a 429 or a 500 before
 anything is done, a silence longer than the client waits, or (the hardest) the call done and its
 answer lost to a 500 or a silence; `GET /orderflow/faults` counts what was injected.
+
+Every API call is counted by operation (`POST /v1/payment_intents/{id}/capture`), faults and
+replays included, as Stripe's rate limit counts them: `GET /orderflow/calls`.
 """
 import asyncio
 import json
@@ -149,6 +152,27 @@ async def injected_faults(request, handler):
 # Outside the idempotency check, as a network fault is: an answer lost after the call was done
 # is replayed when the same key is sent again.
 app.middlewares.insert(0, injected_faults)
+
+calls = {}
+
+
+def operation(request):
+    """`METHOD /v1/kind/{id}/action`: the path with object ids (`pi_…`, `pm_card_visa`) elided."""
+    parts = ["{id}" if index > 2 and "_" in part else part for index, part in enumerate(request.path.split("/"))]
+    return f"{request.method} {'/'.join(parts)}"
+
+
+@web.middleware
+async def counted(request, handler):
+    if request.path == "/orderflow/calls":
+        return web.json_response(calls)
+    if request.path.startswith("/v1/"):
+        name = operation(request)
+        calls[name] = calls.get(name, 0) + 1
+    return await handler(request)
+
+
+app.middlewares.insert(0, counted)
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -73,6 +73,15 @@ pub struct RunnerOptions {
     pub iam: Enforcement,
     /// Calls that fail and invocations that crash (`--faults`, `--crash`); none by default.
     pub faults: Faults,
+    /// Where each function's environment and first event are written (the cold-start bench).
+    pub capture: Option<PathBuf>,
+}
+
+/// What [`Runner::calls`] counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallCount {
+    pub aws: BTreeMap<String, BTreeMap<String, iam::Counted>>,
+    pub payment_provider: BTreeMap<String, u64>,
 }
 
 impl RunnerOptions {
@@ -98,6 +107,7 @@ impl RunnerOptions {
             secrets,
             iam: Enforcement::Roles,
             faults: Faults::default(),
+            capture: None,
         }
     }
 }
@@ -219,6 +229,7 @@ impl Runner {
         for (logical, _) in stack.template.of_type("AWS::Serverless::Function") {
             let mut spec = FunctionSpec::from_stack(&stack, logical, &options.binaries, options.iam)?;
             (spec.crash_rate, spec.crash_seed) = (options.faults.crash, options.faults.seed);
+            spec.capture.clone_from(&options.capture);
             let host = FunctionHost::start(spec, &moto_endpoint, cloud::REGION, journal.clone()).await?;
             hosts.insert(logical.clone(), Arc::new(host));
         }
@@ -402,6 +413,27 @@ impl Runner {
     /// What the fault layers have injected so far (`--faults`).
     pub async fn faults_injected(&self) -> Result<faults::Injected, faults::FaultLayerError> {
         faults::injected(&self.moto_endpoint, self._stripe.as_ref().map(LocalStripe::endpoint)).await
+    }
+
+    /// The calls this stack's functions have made so far: AWS operations by function (logical
+    /// id), counted by the IAM layer, and the payment provider's operations, counted by the
+    /// localstripe this runner started (none when it was given one).
+    pub async fn calls(&self) -> anyhow::Result<CallCount> {
+        let prefix = format!("{}-", self.stack.name);
+        let aws = iam::calls(&self.moto_endpoint)
+            .await?
+            .into_iter()
+            .filter_map(|(key, calls)| Some((key.strip_prefix(&prefix)?.to_owned(), calls)))
+            .collect();
+        let payment_provider = match self._stripe.as_ref() {
+            Some(stripe) => serde_json::from_slice(
+                &cloud::layer_request("GET", &format!("{}/orderflow/calls", stripe.endpoint()), String::new())
+                    .await
+                    .map_err(anyhow::Error::msg)?,
+            )?,
+            None => BTreeMap::new(),
+        };
+        Ok(CallCount { aws, payment_provider })
     }
 
     /// Per function (logical id): its processes' start-up times and peak memory.
