@@ -66,6 +66,9 @@ pub struct FunctionSpec {
     /// What the function signs its calls with: its role's key, as Lambda gives it the role's
     /// credentials.
     pub access_key: String,
+    /// Where the environment the function's processes get and its first event are written, to
+    /// run it outside the runner (the cold-start bench).
+    pub capture: Option<PathBuf>,
 }
 
 impl FunctionSpec {
@@ -103,6 +106,7 @@ impl FunctionSpec {
             crash_seed: 0,
             environment: stack.function_environment(logical_id)?,
             access_key: iam::access_key(stack, logical_id, enforcement),
+            capture: None,
             name,
         })
     }
@@ -260,6 +264,30 @@ impl Sandbox {
 }
 
 impl HostState {
+    /// Writes `{folder}/{name}.env.json`, what the runner gives a process of this function but
+    /// the address of its runtime API, and with the first event, `{folder}/{name}.event.json`.
+    fn capture(&self, folder: &Path, payload: Option<&[u8]>) {
+        let (path, contents) = match payload {
+            Some(payload) => (folder.join(format!("{}.event.json", self.spec.name)), payload.to_vec()),
+            None => {
+                let unbound = SocketAddr::from(([127, 0, 0, 1], 0));
+                let environment: BTreeMap<String, String> = self
+                    .spec
+                    .process_environment(unbound, &self.endpoint, &self.region, 0)
+                    .into_iter()
+                    .filter(|(name, _)| name != "AWS_LAMBDA_RUNTIME_API")
+                    .collect();
+                (
+                    folder.join(format!("{}.env.json", self.spec.name)),
+                    serde_json::to_vec(&environment).unwrap_or_default(),
+                )
+            }
+        };
+        if let Err(error) = std::fs::create_dir_all(folder).and_then(|()| std::fs::write(&path, contents)) {
+            self.journal.note(format!("{}: cannot write {}: {error}", self.spec.name, path.display()));
+        }
+    }
+
     fn sample_memory(&self, sandbox: &Sandbox) {
         let Some(pid) = locked(&sandbox.process).pid else { return };
         if let Some(peak) = peak_rss_kib(pid) {
@@ -372,6 +400,9 @@ impl FunctionHost {
             stats: Mutex::default(),
             next_id: AtomicU64::new(1),
         });
+        if let Some(folder) = &state.spec.capture {
+            state.capture(folder, None);
+        }
         state.scale_out(0).await?;
         Ok(Self { state, sender })
     }
@@ -412,6 +443,9 @@ impl FunctionHost {
         let id = format!("{:08x}-{:04x}-4000-8000-{:012x}", std::process::id(), sequence >> 48, sequence);
         let (reply, answer) = oneshot::channel();
         let payload = Bytes::from(serde_json::to_vec(payload).map_err(|error| InvokeError::Init(error.to_string()))?);
+        if let Some(folder) = self.state.spec.capture.as_ref().filter(|_| sequence == 1) {
+            self.state.capture(folder, Some(&payload));
+        }
         self.sender.send(Invocation { id, payload, reply }).await.map_err(|_| InvokeError::Stopped)?;
         let queued = self.sender.max_capacity() - self.sender.capacity();
         if let Err(error) = self.state.scale_out(queued).await {
