@@ -45,6 +45,8 @@ pub enum Metric {
     MessagesSent,
     /// Messages the provider may or may not have sent (it failed once they were out).
     MessagesUnconfirmed,
+    /// Messages put back on their queue to wait because SES or SNS throttled us.
+    MessagesThrottled,
     NotificationsSuppressed,
     IdempotentReplays,
     BatchItemFailures,
@@ -55,7 +57,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 19] = [
+    pub const ALL: [Metric; 20] = [
         Self::OrdersPlaced,
         Self::OrdersRejected,
         Self::PaymentsFailed,
@@ -69,6 +71,7 @@ impl Metric {
         Self::OrdersRefunded,
         Self::MessagesSent,
         Self::MessagesUnconfirmed,
+        Self::MessagesThrottled,
         Self::NotificationsSuppressed,
         Self::IdempotentReplays,
         Self::BatchItemFailures,
@@ -92,6 +95,7 @@ impl Metric {
             Self::OrdersRefunded => "OrdersRefunded",
             Self::MessagesSent => "MessagesSent",
             Self::MessagesUnconfirmed => "MessagesUnconfirmed",
+            Self::MessagesThrottled => "MessagesThrottled",
             Self::NotificationsSuppressed => "NotificationsSuppressed",
             Self::IdempotentReplays => "IdempotentReplays",
             Self::BatchItemFailures => "BatchItemFailures",
@@ -117,6 +121,7 @@ impl Metric {
             | Self::OrdersRefunded
             | Self::MessagesSent
             | Self::MessagesUnconfirmed
+            | Self::MessagesThrottled
             | Self::NotificationsSuppressed
             | Self::IdempotentReplays
             | Self::BatchItemFailures

@@ -1,6 +1,8 @@
 //! The notifier against moto: what each event sends on which channel, read back from moto's
 //! record of what SES and SNS sent; duplicates; suppression, opt-outs; SES's bounce feed.
 
+use std::time::Duration;
+
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use notifier::NotifierHandler;
@@ -11,7 +13,7 @@ use shared::{
     notification::{Notice, Sample, SuppressionList},
 };
 
-use crate::harness::{TestStack, outbox};
+use crate::harness::{TestStack, eventually, outbox};
 
 /// A phone number no other test uses (and not ending in 99, which moto reports opted out).
 fn unique_phone(stack: &TestStack, n: u32) -> String {
@@ -397,4 +399,51 @@ async fn a_claim_whose_holder_stopped_is_taken_over_only_if_it_never_reached_the
     assert!(ledger.dispatch(&refused, &token).await.unwrap());
     ledger.release_claim(&refused, &token).await.unwrap();
     granted(ledger.claim(&refused, now).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_throttled_message_waits_on_its_queue_without_spending_its_retries() {
+    use aws_lambda_events::sqs::SqsMessageAttribute;
+    use shared::adapters::sqs::THROTTLED_ATTRIBUTE;
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    let email = format!("throttled-{}@example.com", stack.stack.name);
+    let phone = unique_phone(&stack, 9);
+    let order = order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &email, Some(&phone));
+    // SES refuses every send for our sending rate; SNS sends.
+    let faults = json!({"stack": stack.stack.name, "rate": 1.0, "seed": 1, "kinds": ["throttled"],
+        "actions": ["/v2/email/outbound-emails"]});
+    let control = format!("{}/orderflow/faults", crate::harness::moto_endpoint());
+    let json_type = [("Content-Type", "application/json")];
+    assert_eq!(crate::harness::http("POST", &control, &json_type, faults.to_string()).await.status, 200);
+    let failed = deliver(&handler, vec![event_message(&stack, "m0".into(), &order)]).await;
+
+    assert!(failed.is_empty(), "put back to wait, not left for the queue's retries");
+    let sqs = &stack.sqs;
+    let queue = stack.stack.reference_of("NotificationsQueue").unwrap();
+    let waiting = eventually(Duration::from_secs(10), || async {
+        let received =
+            sqs.receive_message().queue_url(&queue).message_attribute_names("All").wait_time_seconds(1).send().await;
+        received.unwrap().messages.unwrap_or_default().into_iter().next()
+    })
+    .await;
+    let attempts = waiting.message_attributes().and_then(|attributes| attributes.get(THROTTLED_ATTRIBUTE));
+    assert_eq!(attempts.and_then(|attempt| attempt.string_value()), Some("1"));
+    assert_eq!(waiting.body(), Some(serde_json::to_string(&order.envelope()).unwrap().as_str()));
+
+    // Still throttled after the last wait: the queue's own retries take over.
+    let mut last = event_message(&stack, "m1".into(), &order);
+    let mut attribute = SqsMessageAttribute::default();
+    attribute.string_value = Some("12".to_owned());
+    attribute.data_type = Some("String".to_owned());
+    last.message_attributes.insert(THROTTLED_ATTRIBUTE.to_owned(), attribute);
+    assert_eq!(deliver(&handler, vec![last]).await, ["m1"]);
+
+    crate::harness::http("POST", &control, &json_type, json!({"rate": 0}).to_string()).await;
+    let mut again = event_message(&stack, "m2".into(), &order);
+    again.body = waiting.body().map(ToOwned::to_owned);
+    assert!(deliver(&handler, vec![again]).await.is_empty());
+    let sent = outbox(crate::harness::moto_endpoint()).await;
+    assert_eq!(sent.mail[&email].len(), 1, "the e-mail went out once the throttle passed");
+    assert_eq!(sent.sms[&phone].len(), 1, "the text message went out once");
 }

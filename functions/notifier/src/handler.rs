@@ -2,7 +2,7 @@
 //! customer's messages), SES bounces and complaints from the e-mail feedback queue (the
 //! suppression list), and a daily schedule (feedback requests after delivery).
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use shared::{
     adapters::dynamodb::{DynamoStore, SuppressionStore},
     adapters::ses::SesMailer,
     adapters::sns_sms::SnsTextMessages,
+    adapters::sqs::{SqsQueue, THROTTLED_ATTRIBUTE},
     app::notifier::{Notifier, NotifyError, SweepReport},
     config::{ConfigError, Env},
     domain::{Envelope, Order},
@@ -24,6 +25,8 @@ type LiveNotifier = Notifier<DynamoStore, SuppressionStore, SesMailer, SnsTextMe
 pub struct NotifierHandler {
     notifier: LiveNotifier,
     feedback_queue_arn: String,
+    /// Where a message SES or SNS throttled goes back to wait.
+    notifications: SqsQueue,
 }
 
 /// An EventBridge scheduled event: only its time matters.
@@ -44,7 +47,7 @@ pub enum HandlerError {
 
 impl NotifierHandler {
     /// The store's tables, `SUPPRESSION_TABLE`, `NOTIFICATION_POLICY`, `SENDER_EMAIL_ADDRESS`,
-    /// `SES_CONFIGURATION_SET` and `EMAIL_FEEDBACK_QUEUE_ARN`.
+    /// `SES_CONFIGURATION_SET`, `EMAIL_FEEDBACK_QUEUE_ARN` and `NOTIFICATIONS_QUEUE_URL`.
     pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let dynamodb = aws_sdk_dynamodb::Client::new(aws);
         let name = "NOTIFICATION_POLICY";
@@ -62,6 +65,7 @@ impl NotifierHandler {
                 sender,
             ),
             feedback_queue_arn: env.get("EMAIL_FEEDBACK_QUEUE_ARN")?,
+            notifications: SqsQueue::new(aws_sdk_sqs::Client::new(aws), env.get("NOTIFICATIONS_QUEUE_URL")?),
         })
     }
 
@@ -74,8 +78,11 @@ impl NotifierHandler {
                 &self.feedback_queue_arn,
                 |message| dispatch_body(message, |body| self.notifier.on_mail_feedback(body, Utc::now())),
                 |message| {
-                    dispatch(message, |event: Envelope<Order>| async move {
-                        self.notifier.on_event(&event, Utc::now()).await.map(|_| ())
+                    dispatch(message, move |event: Envelope<Order>| async move {
+                        match self.notifier.on_event(&event, Utc::now()).await {
+                            Err(error) if error.throttled() => self.put_back(message, error).await,
+                            outcome => outcome.map(|_| ()),
+                        }
                     })
                 },
             )
@@ -88,6 +95,31 @@ impl NotifierHandler {
             "requested": report.requested, "already_sent": report.already_sent,
             "skipped": report.skipped, "failed": report.failed,
         }))
+    }
+
+    /// Puts a message whose provider throttled us back on its queue to wait (what was sent
+    /// stays sent: the ledger says so); the throttle's error if it cannot, or has waited long
+    /// enough, for the queue to retry it.
+    async fn put_back(&self, message: &SqsMessage, throttled: NotifyError) -> Result<(), NotifyError> {
+        let attempts = message
+            .message_attributes
+            .get(THROTTLED_ATTRIBUTE)
+            .and_then(|attribute| attribute.string_value.as_deref()?.parse().ok())
+            .unwrap_or(0);
+        match self.notifications.put_back_throttled(message.body.as_deref().unwrap_or_default(), attempts).await {
+            Ok(true) => {
+                tracing::warn!(error = %throttled, attempts, "throttled; the message waits on its queue");
+                shared::metrics::emit(&[shared::metrics::Measurement::count(
+                    shared::metrics::Metric::MessagesThrottled,
+                )]);
+                Ok(())
+            }
+            Ok(false) => Err(throttled),
+            Err(error) => {
+                tracing::error!(error = %error, "a throttled message could not be put back; the queue retries it");
+                Err(throttled)
+            }
+        }
     }
 
     /// The daily sweep, as of `now`.

@@ -57,6 +57,14 @@ pub enum NotifyError {
     MalformedFeedback(#[source] serde_json::Error),
 }
 
+impl NotifyError {
+    /// The provider refused to send for now because we send too fast: better tried again later
+    /// than at once.
+    pub fn throttled(&self) -> bool {
+        matches!(self, Self::Channel(error) if error.throttled)
+    }
+}
+
 /// What one feedback sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {

@@ -76,7 +76,12 @@ pub struct ChannelError {
     /// The provider may have sent it all the same (it failed, or did not answer in time, once
     /// the request was out): sending it again could tell the customer twice.
     pub may_have_gone: bool,
+    /// The provider asked us to slow down (SES's sending rate, SNS's): it did not send.
+    pub throttled: bool,
 }
+
+/// What SES v2 and SNS answer when a sending rate is exceeded.
+const THROTTLED: [&str; 4] = ["TooManyRequestsException", "Throttling", "Throttled", "ThrottlingException"];
 
 impl ChannelError {
     /// From an SDK error: its service error code if the provider answered, else what kept us
@@ -88,7 +93,7 @@ impl ChannelError {
                 format!("unreachable: {}", error.source().map_or_else(|| "no detail".to_owned(), ToString::to_string))
             }
         };
-        Self { channel, detail, may_have_gone: false }
+        Self { channel, detail, may_have_gone: false, throttled: code.is_some_and(|code| THROTTLED.contains(&code)) }
     }
 
     /// The same error, saying whether the message may have gone out.
@@ -98,7 +103,7 @@ impl ChannelError {
 
     /// A request the SDK would not build: a bug of ours, retried and then dead-lettered.
     pub fn unbuildable(channel: &'static str, error: &dyn std::error::Error) -> Self {
-        Self { channel, detail: format!("request not built: {error}"), may_have_gone: false }
+        Self { channel, detail: format!("request not built: {error}"), may_have_gone: false, throttled: false }
     }
 }
 
