@@ -33,6 +33,15 @@ use serde_json::{Value, json};
 
 const HARNESS: &str = "../shared/bench/coldstart.py";
 const PROBE_EVENT: &str = "../shared/bench/peers/python-powertools/sqs10.json";
+/// The variables the harness sets itself, the same for every process it measures.
+const HARNESS_SETS: [&str; 6] = [
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "LAMBDA_TASK_ROOT",
+];
 
 #[derive(Debug)]
 struct Settings {
@@ -89,7 +98,7 @@ fn measure(
     let mut command = Command::new(python);
     command.arg(HARNESS).arg("--event").arg(event);
     command.args(["--runs", &settings.runs.to_string(), "--warm", &settings.warm.to_string()]);
-    for (name, value) in environment {
+    for (name, value) in environment.iter().filter(|(name, _)| !HARNESS_SETS.contains(&name.as_str())) {
         command.arg("--env").arg(format!("{name}={value}"));
     }
     let output = command.arg("--").arg(binary).output()?;
