@@ -17,6 +17,7 @@ use crate::harness::{TestStack, http, moto_endpoint};
 
 #[tokio::test]
 async fn a_faulted_stack_s_functions_see_aws_s_failures_some_applied_and_no_one_else_does() {
+    let _turn = crate::harness::fault_layer_turn().await;
     let stack = TestStack::new().await;
     let bystander = TestStack::new().await;
     let faults = Faults { rate: 1.0, crash: 0.0, seed: 7 };

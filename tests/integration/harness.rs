@@ -96,6 +96,13 @@ pub async fn intents_of(order_id: &str) -> Vec<Value> {
 }
 
 /// A stack name no other test of this run uses.
+/// The fault layer in front of the shared moto holds one setting at a time: the tests that set
+/// it take turns, each holding its turn until it has set it back.
+pub async fn fault_layer_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}{}-{}", std::process::id(), STACKS.fetch_add(1, Ordering::Relaxed))
 }

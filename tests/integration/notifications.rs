@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::sync::MutexGuard;
+
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use notifier::NotifierHandler;
@@ -60,6 +62,25 @@ fn message(id: String, body: String, source_arn: &str) -> SqsMessage {
 fn event_message(stack: &TestStack, id: String, order: &Order) -> SqsMessage {
     let arn = stack.stack.attribute_of("NotificationsQueue", "Arn").unwrap();
     message(id, serde_json::to_string(&order.envelope()).unwrap(), &arn)
+}
+
+/// Makes every call of this stack's `actions` (X-Amz-Target's operation, the query `Action`, or
+/// SES v2's path) fail as `kind` (the fault layer's kinds) until [`stop_failing`].
+async fn fail_every(stack: &TestStack, kind: &str, actions: &[&str]) -> MutexGuard<'static, ()> {
+    let turn = crate::harness::fault_layer_turn().await;
+    let faults = json!({"stack": stack.stack.name, "rate": 1.0, "seed": 1, "kinds": [kind], "actions": actions});
+    assert_eq!(fault_control(faults).await, 200);
+    turn
+}
+
+async fn stop_failing(turn: MutexGuard<'static, ()>) {
+    assert_eq!(fault_control(json!({"rate": 0})).await, 200);
+    drop(turn);
+}
+
+async fn fault_control(settings: Value) -> u16 {
+    let control = format!("{}/orderflow/faults", crate::harness::moto_endpoint());
+    crate::harness::http("POST", &control, &[("Content-Type", "application/json")], settings.to_string()).await.status
 }
 
 /// Delivers until nothing fails, as the queue would; how many rounds it took.
@@ -346,13 +367,9 @@ async fn a_message_whose_answer_was_lost_is_recorded_as_sent_and_never_sent_twic
     let order = order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &email, Some(&phone));
     let messages = vec![event_message(&stack, "m0".into(), &order)];
     // SES and SNS send the message, and the answer is lost (a 500 after the send).
-    let faults = json!({"stack": stack.stack.name, "rate": 1.0, "seed": 1, "kinds": ["applied_then_error"],
-        "actions": ["/v2/email/outbound-emails", "Publish"]});
-    let control = format!("{}/orderflow/faults", crate::harness::moto_endpoint());
-    let json_type = [("Content-Type", "application/json")];
-    assert_eq!(crate::harness::http("POST", &control, &json_type, faults.to_string()).await.status, 200);
+    let turn = fail_every(&stack, "applied_then_error", &["/v2/email/outbound-emails", "Publish"]).await;
     let first = deliver(&handler, messages.clone()).await;
-    crate::harness::http("POST", &control, &json_type, json!({"rate": 0}).to_string()).await;
+    stop_failing(turn).await;
 
     assert!(first.is_empty(), "a message that may have gone is done with, not retried");
     assert!(deliver(&handler, messages).await.is_empty());
@@ -411,11 +428,7 @@ async fn a_throttled_message_waits_on_its_queue_without_spending_its_retries() {
     let phone = unique_phone(&stack, 9);
     let order = order(Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", &email, Some(&phone));
     // SES refuses every send for our sending rate; SNS sends.
-    let faults = json!({"stack": stack.stack.name, "rate": 1.0, "seed": 1, "kinds": ["throttled"],
-        "actions": ["/v2/email/outbound-emails"]});
-    let control = format!("{}/orderflow/faults", crate::harness::moto_endpoint());
-    let json_type = [("Content-Type", "application/json")];
-    assert_eq!(crate::harness::http("POST", &control, &json_type, faults.to_string()).await.status, 200);
+    let turn = fail_every(&stack, "throttled", &["/v2/email/outbound-emails"]).await;
     let failed = deliver(&handler, vec![event_message(&stack, "m0".into(), &order)]).await;
 
     assert!(failed.is_empty(), "put back to wait, not left for the queue's retries");
@@ -439,7 +452,7 @@ async fn a_throttled_message_waits_on_its_queue_without_spending_its_retries() {
     last.message_attributes.insert(THROTTLED_ATTRIBUTE.to_owned(), attribute);
     assert_eq!(deliver(&handler, vec![last]).await, ["m1"]);
 
-    crate::harness::http("POST", &control, &json_type, json!({"rate": 0}).to_string()).await;
+    stop_failing(turn).await;
     let mut again = event_message(&stack, "m2".into(), &order);
     again.body = waiting.body().map(ToOwned::to_owned);
     assert!(deliver(&handler, vec![again]).await.is_empty());
