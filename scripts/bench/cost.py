@@ -2,8 +2,8 @@
 """What a million orders cost on AWS, from the calls each order makes.
 
 Reads the calls per order the regression test holds (tests/fixtures/calls-per-order.json,
-counted at the emulators) and the Lambda and log figures the load tool measured (LAMBDA below,
-from `scripts/bench/load`), prices them at the list prices below, and prints one table per
+counted at the emulators) and the invocation and log figures the load tool measured (LAMBDA
+below, from `scripts/bench/load`), estimates Lambda's billed time from the calls, prices them at the list prices below, and prints one table per
 order story plus the peak-day mix. Usage: scripts/bench/cost.py [--mix delivered=0.9,...]
 """
 import json
@@ -30,14 +30,20 @@ PRICE = {
 MEMORY_GB = 256 / 1024  # every function's MemorySize (template Globals)
 
 # Measured by `scripts/bench/load --orders 200 --concurrency 8` (release builds, the local
-# runner, moto): per order, invocations and milliseconds of each function, and log kB. Lambda
-# bills each invocation's duration rounded up to the millisecond, so the sums are used as they
-# are; moto answers in ~4 ms, DynamoDB in 3–10 ms, so AWS durations are of the same order.
+# runner): invocations per order without the tool's own polling reads, and the functions' log
+# lines per order. Durations are not taken from that run: against moto a DynamoDB call takes
+# 100-500 ms, on AWS 3-10 ms, so Lambda's billed time is estimated from the counted calls at
+# AWS's latencies (LATENCY_MS) instead.
 LAMBDA = {
-    "invocations_per_order": 19.0,
-    "milliseconds_per_order": 420.0,
-    "log_kb_per_order": 30.0,
+    "invocations_per_order": 7.3,
+    "log_kb_per_order": 10.5,
 }
+
+# What a call keeps a function waiting on AWS (in-region, p50-ish) or on the payment provider,
+# in ms; SNS's PublishBatch is counted per message here, ten to a request.
+LATENCY_MS = {"dynamodb": 8, "sqs": 10, "sns:PublishBatch": 2, "sns": 30, "ses": 40, "secretsmanager": 20,
+              "PaymentProvider": 400}
+MS_PER_INVOCATION = 2
 
 # The units a call consumes, by operation: DynamoDB's from the item sizes of our tables (an
 # order's head item ~2 KB, a timeline entry, ledger record or key < 1 KB; a transaction pays
@@ -56,6 +62,16 @@ DYNAMODB_UNITS = {
 # own receive and delete, at peak ten share them. A message SNS delivers to a queue is counted
 # as one SQS request too (conservative).
 SQS_REQUESTS_PER_DELIVERED_MESSAGE = 2 + 1
+
+
+def milliseconds(calls):
+    """The functions' billed time for one order: each call's wait, and each invocation's own."""
+    waited = 0
+    for function, operations in calls.items():
+        for operation, count in operations.items():
+            service = "PaymentProvider" if function == "PaymentProvider" else operation.split(":")[0]
+            waited += count * LATENCY_MS.get(operation, LATENCY_MS.get(service, 10))
+    return waited + LAMBDA["invocations_per_order"] * MS_PER_INVOCATION
 
 
 def cost_of(calls, sms_country):
@@ -82,7 +98,7 @@ def cost_of(calls, sms_country):
     lines["SQS"] = sqs_messages * SQS_REQUESTS_PER_DELIVERED_MESSAGE * PRICE["sqs_request"]
     lines["Lambda requests"] = LAMBDA["invocations_per_order"] * PRICE["lambda_request"]
     lines["Lambda duration (arm64, 256 MB)"] = (
-        LAMBDA["milliseconds_per_order"] / 1000 * MEMORY_GB * PRICE["lambda_gb_second_arm64"]
+        milliseconds(calls) / 1000 * MEMORY_GB * PRICE["lambda_gb_second_arm64"]
     )
     lines["CloudWatch Logs"] = LAMBDA["log_kb_per_order"] / 1e6 * PRICE["logs_ingested_gb"]
     return lines
@@ -97,6 +113,8 @@ def main():
     for argument in sys.argv[1:]:
         if argument.startswith("--mix="):
             mix = {name: float(share) for name, share in (pair.split("=") for pair in argument[6:].split(","))}
+    for story in calls:
+        print(f"{story}: ~{milliseconds(calls[story]):.0f} ms of Lambda time per order")
     for country in PRICE["sms"]:
         print(f"\nUSD per million orders, SMS to {country}:")
         stories = {story: cost_of(calls[story], country) for story in calls}
