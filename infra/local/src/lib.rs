@@ -7,6 +7,7 @@ pub mod api;
 pub mod apigw;
 pub mod auth;
 pub mod catalog;
+pub mod client;
 pub mod cloud;
 pub mod faults;
 pub mod filter;

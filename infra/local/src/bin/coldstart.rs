@@ -23,10 +23,9 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use chrono::Utc;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
 use local::{
     LocalStripe, MotoServer, Runner, RunnerOptions,
+    client::ApiClient,
     partners::{LocalCarrier, LocalWarehouse},
 };
 use serde_json::{Value, json};
@@ -129,50 +128,25 @@ fn zipped_mb(binary: &Path) -> anyhow::Result<f64> {
     Ok(std::fs::metadata(&zip)?.len() as f64 / 1_000_000.0)
 }
 
-type Client = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
-
-async fn call(
-    client: &Client,
-    runner: &Runner,
-    (method, path): (&str, &str),
-    token: &str,
-    body: Option<Value>,
-) -> anyhow::Result<Value> {
-    let mut request = hyper::Request::builder()
-        .method(method)
-        .uri(format!("{}{path}", runner.api_url()))
-        .header("Authorization", format!("Bearer {token}"))
-        .header("Idempotency-Key", format!("coldstart-{}", fastrand::u64(..)));
-    if body.is_some() {
-        request = request.header("Content-Type", "application/json");
-    }
-    let request = request.body(Full::new(Bytes::from(body.map(|body| body.to_string()).unwrap_or_default())))?;
-    let response = client.request(request).await?;
-    let bytes = response.into_body().collect().await?.to_bytes();
-    Ok(serde_json::from_slice(&bytes).unwrap_or_default())
-}
-
 /// One order to the door and one cancelled by an operator, so that every function on the
 /// order's path receives its event.
 async fn story(runner: &Runner) -> anyhow::Result<()> {
     let storefront = runner.token("StorefrontJwt", "coldstart-shop", Duration::from_secs(3600))?;
     let operator = runner.token("OperatorJwt", "coldstart-operator", Duration::from_secs(3600))?;
-    let client: Client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let api = &ApiClient::new(&runner.api_url())?;
+    let storefront = storefront.as_str();
+    let place = |body: Value| async move {
+        let key = format!("coldstart-{}", fastrand::u64(..));
+        let (_, placed) = api.call(("POST", "/orders"), storefront, &[("Idempotency-Key", &key)], Some(&body)).await;
+        placed["id"].as_str().map(ToOwned::to_owned).context("an order was not placed")
+    };
     let order: Value = serde_json::from_str(&std::fs::read_to_string("infra/local/demo-order.json")?)?;
-    let delivered = call(&client, runner, ("POST", "/orders"), &storefront, Some(order.clone())).await?;
-    let delivered = delivered["id"].as_str().context("the order was not placed")?.to_owned();
+    let delivered = place(order.clone()).await?;
     let mut cancelled = order;
     cancelled["customer"]["email"] = json!("grace@example.com");
-    let cancelled = call(&client, runner, ("POST", "/orders"), &storefront, Some(cancelled)).await?;
-    let cancelled = cancelled["id"].as_str().context("the second order was not placed")?.to_owned();
-    call(
-        &client,
-        runner,
-        ("POST", &format!("/orders/{cancelled}/operator-cancel")),
-        &operator,
-        Some(json!({"reason": "fraud suspected"})),
-    )
-    .await?;
+    let cancelled = place(cancelled).await?;
+    let cancel = format!("/orders/{cancelled}/operator-cancel");
+    api.call(("POST", &cancel), &operator, &[], Some(&json!({"reason": "fraud suspected"}))).await;
     let warehouse = LocalWarehouse::of(runner)?;
     let carrier = LocalCarrier::of(runner);
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -184,16 +158,15 @@ async fn story(runner: &Runner) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     for parcel in &parcels {
-        for (step, status) in ["in_transit", "delivered"].iter().enumerate() {
+        for status in ["in_transit", "delivered"] {
+            let tracking = &parcel.tracking_number;
             let event =
-                LocalCarrier::event(&format!("evt_cold_{step}"), &parcel.tracking_number, status, Utc::now(), None);
+                LocalCarrier::event(&format!("evt_cold_{status}_{tracking}"), tracking, status, Utc::now(), None);
             carrier.post(&event).await?;
         }
     }
     let deadline = Instant::now() + Duration::from_secs(120);
-    while call(&client, runner, ("GET", &format!("/orders/{delivered}")), &storefront, None).await?["status"]
-        != "DELIVERED"
-    {
+    while api.call(("GET", &format!("/orders/{delivered}")), storefront, &[], None).await.1["status"] != "DELIVERED" {
         anyhow::ensure!(Instant::now() < deadline, "order {delivered} was not delivered in time");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -31,10 +31,9 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use chrono::Utc;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
 use local::{
     Runner, RunnerOptions,
+    client::ApiClient,
     partners::{LocalCarrier, LocalWarehouse},
 };
 use serde_json::{Value, json};
@@ -92,11 +91,6 @@ fn settings() -> anyhow::Result<Settings> {
     Ok(settings)
 }
 
-type Client = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Full<Bytes>,
->;
-
 /// Every answer: its kind, how long it took, and its status and problem code.
 #[derive(Debug, Default)]
 struct Tally {
@@ -106,8 +100,7 @@ struct Tally {
 
 #[derive(Debug, Clone)]
 struct Traffic {
-    client: Client,
-    api: String,
+    api: ApiClient,
     storefront: String,
     operator: Option<String>,
     tally: Arc<Mutex<Tally>>,
@@ -124,28 +117,8 @@ impl Traffic {
     ) -> (u16, Value) {
         let operator = kind.starts_with("operator");
         let token = if operator { self.operator.as_deref().unwrap_or_default() } else { &self.storefront };
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.api))
-            .header("Authorization", format!("Bearer {token}"));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if body.is_some() {
-            request = request.header("Content-Type", "application/json");
-        }
-        let Ok(request) = request.body(Full::new(Bytes::from(body.map(Value::to_string).unwrap_or_default()))) else {
-            return (0, Value::Null);
-        };
         let started = Instant::now();
-        let (status, answer) = match self.client.request(request).await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let bytes = response.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
-                (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        };
+        let (status, answer) = self.api.call((method, path), token, headers, body).await;
         self.record(kind, started.elapsed(), status, &answer);
         (status, answer)
     }
@@ -276,11 +249,6 @@ fn progress(done: usize, of: usize, started: Instant, tally: &Mutex<Tally>) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = settings()?;
-    let connector =
-        hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
-    let client: Client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .pool_max_idle_per_host(256)
-        .build(connector);
     let runner = match settings.api {
         Some(_) => None,
         None => {
@@ -303,7 +271,7 @@ async fn main() -> anyhow::Result<()> {
             settings.operator_token.as_ref().map(read_token).transpose()?,
         ),
     };
-    let traffic = Traffic { client, api: api.clone(), storefront, operator, tally: Arc::default() };
+    let traffic = Traffic { api: ApiClient::new(&api)?, storefront, operator, tally: Arc::default() };
     let warehouse = runner.as_ref().map(LocalWarehouse::of).transpose()?;
     let carrier = match (&runner, &settings.carrier) {
         (Some(runner), _) => Some(LocalCarrier::of(runner)),

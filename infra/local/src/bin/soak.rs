@@ -22,6 +22,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use local::{
     Runner, RunnerOptions,
+    client::ApiClient,
     faults::Faults,
     partners::{LocalCarrier, LocalWarehouse},
     sources::Chaos,
@@ -107,6 +108,9 @@ struct Order {
 
 struct Soak {
     runner: Runner,
+    /// The runner's API, as the storefront and the operators call it.
+    api: ApiClient,
+    /// Everything else the soak reads (localstripe's lists, the outbox).
     client: Client,
     storefront: String,
     operator: String,
@@ -149,27 +153,11 @@ impl Soak {
         body: Option<&Value>,
     ) -> (u16, Value) {
         for attempt in 0..30u32 {
-            let mut request = hyper::Request::builder()
-                .method(method)
-                .uri(format!("{}{path}", self.runner.api_url()))
-                .header("Authorization", format!("Bearer {token}"));
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            if body.is_some() {
-                request = request.header("Content-Type", "application/json");
-            }
-            let payload = body.map(Value::to_string).unwrap_or_default();
-            let Ok(request) = request.body(Full::new(Bytes::from(payload))) else { break };
-            if let Ok(response) = self.client.request(request).await {
-                let status = response.status().as_u16();
-                let bytes = response.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
-                let answer: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-                let retry_later =
-                    ["idempotency_key_in_use", "order_being_checked"].contains(&answer["code"].as_str().unwrap_or(""));
-                if status < 500 && !retry_later {
-                    return (status, answer);
-                }
+            let (status, answer) = self.api.call((method, path), token, headers, body).await;
+            let retry_later =
+                ["idempotency_key_in_use", "order_being_checked"].contains(&answer["code"].as_str().unwrap_or(""));
+            if status != 0 && status < 500 && !retry_later {
+                return (status, answer);
             }
             tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt.min(10) + 1))).await;
         }
@@ -273,7 +261,8 @@ async fn main() -> anyhow::Result<()> {
     let storefront = runner.token("StorefrontJwt", "soak-shop", Duration::from_secs(6 * 3600))?;
     let operator = runner.token("OperatorJwt", "soak-operator", Duration::from_secs(6 * 3600))?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-    let mut soak = Soak { runner, client, storefront, operator, problems: Vec::new() };
+    let api = ApiClient::new(&runner.api_url())?;
+    let mut soak = Soak { runner, api, client, storefront, operator, problems: Vec::new() };
 
     // Placed ten at a time, as a busy shop's customers check out.
     let mut orders = Vec::new();
