@@ -47,6 +47,9 @@ pub enum Metric {
     MessagesUnconfirmed,
     /// Messages put back on their queue to wait because SES or SNS throttled us.
     MessagesThrottled,
+    /// Messages not sent because the order had moved past them ("out for delivery" once
+    /// delivered).
+    MessagesOvertaken,
     NotificationsSuppressed,
     IdempotentReplays,
     BatchItemFailures,
@@ -57,7 +60,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 21] = [
         Self::OrdersPlaced,
         Self::OrdersRejected,
         Self::PaymentsFailed,
@@ -72,6 +75,7 @@ impl Metric {
         Self::MessagesSent,
         Self::MessagesUnconfirmed,
         Self::MessagesThrottled,
+        Self::MessagesOvertaken,
         Self::NotificationsSuppressed,
         Self::IdempotentReplays,
         Self::BatchItemFailures,
@@ -96,6 +100,7 @@ impl Metric {
             Self::MessagesSent => "MessagesSent",
             Self::MessagesUnconfirmed => "MessagesUnconfirmed",
             Self::MessagesThrottled => "MessagesThrottled",
+            Self::MessagesOvertaken => "MessagesOvertaken",
             Self::NotificationsSuppressed => "NotificationsSuppressed",
             Self::IdempotentReplays => "IdempotentReplays",
             Self::BatchItemFailures => "BatchItemFailures",
@@ -122,6 +127,7 @@ impl Metric {
             | Self::MessagesSent
             | Self::MessagesUnconfirmed
             | Self::MessagesThrottled
+            | Self::MessagesOvertaken
             | Self::NotificationsSuppressed
             | Self::IdempotentReplays
             | Self::BatchItemFailures

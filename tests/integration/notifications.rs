@@ -11,7 +11,7 @@ use notifier::NotifierHandler;
 use serde_json::{Value, json};
 use shared::{
     adapters::dynamodb::SuppressionStore,
-    domain::{EmailAddress, Order, OrderId},
+    domain::{EmailAddress, Order, OrderId, OrderRepository},
     notification::{Notice, Sample, SuppressionList},
 };
 
@@ -258,6 +258,83 @@ async fn every_message_delivered_three_times_shuffled_is_sent_once() {
     for fragment in ["is confirmed", "has shipped", "is delayed", "has been delivered"] {
         assert_eq!(texts.iter().filter(|text| text.contains(fragment)).count(), 1, "{fragment}: {texts:?}");
     }
+}
+
+/// The same order at an earlier step: the event a late delivery brings.
+fn earlier(order: &Order, notice: Notice, status: &str, event_type: &str, version: u64) -> Order {
+    let customer = &order.customer;
+    let phone = customer.phone.as_ref().map(|phone| phone.as_str());
+    let mut value =
+        serde_json::to_value(self::order(notice, status, event_type, customer.email.as_str(), phone)).unwrap();
+    value["id"] = json!(order.id.to_string());
+    value["version"] = json!(version);
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn a_message_the_order_has_moved_past_is_skipped_on_every_channel_and_recorded_as_such() {
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    let store = stack.store_as("IntakeFunction");
+    let name = stack.stack.name.clone();
+    let (delivered_email, delivered_phone) = (format!("late-{name}@example.com"), unique_phone(&stack, 1));
+    let (cancelled_email, cancelled_phone) = (format!("cancelled-{name}@example.com"), unique_phone(&stack, 2));
+    let delivered = order(Notice::Delivered, "DELIVERED", "order.delivered", &delivered_email, Some(&delivered_phone));
+    let cancelled = order(Notice::Cancelled, "CANCELLED", "order.cancelled", &cancelled_email, Some(&cancelled_phone));
+    for order in [&delivered, &cancelled] {
+        store.create(order, None).await.unwrap();
+    }
+    // Late, newest first, each twice: what the order has passed arrives after it passed it.
+    let late = [
+        earlier(&delivered, Notice::OutForDelivery, "OUT_FOR_DELIVERY", "order.out_for_delivery", 3),
+        earlier(&delivered, Notice::Delayed, "DELIVERY_EXCEPTION", "order.delivery_exception", 2),
+        earlier(&delivered, Notice::Shipped, "SHIPPED", "order.shipped", 1),
+        earlier(&cancelled, Notice::Confirmed, "PAYMENT_AUTHORIZED", "order.payment_authorized", 2),
+        earlier(&cancelled, Notice::Received, "PLACED", "order.placed", 1),
+    ];
+    let mut messages: Vec<_> =
+        late.iter().enumerate().map(|(n, order)| event_message(&stack, format!("late{n}"), order)).collect();
+    messages.extend(messages.clone().into_iter().rev());
+    messages.push(event_message(&stack, "delivered".into(), &delivered));
+    messages.push(event_message(&stack, "cancelled".into(), &cancelled));
+    assert!(deliver(&handler, messages[..6].to_vec()).await.is_empty());
+    assert!(deliver(&handler, messages[6..].to_vec()).await.is_empty());
+
+    let outbox = outbox(crate::harness::moto_endpoint()).await;
+    let subjects =
+        |email: &str| -> Vec<String> { outbox.mail[email].iter().map(|mail| mail.subject.clone()).collect() };
+    let delivered_subjects = subjects(&delivered_email);
+    assert!(matches!(&delivered_subjects[..], [only] if only.contains("has been delivered")), "{delivered_subjects:?}");
+    let cancelled_subjects = subjects(&cancelled_email);
+    assert!(matches!(&cancelled_subjects[..], [only] if only.contains("is cancelled")), "{cancelled_subjects:?}");
+    let texts = &outbox.sms[&delivered_phone];
+    assert!(matches!(&texts[..], [only] if only.contains("has been delivered")), "{texts:?}");
+    assert!(!outbox.sms.contains_key(&cancelled_phone), "a cancellation is not texted, nor what it overtook");
+
+    // The ledger says what was skipped, on which channel, and why.
+    let mut skipped: Vec<(String, String)> = stack
+        .items("IdempotencyTable")
+        .await
+        .into_iter()
+        .filter(|item| item["state"].as_s().is_ok_and(|state| state == "skipped"))
+        .filter_map(|item| {
+            let key = item["pk"].as_s().ok()?;
+            let order = [&delivered, &cancelled].into_iter().find(|order| key.contains(order.id.as_str()))?;
+            let channel = key.rsplit('#').next()?.to_owned();
+            Some((format!("{}:{channel}", order.customer.email.as_str()), item["reason"].as_s().ok()?.clone()))
+        })
+        .collect();
+    skipped.sort();
+    let by =
+        |email: &str, channel: &str, status: &str| (format!("{email}:{channel}"), format!("overtaken by {status}"));
+    let mut expected = vec![by(&cancelled_email, "email", "CANCELLED"), by(&cancelled_email, "email", "CANCELLED")];
+    expected.push(by(&cancelled_email, "sms", "CANCELLED"));
+    for _ in 0..3 {
+        expected.push(by(&delivered_email, "email", "DELIVERED"));
+        expected.push(by(&delivered_email, "sms", "DELIVERED"));
+    }
+    expected.sort();
+    assert_eq!(skipped, expected);
 }
 
 #[tokio::test]

@@ -38,6 +38,10 @@ pub enum Sent {
     /// Recorded as sent, never sent again (SES and SNS take no idempotency key, so a second try
     /// may tell the customer twice); counted, for operators to check with the provider.
     Unconfirmed,
+    /// Not sent: the order has moved past what it announces (it is now at this status).
+    Overtaken {
+        by: OrderStatus,
+    },
 }
 
 /// The provider's message id the ledger records for a message that may have gone out.
@@ -106,7 +110,48 @@ where
         let Some(notice) = Notice::for_event(event.event_type) else {
             return Ok(Vec::new());
         };
-        self.notify(notice, &event.data, &occasion(notice, &event.id, &event.data), now).await
+        let occasion = occasion(notice, &event.id, &event.data);
+        if let Some(status) = self.overtaken(notice, &event.data).await? {
+            return self.skip(notice, &event.data, &occasion, status, now).await;
+        }
+        self.notify(notice, &event.data, &occasion, now).await
+    }
+
+    /// The status that has overtaken this message, read from the order as it stands: events
+    /// reach the notifier late (a retry, a backlog) and in any order.
+    async fn overtaken(&self, notice: Notice, order: &Order) -> Result<Option<OrderStatus>, NotifyError> {
+        if !notice.may_be_overtaken() {
+            return Ok(None);
+        }
+        let current = self.store.head(&order.id).await?;
+        Ok(current
+            .filter(|current| current.version() > order.version() && notice.overtaken_by(current.status()))
+            .map(|current| current.status()))
+    }
+
+    /// Records on each channel that the message is not sent, and why.
+    async fn skip(
+        &self,
+        notice: Notice,
+        order: &Order,
+        occasion: &str,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Channel, Sent)>, NotifyError> {
+        let reason = format!("overtaken by {}", status.as_str());
+        let mut outcomes = Vec::new();
+        for channel in notice.channels(order) {
+            let message = MessageKey { order_id: order.id.clone(), occasion: occasion.to_owned(), channel };
+            let sent = if self.store.skip(&message, &reason, now).await? {
+                Sent::Overtaken { by: status }
+            } else {
+                Sent::AlreadySent
+            };
+            tracing::info!(notice = notice.name(), channel = channel.as_str(), outcome = ?sent, "customer message");
+            crate::metrics::emit(&message_metric(notice, channel, &sent));
+            outcomes.push((channel, sent));
+        }
+        Ok(outcomes)
     }
 
     async fn notify(
@@ -309,6 +354,9 @@ fn message_metric(notice: Notice, channel: Channel, sent: &Sent) -> Vec<Measurem
         }
         Sent::AlreadySent => Measurement::count(Metric::IdempotentReplays).by(Dimension::Channel, channel.as_str()),
         Sent::Unconfirmed => Measurement::count(Metric::MessagesUnconfirmed)
+            .by(Dimension::Channel, channel.as_str())
+            .by(Dimension::Template, notice.name()),
+        Sent::Overtaken { .. } => Measurement::count(Metric::MessagesOvertaken)
             .by(Dimension::Channel, channel.as_str())
             .by(Dimension::Template, notice.name()),
         Sent::NoTextMessage => return Vec::new(),

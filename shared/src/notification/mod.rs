@@ -129,6 +129,31 @@ impl Notice {
         }
     }
 
+    /// Whether the order, now at `status`, has moved past what this message announces: told
+    /// then, it would contradict what the customer already heard or is about to ("out for
+    /// delivery" once delivered, "confirmed" once cancelled). Outcomes are never overtaken.
+    pub fn overtaken_by(self, status: OrderStatus) -> bool {
+        use OrderStatus::*;
+        match self {
+            Self::Received | Self::Confirmed | Self::Modified => matches!(status, Rejected | PaymentFailed | Cancelled),
+            Self::Shipped | Self::OutForDelivery | Self::Delayed => {
+                matches!(status, Delivered | ReturnRequested | Returned | Refunded)
+            }
+            Self::Delivered => matches!(status, ReturnRequested | Returned | Refunded),
+            Self::Rejected
+            | Self::PaymentFailed
+            | Self::Cancelled
+            | Self::ReturnAccepted
+            | Self::Refunded
+            | Self::FeedbackRequest => false,
+        }
+    }
+
+    /// Whether any status overtakes this message: only then is the order worth reading first.
+    pub fn may_be_overtaken(self) -> bool {
+        OrderStatus::ALL.into_iter().any(|status| self.overtaken_by(status))
+    }
+
     /// The short, time-sensitive messages also go by text message.
     pub fn is_texted(self) -> bool {
         matches!(self, Self::Confirmed | Self::Shipped | Self::OutForDelivery | Self::Delivered | Self::Delayed)

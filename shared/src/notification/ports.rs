@@ -13,7 +13,7 @@ use crate::domain::{EmailAddress, OrderId, PhoneNumber, Sku, StoreError};
 pub enum Claim {
     /// Yes: send, then mark it sent with this token (or release it if the send failed).
     Granted { token: String },
-    /// It went out already.
+    /// It went out already, or an earlier delivery decided not to send it.
     AlreadySent,
     /// Another delivery of the same event is sending it right now (or crashed doing so, and
     /// its lease has not run out): try again later.
@@ -35,6 +35,15 @@ pub trait NotificationLedger {
         message_id: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records that the message is not sent, and why, unless it was sent, is being sent or was
+    /// skipped already; whether this call recorded it.
+    fn skip(
+        &self,
+        message: &MessageKey,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Records that the claim's holder is handing the message to the provider now; false if the
     /// claim is no longer this token's (its lease ran out and another delivery took it).

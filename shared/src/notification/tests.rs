@@ -206,3 +206,30 @@ fn a_delay_is_one_occasion_per_parcel_and_date_other_notices_one_per_event() {
     assert_ne!(occasion(Notice::Delayed, &event(10), &later), first, "a new date is news");
     assert_eq!(occasion(Notice::Shipped, &event(6), &order), format!("{}:6", order.id));
 }
+
+#[test]
+fn a_message_is_overtaken_only_by_a_status_that_contradicts_it() {
+    use OrderStatus::*;
+    let overtaken = |notice: Notice| -> Vec<OrderStatus> {
+        OrderStatus::ALL.into_iter().filter(|status| notice.overtaken_by(*status)).collect()
+    };
+    for notice in [Notice::Received, Notice::Confirmed, Notice::Modified] {
+        assert_eq!(overtaken(notice), [Rejected, PaymentFailed, Cancelled], "{notice:?}");
+    }
+    for notice in [Notice::Shipped, Notice::OutForDelivery, Notice::Delayed] {
+        assert_eq!(overtaken(notice), [Delivered, ReturnRequested, Returned, Refunded], "{notice:?}");
+    }
+    assert_eq!(overtaken(Notice::Delivered), [ReturnRequested, Returned, Refunded]);
+    // An outcome is what the customer must hear, whatever came after.
+    for notice in [Notice::Rejected, Notice::PaymentFailed, Notice::Cancelled, Notice::ReturnAccepted, Notice::Refunded]
+    {
+        assert!(overtaken(notice).is_empty() && !notice.may_be_overtaken(), "{notice:?}");
+    }
+    // Nothing a message announces is overtaken by the status it announces.
+    for status in OrderStatus::ALL {
+        let event = crate::domain::EventType::Reached(status);
+        if let Some(notice) = Notice::for_event(event) {
+            assert!(!notice.overtaken_by(status), "{notice:?} at {status:?}");
+        }
+    }
+}

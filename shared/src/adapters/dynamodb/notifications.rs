@@ -29,6 +29,8 @@ const SENDING: &str = "sending";
 /// Handed to the provider: whatever happens next, it is not sent again.
 const DISPATCHED: &str = "dispatched";
 const SENT: &str = "sent";
+/// Not sent: the order had moved past it by the time it came to be sent.
+const SKIPPED: &str = "skipped";
 
 fn ledger_key(message: &MessageKey) -> String {
     format!("NOTIFICATION#{}#{}#{}", message.order_id, message.occasion, message.channel.as_str())
@@ -92,7 +94,7 @@ impl NotificationLedger for DynamoStore {
                     let lease_until = old.get("lease_until").and_then(|until| until.as_n().ok()?.parse::<i64>().ok());
                     let lapsed = lease_until.is_some_and(|until| until < now.timestamp());
                     Ok(match state {
-                        Some(SENT) => Claim::AlreadySent,
+                        Some(SENT | SKIPPED) => Claim::AlreadySent,
                         Some(DISPATCHED) if lapsed => Claim::MayHaveGone,
                         _ => Claim::InFlight,
                     })
@@ -124,6 +126,29 @@ impl NotificationLedger for DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn skip(&self, message: &MessageKey, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.idempotency)
+            .item("pk", string(ledger_key(message)))
+            .item("state", string(SKIPPED))
+            .item("reason", string(reason))
+            .item("skipped_at", string(now.to_rfc3339_opts(SecondsFormat::Millis, true)))
+            .item("expires_at", number(now.timestamp() + LEDGER_DAYS * 86_400))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            // Sent, being sent, or skipped by an earlier delivery: that decision stands.
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
     async fn dispatch(&self, message: &MessageKey, token: &str) -> Result<bool, StoreError> {
