@@ -20,7 +20,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use shared::{
     adapters::{
-        carriers::{CarrierWebhooks, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER, WebhookRefusal, sign},
+        carriers::{
+            CarrierWebhooks, EventWindows, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER, Vocabulary,
+            WebhookRefusal, sign,
+        },
         dynamodb::published_version,
     },
     api::{self, Problem},
@@ -105,36 +108,49 @@ fn webhooks() -> &'static CarrierWebhooks {
     static WEBHOOKS: std::sync::OnceLock<CarrierWebhooks> = std::sync::OnceLock::new();
     WEBHOOKS.get_or_init(|| {
         let secrets = SECRETS.iter().map(|(carrier, secret)| ((*carrier).to_owned(), (*secret).to_owned()));
-        CarrierWebhooks::new(BTreeMap::from_iter(secrets), Duration::minutes(5)).expect("valid secrets")
+        let windows = EventWindows { tolerance: Duration::minutes(5), max_age: Duration::days(3) };
+        CarrierWebhooks::new(BTreeMap::from_iter(secrets), windows).expect("valid secrets")
     })
 }
 
-/// `carrier`'s call with `body`, signed now as the carrier would sign it.
-fn receive_signed(carrier: &str, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
+/// `carrier`'s call with `body`, signed now in our relay scheme, or in the carrier's own.
+fn receive_signed(carrier: &str, body: &[u8], own_scheme: bool) -> Result<DeliveryUpdate, WebhookRefusal> {
     let now = fuzz_clock();
     let secret = SECRETS.iter().find(|(name, _)| *name == carrier).map_or("", |(_, secret)| *secret);
-    let signature = sign(secret, now.timestamp(), body);
     let timestamp = now.timestamp().to_string();
-    webhooks().receive(carrier, SignedRequest { timestamp: Some(&timestamp), signature: Some(&signature), body }, now)
+    let (relayed, own) = match Vocabulary::of(carrier).filter(|_| own_scheme) {
+        Some(vocabulary) => (None, Some(vocabulary.sign(secret, body))),
+        None => (Some(sign(secret, now.timestamp(), body)), None),
+    };
+    let request = SignedRequest {
+        timestamp: relayed.as_ref().map(|_| timestamp.as_str()),
+        signature: relayed.as_deref(),
+        carrier_signature: own.as_deref(),
+        body,
+    };
+    webhooks().receive(carrier, request, now)
 }
 
 fn fuzz_clock() -> DateTime<Utc> {
     DateTime::from_timestamp(1_796_000_000, 0).expect("a valid time")
 }
 
-/// A carrier's call. The first byte chooses: even, the body is signed as the carrier would (so
-/// the vocabulary is reached); odd, the headers are the input's first line (`timestamp
-/// signature`) and the body the rest (so the signature check is fuzzed).
+/// A carrier's call. The first byte chooses: 0 or 1 (mod 3), the body is signed in our relay
+/// scheme or the carrier's own (so the vocabulary is reached); 2, the headers are the input's
+/// first line (`timestamp signature carrier-signature`, empty for absent) and the body the rest
+/// (so the signature checks are fuzzed).
 fn carrier(carrier: &str, data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
-    let received = if mode % 2 == 0 {
-        receive_signed(carrier, rest)
+    let received = if mode % 3 < 2 {
+        receive_signed(carrier, rest, mode % 3 == 1)
     } else {
         let split = rest.iter().position(|byte| *byte == b'\n').unwrap_or(rest.len());
         let line = String::from_utf8_lossy(&rest[..split]).into_owned();
-        let (timestamp, signature) = line.split_once(' ').unwrap_or((&line, ""));
+        let mut headers = line.splitn(3, ' ').map(|header| Some(header).filter(|header| !header.is_empty()));
+        let (timestamp, signature, carrier_signature) =
+            (headers.next().flatten(), headers.next().flatten(), headers.next().flatten());
         let body = rest.get(split + 1..).unwrap_or_default();
-        let request = SignedRequest { timestamp: Some(timestamp), signature: Some(signature), body };
+        let request = SignedRequest { timestamp, signature, carrier_signature, body };
         webhooks().receive(carrier, request, fuzz_clock())
     };
     match received {
@@ -142,7 +158,9 @@ fn carrier(carrier: &str, data: &[u8]) {
         Err(refusal) => {
             assert!((400..500).contains(&refusal.status()), "{refusal:?}");
             assert!(!refusal.code().is_empty(), "{refusal:?}");
-            assert!([TIMESTAMP_HEADER, SIGNATURE_HEADER, "/", "carrier"].contains(&refusal.field()), "{refusal:?}");
+            let own = Vocabulary::of(carrier).map(Vocabulary::signature_header);
+            let fields = [TIMESTAMP_HEADER, SIGNATURE_HEADER, "/", "carrier", "/created_at", "/ts"];
+            assert!(fields.contains(&refusal.field()) || own == Some(refusal.field()), "{refusal:?}");
         }
     }
 }
@@ -257,7 +275,7 @@ fn sample_orders() -> impl Iterator<Item = Order> {
 fn delivery_updates() -> Vec<DeliveryUpdate> {
     [("easypost", EASYPOST_IN_TRANSIT), ("aftership", AFTERSHIP_OUT_FOR_DELIVERY)]
         .into_iter()
-        .filter_map(|(carrier, body)| receive_signed(carrier, body).ok())
+        .filter_map(|(carrier, body)| receive_signed(carrier, body, false).ok())
         .collect()
 }
 

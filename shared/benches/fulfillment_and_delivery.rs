@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, hint::black_box};
 
 use chrono::{Duration, Utc};
 use shared::{
-    adapters::carriers::{CarrierWebhooks, SignedRequest, sign},
+    adapters::carriers::{CarrierWebhooks, EventWindows, SignedRequest, sign},
     domain::{
         CarrierName, Currency, DeliveryUpdate, OrderStatus, ShipmentId, ShipmentReport, ShippedLine, ShippingFees,
         TrackingNumber, TrackingStatus,
@@ -41,7 +41,9 @@ fn main() {
         ("easypost".to_owned(), "whsec_bench_secret_01".to_owned()),
         ("aftership".to_owned(), "whsec_bench_secret_01".to_owned()),
     ]);
-    let webhooks = CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap();
+    let webhooks =
+        CarrierWebhooks::new(secrets, EventWindows { tolerance: Duration::minutes(5), max_age: Duration::days(3) })
+            .unwrap();
     for (carrier, body) in [
         ("easypost", include_bytes!("../../tests/fixtures/carriers/easypost-in-transit.json").as_slice()),
         ("aftership", include_bytes!("../../tests/fixtures/carriers/aftership-out-for-delivery.json").as_slice()),
@@ -50,7 +52,12 @@ fn main() {
         let signature = sign("whsec_bench_secret_01", timestamp, body);
         let timestamp = timestamp.to_string();
         measure(&format!("webhook: verify + normalise {carrier} ({} B)", body.len()), || {
-            let request = SignedRequest { timestamp: Some(&timestamp), signature: Some(&signature), body };
+            let request = SignedRequest {
+                timestamp: Some(&timestamp),
+                signature: Some(&signature),
+                carrier_signature: None,
+                body,
+            };
             black_box(webhooks.receive(carrier, request, now).unwrap());
         });
     }

@@ -346,6 +346,7 @@ fn aftership_event(tracking_number: &str, event_id: &str, checkpoint_time: &str)
     let mut event: Value =
         serde_json::from_str(include_str!("../fixtures/carriers/aftership-out-for-delivery.json")).unwrap();
     event["event_id"] = json!(event_id);
+    event["ts"] = json!(chrono::Utc::now().timestamp());
     event["msg"]["tracking_number"] = json!(tracking_number);
     event["msg"]["checkpoints"].as_array_mut().unwrap().retain(|checkpoint| checkpoint["tag"] == "OutForDelivery");
     event["msg"]["checkpoints"][0]["checkpoint_time"] = json!(checkpoint_time);

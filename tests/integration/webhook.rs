@@ -6,7 +6,7 @@ use chrono::Utc;
 use local::{apigw, runner::LOCAL_CARRIER_SECRETS};
 use serde_json::Map;
 use shared::{
-    adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
+    adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, Vocabulary, sign},
     config::Env,
 };
 
@@ -82,6 +82,63 @@ async fn signed_events_of_both_vocabularies_are_queued_in_our_words() {
         (queued[1]["tracking_number"].as_str(), queued[1]["status"].as_str()),
         (Some("EZ4000000004"), Some("IN_TRANSIT"))
     );
+}
+
+/// A carrier's published example as the carrier would send it now: its own time `age` ago.
+fn sent(carrier: &str, age: chrono::Duration) -> String {
+    let mut event: serde_json::Value =
+        serde_json::from_str(if carrier == "easypost" { EASYPOST } else { AFTERSHIP }).unwrap();
+    let at = Utc::now() - age;
+    match carrier {
+        "easypost" => event["created_at"] = serde_json::json!(at),
+        _ => event["ts"] = serde_json::json!(at.timestamp()),
+    }
+    event.to_string()
+}
+
+/// The carrier's own signature header for `body`.
+fn carrier_signed(carrier: &str, secret: &str, body: &str) -> Vec<(&'static str, String)> {
+    let vocabulary = Vocabulary::of(carrier).unwrap();
+    vec![(vocabulary.signature_header(), vocabulary.sign(secret, body.as_bytes()))]
+}
+
+#[tokio::test]
+async fn events_signed_in_each_carrier_s_own_scheme_are_queued_and_old_or_forged_ones_refused() {
+    let stack = TestStack::new().await;
+    for carrier in ["easypost", "aftership"] {
+        let body = sent(carrier, chrono::Duration::minutes(2));
+        let accepted = post(&stack, carrier, &carrier_signed(carrier, secret(carrier), &body), &body).await;
+        assert_eq!(accepted.status, 202, "{carrier}: {:?}", accepted.json);
+
+        let header = Vocabulary::of(carrier).unwrap().signature_header();
+        let time_field = if carrier == "easypost" { "/created_at" } else { "/ts" };
+        let old = sent(carrier, chrono::Duration::days(4));
+        let early = sent(carrier, chrono::Duration::minutes(-10));
+        let mut both = carrier_signed(carrier, secret(carrier), &body);
+        both.extend(signed(secret(carrier), 0, &body));
+        let cases = [
+            (
+                "forged",
+                carrier_signed(carrier, "whsec_guess_0000000", &body),
+                body.clone(),
+                "invalid_signature",
+                header,
+            ),
+            ("replayed after days", carrier_signed(carrier, secret(carrier), &old), old, "stale_event", time_field),
+            ("from the future", carrier_signed(carrier, secret(carrier), &early), early, "stale_event", time_field),
+            ("two schemes", both, body.clone(), "conflicting_signatures", header),
+            ("unsigned", Vec::new(), body.clone(), "missing_signature", header),
+        ];
+        for (name, headers, body, code, field) in cases {
+            let reply = post(&stack, carrier, &headers, &body).await;
+            let refusal = (reply.status, reply.json["code"].as_str(), reply.json["field"].as_str());
+            assert_eq!(refusal, (401, Some(code), Some(field)), "{carrier}: {name}: {:?}", reply.json);
+        }
+    }
+    let queued = stack.drain("DeliveryUpdatesQueue").await;
+    let mut sources: Vec<_> = queued.iter().map(|update| update["source"].as_str().unwrap().to_owned()).collect();
+    sources.sort();
+    assert_eq!(sources, ["aftership", "easypost"], "only the two genuine events");
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@
 use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
-    adapters::carriers::{CarrierWebhooks, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER, WebhookRefusal},
+    adapters::carriers::{
+        CarrierWebhooks, EventWindows, SIGNATURE_HEADER, SignedRequest, TIMESTAMP_HEADER, Vocabulary, WebhookRefusal,
+    },
     adapters::secrets::StoredSecret,
     adapters::sqs::SqsQueue,
     api::Problem,
@@ -20,14 +22,17 @@ pub struct CarrierWebhook {
 
 impl CarrierWebhook {
     /// `CARRIER_WEBHOOK_SECRET_ID` (the Secrets Manager secret of the signing secrets by
-    /// carrier, read on the first request), `WEBHOOK_TOLERANCE_SECONDS` and
-    /// `DELIVERY_UPDATES_QUEUE_URL`.
+    /// carrier, read on the first request), `WEBHOOK_TOLERANCE_SECONDS`,
+    /// `CARRIER_EVENT_MAX_AGE_SECONDS` and `DELIVERY_UPDATES_QUEUE_URL`.
     pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
-        let tolerance = Duration::seconds(env.parse("WEBHOOK_TOLERANCE_SECONDS")?);
+        let windows = EventWindows {
+            tolerance: Duration::seconds(env.parse("WEBHOOK_TOLERANCE_SECONDS")?),
+            max_age: Duration::seconds(env.parse("CARRIER_EVENT_MAX_AGE_SECONDS")?),
+        };
         let carriers = StoredSecret::new(
             aws_sdk_secretsmanager::Client::new(aws),
             env.get("CARRIER_WEBHOOK_SECRET_ID")?,
-            move |text| CarrierWebhooks::from_secret(text, tolerance),
+            move |text| CarrierWebhooks::from_secret(text, windows),
         );
         let delivery_updates = SqsQueue::new(aws_sdk_sqs::Client::new(aws), env.get("DELIVERY_UPDATES_QUEUE_URL")?);
         Ok(Self { carriers, delivery_updates })
@@ -42,9 +47,14 @@ impl CarrierWebhook {
 
     async fn receive(&self, request: &Request) -> Result<(), Problem> {
         let carrier = request.path_parameters_ref().and_then(|params| params.first("carrier")).unwrap_or_default();
+        let carrier_signature = match Vocabulary::of(carrier) {
+            Some(vocabulary) => header_text(request, vocabulary.signature_header(), "invalid_signature")?,
+            None => None,
+        };
         let signed = SignedRequest {
             timestamp: header_text(request, TIMESTAMP_HEADER, "invalid_timestamp")?,
             signature: header_text(request, SIGNATURE_HEADER, "invalid_signature")?,
+            carrier_signature,
             body: request.body().as_ref(),
         };
         let update = self.check(carrier, signed).await?.map_err(|refusal| {
@@ -71,9 +81,9 @@ impl CarrierWebhook {
         };
         let carriers = self.carriers.current().await.map_err(unavailable)?;
         Ok(match carriers.receive(carrier, signed, Utc::now()) {
-            Err(WebhookRefusal::InvalidSignature) => match self.carriers.after_refusal(&carriers).await {
+            Err(refused @ WebhookRefusal::InvalidSignature(_)) => match self.carriers.after_refusal(&carriers).await {
                 Ok(Some(rotated)) => rotated.receive(carrier, signed, Utc::now()),
-                Ok(None) => Err(WebhookRefusal::InvalidSignature),
+                Ok(None) => Err(refused),
                 Err(error) => return Err(unavailable(error)),
             },
             checked => checked,

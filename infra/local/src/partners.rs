@@ -7,7 +7,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Bytes};
 use serde_json::{Value, json};
 use shared::{
-    adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign},
+    adapters::carriers::{SIGNATURE_HEADER, TIMESTAMP_HEADER, Vocabulary, sign},
     domain::{
         CarrierName, OrderId, PickRequest, ReceivedLine, ReturnReceipt, Rma, ShipmentId, ShipmentReport, ShippedLine,
         TrackingNumber, WarehouseInstruction,
@@ -145,7 +145,9 @@ pub fn parcels(request: &PickRequest, at: DateTime<Utc>) -> anyhow::Result<Vec<S
         .collect()
 }
 
-/// A carrier that posts EasyPost-style tracker events, signed with its webhook secret.
+/// A carrier that posts tracking events signed with its webhook secret as the real carrier
+/// signs them (EasyPost's `X-Hmac-Signature`, AfterShip's `aftership-hmac-sha256`), or in our
+/// relay scheme for a carrier we know no scheme of.
 #[derive(Debug, Clone)]
 pub struct LocalCarrier {
     pub api_url: String,
@@ -160,7 +162,7 @@ impl LocalCarrier {
         Self { api_url: runner.api_url(), carrier: carrier.to_owned(), secret: secret.to_owned() }
     }
 
-    /// The EasyPost-style body of one tracker event.
+    /// The EasyPost body of one tracker event: a scan at `at`, sent now.
     pub fn event(
         event_id: &str,
         tracking_number: &TrackingNumber,
@@ -172,7 +174,7 @@ impl LocalCarrier {
             "id": event_id,
             "object": "Event",
             "description": "tracker.updated",
-            "created_at": at,
+            "created_at": Utc::now(),
             "result": {
                 "object": "Tracker",
                 "tracking_code": tracking_number.as_str(),
@@ -190,16 +192,24 @@ impl LocalCarrier {
         })
     }
 
-    /// Posts a body signed now; the HTTP status the webhook answered.
+    /// Posts a body, signed; the HTTP status the webhook answered.
     pub async fn post(&self, body: &Value) -> anyhow::Result<u16> {
         let body = body.to_string();
-        let timestamp = Utc::now().timestamp();
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
         let request = Request::post(format!("{}/webhooks/carriers/{}", self.api_url, self.carrier))
-            .header("Content-Type", "application/json")
-            .header(TIMESTAMP_HEADER, timestamp.to_string())
-            .header(SIGNATURE_HEADER, sign(&self.secret, timestamp, body.as_bytes()))
-            .body(Full::new(Bytes::from(body)))?;
+            .header("Content-Type", "application/json");
+        let request = match Vocabulary::of(&self.carrier) {
+            Some(vocabulary) => {
+                request.header(vocabulary.signature_header(), vocabulary.sign(&self.secret, body.as_bytes()))
+            }
+            None => {
+                let timestamp = Utc::now().timestamp();
+                request
+                    .header(TIMESTAMP_HEADER, timestamp.to_string())
+                    .header(SIGNATURE_HEADER, sign(&self.secret, timestamp, body.as_bytes()))
+            }
+        }
+        .body(Full::new(Bytes::from(body)))?;
         let response = client.request(request).await?;
         let status = response.status().as_u16();
         response.into_body().collect().await?;

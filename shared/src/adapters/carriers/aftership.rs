@@ -54,7 +54,11 @@ pub fn aftership_status(tag: &str, subtag: Option<&str>) -> TrackingStatus {
     }
 }
 
-pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
+/// The update, and when the carrier sent the event (its own time, not the scan's).
+pub(super) fn read(
+    source: &WebhookSource,
+    body: &[u8],
+) -> Result<(DeliveryUpdate, Option<DateTime<Utc>>), WebhookRefusal> {
     let event: AfterShipEvent = event(body)?;
     if event.event != "tracking_update" {
         return Err(WebhookRefusal::UnsupportedEvent(event.event));
@@ -69,12 +73,13 @@ pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate
         .collect::<Result<_, WebhookRefusal>>()?;
     checkpoints.sort_by_key(|(at, _)| *at);
     let latest = checkpoints.pop();
+    let sent_at = event.ts.and_then(|ts| DateTime::from_timestamp(ts, 0));
     let occurred_at = latest
         .as_ref()
         .map(|(at, _)| *at)
-        .or_else(|| event.ts.and_then(|ts| DateTime::from_timestamp(ts, 0)))
+        .or(sent_at)
         .ok_or_else(|| malformed("no checkpoint and no ts: the event has no time"))?;
-    Ok(DeliveryUpdate {
+    let update = DeliveryUpdate {
         source: source.clone(),
         event_id: event.event_id,
         carrier: tracking.slug,
@@ -87,5 +92,6 @@ pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate
         ),
         location: words(latest.and_then(|(_, checkpoint)| checkpoint.location)),
         estimated_delivery: estimate(tracking.expected_delivery.as_deref()),
-    })
+    };
+    Ok((update, sent_at))
 }

@@ -61,7 +61,11 @@ pub fn easypost_status(status: &str) -> TrackingStatus {
     }
 }
 
-pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
+/// The update, and when the carrier sent the event (its own time, not the scan's).
+pub(super) fn read(
+    source: &WebhookSource,
+    body: &[u8],
+) -> Result<(DeliveryUpdate, Option<DateTime<Utc>>), WebhookRefusal> {
     let event: EasyPostEvent = event(body)?;
     if !event.description.starts_with("tracker.") {
         return Err(WebhookRefusal::UnsupportedEvent(event.description));
@@ -71,7 +75,7 @@ pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate
     let location = latest.as_ref().and_then(|detail| detail.tracking_location.as_ref()).map(|place| {
         [&place.city, &place.state, &place.country].into_iter().flatten().cloned().collect::<Vec<_>>().join(", ")
     });
-    Ok(DeliveryUpdate {
+    let update = DeliveryUpdate {
         source: source.clone(),
         event_id: event.id,
         carrier: tracker.carrier,
@@ -85,5 +89,6 @@ pub(super) fn read(source: &WebhookSource, body: &[u8]) -> Result<DeliveryUpdate
         description: words(latest.and_then(|detail| detail.message)),
         location: words(location),
         estimated_delivery: estimate(tracker.est_delivery_date.as_deref()),
-    })
+    };
+    Ok((update, Some(event.created_at)))
 }

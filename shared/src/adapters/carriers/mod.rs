@@ -1,9 +1,13 @@
-//! Carrier webhooks: the signature check (HMAC-SHA256 over the timestamp and the raw body, per
-//! carrier secret, compared in constant time, with a replay window) and the carriers' payload
-//! vocabularies (one file each beside this one), normalised into [`DeliveryUpdate`]s.
+//! Carrier webhooks: the signature check, per carrier secret and compared in constant time, in
+//! the carrier's own scheme (EasyPost's `X-Hmac-Signature`, AfterShip's `aftership-hmac-sha256`:
+//! HMAC-SHA256 of the raw body, no timestamp, so the event's own time must be recent) or in ours
+//! for carriers that sign through a relay (HMAC-SHA256 of the timestamp and the body, with a
+//! replay window), and the carriers' payload vocabularies (one file each beside this one),
+//! normalised into [`DeliveryUpdate`]s.
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -45,6 +49,54 @@ impl Vocabulary {
             _ => None,
         }
     }
+
+    /// The header the carrier signs its webhooks in.
+    pub fn signature_header(self) -> &'static str {
+        match self {
+            Self::EasyPost => "X-Hmac-Signature",
+            Self::AfterShip => "aftership-hmac-sha256",
+        }
+    }
+
+    /// Where the event says when it was sent: what stands in for a signed timestamp.
+    fn time_field(self) -> &'static str {
+        match self {
+            Self::EasyPost => "/created_at",
+            Self::AfterShip => "/ts",
+        }
+    }
+
+    /// The signature header's value for `body`, as the carrier computes it: EasyPost's
+    /// `hmac-sha256-hex=<hex>` under the secret in Unicode NFKD (as its client libraries
+    /// normalise it), AfterShip's base64.
+    pub fn sign(self, secret: &str, body: &[u8]) -> String {
+        let digest = self.mac(secret, body).map(|mac| mac.finalize().into_bytes()).unwrap_or_default();
+        match self {
+            Self::EasyPost => format!("hmac-sha256-hex={}", hex_encode(&digest)),
+            Self::AfterShip => base64::engine::general_purpose::STANDARD.encode(digest),
+        }
+    }
+
+    fn mac(self, secret: &str, body: &[u8]) -> Option<HmacSha256> {
+        let key = match self {
+            Self::EasyPost => icu_normalizer::DecomposingNormalizerBorrowed::new_nfkd().normalize(secret),
+            Self::AfterShip => secret.into(),
+        };
+        let mut mac = HmacSha256::new_from_slice(key.as_bytes()).ok()?;
+        mac.update(body);
+        Some(mac)
+    }
+
+    /// Whether `value` is the carrier's signature of `body`, compared in constant time.
+    fn verifies(self, secret: &str, value: &str, body: &[u8]) -> bool {
+        let value = value.trim();
+        let expected = match self {
+            Self::EasyPost => value.strip_prefix("hmac-sha256-hex=").and_then(hex_decode),
+            Self::AfterShip => base64::engine::general_purpose::STANDARD.decode(value).ok(),
+        };
+        let mac = self.mac(secret, body);
+        expected.zip(mac).is_some_and(|(expected, mac)| mac.verify_slice(&expected).is_ok())
+    }
 }
 
 /// Why a webhook call is refused. Nothing is queued for any of them.
@@ -59,7 +111,11 @@ pub enum WebhookRefusal {
     #[error("the timestamp is outside the accepted window")]
     StaleTimestamp,
     #[error("the signature does not match")]
-    InvalidSignature,
+    InvalidSignature(&'static str),
+    #[error("the request is signed in two schemes; send one")]
+    ConflictingSignatures(&'static str),
+    #[error("the event's own time is older than the accepted window or in the future")]
+    StaleEvent(&'static str),
     #[error("at most {MAX_SIGNATURES} signatures may be sent")]
     TooManySignatures,
     #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
@@ -77,7 +133,9 @@ impl WebhookRefusal {
             Self::UnknownCarrier => "carrier",
             Self::MissingHeader(header) => header,
             Self::InvalidTimestamp | Self::StaleTimestamp => TIMESTAMP_HEADER,
-            Self::InvalidSignature | Self::TooManySignatures => SIGNATURE_HEADER,
+            Self::InvalidSignature(header) | Self::ConflictingSignatures(header) => header,
+            Self::StaleEvent(field) => field,
+            Self::TooManySignatures => SIGNATURE_HEADER,
             Self::TooLarge | Self::Malformed(_) | Self::UnsupportedEvent(_) => "/",
         }
     }
@@ -88,7 +146,9 @@ impl WebhookRefusal {
             Self::MissingHeader(_)
             | Self::InvalidTimestamp
             | Self::StaleTimestamp
-            | Self::InvalidSignature
+            | Self::InvalidSignature(_)
+            | Self::ConflictingSignatures(_)
+            | Self::StaleEvent(_)
             | Self::TooManySignatures => 401,
             Self::TooLarge => 413,
             Self::Malformed(_) | Self::UnsupportedEvent(_) => 400,
@@ -102,7 +162,9 @@ impl WebhookRefusal {
             Self::MissingHeader(_) => "missing_signature",
             Self::InvalidTimestamp => "invalid_timestamp",
             Self::StaleTimestamp => "stale_timestamp",
-            Self::InvalidSignature => "invalid_signature",
+            Self::InvalidSignature(_) => "invalid_signature",
+            Self::ConflictingSignatures(_) => "conflicting_signatures",
+            Self::StaleEvent(_) => "stale_event",
             Self::TooManySignatures => "too_many_signatures",
             Self::TooLarge => "payload_too_large",
             Self::Malformed(_) => "malformed_event",
@@ -115,15 +177,25 @@ impl WebhookRefusal {
 #[derive(Clone, PartialEq, Eq)]
 pub struct CarrierWebhooks {
     secrets: BTreeMap<String, String>,
-    /// How far a timestamp may be from our clock, either way.
-    tolerance: Duration,
+    windows: EventWindows,
+}
+
+/// How recent a signed request must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventWindows {
+    /// How far our scheme's signed timestamp may be from our clock, either way; and how far in
+    /// the future a carrier-signed event's own time may be (clocks differ).
+    pub tolerance: Duration,
+    /// How old a carrier-signed event may be: longer than the carrier retries a delivery, so
+    /// that no genuine retry is refused. Within it, the event's id stops a replay.
+    pub max_age: Duration,
 }
 
 impl std::fmt::Debug for CarrierWebhooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CarrierWebhooks")
             .field("carriers", &self.secrets.keys().collect::<Vec<_>>())
-            .field("tolerance", &self.tolerance)
+            .field("windows", &self.windows)
             .finish()
     }
 }
@@ -131,8 +203,11 @@ impl std::fmt::Debug for CarrierWebhooks {
 /// The request's parts the check needs.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedRequest<'a> {
+    /// Our scheme's headers.
     pub timestamp: Option<&'a str>,
     pub signature: Option<&'a str>,
+    /// The carrier's own scheme's header ([`Vocabulary::signature_header`]).
+    pub carrier_signature: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -148,22 +223,22 @@ pub enum CarrierSecretsError {
 impl CarrierWebhooks {
     /// `secrets` by carrier path segment; every carrier must speak a known vocabulary and have
     /// a secret of at least [`MIN_SECRET_CHARS`].
-    pub fn new(secrets: BTreeMap<String, String>, tolerance: Duration) -> Result<Self, CarrierSecretsError> {
+    pub fn new(secrets: BTreeMap<String, String>, windows: EventWindows) -> Result<Self, CarrierSecretsError> {
         if let Some(unknown) = secrets.keys().find(|carrier| Vocabulary::of(carrier).is_none()) {
             return Err(CarrierSecretsError::UnknownVocabulary(unknown.clone()));
         }
         if let Some((weak, _)) = secrets.iter().find(|(_, secret)| secret.chars().count() < MIN_SECRET_CHARS) {
             return Err(CarrierSecretsError::WeakSecret(weak.clone()));
         }
-        Ok(Self { secrets, tolerance })
+        Ok(Self { secrets, windows })
     }
 
     /// From the secret's text: JSON of the signing secret by carrier path segment. The error
     /// never quotes the text.
-    pub fn from_secret(text: &str, tolerance: Duration) -> Result<Self, String> {
+    pub fn from_secret(text: &str, windows: EventWindows) -> Result<Self, String> {
         let secrets: BTreeMap<String, String> =
             serde_json::from_str(text).map_err(|_| "it is not JSON of a signing secret by carrier".to_owned())?;
-        Self::new(secrets, tolerance).map_err(|error| error.to_string())
+        Self::new(secrets, windows).map_err(|error| error.to_string())
     }
 
     /// Checks the signature and reads the event: the update to queue, or why not.
@@ -179,11 +254,49 @@ impl CarrierWebhooks {
         let (secret, vocabulary) =
             self.secrets.get(carrier).zip(Vocabulary::of(carrier)).ok_or(WebhookRefusal::UnknownCarrier)?;
         let source = WebhookSource::parse(carrier).map_err(|_| WebhookRefusal::UnknownCarrier)?;
-        let timestamp = request.timestamp.ok_or(WebhookRefusal::MissingHeader(TIMESTAMP_HEADER))?;
-        let signatures = request.signature.ok_or(WebhookRefusal::MissingHeader(SIGNATURE_HEADER))?;
+        let carrier_header = vocabulary.signature_header();
+        let carrier_signed = match (request.carrier_signature, request.signature) {
+            (Some(_), Some(_)) => return Err(WebhookRefusal::ConflictingSignatures(carrier_header)),
+            (Some(signature), None) => {
+                if !vocabulary.verifies(secret, signature, request.body) {
+                    return Err(WebhookRefusal::InvalidSignature(carrier_header));
+                }
+                true
+            }
+            (None, Some(signatures)) => {
+                self.check_relayed(secret, request.timestamp, signatures, request.body, now)?;
+                false
+            }
+            (None, None) if request.timestamp.is_some() => return Err(WebhookRefusal::MissingHeader(SIGNATURE_HEADER)),
+            (None, None) => return Err(WebhookRefusal::MissingHeader(carrier_header)),
+        };
+        let (update, sent_at) = match vocabulary {
+            Vocabulary::EasyPost => easypost::read(&source, request.body)?,
+            Vocabulary::AfterShip => aftership::read(&source, request.body)?,
+        };
+        if carrier_signed {
+            // Nothing signed says when it was sent but the event itself.
+            let sent_at = sent_at.ok_or_else(|| malformed("the event does not say when it was sent"))?;
+            if now - sent_at > self.windows.max_age || sent_at - now > self.windows.tolerance {
+                return Err(WebhookRefusal::StaleEvent(vocabulary.time_field()));
+            }
+        }
+        Ok(update)
+    }
+
+    /// Our scheme: `v1=` signatures of `{timestamp}.{body}`, the timestamp within the window.
+    fn check_relayed(
+        &self,
+        secret: &str,
+        timestamp: Option<&str>,
+        signatures: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), WebhookRefusal> {
+        let timestamp = timestamp.ok_or(WebhookRefusal::MissingHeader(TIMESTAMP_HEADER))?;
         let seconds: i64 = timestamp.trim().parse().map_err(|_| WebhookRefusal::InvalidTimestamp)?;
         let signed_at = DateTime::from_timestamp(seconds, 0).ok_or(WebhookRefusal::InvalidTimestamp)?;
-        if (now - signed_at).abs() > self.tolerance {
+        if (now - signed_at).abs() > self.windows.tolerance {
             return Err(WebhookRefusal::StaleTimestamp);
         }
         let candidates: Vec<&str> = signatures.split(',').map(str::trim).collect();
@@ -191,14 +304,11 @@ impl CarrierWebhooks {
             return Err(WebhookRefusal::TooManySignatures);
         }
         // The body is hashed once, whatever the number of candidates.
-        let signed = mac(secret, timestamp.trim(), request.body).ok_or(WebhookRefusal::InvalidSignature)?;
+        let signed = mac(secret, timestamp.trim(), body).ok_or(WebhookRefusal::InvalidSignature(SIGNATURE_HEADER))?;
         if !candidates.iter().any(|candidate| verifies(&signed, candidate)) {
-            return Err(WebhookRefusal::InvalidSignature);
+            return Err(WebhookRefusal::InvalidSignature(SIGNATURE_HEADER));
         }
-        match vocabulary {
-            Vocabulary::EasyPost => easypost::read(&source, request.body),
-            Vocabulary::AfterShip => aftership::read(&source, request.body),
-        }
+        Ok(())
     }
 }
 
@@ -225,7 +335,11 @@ fn verifies(signed: &HmacSha256, candidate: &str) -> bool {
 /// The `X-Webhook-Signature` value for a body: what a carrier (or a test) sends.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let digest = mac(secret, &timestamp.to_string(), body).map(|mac| mac.finalize().into_bytes()).unwrap_or_default();
-    format!("v1={}", digest.iter().map(|byte| format!("{byte:02x}")).collect::<String>())
+    format!("v1={}", hex_encode(&digest))
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
@@ -287,7 +401,11 @@ mod tests {
             ("easypost".to_owned(), "whsec_easypost_test".to_owned()),
             ("aftership".to_owned(), "whsec_aftership_test".to_owned()),
         ]);
-        CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap()
+        CarrierWebhooks::new(secrets, windows()).unwrap()
+    }
+
+    fn windows() -> EventWindows {
+        EventWindows { tolerance: Duration::minutes(5), max_age: Duration::days(3) }
     }
 
     fn now() -> DateTime<Utc> {
@@ -297,7 +415,8 @@ mod tests {
     fn receive(carrier: &str, secret: &str, signed_at: i64, body: &[u8]) -> Result<DeliveryUpdate, WebhookRefusal> {
         let signature = sign(secret, signed_at, body);
         let timestamp = signed_at.to_string();
-        let request = SignedRequest { timestamp: Some(&timestamp), signature: Some(&signature), body };
+        let request =
+            SignedRequest { timestamp: Some(&timestamp), signature: Some(&signature), carrier_signature: None, body };
         webhooks().receive(carrier, request, now())
     }
 
@@ -380,7 +499,8 @@ mod tests {
         tampered[200] ^= 1;
         let webhooks = webhooks();
         let check = |timestamp: Option<&str>, signature: Option<&str>, body: &[u8]| {
-            webhooks.receive("easypost", SignedRequest { timestamp, signature, body }, now()).unwrap_err().code()
+            let request = SignedRequest { timestamp, signature, carrier_signature: None, body };
+            webhooks.receive("easypost", request, now()).unwrap_err().code()
         };
         assert_eq!(check(Some(&timestamp), Some(&signature), &tampered), "invalid_signature");
         assert_eq!(check(None, Some(&signature), EASYPOST_IN_TRANSIT), "missing_timestamp");
@@ -397,7 +517,12 @@ mod tests {
             webhooks
                 .receive(
                     "easypost",
-                    SignedRequest { timestamp: Some(&timestamp), signature: Some(&both), body: EASYPOST_IN_TRANSIT },
+                    SignedRequest {
+                        timestamp: Some(&timestamp),
+                        signature: Some(&both),
+                        carrier_signature: None,
+                        body: EASYPOST_IN_TRANSIT
+                    },
                     now()
                 )
                 .is_ok()
@@ -445,7 +570,12 @@ mod tests {
         let signature = sign("whsec_easypost_test", fresh, EASYPOST_IN_TRANSIT);
         let timestamp = fresh.to_string();
         let three = format!("v1={0}, v1={0}, {signature}", "00".repeat(32));
-        let request = SignedRequest { timestamp: Some(&timestamp), signature: Some(&three), body: EASYPOST_IN_TRANSIT };
+        let request = SignedRequest {
+            timestamp: Some(&timestamp),
+            signature: Some(&three),
+            carrier_signature: None,
+            body: EASYPOST_IN_TRANSIT,
+        };
         let refused = webhooks().receive("easypost", request, now()).unwrap_err();
         assert_eq!((refused.status(), refused.code()), (401, "too_many_signatures"));
     }
@@ -455,7 +585,7 @@ mod tests {
         for weak in ["", "short-secret"] {
             let secrets = BTreeMap::from([("easypost".to_owned(), weak.to_owned())]);
             assert_eq!(
-                CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap_err(),
+                CarrierWebhooks::new(secrets, windows()).unwrap_err(),
                 CarrierSecretsError::WeakSecret("easypost".into())
             );
         }
@@ -465,8 +595,107 @@ mod tests {
     fn a_carrier_without_a_vocabulary_is_a_configuration_error() {
         let secrets = BTreeMap::from([("pigeon".to_owned(), "whsec_long_enough_pigeon".to_owned())]);
         assert_eq!(
-            CarrierWebhooks::new(secrets, Duration::minutes(5)).unwrap_err(),
+            CarrierWebhooks::new(secrets, windows()).unwrap_err(),
             CarrierSecretsError::UnknownVocabulary("pigeon".into())
+        );
+    }
+
+    /// A request signed in the carrier's own scheme only, received at `now`.
+    fn carrier_signed(
+        carrier: &str,
+        signature: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryUpdate, WebhookRefusal> {
+        let request = SignedRequest { timestamp: None, signature: None, carrier_signature: Some(signature), body };
+        webhooks().receive(carrier, request, now)
+    }
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+    }
+
+    /// Vectors computed apart from this code (Python's `hmac`, and `unicodedata.normalize("NFKD")`
+    /// as EasyPost's Python client does): the secret in full-width letters signs as its NFKD form.
+    #[test]
+    fn each_carrier_s_own_signature_is_computed_as_the_carrier_computes_it() {
+        let full_width = "ｗｈｓｅｃ＿ｅａｓｙｐｏｓｔ＿ｔｅｓｔ";
+        let easypost = "hmac-sha256-hex=4bb39b4eb7efc960f6ee116a5557145851193ce00157a88faba52e9fe7fbeac6";
+        assert_eq!(Vocabulary::EasyPost.sign(full_width, EASYPOST_IN_TRANSIT), easypost);
+        assert_eq!(Vocabulary::EasyPost.sign("whsec_easypost_test", EASYPOST_IN_TRANSIT), easypost);
+        let aftership = "0dzy3xFjw8f+vOMYAFxyGqz7b+F0p4koGn1qaawW5Ik=";
+        assert_eq!(Vocabulary::AfterShip.sign("whsec_aftership_test", AFTERSHIP_OUT_FOR_DELIVERY), aftership);
+
+        let sent = at("2026-11-24T09:13:00Z");
+        let update = carrier_signed("easypost", easypost, EASYPOST_IN_TRANSIT, sent).unwrap();
+        assert_eq!(update.tracking_number.as_str(), "EZ4000000004");
+        let ts = DateTime::from_timestamp(1_795_590_603, 0).unwrap();
+        let update = carrier_signed("aftership", aftership, AFTERSHIP_OUT_FOR_DELIVERY, ts).unwrap();
+        assert_eq!(update.status, TrackingStatus::OutForDelivery);
+    }
+
+    #[test]
+    fn a_carrier_signed_event_is_refused_if_forged_tampered_old_early_or_signed_twice() {
+        let sent = at("2026-11-24T09:12:41Z");
+        let signature = Vocabulary::EasyPost.sign("whsec_easypost_test", EASYPOST_IN_TRANSIT);
+        let refusal = |result: Result<DeliveryUpdate, WebhookRefusal>| {
+            let refusal = result.unwrap_err();
+            (refusal.status(), refusal.code(), refusal.field())
+        };
+        let forged = Vocabulary::EasyPost.sign("whsec_guess_000000", EASYPOST_IN_TRANSIT);
+        assert_eq!(
+            refusal(carrier_signed("easypost", &forged, EASYPOST_IN_TRANSIT, sent)),
+            (401, "invalid_signature", "X-Hmac-Signature")
+        );
+        let mut tampered = EASYPOST_IN_TRANSIT.to_vec();
+        tampered[200] ^= 1;
+        assert_eq!(refusal(carrier_signed("easypost", &signature, &tampered, sent)).1, "invalid_signature");
+        // Another carrier's scheme, a bare hex digest, upper-case prefix: not EasyPost's.
+        let bare = signature.trim_start_matches("hmac-sha256-hex=");
+        let upper = signature.replace("hmac-sha256-hex=", "HMAC-SHA256-HEX=");
+        let theirs = Vocabulary::AfterShip.sign("whsec_easypost_test", EASYPOST_IN_TRANSIT);
+        for wrong in [bare, upper.as_str(), theirs.as_str(), "", "hmac-sha256-hex="] {
+            assert_eq!(refusal(carrier_signed("easypost", wrong, EASYPOST_IN_TRANSIT, sent)).1, "invalid_signature");
+        }
+        // The event's own time stands in for a signed timestamp: three days back, five minutes on.
+        assert!(carrier_signed("easypost", &signature, EASYPOST_IN_TRANSIT, sent + Duration::days(3)).is_ok());
+        assert_eq!(
+            refusal(carrier_signed(
+                "easypost",
+                &signature,
+                EASYPOST_IN_TRANSIT,
+                sent + Duration::days(3) + Duration::seconds(1)
+            )),
+            (401, "stale_event", "/created_at")
+        );
+        assert!(carrier_signed("easypost", &signature, EASYPOST_IN_TRANSIT, sent - Duration::minutes(5)).is_ok());
+        assert_eq!(
+            refusal(carrier_signed("easypost", &signature, EASYPOST_IN_TRANSIT, sent - Duration::minutes(6))),
+            (401, "stale_event", "/created_at")
+        );
+        // An AfterShip event without `ts` says nothing of when it was sent.
+        let body =
+            std::str::from_utf8(AFTERSHIP_OUT_FOR_DELIVERY).unwrap().replace("\"ts\": 1795590603", "\"ts\": null");
+        let signed = Vocabulary::AfterShip.sign("whsec_aftership_test", body.as_bytes());
+        assert_eq!(refusal(carrier_signed("aftership", &signed, body.as_bytes(), sent)).1, "malformed_event");
+        // Both schemes at once: which one counts would be the attacker's choice.
+        let timestamp = sent.timestamp().to_string();
+        let ours = sign("whsec_easypost_test", sent.timestamp(), EASYPOST_IN_TRANSIT);
+        let both = SignedRequest {
+            timestamp: Some(&timestamp),
+            signature: Some(&ours),
+            carrier_signature: Some(&signature),
+            body: EASYPOST_IN_TRANSIT,
+        };
+        assert_eq!(
+            refusal(webhooks().receive("easypost", both, sent)),
+            (401, "conflicting_signatures", "X-Hmac-Signature")
+        );
+        let neither =
+            SignedRequest { timestamp: None, signature: None, carrier_signature: None, body: EASYPOST_IN_TRANSIT };
+        assert_eq!(
+            refusal(webhooks().receive("aftership", neither, sent)),
+            (401, "missing_signature", "aftership-hmac-sha256")
         );
     }
 }
