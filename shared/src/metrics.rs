@@ -57,10 +57,16 @@ pub enum Metric {
     ColdStarts,
     /// Orders past their status's limit, counted by the scheduled watchdog.
     OrdersStuck,
+    /// Disputes (chargebacks) opened, moved on or closed, by their status.
+    PaymentDisputes,
+    /// Authorisations the provider ended before we captured them.
+    AuthorizationsEnded,
+    /// Refunds the provider could not pay out.
+    RefundsFailed,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 24] = [
         Self::OrdersPlaced,
         Self::OrdersRejected,
         Self::PaymentsFailed,
@@ -82,6 +88,9 @@ impl Metric {
         Self::StageLatency,
         Self::ColdStarts,
         Self::OrdersStuck,
+        Self::PaymentDisputes,
+        Self::AuthorizationsEnded,
+        Self::RefundsFailed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -107,6 +116,9 @@ impl Metric {
             Self::StageLatency => "StageLatency",
             Self::ColdStarts => "ColdStarts",
             Self::OrdersStuck => "OrdersStuck",
+            Self::PaymentDisputes => "PaymentDisputes",
+            Self::AuthorizationsEnded => "AuthorizationsEnded",
+            Self::RefundsFailed => "RefundsFailed",
         }
     }
 
@@ -132,7 +144,10 @@ impl Metric {
             | Self::IdempotentReplays
             | Self::BatchItemFailures
             | Self::ColdStarts
-            | Self::OrdersStuck => Unit::Count,
+            | Self::OrdersStuck
+            | Self::PaymentDisputes
+            | Self::AuthorizationsEnded
+            | Self::RefundsFailed => Unit::Count,
         }
     }
 }
@@ -247,6 +262,9 @@ pub fn for_order_version(order: &Order) -> Vec<Measurement> {
         EventType::Modified => Metric::OrdersAmended,
         EventType::DeliveryDelayed => Metric::DeliveryExceptions,
         EventType::RefundIssued => Metric::OrdersRefunded,
+        EventType::DisputeUpdated => Metric::PaymentDisputes,
+        EventType::AuthorizationEnded => Metric::AuthorizationsEnded,
+        EventType::RefundFailed => Metric::RefundsFailed,
         EventType::TrackingUpdated => return Vec::new(),
     };
     let mut measurement = Measurement::count(metric);
@@ -277,13 +295,17 @@ pub fn for_order_version(order: &Order) -> Vec<Measurement> {
 }
 
 fn metric_has_reason(metric: Metric) -> bool {
-    matches!(metric, Metric::OrdersRejected | Metric::PaymentsFailed | Metric::OrdersCancelled)
+    matches!(
+        metric,
+        Metric::OrdersRejected | Metric::PaymentsFailed | Metric::OrdersCancelled | Metric::PaymentDisputes
+    )
 }
 
 /// The reason's kind, or for a decline its provider code (`insufficient_funds`).
 fn reason_name(reason: &StatusReason) -> String {
     match reason {
         StatusReason::PaymentDeclined { decline } => decline.code.clone(),
+        StatusReason::Disputed { dispute } => dispute.status.as_str().to_owned(),
         StatusReason::Cancelled { requested_by, .. } => match requested_by {
             crate::domain::Requester::Storefront { .. } => "by_storefront".to_owned(),
             crate::domain::Requester::Operator { .. } => "by_operator".to_owned(),

@@ -379,7 +379,7 @@ impl PaymentGateway for StripeGateway {
     ) -> Result<Refund, GatewayError> {
         let form = [("payment_intent", authorization.id.to_string()), ("amount", amount.minor_units().to_string())];
         let refund: StripeRefund = self.call(Method::POST, "/v1/refunds", &form, Some(idempotency_key)).await?;
-        Ok(Refund { id: refund.id, amount: Money::new(refund.amount, amount.currency()) })
+        Ok(Refund { id: refund.id, amount: Money::new(refund.amount, amount.currency()), failed: None })
     }
 }
 

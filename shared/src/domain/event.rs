@@ -18,6 +18,12 @@ pub enum EventType {
     DeliveryDelayed,
     /// An operator refunded part of the payment; the order stays where it was.
     RefundIssued,
+    /// The payment provider reported a dispute (chargeback) opened, moved on or closed.
+    DisputeUpdated,
+    /// The payment provider ended the authorisation before it was captured.
+    AuthorizationEnded,
+    /// The payment provider could not pay out a refund.
+    RefundFailed,
 }
 
 impl EventType {
@@ -28,6 +34,9 @@ impl EventType {
             Self::TrackingUpdated => "order.tracking_updated".to_owned(),
             Self::DeliveryDelayed => "order.delivery_delayed".to_owned(),
             Self::RefundIssued => "order.refund_issued".to_owned(),
+            Self::DisputeUpdated => "order.dispute_updated".to_owned(),
+            Self::AuthorizationEnded => "order.authorization_ended".to_owned(),
+            Self::RefundFailed => "order.refund_failed".to_owned(),
         }
     }
 
@@ -37,6 +46,9 @@ impl EventType {
             "tracking_updated" => Some(Self::TrackingUpdated),
             "delivery_delayed" => Some(Self::DeliveryDelayed),
             "refund_issued" => Some(Self::RefundIssued),
+            "dispute_updated" => Some(Self::DisputeUpdated),
+            "authorization_ended" => Some(Self::AuthorizationEnded),
+            "refund_failed" => Some(Self::RefundFailed),
             status if status.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
                 OrderStatus::parse(&status.to_ascii_uppercase()).map(Self::Reached)
             }
@@ -51,6 +63,9 @@ impl EventType {
             Self::TrackingUpdated,
             Self::DeliveryDelayed,
             Self::RefundIssued,
+            Self::DisputeUpdated,
+            Self::AuthorizationEnded,
+            Self::RefundFailed,
         ])
     }
 }

@@ -162,6 +162,10 @@ reference_ids! {
     CarrierEventId,
     /// The carrier route a tracking event came in by (`easypost`, `aftership`).
     WebhookSource,
+    /// The payment provider's id of a dispute (a chargeback; `dp_…` for Stripe).
+    DisputeId,
+    /// The payment provider's id of one webhook event (`evt_…` for Stripe).
+    ProviderEventId,
 }
 
 impl Rma {
@@ -195,6 +199,8 @@ show_plainly!(
     Rma,
     CarrierEventId,
     WebhookSource,
+    DisputeId,
+    ProviderEventId,
     OperatorId
 );
 

@@ -4,6 +4,7 @@ mod address;
 mod amendment;
 mod cancellation;
 mod contact;
+mod disputes;
 mod event;
 mod fraud;
 mod ids;
@@ -24,14 +25,15 @@ pub use address::{AddressField, ShippingRefusal, check_address, is_po_box};
 pub use amendment::{AmendRefusal, Amendment};
 pub use cancellation::{CancelRefusal, Requester};
 pub use contact::{Address, CountryCode, Customer, EmailAddress, PhoneNumber};
+pub use disputes::{Dispute, DisputeStatus, NewsRefusal, ProviderEvent, ProviderNews};
 pub use event::{Envelope, EventId, EventType};
 pub use fraud::{
     CustomerHistory, FraudAssessment, FraudDecision, FraudPolicy, FraudReason, FraudRule, FraudSignals,
     InvalidFraudPolicy, Velocity,
 };
 pub use ids::{
-    AuthorizationId, CarrierEventId, IdempotencyKey, OperatorId, OrderId, PaymentMethodId, Quantity, RefundId, Rma,
-    Sku, StorefrontId, WebhookSource,
+    AuthorizationId, CarrierEventId, DisputeId, IdempotencyKey, OperatorId, OrderId, PaymentMethodId, ProviderEventId,
+    Quantity, RefundId, Rma, Sku, StorefrontId, WebhookSource,
 };
 pub use money::{Currency, Money};
 pub use order::{NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry};

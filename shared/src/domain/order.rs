@@ -8,7 +8,7 @@ use super::{
     contact::{Address, Customer},
     event::{Envelope, EventId, EventType},
     fraud::FraudAssessment,
-    ids::{OperatorId, OrderId, PaymentMethodId, StorefrontId},
+    ids::{OperatorId, OrderId, PaymentMethodId, RefundId, StorefrontId},
     money::{Currency, Money},
     parcels::{Shipment, TrackingEvent, TrackingNumber},
     payment::{Authorization, Decline, Refund},
@@ -44,11 +44,32 @@ pub struct Payment {
     pub captured: Option<Money>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refunds: Vec<Refund>,
+    /// Chargebacks the card holder opened, as the provider last reported them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disputes: Vec<super::Dispute>,
+    /// Why the authorisation ended at the provider before it was captured, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_ended: Option<String>,
 }
 
 impl Payment {
     pub fn new(method: PaymentMethodId) -> Self {
-        Self { method, card_fingerprint: None, authorization: None, captured: None, refunds: Vec::new() }
+        Self {
+            method,
+            card_fingerprint: None,
+            authorization: None,
+            captured: None,
+            refunds: Vec::new(),
+            disputes: Vec::new(),
+            authorization_ended: None,
+        }
+    }
+
+    /// What went back to the customer: refunds paid out and disputes lost.
+    pub fn returned(&self) -> i128 {
+        let refunded = self.refunds.iter().filter(|refund| refund.failed.is_none()).map(|refund| refund.amount);
+        let lost = self.disputes.iter().filter(|dispute| dispute.status == super::DisputeStatus::Lost);
+        refunded.chain(lost.map(|dispute| dispute.amount)).map(|amount| i128::from(amount.minor_units())).sum()
     }
 }
 
@@ -116,6 +137,19 @@ pub enum StatusReason {
         decision: OperatorDecision,
         amount: Money,
     },
+    /// The card holder disputed the payment with their bank; the dispute as it now stands.
+    Disputed {
+        dispute: super::Dispute,
+    },
+    /// The authorisation ended at the provider before it was captured (it expired, say).
+    AuthorizationEnded {
+        reason: String,
+    },
+    /// A refund the provider had accepted failed: the money was not returned.
+    RefundFailed {
+        refund: RefundId,
+        amount: Money,
+    },
 }
 
 impl StatusReason {
@@ -123,7 +157,12 @@ impl StatusReason {
     /// teach a fraudster what to change), a lost-or-stolen decline as a generic one.
     pub fn for_storefront(&self) -> Option<Self> {
         match self {
-            Self::FraudReview { .. } | Self::FraudBlocked { .. } => None,
+            // Between the shop, its provider and the bank: not the storefront's to show.
+            Self::FraudReview { .. }
+            | Self::FraudBlocked { .. }
+            | Self::Disputed { .. }
+            | Self::AuthorizationEnded { .. }
+            | Self::RefundFailed { .. } => None,
             Self::PaymentDeclined { decline } => Some(Self::PaymentDeclined { decline: decline.for_payer() }),
             Self::OutOfStock { .. }
             | Self::PaymentMethodUnusable

@@ -43,6 +43,10 @@ pub struct Authorization {
 pub struct Refund {
     pub id: RefundId,
     pub amount: Money,
+    /// Why the provider could not pay it out, if it failed after accepting it: the money was
+    /// not returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// Why the provider refused a card, with what the customer may be told.

@@ -266,7 +266,7 @@ impl Order {
     pub fn refundable(&self) -> Result<Money, RefundRefusal> {
         let captured = self.payment.captured.ok_or(RefundRefusal::NothingCaptured)?;
         // In i128, which no sum of i64 amounts overflows; what is left is at most the capture.
-        let refunded: i128 = self.payment.refunds.iter().map(|refund| i128::from(refund.amount.minor_units())).sum();
+        let refunded = self.payment.returned();
         let left = (i128::from(captured.minor_units()) - refunded).clamp(0, i128::from(captured.minor_units()));
         Ok(Money::new(i64::try_from(left).unwrap_or(0), captured.currency()))
     }
@@ -488,7 +488,7 @@ pub(crate) mod tests {
         assert_eq!(order.check_refund(eur(1_000)), Ok(eur(1_000)));
         assert_eq!(order.check_refund(eur(0)), Err(RefundRefusal::InvalidAmount));
         let change = order.goodwill_refund(
-            Refund { id: "re_1".parse().unwrap(), amount: eur(4_000) },
+            Refund { id: "re_1".parse().unwrap(), amount: eur(4_000), failed: None },
             OperatorDecision { operator: "op".parse().unwrap(), note: None },
             at(2),
         );
@@ -506,7 +506,7 @@ pub(crate) mod tests {
         let returning_one_mug = order.with_change(&change);
         assert_eq!(returning_one_mug.return_refund_due(), Ok(eur(1_488)));
         let goodwill = returning_one_mug.goodwill_refund(
-            Refund { id: "re_1".parse().unwrap(), amount: eur(4_000) },
+            Refund { id: "re_1".parse().unwrap(), amount: eur(4_000), failed: None },
             OperatorDecision { operator: "op".parse().unwrap(), note: None },
             at(3),
         );

@@ -105,7 +105,11 @@ impl Notice {
             EventType::DeliveryDelayed => Self::Delayed,
             EventType::Modified => Self::Modified,
             EventType::RefundIssued => Self::Refunded,
-            EventType::TrackingUpdated => return None,
+            // The operators' business, not the customer's.
+            EventType::TrackingUpdated
+            | EventType::DisputeUpdated
+            | EventType::AuthorizationEnded
+            | EventType::RefundFailed => return None,
         };
         Some(notice)
     }
