@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(EventType::Reached(OrderStatus::OnHold).name(), "order.on_hold");
         assert_eq!(EventType::TrackingUpdated.name(), "order.tracking_updated");
         let names: Vec<String> = EventType::all().map(EventType::name).collect();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 23);
         for name in &names {
             assert_eq!(EventType::parse(name).map(EventType::name).as_deref(), Some(name.as_str()));
         }
