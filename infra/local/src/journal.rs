@@ -230,6 +230,9 @@ fn in_words(event_type: EventType) -> String {
         EventType::TrackingUpdated => "carrier update".to_owned(),
         EventType::DeliveryDelayed => "delivery delayed".to_owned(),
         EventType::RefundIssued => "refund issued".to_owned(),
+        EventType::DisputeUpdated => "payment disputed by the card holder".to_owned(),
+        EventType::AuthorizationEnded => "authorisation ended at the provider".to_owned(),
+        EventType::RefundFailed => "refund failed at the provider".to_owned(),
     }
 }
 
