@@ -16,6 +16,7 @@ pub mod sns_sms;
 pub mod sqs;
 #[cfg(feature = "stripe")]
 pub mod stripe;
+pub mod stripe_webhooks;
 
 #[cfg(any(feature = "ses", feature = "sns"))]
 mod messages;
