@@ -305,7 +305,6 @@ fn metric_has_reason(metric: Metric) -> bool {
 fn reason_name(reason: &StatusReason) -> String {
     match reason {
         StatusReason::PaymentDeclined { decline } => decline.code.clone(),
-        StatusReason::Disputed { dispute } => dispute.status.as_str().to_owned(),
         StatusReason::Cancelled { requested_by, .. } => match requested_by {
             crate::domain::Requester::Storefront { .. } => "by_storefront".to_owned(),
             crate::domain::Requester::Operator { .. } => "by_operator".to_owned(),

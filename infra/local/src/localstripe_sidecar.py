@@ -10,6 +10,15 @@ on them: `Idempotency-Key` (a POST with a key seen before gets the first answer 
 test cards' charge-time declines with their `decline_code` (generic, insufficient funds, lost,
 expired, incorrect CVC), and the CVC and postal-code checks of a card payment method.
 
+And the events Stripe sends of its own accord, signed, to the endpoint registered with
+localstripe's `/_config/webhooks/{id}`: a charge on the test card 4000000000000259 is disputed
+as fraudulent once captured (`charge.dispute.created`), `GET`/`POST /v1/disputes/{id}` read it
+and take evidence (as in Stripe's test mode, evidence saying `winning_evidence` or
+`losing_evidence` closes it won or lost), a cancelled PaymentIntent sends
+`payment_intent.canceled`, and two controls play what only time or a bank does:
+`POST /orderflow/payment_intents/{id}/expire` (the authorisation lapses) and
+`POST /orderflow/refunds/{id}/fail` (the refund bounces).
+
 And faults, as Stripe fails, for `--faults RATE`: `POST /orderflow/faults {"rate": 0.1,
 "seed": 7, "timeout_seconds": 4}` answers that fraction of API calls with a 429 or a 500 before
 anything is done, a silence longer than the client waits, or (the hardest) the call done and its
@@ -28,8 +37,9 @@ import threading
 
 from aiohttp import web
 from localstripe.errors import UserError
-from localstripe.resources import Charge, PaymentMethod, store
+from localstripe.resources import Charge, Event, PaymentIntent, PaymentMethod, Refund, StripeObject, store
 from localstripe.server import app
+from localstripe.webhooks import schedule_webhook
 
 store.dump_to_disk = lambda: None
 
@@ -43,6 +53,9 @@ DECLINES = {
     "4000000000000341": "generic_decline",
 }
 CVC_CHECK_FAILS = {"4000000000000101"}
+# https://docs.stripe.com/testing#disputes: charged, then disputed as fraudulent.
+DISPUTED = {"4000000000000259"}
+EVIDENCE_DAYS = 7
 POSTAL_CHECK_FAILS = {"4000000000000036"}
 
 
@@ -92,6 +105,111 @@ def method_init(self, *args, **kwargs):
 
 
 PaymentMethod.__init__ = method_init
+
+class Dispute(StripeObject):
+    object = "dispute"
+    _id_prefix = "dp_"
+
+    def __init__(self, charge, amount):
+        super().__init__()
+        self.amount = amount
+        self.currency = charge.currency
+        self.charge = charge.id
+        self.payment_intent = charge.payment_intent
+        self.reason = "fraudulent"
+        self.status = "needs_response"
+        self.evidence = {}
+        self.evidence_details = {"due_by": self.created + EVIDENCE_DAYS * 86400, "has_evidence": False,
+                                 "past_due": False, "submission_count": 0}
+        self.is_charge_refundable = False
+        self.metadata = {}
+
+
+original_capture = Charge._capture
+
+
+def capture_then_dispute(self, amount, on_success=None):
+    original_capture(self, amount, on_success)
+    if card_number(self.payment_method) in DISPUTED:
+        dispute = Dispute(self, self.amount if amount is None else int(amount))
+        schedule_webhook(Event("charge.dispute.created", dispute))
+
+
+Charge._capture = capture_then_dispute
+
+
+def stored(kind, object_id):
+    found = store.get(f"{kind}:{object_id}")
+    if found is None:
+        raise web.HTTPNotFound(text=json.dumps({"error": {"type": "invalid_request_error",
+                                                          "message": f"No such {kind}: {object_id}"}}),
+                               content_type="application/json")
+    return found
+
+
+async def get_dispute(request):
+    return web.json_response(stored("dispute", request.match_info["id"])._export())
+
+
+async def update_dispute(request):
+    dispute = stored("dispute", request.match_info["id"])
+    form = await request.post()
+    evidence = {key[len("evidence["):-1]: value for key, value in form.items() if key.startswith("evidence[")}
+    if dispute.status not in ("needs_response", "warning_needs_response"):
+        return web.json_response({"error": {"type": "invalid_request_error",
+                                            "message": f"This dispute is {dispute.status}."}}, status=400)
+    dispute.evidence.update(evidence)
+    dispute.evidence_details["has_evidence"] = True
+    if form.get("submit") == "true":
+        dispute.evidence_details["submission_count"] += 1
+        dispute.status = "under_review"
+        schedule_webhook(Event("charge.dispute.updated", dispute))
+        text = dispute.evidence.get("uncategorized_text", "")
+        verdict = "won" if "winning_evidence" in text else "lost" if "losing_evidence" in text else None
+        if verdict:
+            dispute.status = verdict
+            schedule_webhook(Event("charge.dispute.closed", dispute))
+    return web.json_response(dispute._export())
+
+
+async def expire_authorization(request):
+    intent = stored("payment_intent", request.match_info["id"])
+    if intent.status != "requires_capture":
+        return web.json_response({"error": {"message": f"the PaymentIntent is {intent.status}"}}, status=400)
+    intent._canceled = True
+    intent.cancellation_reason = "automatic"
+    schedule_webhook(Event("payment_intent.canceled", intent))
+    return web.json_response(intent._export())
+
+
+async def fail_refund(request):
+    refund = stored("refund", request.match_info["id"])
+    refund.status = "failed"
+    refund.failure_reason = "expired_or_canceled_card"
+    schedule_webhook(Event("charge.refund.updated", refund))
+    return web.json_response(refund._export())
+
+
+app.router.add_get("/v1/disputes/{id}", get_dispute)
+app.router.add_post("/v1/disputes/{id}", update_dispute)
+app.router.add_post("/orderflow/payment_intents/{id}/expire", expire_authorization)
+app.router.add_post("/orderflow/refunds/{id}/fail", fail_refund)
+
+
+@web.middleware
+async def cancellations_announced(request, handler):
+    response = await handler(request)
+    parts = request.path.split("/")
+    if request.method == "POST" and len(parts) == 5 and parts[2] == "payment_intents" and parts[4] == "cancel" \
+            and response.status == 200:
+        intent = store.get(f"payment_intent:{parts[3]}")
+        if intent is not None:
+            intent.cancellation_reason = "requested_by_customer"
+            schedule_webhook(Event("payment_intent.canceled", intent))
+    return response
+
+
+app.middlewares.append(cancellations_announced)
 
 answered = {}
 

@@ -40,6 +40,17 @@ pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
 /// The signing secrets of the local carriers, by carrier path segment.
 pub const LOCAL_CARRIER_SECRETS: [(&str, &str); 2] =
     [("easypost", "whsec_local_easypost"), ("aftership", "whsec_local_aftership")];
+/// The signing secret of the local payment provider's webhook endpoint.
+pub const LOCAL_PAYMENT_WEBHOOK_SECRET: &str = "whsec_local_orderflow_payments";
+/// The provider events localstripe is told to send, as a Stripe endpoint's `enabled_events`.
+pub const PAYMENT_WEBHOOK_EVENTS: [&str; 6] = [
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "payment_intent.canceled",
+    "charge.expired",
+    "charge.refund.updated",
+];
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -115,13 +126,18 @@ impl RunnerOptions {
 /// The local cloud's Secrets Manager stand-ins for a stack: the template parameters naming its
 /// secrets, each set to a name of the stack's own (stacks share one moto in tests, and a test
 /// may rotate its secret), and what each secret holds: the payment provider's key (localstripe
-/// takes any test key) and the local carriers' signing secrets.
+/// takes any test key), the local carriers' signing secrets and the payment webhook's.
 pub fn local_secrets(stack_name: &str) -> (BTreeMap<String, String>, BTreeMap<String, Value>) {
     let carriers: serde_json::Map<String, serde_json::Value> =
         LOCAL_CARRIER_SECRETS.iter().map(|(carrier, secret)| ((*carrier).to_owned(), (*secret).into())).collect();
     let secrets = [
         ("PaymentProviderSecretId", "payment-provider", serde_json::json!({"api_key": "sk_test_orderflow_local"})),
         ("CarrierWebhookSecretId", "carrier-webhooks", serde_json::Value::Object(carriers)),
+        (
+            "PaymentWebhookSecretId",
+            "payment-webhook",
+            serde_json::json!({"signing_secrets": [LOCAL_PAYMENT_WEBHOOK_SECRET]}),
+        ),
     ];
     let parameters =
         secrets.iter().map(|(parameter, name, _)| ((*parameter).to_owned(), format!("{stack_name}/{name}")));
@@ -314,6 +330,24 @@ impl Runner {
             journal: journal.clone(),
         };
         tasks.push(tokio::spawn(api::serve(listener, Arc::new(api))));
+        if let Some(stripe) =
+            stripe.as_ref().filter(|_| stack.template.parameters.contains_key("PaymentWebhookSecretId"))
+        {
+            // As an operator adds the endpoint in Stripe's dashboard: our route, our secret.
+            let endpoint = serde_json::json!({
+                "url": format!("http://{api_address}/webhooks/payments/stripe"),
+                "secret": LOCAL_PAYMENT_WEBHOOK_SECRET,
+                "events": PAYMENT_WEBHOOK_EVENTS,
+            });
+            cloud::layer_request(
+                "POST",
+                &format!("{}/_config/webhooks/orderflow", stripe.endpoint()),
+                endpoint.to_string(),
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("localstripe did not take the webhook endpoint: {error}"))?;
+            journal.note("the payment provider sends its events, signed, to POST /webhooks/payments/stripe".to_owned());
+        }
 
         for host in hosts.values() {
             host.ready(Duration::from_secs(30)).await.with_context(|| format!("{} did not start", host.spec().name))?;

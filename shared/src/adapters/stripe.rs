@@ -314,6 +314,17 @@ impl PaymentGateway for StripeGateway {
         })
     }
 
+    async fn order_of(&self, authorization: &AuthorizationId) -> Result<Option<OrderId>, GatewayError> {
+        #[derive(Deserialize)]
+        struct Described {
+            #[serde(default)]
+            metadata: std::collections::HashMap<String, String>,
+        }
+        let found: Described =
+            self.call(Method::GET, &format!("/v1/payment_intents/{authorization}"), &[], None).await?;
+        Ok(found.metadata.get("order_id").and_then(|id| OrderId::parse(id).ok()))
+    }
+
     async fn authorize(
         &self,
         order: &OrderId,

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Authorization, CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition,
-    OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PaymentGateway, RecentOrder, Revision,
-    StatusReason, StoreError,
+    NewsRefusal, OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PaymentGateway,
+    ProviderEvent, RecentOrder, Revision, StatusReason, StoreError,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub enum PaymentOutcome {
     Captured,
     Voided,
     Refunded,
+    /// The provider's news is recorded on the order.
+    Recorded,
     /// A redelivery, or the order moved on: nothing was done.
     AlreadyHandled,
     /// The event asks nothing of payments for this order (no authorisation to void, say).
@@ -32,6 +34,11 @@ pub enum PaymentError {
     Gateway(#[from] GatewayError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The provider's news names an order that does not take it: parked for an operator.
+    #[error(transparent)]
+    News(#[from] NewsRefusal),
+    #[error("the provider's event names no order of ours (authorisation {0})")]
+    UnknownOrder(crate::domain::AuthorizationId),
 }
 
 /// An operator's verdict on a held order.
@@ -143,6 +150,40 @@ where
             }
             Err(error) => Err(PaymentError::from(error).into()),
         }
+    }
+
+    /// The provider's own news (a dispute, an ended authorisation, a failed refund), recorded on
+    /// its order once: a redelivery or an older event finds it recorded. Another writer may move
+    /// the order between our read and our write: read again and record on top.
+    pub async fn on_provider_event(
+        &self,
+        event: &ProviderEvent,
+        now: DateTime<Utc>,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        let order_id = match &event.order {
+            Some(order) => order.clone(),
+            None => self
+                .gateway
+                .order_of(&event.authorization)
+                .await?
+                .ok_or_else(|| PaymentError::UnknownOrder(event.authorization.clone()))?,
+        };
+        for _ in 0..3 {
+            let order = self
+                .orders
+                .head(&order_id)
+                .await?
+                .ok_or_else(|| PaymentError::UnknownOrder(event.authorization.clone()))?;
+            let Some(change) = order.provider_news(event, now)? else {
+                return Ok(PaymentOutcome::AlreadyHandled);
+            };
+            match self.orders.apply(&change).await {
+                Ok(()) => return Ok(PaymentOutcome::Recorded),
+                Err(StoreError::Conflict) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
     }
 
     /// `order.shipped`: capture what was authorised.

@@ -143,6 +143,12 @@ pub trait PaymentGateway {
         idempotency_key: &str,
     ) -> impl Future<Output = Result<(), GatewayError>> + Send;
 
+    /// The order an authorisation was made for, as we told the provider (its metadata).
+    fn order_of(
+        &self,
+        authorization: &AuthorizationId,
+    ) -> impl Future<Output = Result<Option<OrderId>, GatewayError>> + Send;
+
     /// Refunds `amount` of a captured payment; several partial refunds may follow each other.
     fn refund(
         &self,

@@ -12,7 +12,7 @@ use futures_util::future::Either;
 use serde::de::DeserializeOwned;
 use tracing::{Instrument, Span};
 
-use crate::domain::{DeliveryUpdate, Envelope, Order};
+use crate::domain::{DeliveryUpdate, Envelope, Order, ProviderEvent};
 use crate::metrics::{Measurement, Metric};
 
 /// A message body a consumer reads, and the span its handling is logged in.
@@ -29,6 +29,12 @@ impl Message for Envelope<Order> {
 impl Message for DeliveryUpdate {
     fn span(&self) -> Span {
         tracing::info_span!("carrier_event", source = %self.source, carrier_event_id = %self.event_id, order_id = tracing::field::Empty)
+    }
+}
+
+impl Message for ProviderEvent {
+    fn span(&self) -> Span {
+        tracing::info_span!("provider_event", provider_event_id = %self.id, authorization = %self.authorization)
     }
 }
 
