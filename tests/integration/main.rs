@@ -16,6 +16,7 @@ mod operations;
 mod payments;
 mod pipeline;
 mod previews;
+mod provider_events;
 mod races;
 mod runner;
 mod shipping;

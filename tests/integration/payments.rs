@@ -19,7 +19,11 @@ use tokio::{io::AsyncWriteExt, net::TcpListener};
 use crate::harness::{TestStack, card, http, intents_of, order_body, sqs_event, stripe_endpoint};
 
 /// Places an order paid with `method`, and moves it to RESERVED as `inventory` would.
-async fn reserved_order(stack: &TestStack, method: &str, customize: impl FnOnce(&mut serde_json::Value)) -> Order {
+pub(crate) async fn reserved_order(
+    stack: &TestStack,
+    method: &str,
+    customize: impl FnOnce(&mut serde_json::Value),
+) -> Order {
     let mut body = order_body();
     body["payment_method"] = json!(method);
     body["customer"]["email"] = json!(format!("{}@example.com", crate::harness::unique_name("buyer")));
@@ -33,7 +37,7 @@ async fn reserved_order(stack: &TestStack, method: &str, customize: impl FnOnce(
     order.with_change(&change)
 }
 
-fn handler(stack: &TestStack) -> PaymentHandler {
+pub(crate) fn handler(stack: &TestStack) -> PaymentHandler {
     PaymentHandler::from_env(stack.sdk_as("PaymentFunction"), &stack.environment("PaymentFunction")).unwrap()
 }
 
