@@ -79,12 +79,7 @@ pub fn stripe_endpoint() -> &'static str {
 
 /// A payment method in localstripe for this test card number.
 pub async fn card(number: &str) -> String {
-    let body = format!("type=card&card[number]={number}&card[exp_month]=12&card[exp_year]=2030&card[cvc]=123");
-    let headers =
-        [("Authorization", "Bearer sk_test_orderflow_local"), ("Content-Type", "application/x-www-form-urlencoded")];
-    let reply = http("POST", &format!("{}/v1/payment_methods", stripe_endpoint()), &headers, &body).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.json);
-    reply.json["id"].as_str().unwrap().to_owned()
+    local::partners::LocalProvider { endpoint: stripe_endpoint().to_owned() }.card(number).await.unwrap()
 }
 
 /// The payment intents localstripe holds for an order.

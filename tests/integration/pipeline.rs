@@ -29,7 +29,7 @@ pub(crate) async fn post_order(runner: &Runner, token: Option<&str>, key: &str) 
     post_body(runner, token, key, &order_body()).await
 }
 
-async fn post_body(runner: &Runner, token: Option<&str>, key: &str, body: &Value) -> Reply {
+pub(crate) async fn post_body(runner: &Runner, token: Option<&str>, key: &str, body: &Value) -> Reply {
     let bearer = token.map(|token| format!("Bearer {token}"));
     let mut headers = vec![("Content-Type", "application/json"), ("Idempotency-Key", key)];
     headers.extend(bearer.as_deref().map(|value| ("Authorization", value)));

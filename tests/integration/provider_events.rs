@@ -2,20 +2,30 @@
 //! Stripe's signature and queues what is news; `payment` records it on its order once, however
 //! often and in whatever order it comes.
 
+use std::time::Duration;
+
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
+use local::{
+    Runner, RunnerOptions,
+    partners::{LocalProvider, LocalWarehouse},
+};
 use payment_webhook::PaymentWebhook;
 use serde_json::{Value, json};
 use shared::{
-    adapters::stripe_webhooks::{SIGNATURE_HEADER, sign},
+    adapters::{
+        dynamodb::DynamoStore,
+        stripe_webhooks::{SIGNATURE_HEADER, sign},
+    },
     config::Env,
-    domain::{DisputeStatus, EventType, Order, OrderRepository, OrderStatus},
+    domain::{DisputeStatus, EventType, Order, OrderId, OrderRepository, OrderStatus},
 };
 
 use crate::{
-    harness::{Reply, TestStack, card, reply},
+    harness::{Reply, TestStack, card, eventually, function_binaries, moto_endpoint, order_body, reply, unique_name},
     payments::{handler, reserved_order},
+    pipeline::{AUTHORIZER, post_body, reaches},
 };
 
 const DISPUTE_CREATED: &str = include_str!("../fixtures/stripe/charge.dispute.created.json");
@@ -164,4 +174,75 @@ async fn a_rolled_signing_secret_is_taken_by_the_running_function_with_the_old_o
         let reply = post(&webhook, &stack, Some(&sign(&secrets, now, other.as_bytes())), other).await;
         assert_eq!(reply.status, 200, "{secrets:?}: {:?}", reply.json);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localstripe_s_dispute_and_lapsed_authorisation_reach_their_orders_through_the_signed_webhook() {
+    let name = unique_name("provider");
+    let mut options = RunnerOptions::new(&name);
+    options.parameters.insert("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid"));
+    options.binaries = function_binaries();
+    options.moto_endpoint = Some(moto_endpoint().to_owned());
+    // Its own localstripe, which sends its events to this runner's webhook route.
+    let runner = Runner::start(options).await.unwrap();
+    let provider = LocalProvider { endpoint: runner.stripe_endpoint().unwrap().to_owned() };
+    let token = runner.token(AUTHORIZER, "provider-shop", Duration::from_secs(600)).unwrap();
+    let environment = Env::Map(runner.stack.function_environment("PaymentFunction").unwrap());
+    let store = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(&runner.sdk), &environment).unwrap();
+    let place = |card: String, key: &'static str| {
+        let (runner, token) = (&runner, &token);
+        async move {
+            let mut body = order_body();
+            body["payment_method"] = json!(card);
+            let placed = post_body(runner, Some(token), key, &body).await;
+            assert_eq!(placed.status, 201, "{:?}", placed.json);
+            let id = placed.json["id"].as_str().unwrap().to_owned();
+            reaches(runner, token, &id, "FULFILLING").await;
+            OrderId::parse(&id).unwrap()
+        }
+    };
+    let head_when = |id: OrderId, done: fn(&Order) -> bool| {
+        let store = &store;
+        async move { eventually(Duration::from_secs(30), || async { store.head(&id).await.unwrap().filter(done) }).await }
+    };
+
+    // A card the bank disputes once it is charged: charged when the order ships.
+    let disputed = place(provider.card("4000000000000259").await.unwrap(), "disputed").await;
+    let warehouse = LocalWarehouse::of(&runner).unwrap();
+    eventually(Duration::from_secs(30), || async {
+        Some(warehouse.ship_waiting(Utc::now()).await.unwrap()).filter(|parcels| !parcels.is_empty())
+    })
+    .await;
+    let order = head_when(disputed.clone(), |order| !order.payment.disputes.is_empty()).await;
+    let dispute = &order.payment.disputes[0];
+    assert_eq!((dispute.status, dispute.reason.as_str()), (DisputeStatus::NeedsResponse, "fraudulent"));
+    assert_eq!((dispute.amount, order.status()), (order.totals.total, OrderStatus::Shipped));
+    assert!(dispute.evidence_due_by.is_some_and(|due| due > Utc::now()));
+    assert_eq!(
+        provider.dispute(dispute.id.as_str()).await.unwrap()["payment_intent"],
+        json!(order.payment.authorization.as_ref().unwrap().id.as_str())
+    );
+
+    // An authorisation that lapses before the order ships.
+    let lapsing = place(provider.card("4242424242424242").await.unwrap(), "lapsing").await;
+    let authorized = store.head(&lapsing).await.unwrap().unwrap();
+    provider.expire(authorized.payment.authorization.as_ref().unwrap().id.as_str()).await.unwrap();
+    let lapsed = head_when(lapsing, |order| order.payment.authorization_ended.is_some()).await;
+    assert_eq!(lapsed.payment.authorization_ended.as_deref(), Some("automatic"));
+    assert_eq!((lapsed.status(), lapsed.last_event()), (OrderStatus::Fulfilling, EventType::AuthorizationEnded));
+
+    // An order cancelled here: the provider's word that the hold ended is ours, and no news.
+    let cancelled = place(provider.card("4242424242424242").await.unwrap(), "cancelled").await;
+    let url = format!("{}/orders/{cancelled}/cancel", runner.api_url());
+    let bearer = format!("Bearer {token}");
+    let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+    assert_eq!(crate::harness::http("POST", &url, &headers, "{}").await.status, 200);
+    assert!(runner.settle(Duration::from_secs(3), Duration::from_secs(60)).await);
+    let cancelled = store.head(&cancelled).await.unwrap().unwrap();
+    assert_eq!((cancelled.status(), cancelled.payment.authorization_ended.as_deref()), (OrderStatus::Cancelled, None));
+
+    assert!(runner.denials().await.unwrap().is_empty(), "every call within its function's role");
+    let resources = serde_json::from_value(runner.resources()).unwrap();
+    let orderctl = orderctl::Orderctl::new(&runner.sdk, resources).unwrap();
+    assert!(orderctl.dead_letters("ProviderEventsDeadLetterQueue", 10).await.unwrap().is_empty(), "none parked");
 }

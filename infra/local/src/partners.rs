@@ -216,3 +216,54 @@ impl LocalCarrier {
         Ok(status)
     }
 }
+
+/// The local payment provider (localstripe), as a customer's browser and the provider's own
+/// processes reach it: a card tokenised into a payment method, an authorisation that lapses, a
+/// refund that bounces.
+#[derive(Debug, Clone)]
+pub struct LocalProvider {
+    pub endpoint: String,
+}
+
+impl LocalProvider {
+    /// The payment method for a test card number, as Stripe.js would make it in the browser.
+    pub async fn card(&self, number: &str) -> anyhow::Result<String> {
+        let form = format!("type=card&card[number]={number}&card[exp_month]=12&card[exp_year]=2030&card[cvc]=123");
+        let method = self.post("/v1/payment_methods", form).await?;
+        method["id"].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("no payment method id: {method}"))
+    }
+
+    /// The authorisation lapses, as Stripe's do after seven days uncaptured.
+    pub async fn expire(&self, authorization: &str) -> anyhow::Result<Value> {
+        self.post(&format!("/orderflow/payment_intents/{authorization}/expire"), String::new()).await
+    }
+
+    /// The refund bounces, as one to a closed card account does.
+    pub async fn fail_refund(&self, refund: &str) -> anyhow::Result<Value> {
+        self.post(&format!("/orderflow/refunds/{refund}/fail"), String::new()).await
+    }
+
+    /// A dispute as the provider holds it.
+    pub async fn dispute(&self, dispute: &str) -> anyhow::Result<Value> {
+        self.request(hyper::Method::GET, &format!("/v1/disputes/{dispute}"), String::new()).await
+    }
+
+    async fn post(&self, path: &str, form: String) -> anyhow::Result<Value> {
+        self.request(hyper::Method::POST, path, form).await
+    }
+
+    async fn request(&self, method: hyper::Method, path: &str, form: String) -> anyhow::Result<Value> {
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.endpoint))
+            .header("Authorization", "Bearer sk_test_orderflow_local")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(form)))?;
+        let response = client.request(request).await?;
+        let status = response.status();
+        let body: Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
+        anyhow::ensure!(status.is_success(), "{path}: {status} {body}");
+        Ok(body)
+    }
+}
