@@ -25,6 +25,7 @@ pub mod app;
 pub mod config;
 mod digest;
 pub mod domain;
+pub mod evidence;
 pub mod lambda;
 pub mod metrics;
 pub mod notification;

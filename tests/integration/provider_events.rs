@@ -9,7 +9,7 @@ use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
 use local::{
     Runner, RunnerOptions,
-    partners::{LocalProvider, LocalWarehouse},
+    partners::{LocalCarrier, LocalProvider, LocalWarehouse},
 };
 use payment_webhook::PaymentWebhook;
 use serde_json::{Value, json};
@@ -209,19 +209,48 @@ async fn localstripe_s_dispute_and_lapsed_authorisation_reach_their_orders_throu
     // A card the bank disputes once it is charged: charged when the order ships.
     let disputed = place(provider.card("4000000000000259").await.unwrap(), "disputed").await;
     let warehouse = LocalWarehouse::of(&runner).unwrap();
-    eventually(Duration::from_secs(30), || async {
+    let parcels = eventually(Duration::from_secs(30), || async {
         Some(warehouse.ship_waiting(Utc::now()).await.unwrap()).filter(|parcels| !parcels.is_empty())
     })
     .await;
+    // The carrier's scans once the parcels are known, as a carrier's come after the label's.
+    head_when(disputed.clone(), |order| order.status() == OrderStatus::Shipped).await;
+    let carrier = LocalCarrier::of(&runner);
+    for (n, parcel) in parcels.iter().enumerate() {
+        let scan =
+            LocalCarrier::event(&format!("evt_disputed_{n}"), &parcel.tracking_number, "delivered", Utc::now(), None);
+        assert_eq!(carrier.post(&scan).await.unwrap(), 202);
+    }
+    head_when(disputed.clone(), |order| order.status() == OrderStatus::Delivered).await;
     let order = head_when(disputed.clone(), |order| !order.payment.disputes.is_empty()).await;
     let dispute = &order.payment.disputes[0];
     assert_eq!((dispute.status, dispute.reason.as_str()), (DisputeStatus::NeedsResponse, "fraudulent"));
-    assert_eq!((dispute.amount, order.status()), (order.totals.total, OrderStatus::Shipped));
+    assert_eq!((dispute.amount, order.status()), (order.totals.total, OrderStatus::Delivered));
     assert!(dispute.evidence_due_by.is_some_and(|due| due > Utc::now()));
     assert_eq!(
         provider.dispute(dispute.id.as_str()).await.unwrap()["payment_intent"],
         json!(order.payment.authorization.as_ref().unwrap().id.as_str())
     );
+
+    // The operator gathers the evidence and answers with it; the provider's word comes back.
+    let resources = serde_json::from_value(runner.resources()).unwrap();
+    let orderctl = orderctl::Orderctl::new(&runner.sdk, resources).unwrap();
+    let evidence = orderctl.dispute(disputed.as_str()).await.unwrap();
+    let text = evidence.text();
+    for fact in
+        ["captured when it shipped", "10117 Berlin", "Delivered (delivered)", "order_confirmed by email: sent", "none"]
+    {
+        assert!(text.contains(fact), "{fact} in:\n{text}");
+    }
+    assert_eq!(evidence.parcels.len(), parcels.len());
+    assert!(evidence.parcels.iter().all(|parcel| parcel.delivered_at.is_some()));
+    let answered = orderctl.answer_dispute(disputed.as_str(), "sk_test_orderflow_local").await.unwrap();
+    assert_eq!(answered["status"], "under_review");
+    assert!(answered["evidence"]["shipping_tracking_number"].as_str().is_some_and(|number| number.starts_with("EZ")));
+    let reviewed =
+        head_when(disputed.clone(), |order| order.payment.disputes[0].status == DisputeStatus::UnderReview).await;
+    assert_eq!(reviewed.payment.disputes.len(), 1);
+    assert!(orderctl.answer_dispute(disputed.as_str(), "sk_test_orderflow_local").await.is_err(), "answered once");
 
     // An authorisation that lapses before the order ships.
     let lapsing = place(provider.card("4242424242424242").await.unwrap(), "lapsing").await;
@@ -242,7 +271,5 @@ async fn localstripe_s_dispute_and_lapsed_authorisation_reach_their_orders_throu
     assert_eq!((cancelled.status(), cancelled.payment.authorization_ended.as_deref()), (OrderStatus::Cancelled, None));
 
     assert!(runner.denials().await.unwrap().is_empty(), "every call within its function's role");
-    let resources = serde_json::from_value(runner.resources()).unwrap();
-    let orderctl = orderctl::Orderctl::new(&runner.sdk, resources).unwrap();
     assert!(orderctl.dead_letters("ProviderEventsDeadLetterQueue", 10).await.unwrap().is_empty(), "none parked");
 }

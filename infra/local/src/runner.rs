@@ -390,6 +390,7 @@ impl Runner {
             "endpoint": self.moto_endpoint(),
             "region": self.stack.region,
             "api_url": self.api_url(),
+            "payment_provider_url": self.stripe_endpoint,
             "resources": resources,
         })
     }

@@ -17,6 +17,7 @@ use shared::{
     api::OrderView,
     config::Env,
     domain::{OrderId, OrderRecord, OrderRepository},
+    evidence::{DisputeEvidence, message_keys},
 };
 
 /// The stack as `orderctl` needs it: physical ids by logical id, and where to reach it.
@@ -31,6 +32,10 @@ pub struct Resources {
     /// The HTTP API's base URL, for the operators' routes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_url: Option<String>,
+    /// The payment provider's API (`https://api.stripe.com`; localstripe locally), for answering
+    /// disputes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_provider_url: Option<String>,
     pub resources: BTreeMap<String, String>,
 }
 
@@ -87,6 +92,39 @@ impl Orderctl {
         let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
         let OrderRecord { order, timeline } = self.store.get(&id).await?.with_context(|| format!("no order {id}"))?;
         Ok(serde_json::to_value(OrderView::for_operator(&order, &timeline))?)
+    }
+
+    /// What a dispute about the order needs: the order, the charge, the parcels and their scans,
+    /// the messages the customer was sent (from the notification ledger) and the refunds.
+    pub async fn dispute(&self, raw_id: &str) -> anyhow::Result<DisputeEvidence> {
+        let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
+        let record = self.store.get(&id).await?.with_context(|| format!("no order {id}"))?;
+        let found = self.store.ledger_entries(&message_keys(&record)).await?;
+        Ok(DisputeEvidence::gather(&record, &found))
+    }
+
+    /// Submits the evidence to the provider for the order's dispute that awaits a response,
+    /// with the provider's secret key `key`. The dispute as the provider then holds it.
+    pub async fn answer_dispute(&self, raw_id: &str, key: &str) -> anyhow::Result<Value> {
+        let provider = self
+            .resources
+            .payment_provider_url
+            .as_deref()
+            .context("the resources file names no payment_provider_url")?;
+        let evidence = self.dispute(raw_id).await?;
+        let open = evidence
+            .disputes
+            .iter()
+            .filter(|dispute| dispute.status.needs_response())
+            .max_by_key(|dispute| dispute.as_of)
+            .with_context(|| format!("order {raw_id} has no dispute awaiting evidence"))?;
+        let mut form = evidence.provider_form();
+        form.push(("submit".to_owned(), "true".to_owned()));
+        let request = hyper::Request::post(format!("{provider}/v1/disputes/{}", open.id))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Authorization", format!("Bearer {}", key.trim()))
+            .body(Full::new(Bytes::from(serde_urlencoded::to_string(&form)?)))?;
+        send(request).await
     }
 
     /// Up to `limit` messages of a dead-letter queue, left where they are: each is hidden while
@@ -206,17 +244,7 @@ impl Orderctl {
             .header("Content-Type", "application/json")
             .header("Authorization", format!("Bearer {}", token.trim()))
             .body(Full::new(Bytes::from(body)))?;
-        let connector =
-            hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
-        let response = client.request(request).await?;
-        let status = response.status();
-        let answer: Value =
-            serde_json::from_slice(&response.into_body().collect().await?.to_bytes()).unwrap_or_default();
-        if !status.is_success() {
-            bail!("{status}: {} {}", answer["code"].as_str().unwrap_or(""), answer["detail"].as_str().unwrap_or(""));
-        }
-        Ok(answer)
+        send(request).await
     }
 
     async fn queue_arn(&self, url: &str) -> anyhow::Result<String> {
@@ -250,6 +278,22 @@ impl Orderctl {
         }
         bail!("no queue of the stack sends its dead letters to {dead_letter_arn}")
     }
+}
+
+/// Sends a request over HTTPS (or HTTP, locally); the JSON answer, or why it was refused.
+async fn send(request: hyper::Request<Full<Bytes>>) -> anyhow::Result<Value> {
+    let connector =
+        hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let response = client.request(request).await?;
+    let status = response.status();
+    let answer: Value = serde_json::from_slice(&response.into_body().collect().await?.to_bytes()).unwrap_or_default();
+    if !status.is_success() {
+        let problem = [&answer["code"], &answer["detail"], &answer["error"]["message"]];
+        let said: Vec<&str> = problem.iter().filter_map(|part| part.as_str()).collect();
+        bail!("{status}: {}", said.join(" "));
+    }
+    Ok(answer)
 }
 
 fn describe(message: &aws_sdk_sqs::types::Message) -> DeadLetter {

@@ -14,6 +14,10 @@ usage: orderctl [--resources FILE] COMMAND
   review ID approve|deny [--note TEXT] --token FILE
                                  decide a held order through the operators' route
   replay ID                      publish the order's current event again
+  dispute ID [--json]            the evidence a dispute about the order needs: the order, the
+                                 charge, the parcels and their scans, the messages sent, refunds
+  dispute ID --submit --key FILE submit that evidence to the payment provider for the order's
+                                 dispute awaiting a response (FILE holds the provider's key)
 
 QUEUE is a logical id of the template (FulfillmentDeadLetterQueue, ...). FILE maps logical ids to
 physical ids: the local runner writes .orderflow/resources.json (the default); for a deployed
@@ -62,6 +66,15 @@ async fn main() -> anyhow::Result<()> {
             out = format!("{} {}", order["id"].as_str().unwrap_or(id), order["status"].as_str().unwrap_or("?"));
         }
         ["replay", id] => out = format!("published {}", orderctl.replay(id).await?),
+        ["dispute", id] => out = orderctl.dispute(id).await?.text(),
+        ["dispute", id, "--json"] => out = serde_json::to_string_pretty(&orderctl.dispute(id).await?)?,
+        ["dispute", id, rest @ ..] if rest.contains(&"--submit") => {
+            let mut rest: Vec<String> = rest.iter().map(|word| (*word).to_owned()).collect();
+            let key_file = take_option(&mut rest, "--key").context("dispute --submit needs --key FILE")?;
+            let key = std::fs::read_to_string(&key_file).with_context(|| format!("reading {key_file}"))?;
+            let dispute = orderctl.answer_dispute(id, &key).await?;
+            out = format!("{} {}", dispute["id"].as_str().unwrap_or("?"), dispute["status"].as_str().unwrap_or("?"));
+        }
         _ => bail!("{USAGE}"),
     }
     answer(&out)

@@ -211,6 +211,37 @@ impl ProductRelations for DynamoStore {
 }
 
 impl DynamoStore {
+    /// What the ledger holds for each of `keys` that it holds at all, in the keys' order.
+    pub async fn ledger_entries<T: Clone>(
+        &self,
+        keys: &[(T, MessageKey)],
+    ) -> Result<Vec<(T, MessageKey, crate::evidence::LedgerEntry)>, StoreError> {
+        let items = self
+            .batch_get(
+                &self.tables.idempotency,
+                keys.iter().map(|(_, key)| ledger_key(key)),
+                "pk, #state, sent_at, skipped_at, reason",
+                Some(("#state", "state")),
+                true,
+            )
+            .await?;
+        let text = |item: &super::Item, name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
+        let mut found = Vec::new();
+        for (tag, key) in keys {
+            let Some(item) = items.iter().find(|item| text(item, "pk").as_deref() == Some(ledger_key(key).as_str()))
+            else {
+                continue;
+            };
+            let entry = crate::evidence::LedgerEntry {
+                state: text(item, "state").unwrap_or_default(),
+                at: text(item, "sent_at").or_else(|| text(item, "skipped_at")),
+                reason: text(item, "reason"),
+            };
+            found.push((tag.clone(), key.clone(), entry));
+        }
+        Ok(found)
+    }
+
     /// Sets the SKUs the catalog recommends with `sku`.
     pub async fn set_related(&self, sku: &Sku, related: &[Sku]) -> Result<(), StoreError> {
         let list = related.iter().map(|sku| string(sku.as_str())).collect();
