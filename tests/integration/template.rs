@@ -244,6 +244,7 @@ fn every_queue_consumer_reports_partial_failures_and_outlasts_its_function() {
             "InventoryQueue",
             "NotificationsQueue",
             "PaymentQueue",
+            "ProviderEventsQueue",
             "ShipmentsQueue"
         ]
     );
@@ -295,6 +296,7 @@ fn secrets_are_read_from_secrets_manager_by_the_functions_that_need_them_and_no_
     let readers = [
         ("PAYMENT_PROVIDER_SECRET_ID", "PaymentProviderSecretId", payment_key),
         ("CARRIER_WEBHOOK_SECRET_ID", "CarrierWebhookSecretId", &["CarrierWebhookFunction"][..]),
+        ("PAYMENT_WEBHOOK_SECRET_ID", "PaymentWebhookSecretId", &["PaymentWebhookFunction"][..]),
     ];
     for (name, function) in template.of_type("AWS::Serverless::Function") {
         let variables = function.properties["Environment"]["Variables"].as_object().cloned().unwrap_or_default();
@@ -414,7 +416,7 @@ fn every_dead_letter_queue_function_and_the_stream_has_an_alarm_that_tells_the_o
     dead_letter_queues.push("StreamRouterFailureQueue".to_owned());
     dead_letter_queues.sort();
     dead_letter_queues.dedup();
-    assert_eq!(dead_letter_queues.len(), 9);
+    assert_eq!(dead_letter_queues.len(), 10);
     for queue in &dead_letter_queues {
         let alarms = alarms_on(&template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue);
         assert_eq!(alarms.len(), 1, "{queue}: {alarms:?}");
