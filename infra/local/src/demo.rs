@@ -8,7 +8,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Bytes};
 use local::{
     Runner,
-    partners::{LocalCarrier, LocalWarehouse},
+    partners::{LocalCarrier, LocalProvider, LocalWarehouse},
 };
 use serde_json::Value;
 
@@ -215,6 +215,27 @@ async fn after_delivery(
     Ok(())
 }
 
+/// Each order whose card holder disputed the charge: the operator prints the evidence with
+/// `orderctl dispute` and submits it to the provider, whose answer comes back by webhook.
+async fn answer_disputes(runner: &Runner, placed: &[String]) -> anyhow::Result<()> {
+    let orderctl = orderctl::Orderctl::new(&runner.sdk, serde_json::from_value(runner.resources())?)?;
+    for id in placed {
+        let evidence = orderctl.dispute(id).await?;
+        if !evidence.disputes.iter().any(|dispute| dispute.status.needs_response()) {
+            continue;
+        }
+        println!("\n$ orderctl dispute {id}\n{}", evidence.text());
+        let answered = orderctl.answer_dispute(id, "sk_test_orderflow_local").await?;
+        runner.journal.note(format!(
+            "demo: operator submits the evidence: orderctl dispute {id} --submit -> {} {}",
+            answered["id"].as_str().unwrap_or("?"),
+            answered["status"].as_str().unwrap_or("?")
+        ));
+    }
+    settle(runner).await;
+    Ok(())
+}
+
 /// A request the demo makes, and what it shows.
 struct Step {
     label: &'static str,
@@ -246,6 +267,12 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     suspicious["customer"]["email"] = Value::from("someone@mailinator.com");
     suspicious["billing_address"] =
         serde_json::json!({ "name": "G. Hopper", "line1": "1 Marina Rd", "city": "Lagos", "country": "NG" });
+    // A card its holder disputes with their bank once it is charged (Stripe's test card).
+    let mut disputed = placed_body.clone();
+    if let Some(endpoint) = runner.stripe_endpoint() {
+        let provider = LocalProvider { endpoint: endpoint.to_owned() };
+        disputed["payment_method"] = Value::from(provider.card("4000000000000259").await?);
+    }
     let run = std::process::id();
     let with_token = Some(token.to_owned());
     let steps = [
@@ -256,7 +283,8 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
         ("unknown SKU", unknown, 3, with_token.clone()),
         ("out of stock", sold_out, 4, with_token.clone()),
         ("card declined", declined, 5, with_token.clone()),
-        ("held for review", suspicious, 6, with_token),
+        ("held for review", suspicious, 6, with_token.clone()),
+        ("disputed later", disputed, 7, with_token),
     ]
     .map(|(label, body, key, token)| Step { label, body, idempotency_key: format!("demo-{run}-{key}"), token });
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
@@ -317,6 +345,7 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
 
     deliver(runner, &client, token).await?;
     after_delivery(runner, &client, token, operator, &placed).await?;
+    answer_disputes(runner, &placed).await?;
 
     println!();
     let dump = get_json(&client, &format!("{}{}", runner.moto_endpoint(), local::outbox::OUTBOX_PATH), token).await?;
