@@ -11,7 +11,8 @@ use std::{collections::BTreeMap, hint::black_box};
 
 use chrono::{Duration, Utc};
 use shared::{
-    adapters::carriers::{CarrierWebhooks, EventWindows, SignedRequest, sign},
+    adapters::carriers::{CarrierWebhooks, EventWindows, SignedRequest, Vocabulary, sign},
+    adapters::stripe_webhooks::{self, StripeWebhooks},
     domain::{
         CarrierName, Currency, DeliveryUpdate, OrderStatus, ShipmentId, ShipmentReport, ShippedLine, ShippingFees,
         TrackingNumber, TrackingStatus,
@@ -60,7 +61,31 @@ fn main() {
             };
             black_box(webhooks.receive(carrier, request, now).unwrap());
         });
+        // The carrier's own scheme, received when the event was sent.
+        let vocabulary = Vocabulary::of(carrier).unwrap();
+        let own = vocabulary.sign("whsec_bench_secret_01", body);
+        let event: serde_json::Value = serde_json::from_slice(body).unwrap();
+        let sent = event["created_at"]
+            .as_str()
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+            .map(|at| at.to_utc())
+            .or_else(|| event["ts"].as_i64().and_then(|ts| chrono::DateTime::from_timestamp(ts, 0)))
+            .unwrap();
+        measure(&format!("webhook: verify ({carrier}'s own scheme) + normalise {carrier}"), || {
+            let request = SignedRequest { timestamp: None, signature: None, carrier_signature: Some(&own), body };
+            black_box(webhooks.receive(carrier, request, sent).unwrap());
+        });
     }
+    let dispute = include_bytes!("../../tests/fixtures/stripe/charge.dispute.created.json").as_slice();
+    let stripe = StripeWebhooks::new(
+        vec!["whsec_bench_secret_0001".to_owned(), "whsec_bench_secret_0000".to_owned()],
+        Duration::minutes(5),
+    )
+    .unwrap();
+    let signature = stripe_webhooks::sign(&["whsec_bench_secret_0001"], now.timestamp(), dispute);
+    measure(&format!("payment webhook: verify (2 secrets) + read a dispute ({} B)", dispute.len()), || {
+        black_box(stripe.receive(Some(&signature), dispute, now).unwrap());
+    });
 
     let mut fulfilling = order.clone();
     for status in [OrderStatus::Reserved, OrderStatus::PaymentAuthorized, OrderStatus::Fulfilling] {

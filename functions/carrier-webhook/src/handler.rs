@@ -75,18 +75,16 @@ impl CarrierWebhook {
         carrier: &str,
         signed: SignedRequest<'_>,
     ) -> Result<Result<shared::domain::DeliveryUpdate, WebhookRefusal>, Problem> {
-        let unavailable = |error: shared::adapters::secrets::SecretError| {
+        let checked = self
+            .carriers
+            .check_rotating(
+                |carriers| carriers.receive(carrier, signed, Utc::now()),
+                |refusal| matches!(refusal, WebhookRefusal::InvalidSignature(_)),
+            )
+            .await;
+        checked.map_err(|error| {
             tracing::error!(error = %error, "the carriers' signing secrets cannot be read");
             Problem::new(503, "service_unavailable", "the event cannot be checked now; send it again")
-        };
-        let carriers = self.carriers.current().await.map_err(unavailable)?;
-        Ok(match carriers.receive(carrier, signed, Utc::now()) {
-            Err(refused @ WebhookRefusal::InvalidSignature(_)) => match self.carriers.after_refusal(&carriers).await {
-                Ok(Some(rotated)) => rotated.receive(carrier, signed, Utc::now()),
-                Ok(None) => Err(refused),
-                Err(error) => return Err(unavailable(error)),
-            },
-            checked => checked,
         })
     }
 }

@@ -63,20 +63,18 @@ impl PaymentWebhook {
     }
 
     /// The signature checked with the endpoint's secrets, and once more with their new values
-    /// if it does not match and they have been rotated.
+    /// if it does not match and they have been rolled.
     async fn check(&self, signature: Option<&str>, body: &[u8]) -> Result<Result<Received, StripeRefusal>, Problem> {
-        let unavailable = |error: shared::adapters::secrets::SecretError| {
+        let checked = self
+            .secrets
+            .check_rotating(
+                |secrets| secrets.receive(signature, body, Utc::now()),
+                |refusal| *refusal == StripeRefusal::InvalidSignature,
+            )
+            .await;
+        checked.map_err(|error| {
             tracing::error!(error = %error, "the payment webhook's signing secrets cannot be read");
             Problem::new(503, "service_unavailable", "the event cannot be checked now; send it again")
-        };
-        let secrets = self.secrets.current().await.map_err(unavailable)?;
-        Ok(match secrets.receive(signature, body, Utc::now()) {
-            Err(StripeRefusal::InvalidSignature) => match self.secrets.after_refusal(&secrets).await {
-                Ok(Some(rotated)) => rotated.receive(signature, body, Utc::now()),
-                Ok(None) => Err(StripeRefusal::InvalidSignature),
-                Err(error) => return Err(unavailable(error)),
-            },
-            checked => checked,
         })
     }
 }

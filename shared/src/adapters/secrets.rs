@@ -83,6 +83,24 @@ impl<T: PartialEq> StoredSecret<T> {
         Ok((*fresh != **refused).then_some(fresh))
     }
 
+    /// `check` with the secret as it stands, and once more with its new value if `check`'s
+    /// answer says the secret was refused (a signature that does not match) and it has been
+    /// rotated since it was read.
+    pub async fn check_rotating<R, E>(
+        &self,
+        check: impl Fn(&T) -> Result<R, E>,
+        refused: impl Fn(&E) -> bool,
+    ) -> Result<Result<R, E>, SecretError> {
+        let value = self.current().await?;
+        match check(&value) {
+            Err(error) if refused(&error) => match self.after_refusal(&value).await? {
+                Some(rotated) => Ok(check(&rotated)),
+                None => Ok(Err(error)),
+            },
+            checked => Ok(checked),
+        }
+    }
+
     fn kept(&self) -> Option<(Arc<T>, Instant, bool)> {
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.as_ref().map(|kept| (kept.value.clone(), kept.read_at, kept.reread))

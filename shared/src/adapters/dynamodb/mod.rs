@@ -86,3 +86,20 @@ fn malformed(error: serde_dynamo::Error) -> StoreError {
 fn unavailable(error: impl StdError + Send + Sync + 'static) -> StoreError {
     StoreError::Unavailable(Box::new(error))
 }
+
+/// Whether a conditional write was made: false when its condition did not hold.
+fn conditionally_written<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(false)
+        }
+        Err(error) => Err(unavailable(error)),
+    }
+}

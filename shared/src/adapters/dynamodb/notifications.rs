@@ -141,14 +141,8 @@ impl NotificationLedger for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            // Sent, being sent, or skipped by an earlier delivery: that decision stands.
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        // Not written: sent, being sent, or skipped by an earlier delivery; that decision stands.
+        super::conditionally_written(result)
     }
 
     async fn dispatch(&self, message: &MessageKey, token: &str) -> Result<bool, StoreError> {
@@ -164,13 +158,7 @@ impl NotificationLedger for DynamoStore {
             .set_expression_attribute_values(Some(held_by_values(token)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        super::conditionally_written(result)
     }
 
     async fn release_claim(&self, message: &MessageKey, token: &str) -> Result<(), StoreError> {
