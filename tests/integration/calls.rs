@@ -3,8 +3,7 @@
 //! counter), from POST to its last state, for a delivered, a rejected, a declined and a
 //! cancelled order. The budget is `tests/fixtures/calls-per-order.json`; BENCHMARKS.md ("Calls
 //! per order") sets each count beside the minimum the state machine needs, with the reasoning,
-//! and prices them. A count is exact, or `[least, most]` where a race between functions decides
-//! it. A change that adds a call fails here; one that saves a call lowers the
+//! and prices them. A change that adds a call fails here; one that saves a call lowers the
 //! budget in the same commit.
 
 use std::{collections::BTreeMap, time::Duration};
@@ -26,24 +25,6 @@ use crate::harness::{eventually, function_binaries, http, moto_endpoint, order_b
 
 /// Scenario → function (logical id) → operation → calls.
 type Counts = BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>;
-
-/// A budgeted count: exact, or a range where a race decides it (a "received" the order's
-/// rejection overtakes is folded into the rejection, and costs fewer calls).
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-#[serde(untagged)]
-enum Allowed {
-    Exactly(u64),
-    Between(u64, u64),
-}
-
-impl Allowed {
-    fn bounds(self) -> (u64, u64) {
-        match self {
-            Self::Exactly(calls) => (calls, calls),
-            Self::Between(least, most) => (least, most),
-        }
-    }
-}
 
 /// What Lambda's event source mappings call with the function's role (receiving and deleting
 /// queue messages, reading the stream): as many as the time the test takes, not the order.
@@ -194,7 +175,7 @@ async fn each_order_costs_no_more_calls_than_its_budget() {
     scenario("cancelled", runner.calls().await.unwrap(), &mut before);
 
     assert!(runner.denials().await.unwrap().is_empty());
-    let budget: BTreeMap<String, BTreeMap<String, BTreeMap<String, Allowed>>> = serde_json::from_str(BUDGET).unwrap();
+    let budget: Counts = serde_json::from_str(BUDGET).unwrap();
     let mut over = Vec::new();
     let mut under = Vec::new();
     for (scenario, functions) in &measured {
@@ -202,7 +183,7 @@ async fn each_order_costs_no_more_calls_than_its_budget() {
             for (operation, calls) in operations {
                 let allowed = budget.get(scenario).and_then(|f| f.get(function)).and_then(|o| o.get(operation));
                 match allowed {
-                    Some(allowed) if *calls <= allowed.bounds().1 => {}
+                    Some(allowed) if calls <= allowed => {}
                     _ => over.push(format!("{scenario}: {function} {operation}: {calls} > {allowed:?}")),
                 }
             }
@@ -212,8 +193,8 @@ async fn each_order_costs_no_more_calls_than_its_budget() {
         for (function, operations) in functions {
             for (operation, allowed) in operations {
                 let calls = measured.get(scenario).and_then(|f| f.get(function)).and_then(|o| o.get(operation));
-                if calls.copied().unwrap_or(0) < allowed.bounds().0 {
-                    under.push(format!("{scenario}: {function} {operation}: {calls:?} < {allowed:?}"));
+                if calls.copied().unwrap_or(0) < *allowed {
+                    under.push(format!("{scenario}: {function} {operation}: {calls:?} < {allowed}"));
                 }
             }
         }

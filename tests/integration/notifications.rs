@@ -11,7 +11,7 @@ use notifier::NotifierHandler;
 use serde_json::{Value, json};
 use shared::{
     adapters::dynamodb::SuppressionStore,
-    domain::{EmailAddress, Order, OrderId, OrderRepository},
+    domain::{EmailAddress, Order, OrderId, OrderRepository, OrderStatus},
     notification::{Notice, Sample, SuppressionList},
 };
 
@@ -335,6 +335,48 @@ async fn a_message_the_order_has_moved_past_is_skipped_on_every_channel_and_reco
     }
     expected.sort();
     assert_eq!(skipped, expected);
+}
+
+#[tokio::test]
+async fn received_waits_for_the_order_s_first_decision_and_is_told_only_if_none_came() {
+    let stack = TestStack::new().await;
+    let handler = handler(&stack);
+    let name = stack.stack.name.clone();
+    let placed = |email: &str, age_seconds: i64| {
+        let mut value = serde_json::to_value(order(Notice::Received, "PLACED", "order.placed", email, None)).unwrap();
+        value["version"] = json!(1);
+        value["created_at"] = json!(chrono::Utc::now() - chrono::Duration::seconds(age_seconds));
+        serde_json::from_value::<Order>(value).unwrap()
+    };
+    let (fresh, waited, decided) = (
+        format!("fresh-{name}@example.com"),
+        format!("waited-{name}@example.com"),
+        format!("decided-{name}@example.com"),
+    );
+    let orders = [placed(&fresh, 0), placed(&waited, 21), placed(&decided, 21)];
+    for order in &orders {
+        stack.store.create(order, None).await.unwrap();
+    }
+    // The third was confirmed meanwhile.
+    let mut confirmed = orders[2].clone();
+    for status in [OrderStatus::Reserved, OrderStatus::PaymentAuthorized] {
+        let change = confirmed.transition(status, chrono::Utc::now()).unwrap();
+        stack.store.apply(&change).await.unwrap();
+        confirmed = confirmed.with_change(&change);
+    }
+    let messages = orders.iter().enumerate().map(|(n, order)| event_message(&stack, format!("r{n}"), order)).collect();
+    assert!(deliver(&handler, messages).await.is_empty());
+
+    let outbox = outbox(crate::harness::moto_endpoint()).await;
+    assert!(!outbox.mail.contains_key(&fresh), "a fresh order's \"received\" waits");
+    assert!(outbox.mail[&waited][0].subject.contains("We've received your order"), "no decision came: told");
+    assert!(!outbox.mail.contains_key(&decided), "the confirmation says it instead");
+    let url = stack.stack.reference_of("NotificationsQueue").unwrap();
+    let delayed = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed;
+    let attributes =
+        stack.sqs_as("NotifierFunction").get_queue_attributes().queue_url(&url).attribute_names(delayed.clone());
+    let attributes = attributes.send().await.unwrap();
+    assert_eq!(attributes.attributes().unwrap()[&delayed], "1", "the fresh one is back on its queue, waiting");
 }
 
 #[tokio::test]

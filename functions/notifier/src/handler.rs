@@ -79,6 +79,11 @@ impl NotifierHandler {
                 |message| dispatch_body(message, |body| self.notifier.on_mail_feedback(body, Utc::now())),
                 |message| {
                     dispatch(message, move |event: Envelope<Order>| async move {
+                        if let Some(delay) = self.notifier.wait_before(&event, Utc::now())
+                            && self.hold_back(message, delay).await
+                        {
+                            return Ok(());
+                        }
                         match self.notifier.on_event(&event, Utc::now()).await {
                             Err(error) if error.throttled() => self.put_back(message, error).await,
                             outcome => outcome.map(|_| ()),
@@ -118,6 +123,21 @@ impl NotifierHandler {
             Err(error) => {
                 tracing::error!(error = %error, "a throttled message could not be put back; the queue retries it");
                 Err(throttled)
+            }
+        }
+    }
+
+    /// Puts a message back on its queue to come again after `delay`; false if it cannot (it is
+    /// then decided now, as if it had waited).
+    async fn hold_back(&self, message: &SqsMessage, delay: std::time::Duration) -> bool {
+        match self.notifications.send_after(message.body.as_deref().unwrap_or_default(), &[], delay).await {
+            Ok(()) => {
+                tracing::info!(delay_seconds = delay.as_secs(), "the message waits for the order's first decision");
+                true
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "the message could not wait; decided now");
+                false
             }
         }
     }

@@ -168,6 +168,8 @@ pub struct Runner {
     authorizers: BTreeMap<String, JwtAuthorizer>,
     default_authorizer: Option<String>,
     hosts: HashMap<String, Arc<FunctionHost>>,
+    /// The queues a function consumes, by URL.
+    consumed_queues: Vec<String>,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<MotoServer>,
     _stripe: Option<LocalStripe>,
@@ -364,6 +366,7 @@ impl Runner {
             authorizers,
             default_authorizer,
             hosts,
+            consumed_queues,
             tasks,
             _moto: moto,
             _stripe: stripe,
@@ -480,10 +483,39 @@ impl Runner {
     pub async fn settle(&self, quiet: Duration, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
-            if self.journal.is_quiet(quiet) {
+            if self.journal.is_quiet(quiet) && !self.messages_waiting().await {
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    /// Whether a consumed queue holds a message: sent with a delay (put back to wait), visible,
+    /// or taken by a poller whose invocation has not begun (or failed, and is due again): the
+    /// pipeline is not done while one is.
+    async fn messages_waiting(&self) -> bool {
+        use aws_sdk_sqs::types::QueueAttributeName::{
+            ApproximateNumberOfMessages, ApproximateNumberOfMessagesDelayed, ApproximateNumberOfMessagesNotVisible,
+        };
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
+        for url in &self.consumed_queues {
+            let Ok(output) = sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(ApproximateNumberOfMessagesDelayed)
+                .attribute_names(ApproximateNumberOfMessages)
+                .attribute_names(ApproximateNumberOfMessagesNotVisible)
+                .send()
+                .await
+            else {
+                // Unreadable now: the journal's quiet is all there is to go by.
+                continue;
+            };
+            let waiting = output.attributes().into_iter().flatten().filter_map(|(_, count)| count.parse::<u64>().ok());
+            if waiting.sum::<u64>() > 0 {
+                return true;
+            }
         }
         false
     }

@@ -100,6 +100,20 @@ where
         Self { store, suppressions, mail, texts, policy, sender }
     }
 
+    /// How much longer the event's message should wait before it is decided: "received" waits
+    /// for the order's first decision (the policy's `received_waits_seconds` from placement),
+    /// which says more and makes it overtaken. `None`: decide now.
+    pub fn wait_before(&self, event: &Envelope<Order>, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        if Notice::for_event(event.event_type) != Some(Notice::Received) {
+            return None;
+        }
+        let window = chrono::Duration::seconds(i64::from(self.policy.received_waits_seconds));
+        let left = (event.data.created_at + window - now).to_std().ok()?;
+        // In whole seconds, as SQS delays, rounded up so that it comes back decided.
+        let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        (seconds > 0).then(|| std::time::Duration::from_secs(seconds))
+    }
+
     /// The messages an order event calls for, on each of the customer's channels. Channels
     /// are independent: one that fails is retried with the event, the others are not resent.
     pub async fn on_event(

@@ -139,7 +139,9 @@ impl Notice {
     pub fn overtaken_by(self, status: OrderStatus) -> bool {
         use OrderStatus::*;
         match self {
-            Self::Received | Self::Confirmed | Self::Modified => matches!(status, Rejected | PaymentFailed | Cancelled),
+            // "Received" says only that the order is being looked at: any decision tells more.
+            Self::Received => !matches!(status, Placed | Reserved | OnHold),
+            Self::Confirmed | Self::Modified => matches!(status, Rejected | PaymentFailed | Cancelled),
             Self::Shipped | Self::OutForDelivery | Self::Delayed => {
                 matches!(status, Delivered | ReturnRequested | Returned | Refunded)
             }
@@ -226,6 +228,10 @@ fn feedback_days() -> u16 {
     7
 }
 
+fn decision_seconds() -> u16 {
+    20
+}
+
 /// The `NotificationPolicy` template parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -233,6 +239,11 @@ pub struct NotificationPolicy {
     /// Days after delivery before the feedback request goes out.
     #[serde(default = "feedback_days")]
     pub feedback_after_days: u16,
+    /// How long "we've received your order" waits for the order's first decision (confirmed,
+    /// held, rejected, declined, cancelled): one in that time says all it would have, so the
+    /// customer hears one message, in order. 0 sends it at once.
+    #[serde(default = "decision_seconds")]
+    pub received_waits_seconds: u16,
     /// Profiles by storefront id; `*` is every storefront not named.
     pub storefronts: BTreeMap<String, StorefrontProfile>,
     /// Tracking page by carrier name, `{tracking_number}` in place of the number.

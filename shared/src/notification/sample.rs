@@ -21,6 +21,7 @@ impl Sample {
         }"#;
         NotificationPolicy::parse(json).unwrap_or_else(|_| NotificationPolicy {
             feedback_after_days: 7,
+            received_waits_seconds: 20,
             storefronts: Default::default(),
             tracking_urls: Default::default(),
         })

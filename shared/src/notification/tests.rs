@@ -213,9 +213,12 @@ fn a_message_is_overtaken_only_by_a_status_that_contradicts_it() {
     let overtaken = |notice: Notice| -> Vec<OrderStatus> {
         OrderStatus::ALL.into_iter().filter(|status| notice.overtaken_by(*status)).collect()
     };
-    for notice in [Notice::Received, Notice::Confirmed, Notice::Modified] {
+    for notice in [Notice::Confirmed, Notice::Modified] {
         assert_eq!(overtaken(notice), [Rejected, PaymentFailed, Cancelled], "{notice:?}");
     }
+    let undecided: Vec<OrderStatus> =
+        OrderStatus::ALL.into_iter().filter(|status| !Notice::Received.overtaken_by(*status)).collect();
+    assert_eq!(undecided, [Placed, Reserved, OnHold], "any decision says more than \"received\"");
     for notice in [Notice::Shipped, Notice::OutForDelivery, Notice::Delayed] {
         assert_eq!(overtaken(notice), [Delivered, ReturnRequested, Returned, Refunded], "{notice:?}");
     }
