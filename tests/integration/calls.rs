@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use chrono::Utc;
 use local::{
-    CallCount, Runner, RunnerOptions,
+    CallCount, Runner,
     partners::{LocalCarrier, LocalWarehouse},
 };
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use shared::{
     domain::{OrderId, OrderRepository},
 };
 
-use crate::harness::{eventually, function_binaries, http, moto_endpoint, order_body, unique_name};
+use crate::harness::{eventually, http, order_body, unique_name};
 
 /// Scenario → function (logical id) → operation → calls.
 type Counts = BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>;
@@ -138,13 +138,8 @@ async fn deliver(runner: &Runner, id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_order_costs_no_more_calls_than_its_budget() {
-    let name = unique_name("calls");
-    let mut options = RunnerOptions::new(&name);
-    options.parameters.insert("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid"));
-    options.binaries = function_binaries();
-    options.moto_endpoint = Some(moto_endpoint().to_owned());
     // Its own localstripe, so that the payment provider's counts are this test's alone.
-    let runner = Runner::start(options).await.unwrap();
+    let runner = crate::pipeline::pipeline_named("calls", true).await;
     let token = runner.token("StorefrontJwt", "calls-shop", Duration::from_secs(600)).unwrap();
 
     let mut measured = Counts::new();

@@ -16,12 +16,18 @@ pub(crate) const AUTHORIZER: &str = "StorefrontJwt";
 const OPERATORS: &str = "OperatorJwt";
 
 pub(crate) async fn pipeline() -> Runner {
-    let name = unique_name("e2e");
+    pipeline_named("e2e", false).await
+}
+
+/// A stack named after `prefix` on the shared moto, with the shared localstripe, or with one of
+/// its own (`own_provider`): then the provider's calls and events are this stack's alone.
+pub(crate) async fn pipeline_named(prefix: &str, own_provider: bool) -> Runner {
+    let name = unique_name(prefix);
     let mut options = RunnerOptions::new(&name);
     options.parameters.insert("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid"));
     options.binaries = function_binaries();
     options.moto_endpoint = Some(moto_endpoint().to_owned());
-    options.stripe_endpoint = Some(stripe_endpoint().to_owned());
+    options.stripe_endpoint = (!own_provider).then(|| stripe_endpoint().to_owned());
     Runner::start(options).await.unwrap()
 }
 

@@ -7,10 +7,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
-use local::{
-    Runner, RunnerOptions,
-    partners::{LocalCarrier, LocalProvider, LocalWarehouse},
-};
+use local::partners::{LocalCarrier, LocalProvider, LocalWarehouse};
 use payment_webhook::PaymentWebhook;
 use serde_json::{Value, json};
 use shared::{
@@ -23,7 +20,7 @@ use shared::{
 };
 
 use crate::{
-    harness::{Reply, TestStack, card, eventually, function_binaries, moto_endpoint, order_body, reply, unique_name},
+    harness::{Reply, TestStack, card, eventually, order_body, reply},
     payments::{handler, reserved_order},
     pipeline::{AUTHORIZER, post_body, reaches},
 };
@@ -178,13 +175,8 @@ async fn a_rolled_signing_secret_is_taken_by_the_running_function_with_the_old_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn localstripe_s_dispute_and_lapsed_authorisation_reach_their_orders_through_the_signed_webhook() {
-    let name = unique_name("provider");
-    let mut options = RunnerOptions::new(&name);
-    options.parameters.insert("SenderEmailAddress".to_owned(), format!("orders@{name}.orderflow.invalid"));
-    options.binaries = function_binaries();
-    options.moto_endpoint = Some(moto_endpoint().to_owned());
     // Its own localstripe, which sends its events to this runner's webhook route.
-    let runner = Runner::start(options).await.unwrap();
+    let runner = crate::pipeline::pipeline_named("provider", true).await;
     let provider = LocalProvider { endpoint: runner.stripe_endpoint().unwrap().to_owned() };
     let token = runner.token(AUTHORIZER, "provider-shop", Duration::from_secs(600)).unwrap();
     let environment = Env::Map(runner.stack.function_environment("PaymentFunction").unwrap());
