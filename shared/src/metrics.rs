@@ -265,7 +265,8 @@ pub fn for_order_version(order: &Order) -> Vec<Measurement> {
         EventType::DisputeUpdated => Metric::PaymentDisputes,
         EventType::AuthorizationEnded => Metric::AuthorizationsEnded,
         EventType::RefundFailed => Metric::RefundsFailed,
-        EventType::TrackingUpdated => return Vec::new(),
+        // Counted by the notifier as the message it sends.
+        EventType::TrackingUpdated | EventType::ApologySent => return Vec::new(),
     };
     let mut measurement = Measurement::count(metric);
     if let Some(reason) = order.status_reason.as_ref().filter(|_| metric_has_reason(metric)) {

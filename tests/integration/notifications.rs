@@ -140,6 +140,7 @@ async fn each_event_sends_its_messages_on_the_customer_s_channels() {
         ("order.refunded", "REFUNDED", Notice::Refunded, "Refund issued for order", None),
         // An operator's goodwill refund keeps the status and is told as a refund.
         ("order.refund_issued", "DELIVERED", Notice::Refunded, "Refund issued for order", None),
+        ("order.apology_sent", "IN_TRANSIT", Notice::Apology, "We're sorry about order", None),
         // Not the customer's business: nothing at all.
         ("order.reserved", "RESERVED", Notice::Received, "", None),
         ("order.in_transit", "IN_TRANSIT", Notice::Shipped, "", None),

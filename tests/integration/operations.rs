@@ -1,5 +1,6 @@
 //! `orderctl` against the local runner: an order's timeline, a dead-letter queue listed with
-//! why, redriven once the cause is fixed, and an event replayed without a second effect.
+//! why, redriven once the cause is fixed, an event replayed without a second effect, and an
+//! apology told to the customer once.
 
 use std::time::Duration;
 
@@ -164,4 +165,73 @@ async fn the_watchdog_counts_orders_stuck_past_their_status_s_limit() {
     assert_eq!(report.stuck, std::collections::BTreeMap::from([(Placed, 1), (Reserved, 1)]));
     assert_eq!(report.examples[&Placed], [lost]);
     assert_eq!(report.examples[&Reserved], [waiting]);
+}
+
+#[tokio::test]
+async fn an_operator_s_apology_is_recorded_and_told_to_the_customer_once_and_a_bad_one_refused() {
+    let runner = pipeline().await;
+    let resources: Resources = serde_json::from_value(runner.resources()).unwrap();
+    let orderctl = Orderctl::new(&runner.sdk, resources).unwrap();
+    let token = runner.token(AUTHORIZER, "shop-sorry", Duration::from_secs(300)).unwrap();
+    let operator = runner.token("OperatorJwt", "ops-sorry", Duration::from_secs(300)).unwrap();
+    let placed = post_order(&runner, Some(&token), "sorry-1").await;
+    let id = placed.json["id"].as_str().unwrap().to_owned();
+    let order = reaches(&runner, &token, &id, "FULFILLING").await;
+
+    let url = format!("{}/orders/{id}/apology", runner.api_url());
+    let bearer = format!("Bearer {operator}");
+    let if_match = format!("\"{}\"", order["version"]);
+    let post = |body: serde_json::Value| {
+        let (url, bearer, if_match) = (url.clone(), bearer.clone(), if_match.clone());
+        async move {
+            let headers = [
+                ("Content-Type", "application/json"),
+                ("Authorization", bearer.as_str()),
+                ("If-Match", if_match.as_str()),
+            ];
+            crate::harness::http("POST", &url, &headers, body.to_string()).await
+        }
+    };
+    let refused = [
+        (serde_json::json!({"remedy": "refund"}), 400, "/what_went_wrong"),
+        (serde_json::json!({"remedy": "free_gift", "what_went_wrong": "late"}), 422, "/remedy"),
+        (serde_json::json!({"remedy": "refund", "what_went_wrong": "late\u{202e}", "extra": 1}), 400, "/extra"),
+    ];
+    for (body, status, field) in refused {
+        let reply = post(body.clone()).await;
+        assert_eq!((reply.status, reply.json["field"].as_str()), (status, Some(field)), "{body}: {:?}", reply.json);
+    }
+    let what = "Your parcel left our warehouse two days late.";
+    let body = serde_json::json!({"remedy": "expedited_shipment", "what_went_wrong": what, "note": "DC backlog"});
+    let first = post(body.clone()).await;
+    assert_eq!(
+        (first.status, first.json["status_reason"]["kind"].as_str()),
+        (200, Some("apologised")),
+        "{:?}",
+        first.json
+    );
+    // The same request again: the order moved on, nothing is sent twice.
+    assert_eq!(post(body).await.status, 412);
+    // A storefront's token is not an operator's.
+    let storefront = crate::harness::http(
+        "POST",
+        &url,
+        &[("Content-Type", "application/json"), ("Authorization", &format!("Bearer {token}")), ("If-Match", &if_match)],
+        "{}",
+    )
+    .await;
+    assert_eq!(storefront.status, 401);
+
+    assert!(runner.settle(Duration::from_secs(2), Duration::from_secs(60)).await);
+    let outbox = outbox(runner.moto_endpoint()).await;
+    let apologies: Vec<_> = outbox.mail["grace@example.com"]
+        .iter()
+        .filter(|mail| mail.subject == format!("We're sorry about order {id}"))
+        .collect();
+    assert_eq!(apologies.len(), 1, "told once");
+    assert!(apologies[0].text.contains(what) && apologies[0].text.contains("express delivery, at no cost"));
+    assert!(!apologies[0].text.contains("DC backlog"), "the operator's note stays with the operators");
+    let timeline = orderctl.order(&id).await.unwrap()["timeline"].clone();
+    let recorded = timeline.as_array().unwrap().iter().find(|entry| entry["type"] == "order.apology_sent").unwrap();
+    assert_eq!(recorded["reason"]["decision"]["operator"], "ops-sorry");
 }

@@ -147,6 +147,20 @@ fn every_consumer_queue_has_a_dead_letter_queue_and_a_valid_filter() {
 }
 
 #[test]
+fn the_notifier_subscribes_to_exactly_the_events_a_customer_is_told_of() {
+    let template = template();
+    let policy = &template.resource("NotificationsSubscription").unwrap().properties["FilterPolicy"]["type"];
+    let mut subscribed: Vec<&str> = policy.as_array().unwrap().iter().map(|name| name.as_str().unwrap()).collect();
+    let mut told: Vec<String> = EventType::all()
+        .filter(|event_type| shared::notification::Notice::for_event(*event_type).is_some())
+        .map(EventType::name)
+        .collect();
+    subscribed.sort_unstable();
+    told.sort();
+    assert_eq!(subscribed, told);
+}
+
+#[test]
 fn the_orders_stream_feeds_the_router_with_partial_batch_failures() {
     let template = template();
     let orders = &template.resource("OrdersTable").unwrap().properties;

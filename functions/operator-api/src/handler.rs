@@ -62,6 +62,11 @@ impl OperatorApi {
                 let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;
                 self.changes.goodwill_refund(operator, raw_id, if_match, body, Utc::now()).await
             }
+            "POST /orders/{id}/apology" => {
+                require_json(request)?;
+                let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;
+                self.changes.apologise(operator, raw_id, if_match, body, Utc::now()).await
+            }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }
     }

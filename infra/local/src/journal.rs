@@ -233,6 +233,7 @@ fn in_words(event_type: EventType) -> String {
         EventType::DisputeUpdated => "payment disputed by the card holder".to_owned(),
         EventType::AuthorizationEnded => "authorisation ended at the provider".to_owned(),
         EventType::RefundFailed => "refund failed at the provider".to_owned(),
+        EventType::ApologySent => "an operator apologised to the customer".to_owned(),
     }
 }
 

@@ -131,6 +131,28 @@ where
         Ok(changed)
     }
 
+    /// An operator apologises to the order's customer at the version its `If-Match` names.
+    pub async fn apologise(
+        &self,
+        operator: &str,
+        raw_id: &str,
+        if_match: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let id = order_id(raw_id)?;
+        let version = parse_if_match(if_match)?;
+        let (remedy, what_went_wrong, note) = parse_apology(body)?;
+        let decision = OperatorDecision { operator: operator_id(operator)?, note };
+        let OrderRecord { order, timeline } = self
+            .changes
+            .apologise(&id, version, remedy, what_went_wrong, decision, now)
+            .await
+            .map_err(change_problem)?;
+        tracing::info!(order_id = %id, remedy = remedy.as_str(), "apology recorded");
+        Answer::order(&OrderView::for_operator(&order, &timeline))
+    }
+
     /// An operator refunds some goodwill on an order at the version its `If-Match` names.
     pub async fn goodwill_refund(
         &self,
@@ -149,6 +171,25 @@ where
         tracing::info!(order_id = %id, amount, "goodwill refunded");
         Answer::order(&OrderView::for_operator(&order, &timeline))
     }
+}
+
+/// `{"what_went_wrong": "...", "remedy": "refund" | "amendment" | "expedited_shipment" |
+/// "other", "note": "..."}`: what the customer is told, and the operator's own note.
+pub fn parse_apology(body: &[u8]) -> Result<(crate::domain::Remedy, String, Option<String>), Problem> {
+    let value = json(body)?;
+    let root = object(&value)?;
+    root.allow_only(&["what_went_wrong", "remedy", "note"])?;
+    let field = root.required("remedy")?;
+    let rule = crate::domain::InvalidValue::new(
+        "invalid_remedy",
+        "must be one of refund, amendment, expedited_shipment, other",
+    );
+    let remedy = crate::domain::Remedy::parse(field.string()?).ok_or_else(|| field.invalid(rule))?;
+    root.required("what_went_wrong")?;
+    let what_went_wrong = root
+        .note("what_went_wrong")?
+        .ok_or_else(|| Problem::unprocessable("invalid_note", "must say what went wrong").at("/what_went_wrong"))?;
+    Ok((remedy, what_went_wrong, root.note("note")?))
 }
 
 /// A body that is empty or carries one optional note field.

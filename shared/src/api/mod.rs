@@ -11,7 +11,8 @@ mod service;
 mod view;
 
 pub use changes::{
-    ChangeApi, IF_MATCH_HEADER, change_problem, parse_edit, parse_if_match, parse_note, parse_refund, parse_return,
+    ChangeApi, IF_MATCH_HEADER, change_problem, parse_apology, parse_edit, parse_if_match, parse_note, parse_refund,
+    parse_return,
 };
 pub use problem::{PROBLEM_CONTENT_TYPE, Problem};
 pub use request::{MAX_BODY_BYTES, MAX_LINES, parse_new_order, within_body_limit};

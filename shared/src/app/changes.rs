@@ -214,6 +214,28 @@ where
         Err(ChangeError::Busy)
     }
 
+    /// An operator's apology on the order at the version its `If-Match` names: recorded once (a
+    /// retried request finds the order moved on), for the notifier to tell the customer.
+    pub async fn apologise(
+        &self,
+        id: &OrderId,
+        if_match: u64,
+        remedy: crate::domain::Remedy,
+        what_went_wrong: String,
+        decision: OperatorDecision,
+        now: DateTime<Utc>,
+    ) -> Result<OrderRecord, ChangeError> {
+        let OrderRecord { order, timeline } = self.read(id, None).await?;
+        if order.version() != if_match {
+            return Err(ChangeError::VersionMismatch { current: order.version() });
+        }
+        let change = order.apology(remedy, what_went_wrong, decision, now);
+        match self.write(order, timeline, &change).await? {
+            Some(changed) => Ok(changed),
+            None => Err(self.moved(id).await),
+        }
+    }
+
     /// The refusal for a caller whose version was overtaken.
     async fn moved(&self, id: &OrderId) -> ChangeError {
         match self.store.head(id).await {

@@ -24,6 +24,8 @@ pub enum EventType {
     AuthorizationEnded,
     /// The payment provider could not pay out a refund.
     RefundFailed,
+    /// An operator apologised to the customer for something that went wrong.
+    ApologySent,
 }
 
 impl EventType {
@@ -37,6 +39,7 @@ impl EventType {
             Self::DisputeUpdated => "order.dispute_updated".to_owned(),
             Self::AuthorizationEnded => "order.authorization_ended".to_owned(),
             Self::RefundFailed => "order.refund_failed".to_owned(),
+            Self::ApologySent => "order.apology_sent".to_owned(),
         }
     }
 
@@ -49,6 +52,7 @@ impl EventType {
             "dispute_updated" => Some(Self::DisputeUpdated),
             "authorization_ended" => Some(Self::AuthorizationEnded),
             "refund_failed" => Some(Self::RefundFailed),
+            "apology_sent" => Some(Self::ApologySent),
             status if status.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
                 OrderStatus::parse(&status.to_ascii_uppercase()).map(Self::Reached)
             }
@@ -66,6 +70,7 @@ impl EventType {
             Self::DisputeUpdated,
             Self::AuthorizationEnded,
             Self::RefundFailed,
+            Self::ApologySent,
         ])
     }
 }
@@ -144,7 +149,7 @@ mod tests {
         assert_eq!(EventType::Reached(OrderStatus::OnHold).name(), "order.on_hold");
         assert_eq!(EventType::TrackingUpdated.name(), "order.tracking_updated");
         let names: Vec<String> = EventType::all().map(EventType::name).collect();
-        assert_eq!(names.len(), 23);
+        assert_eq!(names.len(), 24);
         for name in &names {
             assert_eq!(EventType::parse(name).map(EventType::name).as_deref(), Some(name.as_str()));
         }

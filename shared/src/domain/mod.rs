@@ -2,6 +2,7 @@
 
 mod address;
 mod amendment;
+mod apology;
 mod cancellation;
 mod contact;
 mod disputes;
@@ -23,6 +24,7 @@ mod warehouse;
 
 pub use address::{AddressField, ShippingRefusal, check_address, is_po_box};
 pub use amendment::{AmendRefusal, Amendment};
+pub use apology::Remedy;
 pub use cancellation::{CancelRefusal, Requester};
 pub use contact::{Address, CountryCode, Customer, EmailAddress, PhoneNumber};
 pub use disputes::{Dispute, DisputeStatus, NewsRefusal, ProviderEvent, ProviderNews};

@@ -150,6 +150,12 @@ pub enum StatusReason {
         refund: RefundId,
         amount: Money,
     },
+    /// An operator apologised to the customer: what went wrong and what was done about it.
+    Apologised {
+        decision: OperatorDecision,
+        remedy: super::Remedy,
+        what_went_wrong: String,
+    },
 }
 
 impl StatusReason {
@@ -172,7 +178,8 @@ impl StatusReason {
             | Self::DeliveryException { .. }
             | Self::ReturnedToSender { .. }
             | Self::Cancelled { .. }
-            | Self::GoodwillRefund { .. } => Some(self.clone()),
+            | Self::GoodwillRefund { .. }
+            | Self::Apologised { .. } => Some(self.clone()),
         }
     }
 }

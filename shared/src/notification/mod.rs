@@ -45,6 +45,8 @@ pub enum Notice {
     Refunded,
     /// Sent by the daily sweep some days after delivery, not by an event.
     FeedbackRequest,
+    /// An operator's apology: what went wrong, and what was done about it.
+    Apology,
 }
 
 /// Where a message goes.
@@ -64,7 +66,7 @@ impl Channel {
 }
 
 impl Notice {
-    pub const ALL: [Notice; 13] = [
+    pub const ALL: [Notice; 14] = [
         Self::Received,
         Self::Confirmed,
         Self::Rejected,
@@ -78,6 +80,7 @@ impl Notice {
         Self::ReturnAccepted,
         Self::Refunded,
         Self::FeedbackRequest,
+        Self::Apology,
     ];
 
     /// The message an event calls for; `None` for events the customer is not told about
@@ -105,6 +108,7 @@ impl Notice {
             EventType::DeliveryDelayed => Self::Delayed,
             EventType::Modified => Self::Modified,
             EventType::RefundIssued => Self::Refunded,
+            EventType::ApologySent => Self::Apology,
             // The operators' business, not the customer's.
             EventType::TrackingUpdated
             | EventType::DisputeUpdated
@@ -130,6 +134,7 @@ impl Notice {
             Self::ReturnAccepted => "return_accepted",
             Self::Refunded => "refunded",
             Self::FeedbackRequest => "feedback_request",
+            Self::Apology => "apology",
         }
     }
 
@@ -151,7 +156,8 @@ impl Notice {
             | Self::Cancelled
             | Self::ReturnAccepted
             | Self::Refunded
-            | Self::FeedbackRequest => false,
+            | Self::FeedbackRequest
+            | Self::Apology => false,
         }
     }
 

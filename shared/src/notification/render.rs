@@ -9,7 +9,7 @@ use super::{
     format::{long_date, money, short_date},
     sms::SmsText,
 };
-use crate::domain::{Address, CatalogItem, Order, ParcelStatus, Shipment, ShippingOption, StatusReason};
+use crate::domain::{Address, CatalogItem, Order, ParcelStatus, Remedy, Shipment, ShippingOption, StatusReason};
 
 /// One e-mail, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,7 @@ pub fn subject(notice: Notice, order: &Order) -> String {
         Notice::ReturnAccepted => format!("Your return for order {id} is accepted"),
         Notice::Refunded => format!("Refund issued for order {id}"),
         Notice::FeedbackRequest => format!("How was order {id}?"),
+        Notice::Apology => format!("We're sorry about order {id}"),
     }
 }
 
@@ -68,6 +69,7 @@ fn headline(notice: Notice) -> &'static str {
         Notice::ReturnAccepted => "Your return is accepted",
         Notice::Refunded => "Your refund is on its way",
         Notice::FeedbackRequest => "How did we do?",
+        Notice::Apology => "We're sorry",
     }
 }
 
@@ -132,6 +134,7 @@ struct View<'a> {
     shortages: Vec<ShortageView>,
     decline: Option<String>,
     refunded: Option<String>,
+    apology: Option<ApologyView>,
     return_request: Option<ReturnView>,
     recommendations: Vec<RecommendationView>,
     feedback_url: String,
@@ -264,6 +267,7 @@ impl<'a> View<'a> {
                 _ => None,
             },
             refunded: refunded(order),
+            apology: apology(order),
             return_request: order.return_request.as_ref().map(|request| ReturnView {
                 rma: request.rma.to_string(),
                 refund: money(request.refund),
@@ -364,6 +368,26 @@ fn shortages(order: &Order) -> Vec<ShortageView> {
             available: shortage.available,
         })
         .collect()
+}
+
+/// An operator's apology as the customer reads it.
+struct ApologyView {
+    what_went_wrong: String,
+    /// What was done, in a sentence.
+    remedy: &'static str,
+}
+
+fn apology(order: &Order) -> Option<ApologyView> {
+    let Some(StatusReason::Apologised { remedy, what_went_wrong, .. }) = &order.status_reason else { return None };
+    let remedy = match remedy {
+        Remedy::Refund => {
+            "We have refunded you to your original payment method; it can take 5 to 10 business days to appear."
+        }
+        Remedy::Amendment => "We have corrected your order: the summary below is how it stands now.",
+        Remedy::ExpeditedShipment => "We are sending it by express delivery, at no cost to you.",
+        Remedy::Other => "We have put it right as described above.",
+    };
+    Some(ApologyView { what_went_wrong: what_went_wrong.clone(), remedy })
 }
 
 /// The refund this message announces: the latest.

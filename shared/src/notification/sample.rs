@@ -93,6 +93,12 @@ impl Sample {
                     "requested_at": "2026-11-28T10:00:00Z", "refund": {"minor_units": 1488, "currency": "EUR"}}))
                 .ok();
             }
+            Notice::Apology => {
+                order.shipments = vec![shipment("IN_TRANSIT")?];
+                order.status_reason = reason(serde_json::json!({"kind": "apologised",
+                    "decision": {"operator": "ops@northwind.example"}, "remedy": "expedited_shipment",
+                    "what_went_wrong": "Your parcel left our warehouse two days later than we promised."}));
+            }
             Notice::Received | Notice::Confirmed | Notice::Cancelled | Notice::Modified => {}
         }
         Some(order)

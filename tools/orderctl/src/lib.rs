@@ -247,6 +247,28 @@ impl Orderctl {
         send(request).await
     }
 
+    /// Tells the order's customer, through the operators' route, what went wrong and what was
+    /// done about it, as the operator the token names: recorded once at the version read here
+    /// (a second run finds the order moved on). The order as operators see it.
+    pub async fn apologise(
+        &self,
+        raw_id: &str,
+        remedy: &str,
+        what_went_wrong: &str,
+        token: &str,
+    ) -> anyhow::Result<Value> {
+        let api = self.resources.api_url.as_deref().context("the resources file names no api_url")?;
+        let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
+        let order = self.store.head(&id).await?.with_context(|| format!("no order {id}"))?;
+        let body = serde_json::json!({"remedy": remedy, "what_went_wrong": what_went_wrong}).to_string();
+        let request = hyper::Request::post(format!("{api}/orders/{id}/apology"))
+            .header("Content-Type", "application/json")
+            .header("If-Match", format!("\"{}\"", order.version()))
+            .header("Authorization", format!("Bearer {}", token.trim()))
+            .body(Full::new(Bytes::from(body)))?;
+        send(request).await
+    }
+
     async fn queue_arn(&self, url: &str) -> anyhow::Result<String> {
         let attributes =
             self.sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::QueueArn).send().await?;

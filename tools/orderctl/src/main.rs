@@ -14,6 +14,9 @@ usage: orderctl [--resources FILE] COMMAND
   review ID approve|deny [--note TEXT] --token FILE
                                  decide a held order through the operators' route
   replay ID                      publish the order's current event again
+  apologise ID --remedy R --what TEXT --token FILE
+                                 tell the customer what went wrong and what was done (R: refund,
+                                 amendment, expedited_shipment, other), once, by e-mail
   dispute ID [--json]            the evidence a dispute about the order needs: the order, the
                                  charge, the parcels and their scans, the messages sent, refunds
   dispute ID --submit --key FILE submit that evidence to the payment provider for the order's
@@ -66,6 +69,15 @@ async fn main() -> anyhow::Result<()> {
             out = format!("{} {}", order["id"].as_str().unwrap_or(id), order["status"].as_str().unwrap_or("?"));
         }
         ["replay", id] => out = format!("published {}", orderctl.replay(id).await?),
+        ["apologise", id, rest @ ..] => {
+            let mut rest: Vec<String> = rest.iter().map(|word| (*word).to_owned()).collect();
+            let remedy = take_option(&mut rest, "--remedy").context("apologise needs --remedy R")?;
+            let what = take_option(&mut rest, "--what").context("apologise needs --what TEXT")?;
+            let token_file = take_option(&mut rest, "--token").context("apologise needs --token FILE")?;
+            let token = std::fs::read_to_string(&token_file).with_context(|| format!("reading {token_file}"))?;
+            let order = orderctl.apologise(id, &remedy, &what, &token).await?;
+            out = format!("{} apology recorded at version {}", order["id"].as_str().unwrap_or(id), order["version"]);
+        }
         ["dispute", id] => out = orderctl.dispute(id).await?.text(),
         ["dispute", id, "--json"] => out = serde_json::to_string_pretty(&orderctl.dispute(id).await?)?,
         ["dispute", id, rest @ ..] if rest.contains(&"--submit") => {
