@@ -172,7 +172,7 @@ fn reason_text(reason: &Value) -> String {
 
 /// The first delivered order's notebook comes back (one of two arrives damaged, so one is put
 /// back on sale) and is refunded; an operator refunds the second delivered order's customer
-/// some goodwill for the wait.
+/// some goodwill for the wait, and apologises.
 async fn after_delivery(
     runner: &Runner,
     client: &DemoClient,
@@ -208,8 +208,27 @@ async fn after_delivery(
     if let (Some(operator), Some(order)) = (operator, delivered.get(1)) {
         let id = order["id"].as_str().unwrap_or_default();
         let body = serde_json::json!({"amount": 500, "note": "sorry for the late parcel"});
-        change(runner, client, operator, ("POST", &format!("/orders/{id}/refunds")), order["version"].as_u64(), body)
-            .await?;
+        let refunded = change(
+            runner,
+            client,
+            operator,
+            ("POST", &format!("/orders/{id}/refunds")),
+            order["version"].as_u64(),
+            body,
+        )
+        .await?;
+        // And tells the customer what went wrong and what was done about it.
+        let body = serde_json::json!({"remedy": "refund",
+            "what_went_wrong": "One parcel arrived a day later than we promised, after a failed delivery attempt."});
+        change(
+            runner,
+            client,
+            operator,
+            ("POST", &format!("/orders/{id}/apology")),
+            refunded["version"].as_u64(),
+            body,
+        )
+        .await?;
     }
     settle(runner).await;
     Ok(())
