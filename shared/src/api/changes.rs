@@ -376,6 +376,45 @@ mod tests {
     }
 
     #[test]
+    fn an_apology_says_what_went_wrong_in_readable_words_and_names_a_known_remedy() {
+        let (remedy, what, note) =
+            parse_apology(br#"{"remedy": "amendment", "what_went_wrong": " We sent the wrong size. ", "note": "RMA"}"#)
+                .unwrap();
+        assert_eq!(
+            (remedy, what.as_str(), note.as_deref()),
+            (crate::domain::Remedy::Amendment, "We sent the wrong size.", Some("RMA"))
+        );
+        let long = format!(r#"{{"remedy": "other", "what_went_wrong": "{}"}}"#, "x".repeat(501));
+        let refused = [
+            (r#"{"remedy": "other"}"#.to_owned(), "missing_field", "/what_went_wrong"),
+            (r#"{"remedy": "other", "what_went_wrong": "  "}"#.to_owned(), "invalid_note", "/what_went_wrong"),
+            (r#"{"remedy": "free_gift", "what_went_wrong": "late"}"#.to_owned(), "invalid_remedy", "/remedy"),
+            (
+                r#"{"remedy": "other", "what_went_wrong": "late\u202e"}"#.to_owned(),
+                "invalid_characters",
+                "/what_went_wrong",
+            ),
+            (
+                r#"{"remedy": "other", "what_went_wrong": "card 4242 4242 4242 4242"}"#.to_owned(),
+                "card_number_refused",
+                "/what_went_wrong",
+            ),
+            (r#"{"remedy": "other", "what_went_wrong": "late", "gift": true}"#.to_owned(), "unknown_field", "/gift"),
+            (
+                r#"{"remedy": "other", "remedy": "refund", "what_went_wrong": "late"}"#.to_owned(),
+                "duplicate_member",
+                "/remedy",
+            ),
+            (long, "invalid_note", "/what_went_wrong"),
+        ];
+        for (body, code, field) in refused {
+            let problem = parse_apology(body.as_bytes()).unwrap_err();
+            assert_eq!((problem.code, problem.field.as_deref()), (code, Some(field)), "{body}");
+            assert!(problem.status < 500);
+        }
+    }
+
+    #[test]
     fn refusals_are_client_errors_with_stable_codes() {
         use crate::domain::OrderStatus;
         let shipped = change_problem(ChangeError::Cancel(CancelRefusal::AlreadyShipped));
