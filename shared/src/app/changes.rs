@@ -117,10 +117,7 @@ where
         shipping: &ShippingPolicy,
         now: DateTime<Utc>,
     ) -> Result<OrderRecord, ChangeError> {
-        let OrderRecord { order, timeline } = self.read(id, Some(scope)).await?;
-        if order.version() != if_match {
-            return Err(ChangeError::VersionMismatch { current: order.version() });
-        }
+        let OrderRecord { order, timeline } = self.read_at(id, Some(scope), if_match).await?;
         order.check_amendable()?;
         let amendment = self.reprice(&order, edit, pricing, shipping, now).await?;
         if amendment.changes_nothing(&order) {
@@ -191,10 +188,7 @@ where
         decision: OperatorDecision,
         now: DateTime<Utc>,
     ) -> Result<OrderRecord, ChangeError> {
-        let OrderRecord { order, timeline } = self.read(id, None).await?;
-        if order.version() != if_match {
-            return Err(ChangeError::VersionMismatch { current: order.version() });
-        }
+        let OrderRecord { order, timeline } = self.read_at(id, None, if_match).await?;
         let amount = order.check_refund(Money::new(amount, order.currency))?;
         let authorization = order.payment.authorization.as_ref().ok_or(RefundRefusal::NothingCaptured)?;
         let refund = self.gateway.refund(authorization, amount, &format!("{}:goodwill", order.event_id())).await?;
@@ -225,10 +219,7 @@ where
         decision: OperatorDecision,
         now: DateTime<Utc>,
     ) -> Result<OrderRecord, ChangeError> {
-        let OrderRecord { order, timeline } = self.read(id, None).await?;
-        if order.version() != if_match {
-            return Err(ChangeError::VersionMismatch { current: order.version() });
-        }
+        let OrderRecord { order, timeline } = self.read_at(id, None, if_match).await?;
         let change = order.apology(remedy, what_went_wrong, decision, now);
         match self.write(order, timeline, &change).await? {
             Some(changed) => Ok(changed),
@@ -242,6 +233,20 @@ where
             Ok(Some(order)) => ChangeError::VersionMismatch { current: order.version() },
             Ok(None) => ChangeError::NotFound,
             Err(error) => error.into(),
+        }
+    }
+
+    /// The order as the caller's `If-Match` names it, or why not: another version is refused.
+    async fn read_at(
+        &self,
+        id: &OrderId,
+        scope: Option<&StorefrontId>,
+        if_match: u64,
+    ) -> Result<OrderRecord, ChangeError> {
+        let record = self.read(id, scope).await?;
+        match record.order.version() {
+            current if current == if_match => Ok(record),
+            current => Err(ChangeError::VersionMismatch { current }),
         }
     }
 
