@@ -1,5 +1,6 @@
-//! Every customer e-mail, rendered by the previews command, opened in headless Chromium at a
-//! 375 px wide viewport: nothing may stick out sideways. Screenshots stay in
+//! Every customer e-mail in every language, rendered by the previews command, opened in headless
+//! Chromium at a 375 px wide viewport: nothing may stick out sideways (German's long words
+//! included). Screenshots stay in
 //! `target/tmp/previews/` as artifacts.
 
 use std::{
@@ -95,7 +96,7 @@ fn every_message_fits_a_375_px_phone_screen_in_chromium() {
     let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join("previews");
     let _ = std::fs::remove_dir_all(&folder);
     let pages = local::previews::write(&folder).unwrap();
-    assert_eq!(pages.len(), shared::notification::Notice::ALL.len());
+    assert_eq!(pages.len(), shared::notification::Notice::ALL.len() * shared::notification::Sample::LOCALES.len());
 
     // The check can fail: a page wider than the phone is caught.
     let wide = folder.join("too-wide.html");
@@ -112,12 +113,12 @@ fn every_message_fits_a_375_px_phone_screen_in_chromium() {
             overflowing.push(format!("{}: {report}", page.display()));
         }
         let name = page.file_stem().unwrap().to_string_lossy().into_owned();
-        let screenshot = folder.join(format!("{name}.png"));
+        let screenshot = page.with_file_name(format!("{name}.png"));
         run_chromium(&[
             "--window-size=500,1800".to_owned(),
             "--virtual-time-budget=2000".to_owned(),
             format!("--screenshot={}", screenshot.display()),
-            format!("file://{}", folder.join(format!("{name}.frame.html")).display()),
+            format!("file://{}", page.with_file_name(format!("{name}.frame.html")).display()),
         ]);
         assert!(std::fs::metadata(&screenshot).map(|meta| meta.len() > 1_000).unwrap_or(false), "{name}.png");
     }

@@ -50,9 +50,7 @@ impl NotifierHandler {
     /// `SES_CONFIGURATION_SET`, `EMAIL_FEEDBACK_QUEUE_ARN` and `NOTIFICATIONS_QUEUE_URL`.
     pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let dynamodb = aws_sdk_dynamodb::Client::new(aws);
-        let name = "NOTIFICATION_POLICY";
-        let policy = NotificationPolicy::parse(&env.get(name)?)
-            .map_err(|error| ConfigError::Malformed { name, source: Box::new(error) })?;
+        let policy = NotificationPolicy::from_env(env)?;
         let mail = SesMailer::from_env(aws_sdk_sesv2::Client::new(aws), env)?;
         let sender = mail.sender().clone();
         Ok(Self {

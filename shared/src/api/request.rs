@@ -7,7 +7,7 @@ use super::{
     problem::Problem,
 };
 use crate::domain::{
-    Address, CountryCode, Currency, Customer, EmailAddress, InvalidValue, Line, MAX_WRITE_ITEMS, NewOrder,
+    Address, CountryCode, Currency, Customer, EmailAddress, InvalidValue, Line, Locale, MAX_WRITE_ITEMS, NewOrder,
     PaymentMethodId, PhoneNumber, Quantity, RequestedLine, STOCK_WRITE_OVERHEAD, ShippingOption, Sku,
 };
 
@@ -38,6 +38,7 @@ pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
         "billing_address",
         "shipping_option",
         "payment_method",
+        "locale",
     ])?;
     Ok(NewOrder {
         customer: customer(&root.required("customer")?.object()?)?,
@@ -47,6 +48,7 @@ pub fn parse_new_order(body: &[u8]) -> Result<NewOrder, Problem> {
         billing_address: root.optional("billing_address").map(|field| address(&field.object()?)).transpose()?,
         shipping_option: root.required("shipping_option")?.parse(shipping_option)?,
         payment_method: root.required("payment_method")?.parse(PaymentMethodId::parse)?,
+        locale: root.optional("locale").map(|field| field.parse(Locale::parse)).transpose()?,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::domain::{
     Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRecord, OrderRepository, PricingError,
     PricingPolicy, ShippingPolicy, ShippingRefusal, Sku, StoreError, StoredResponse, StorefrontId,
 };
+use crate::notification::NotificationPolicy;
 
 /// A request to place an order, as the HTTP adapter hands it over.
 #[derive(Debug, Clone, Copy)]
@@ -54,15 +55,18 @@ pub struct OrderApi<R, C> {
     pub shipping: ShippingPolicy,
     /// How long a key protects against a retried request.
     pub idempotency_ttl: Duration,
+    /// Which locales each storefront's customers may be written to in.
+    pub notification: NotificationPolicy,
 }
 
 impl<R, C> OrderApi<R, C> {
-    /// Over these ports, with `PRICING_POLICY`, `SHIPPING_POLICY` and `IDEMPOTENCY_TTL_HOURS`
-    /// from `env`.
+    /// Over these ports, with `PRICING_POLICY`, `SHIPPING_POLICY`, `IDEMPOTENCY_TTL_HOURS` and
+    /// `NOTIFICATION_POLICY` (the storefronts' locales) from `env`.
     pub fn from_env(orders: R, catalog: C, env: &Env) -> Result<Self, ConfigError> {
         let idempotency_ttl = Duration::hours(env.parse("IDEMPOTENCY_TTL_HOURS")?);
         let (pricing, shipping) = policies(env)?;
-        Ok(Self { orders, catalog, pricing, shipping, idempotency_ttl })
+        let notification = NotificationPolicy::from_env(env)?;
+        Ok(Self { orders, catalog, pricing, shipping, idempotency_ttl, notification })
     }
 }
 
@@ -86,6 +90,11 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
             .transpose()
             .map_err(|invalid| Problem::bad_request(invalid.code, invalid.reason).at(IDEMPOTENCY_KEY_HEADER))?;
         let mut new_order = parse_new_order(request.body)?;
+        let locale = self.notification.storefront(request.storefront).locale_for(new_order.locale.as_ref());
+        new_order.locale = Some(
+            locale
+                .map_err(|refusal| Problem::unprocessable("unsupported_locale", refusal.to_string()).at("/locale"))?,
+        );
         new_order.shipping_address = self
             .shipping
             .check(&new_order.shipping_address, new_order.shipping_option, &new_order.lines)
@@ -344,7 +353,19 @@ mod tests {
             serde_json::from_value(serde_json::json!({"shipping_fees": {"EUR": {"standard": 500, "express": 900}}}))
                 .unwrap_or_default();
         let shipping = crate::domain::tests::shipping_policy();
-        OrderApi { orders: memory, catalog: memory, pricing, shipping, idempotency_ttl: Duration::hours(24) }
+        let notification = NotificationPolicy::parse(
+            r#"{"storefronts": {"*": {"name": "Shop", "support_email": "help@shop.example",
+                "website": "https://shop.example", "locales": ["en-GB", "de-DE", "nl"]}}}"#,
+        )
+        .unwrap();
+        OrderApi {
+            orders: memory,
+            catalog: memory,
+            pricing,
+            shipping,
+            idempotency_ttl: Duration::hours(24),
+            notification,
+        }
     }
 
     fn storefront() -> StorefrontId {
@@ -395,6 +416,32 @@ mod tests {
         let refusal = place(&api(&memory), None, &valid_body().to_string(), Utc::now()).await.unwrap_err();
         assert_eq!((refusal.status, refusal.code), (503, "service_unavailable"));
         assert!(!refusal.to_json().contains("switched"));
+    }
+
+    #[tokio::test]
+    async fn an_order_is_written_in_a_locale_its_storefront_offers_and_in_the_storefront_s_by_default() {
+        let memory = Memory::default();
+        let api = api(&memory);
+        let locale_of = |answer: &Answer| -> String {
+            let view: serde_json::Value = serde_json::from_str(&answer.response.body).unwrap();
+            view["locale"].as_str().unwrap_or_default().to_owned()
+        };
+        let mut body = valid_body();
+        assert_eq!(locale_of(&place(&api, None, &body.to_string(), Utc::now()).await.unwrap()), "en-GB");
+        body["locale"] = serde_json::json!("DE-de");
+        assert_eq!(locale_of(&place(&api, None, &body.to_string(), Utc::now()).await.unwrap()), "de-DE");
+        for (refused, code) in
+            [("de-AT", "unsupported_locale"), ("fr", "unsupported_locale"), ("de_DE", "invalid_locale")]
+        {
+            body["locale"] = serde_json::json!(refused);
+            let problem = place(&api, None, &body.to_string(), Utc::now()).await.unwrap_err();
+            assert_eq!(
+                (problem.status, problem.code, problem.field.as_deref()),
+                (422, code, Some("/locale")),
+                "{refused}"
+            );
+        }
+        assert_eq!(memory.orders.lock().unwrap().len(), 2, "a refused locale places nothing");
     }
 
     #[tokio::test]

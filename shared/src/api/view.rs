@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::domain::{
-    Address, Currency, Customer, Order, OrderId, OrderLine, OrderStatus, ReturnRequest, Shipment, ShippingOption,
-    ShippingQuote, StatusReason, TimelineEntry, Totals, TrackingEvent,
+    Address, Currency, Customer, Locale, Order, OrderId, OrderLine, OrderStatus, ReturnRequest, Shipment,
+    ShippingOption, ShippingQuote, StatusReason, TimelineEntry, Totals, TrackingEvent,
 };
 
 /// A carrier event of one parcel, when the carrier saw it.
@@ -40,6 +40,9 @@ pub struct OrderView<'a> {
     pub billing_address: Option<&'a Address>,
     pub shipping_option: ShippingOption,
     pub shipping_quote: &'a ShippingQuote,
+    /// The language the customer is written to in; absent for orders placed before orders had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<&'a Locale>,
     /// When the last parcel still on its way should arrive (the promise until one ships).
     pub estimated_delivery: NaiveDate,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -78,6 +81,7 @@ impl<'a> OrderView<'a> {
             lines: &order.lines,
             totals: &order.totals,
             shipping_address: &order.shipping_address,
+            locale: order.locale.as_ref(),
             billing_address: order.billing_address.as_ref(),
             shipping_option: order.shipping_option,
             shipping_quote: &order.shipping_quote,

@@ -230,7 +230,7 @@ where
         now: DateTime<Utc>,
     ) -> Result<Sent, NotifyError> {
         // `Notice::channels` asks for a text only with a number and a texted notice.
-        let (Some(phone), Some(sms)) = (&order.customer.phone, render_sms(notice, order, &self.policy)?) else {
+        let (Some(phone), Some(sms)) = (&order.customer.phone, render_sms(notice, order, &self.policy)) else {
             return Ok(Sent::NoTextMessage);
         };
         if self.texts.opted_out(phone).await? {

@@ -9,6 +9,7 @@ mod disputes;
 mod event;
 mod fraud;
 mod ids;
+mod locale;
 mod money;
 mod order;
 mod parcels;
@@ -37,13 +38,14 @@ pub use ids::{
     AuthorizationId, CarrierEventId, DisputeId, IdempotencyKey, OperatorId, OrderId, PaymentMethodId, ProviderEventId,
     Quantity, RefundId, Rma, Sku, StorefrontId, WebhookSource,
 };
+pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use order::{NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry};
 pub use parcels::{
     CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, Shipment, ShipmentId, ShippedLine, Tracked,
     TrackingEvent, TrackingNumber, TrackingStatus,
 };
-pub use payment::{Authorization, CardChecks, CheckResult, Decline, GatewayError, PaymentGateway, Refund};
+pub use payment::{Authorization, CardChecks, CheckResult, Decline, DeclineKind, GatewayError, PaymentGateway, Refund};
 pub use ports::{
     Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, MAX_WRITE_ITEMS, OrderRepository, ParcelIndex,
     RecentOrder, Release, ReserveError, STOCK_WRITE_OVERHEAD, StalledOrders, StockLedger, StoreError, StoredResponse,

@@ -9,6 +9,7 @@ use super::{
     event::{Envelope, EventId, EventType},
     fraud::FraudAssessment,
     ids::{OperatorId, OrderId, PaymentMethodId, RefundId, StorefrontId},
+    locale::Locale,
     money::{Currency, Money},
     parcels::{Shipment, TrackingEvent, TrackingNumber},
     payment::{Authorization, Decline, Refund},
@@ -29,6 +30,8 @@ pub struct NewOrder {
     pub billing_address: Option<Address>,
     pub shipping_option: ShippingOption,
     pub payment_method: PaymentMethodId,
+    /// The customer's language as the storefront sent it; `None` takes the storefront's own.
+    pub locale: Option<Locale>,
 }
 
 /// How the order is paid, and what the provider has done so far.
@@ -213,6 +216,10 @@ pub struct Order {
     /// Why the order reached its current status, when that needs saying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<StatusReason>,
+    /// The language the customer is written to in. `None` only for orders placed before orders
+    /// carried one: their storefront's first locale applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -338,6 +345,7 @@ impl Order {
             payment: Payment::new(request.payment_method),
             return_request: None,
             status_reason: None,
+            locale: request.locale,
             created_at: now,
             updated_at: now,
         }
@@ -476,6 +484,7 @@ pub(crate) mod tests {
             billing_address: None,
             shipping_option: ShippingOption::Standard,
             payment_method: PaymentMethodId::parse("pm_card_visa").unwrap(),
+            locale: Some(Locale::parse("en-GB").unwrap()),
         };
         let lines = vec![OrderLine {
             sku: Sku::parse("MUG").unwrap(),

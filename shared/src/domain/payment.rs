@@ -77,18 +77,45 @@ impl Decline {
     }
 
     pub fn from_code(code: &str) -> Self {
-        let message = match code {
-            "insufficient_funds" => "Your card has insufficient funds.",
-            "expired_card" => "Your card has expired.",
-            "incorrect_cvc" | "invalid_cvc" => "Your card's security code is incorrect.",
-            "incorrect_number" | "invalid_number" => "Your card number is incorrect.",
-            "card_velocity_exceeded" | "withdrawal_count_limit_exceeded" => {
-                "Your card has reached its limit. Please try another card."
-            }
-            // Lost, stolen, fraudulent, pickup and the rest: say no more than this.
-            _ => "Your card was declined.",
+        let message = match DeclineKind::of(code) {
+            DeclineKind::InsufficientFunds => "Your card has insufficient funds.",
+            DeclineKind::Expired => "Your card has expired.",
+            DeclineKind::SecurityCode => "Your card's security code is incorrect.",
+            DeclineKind::CardNumber => "Your card number is incorrect.",
+            DeclineKind::Limit => "Your card has reached its limit. Please try another card.",
+            DeclineKind::Declined => "Your card was declined.",
         };
         Self { code: code.to_owned(), message: message.to_owned() }
+    }
+
+    /// What the payer may be told, for messages in their own language.
+    pub fn kind(&self) -> DeclineKind {
+        DeclineKind::of(&self.for_payer().code)
+    }
+}
+
+/// The declines a payer is told apart: each has its own advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclineKind {
+    InsufficientFunds,
+    Expired,
+    SecurityCode,
+    CardNumber,
+    Limit,
+    /// Lost, stolen, fraudulent, pickup and the rest: say no more than this.
+    Declined,
+}
+
+impl DeclineKind {
+    fn of(code: &str) -> Self {
+        match code {
+            "insufficient_funds" => Self::InsufficientFunds,
+            "expired_card" => Self::Expired,
+            "incorrect_cvc" | "invalid_cvc" => Self::SecurityCode,
+            "incorrect_number" | "invalid_number" => Self::CardNumber,
+            "card_velocity_exceeded" | "withdrawal_count_limit_exceeded" => Self::Limit,
+            _ => Self::Declined,
+        }
     }
 }
 

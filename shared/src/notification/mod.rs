@@ -2,12 +2,13 @@
 //! the shop's voice per storefront, and the rules of each channel. Pure: the notifier
 //! (`crate::app::notifier`) does the reading, the sending and the bookkeeping.
 
-mod format;
+mod copy;
 mod ports;
 mod render;
 #[cfg(any(test, feature = "samples"))]
 mod sample;
 mod sms;
+mod view;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -15,10 +16,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::domain::{
-    CatalogItem, Delay, EmailAddress, EventId, EventType, Order, OrderStatus, Shipment, Sku, StorefrontId,
+    CatalogItem, Delay, EmailAddress, EventId, EventType, Locale, Order, OrderStatus, Shipment, Sku, StorefrontId,
 };
 
-pub use format::{long_date, money};
+pub use copy::{Language, money};
 pub use ports::{
     ChannelError, Claim, DeliveredOrders, Mailer, NotificationLedger, ProductRelations, SuppressionList, TextMessages,
 };
@@ -224,6 +225,39 @@ pub struct StorefrontProfile {
     /// Whether the confirmation e-mail carries "you may also like".
     #[serde(default = "yes")]
     pub recommendations: bool,
+    /// The locales its customers may choose, the storefront's own first: an order without one
+    /// is written in that. Each must be in a language we write ([`Language`]).
+    #[serde(default = "english")]
+    pub locales: Vec<Locale>,
+}
+
+fn english() -> Vec<Locale> {
+    vec![Locale::english()]
+}
+
+/// Why an order's locale is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the storefront writes to its customers in {}", offered.join(", "))]
+pub struct UnsupportedLocale {
+    pub offered: Vec<String>,
+}
+
+impl StorefrontProfile {
+    /// The locale orders take when they name none.
+    pub fn default_locale(&self) -> Locale {
+        // `NotificationPolicy::parse` refuses a storefront without locales.
+        self.locales.first().cloned().unwrap_or_else(|| english().remove(0))
+    }
+
+    /// The locale an order is written in: the one it asks for if the storefront offers it
+    /// (canonical tags compare exactly: `de-AT` is not `de-DE`), else the storefront's own.
+    pub fn locale_for(&self, requested: Option<&Locale>) -> Result<Locale, UnsupportedLocale> {
+        match requested {
+            None => Ok(self.default_locale()),
+            Some(locale) if self.locales.contains(locale) => Ok(locale.clone()),
+            Some(_) => Err(UnsupportedLocale { offered: self.locales.iter().map(ToString::to_string).collect() }),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -273,10 +307,32 @@ impl NotificationPolicy {
         if policy.feedback_after_days == 0 {
             return Err(InvalidNotificationPolicy("feedback_after_days must be at least 1".to_owned()));
         }
+        for (id, shop) in &policy.storefronts {
+            if shop.locales.is_empty() {
+                return Err(InvalidNotificationPolicy(format!("storefront {id} has no locales")));
+            }
+            if let Some(unwritten) = shop.locales.iter().find(|locale| Language::of(locale).is_none()) {
+                return Err(InvalidNotificationPolicy(format!(
+                    "storefront {id} offers {unwritten}, a language we have no messages in"
+                )));
+            }
+            if let Some(twice) =
+                shop.locales.iter().enumerate().find(|(at, locale)| shop.locales[..*at].contains(locale))
+            {
+                return Err(InvalidNotificationPolicy(format!("storefront {id} lists {} twice", twice.1)));
+            }
+        }
         if let Some((carrier, _)) = policy.tracking_urls.iter().find(|(_, url)| !url.contains("{tracking_number}")) {
             return Err(InvalidNotificationPolicy(format!("the tracking URL of {carrier} has no {{tracking_number}}")));
         }
         Ok(policy)
+    }
+
+    /// `NOTIFICATION_POLICY`, checked.
+    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
+        let name = "NOTIFICATION_POLICY";
+        Self::parse(&env.get(name)?)
+            .map_err(|error| crate::config::ConfigError::Malformed { name, source: Box::new(error) })
     }
 
     pub fn storefront(&self, id: &StorefrontId) -> &StorefrontProfile {
@@ -303,6 +359,7 @@ static FALLBACK: StorefrontProfile = StorefrontProfile {
     support_phone: None,
     website: String::new(),
     recommendations: false,
+    locales: Vec::new(),
 };
 
 /// One message to one customer on one channel, at most once: the ledger's key.

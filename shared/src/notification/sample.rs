@@ -12,11 +12,22 @@ use crate::domain::{CatalogItem, Currency, Money, Order, Shipment, StatusReason}
 pub struct Sample;
 
 impl Sample {
+    /// A locale of each language the messages are written in, as the sample storefront offers them.
+    pub const LOCALES: [&'static str; 4] = ["en-GB", "de-DE", "fr-FR", "nl-NL"];
+
+    /// The sample order as it stands when `notice` goes out, its customer reading `locale`.
+    pub fn order_in(notice: Notice, locale: &str) -> Option<Order> {
+        let mut order = Self::order(notice)?;
+        order.locale = Some(crate::domain::Locale::parse(locale).ok()?);
+        Some(order)
+    }
+
     pub fn policy() -> NotificationPolicy {
         let json = r#"{
             "feedback_after_days": 7,
             "storefronts": {"*": {"name": "Northwind Goods", "support_email": "help@northwind.example",
-                                  "support_phone": "+31 20 555 0100", "website": "https://northwind.example"}},
+                                  "support_phone": "+31 20 555 0100", "website": "https://northwind.example",
+                                  "locales": ["en-GB", "de-DE", "fr-FR", "nl-NL"]}},
             "tracking_urls": {"DHLExpress": "https://www.dhl.com/en/express/tracking.html?AWB={tracking_number}"}
         }"#;
         NotificationPolicy::parse(json).unwrap_or_else(|_| NotificationPolicy {

@@ -65,9 +65,48 @@ impl SmsText {
     }
 }
 
+fn is_gsm7(c: char) -> bool {
+    GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c)
+}
+
+/// The text with what GSM-7 lacks written as GSM-7 readers expect: accents it has no letter for
+/// dropped (`août` as `aout`, `ç` as `c`; `é`, `ü`, `ñ` and the others it has stay), typographic
+/// spaces, quotes and dashes made plain. What has no such spelling (`ł`, `€` is kept, emoji, CJK)
+/// stays as it is, and the text stays UCS-2.
+pub fn gsm7_folded(text: &str) -> String {
+    let nfd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
+    let mut folded = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if is_gsm7(c) => folded.push(c),
+            '\u{a0}' | '\u{202f}' | '\u{2009}' | '\u{2007}' => folded.push(' '),
+            '‘' | '’' | '‚' => folded.push('\''),
+            '“' | '”' | '„' | '«' | '»' => folded.push('"'),
+            '–' | '—' | '‑' => folded.push('-'),
+            '…' => folded.push_str("..."),
+            other => {
+                let mut buffer = [0u8; 4];
+                let base: String =
+                    nfd.normalize(other.encode_utf8(&mut buffer)).chars().filter(|c| is_gsm7(*c)).collect();
+                if base.is_empty() { folded.push(other) } else { folded.push_str(&base) }
+            }
+        }
+    }
+    folded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_keeps_gsm7_letters_and_spells_the_rest_as_gsm7_readers_expect() {
+        assert_eq!(gsm7_folded("août, reçu, fête, île, hôtel, naïve"), "aout, recu, fete, ile, hotel, naive");
+        assert_eq!(gsm7_folded("é è à ù ü ö ä ß ñ Ç €"), "é è à ù ü ö ä ß ñ Ç €", "GSM-7 has these");
+        assert_eq!(gsm7_folded("12\u{202f}345,50\u{a0}€ – «oui» l’été…"), "12 345,50 € - \"oui\" l'été...");
+        assert_eq!(gsm7_folded("Łódź 😀"), "Łodz 😀", "no GSM-7 spelling for Ł or an emoji");
+        assert_eq!(SmsText::new(gsm7_folded("Crêperie: août")).encoding, SmsEncoding::Gsm7);
+    }
 
     #[test]
     fn gsm7_texts_fit_160_septets_and_extension_characters_count_twice() {

@@ -4,48 +4,159 @@ use super::*;
 use crate::domain::{Line, Money};
 
 fn rendered(notice: Notice) -> Rendered {
-    let order = Sample::order(notice).unwrap();
+    rendered_in(notice, "en-GB")
+}
+
+fn rendered_in(notice: Notice, locale: &str) -> Rendered {
+    let order = Sample::order_in(notice, locale).unwrap();
     render(notice, &order, &Sample::policy(), &Sample::recommendations()).unwrap()
 }
 
-/// The plain-text part (and text message) of every notice against `snapshots/{name}.txt`;
-/// `UPDATE_SNAPSHOTS=1` rewrites them, for a reviewer to read in the diff.
+/// The plain-text part (and text message) of every notice in every language against
+/// `snapshots/{locale}/{name}.txt`; `UPDATE_SNAPSHOTS=1` rewrites them, for a reviewer (and a
+/// native speaker) to read in the diff.
 #[test]
-fn text_parts_match_their_snapshots() {
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/notification/snapshots");
+fn text_parts_match_their_snapshots_in_every_language() {
+    let snapshots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/notification/snapshots");
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut stale = Vec::new();
-    for notice in Notice::ALL {
-        let out = rendered(notice);
-        let mut snapshot = format!("Subject: {}\n\n{}", out.email.subject, out.email.text);
-        if let Some(sms) = &out.sms {
-            snapshot.push_str(&format!("\n--- SMS ({:?}, {} segment)\n{}\n", sms.encoding, sms.segments, sms.text));
-        }
-        let path = folder.join(format!("{}.txt", notice.name()));
-        if update {
-            std::fs::create_dir_all(&folder).unwrap();
-            std::fs::write(&path, &snapshot).unwrap();
-        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(snapshot.as_str()) {
-            stale.push(format!("{}:\n{snapshot}", path.display()));
+    for locale in Sample::LOCALES {
+        let folder = snapshots.join(locale);
+        for notice in Notice::ALL {
+            let out = rendered_in(notice, locale);
+            let mut snapshot = format!("Subject: {}\n\n{}", out.email.subject, out.email.text);
+            if let Some(sms) = &out.sms {
+                snapshot.push_str(&format!("\n--- SMS ({:?}, {} segment)\n{}\n", sms.encoding, sms.segments, sms.text));
+            }
+            let path = folder.join(format!("{}.txt", notice.name()));
+            if update {
+                std::fs::create_dir_all(&folder).unwrap();
+                std::fs::write(&path, &snapshot).unwrap();
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(snapshot.as_str()) {
+                stale.push(format!("{}:\n{snapshot}", path.display()));
+            }
         }
     }
     assert!(stale.is_empty(), "snapshots differ (UPDATE_SNAPSHOTS=1 to accept):\n{}", stale.join("\n"));
 }
 
+/// What the sample order's summary looks like in each language: its total, the destination's
+/// postal line and the country in the reader's words, the day it was placed.
+const SUMMARIES: [(&str, &str, &str, &str); 4] = [
+    ("en-GB", "€46.34", "Germany", "Monday 23 November 2026"),
+    ("de-DE", "46,34\u{a0}€", "Deutschland", "Montag, 23. November 2026"),
+    ("fr-FR", "46,34\u{a0}€", "Allemagne", "lundi 23 novembre 2026"),
+    ("nl-NL", "€\u{a0}46,34", "Duitsland", "maandag 23 november 2026"),
+];
+
 #[test]
-fn every_email_names_the_order_in_its_subject_and_has_both_parts() {
-    for notice in Notice::ALL {
-        let out = rendered(notice);
-        let order = Sample::order(notice).unwrap();
-        assert!(out.email.subject.contains(order.id.as_str()), "{notice:?}");
-        for part in [&out.email.text, &out.email.html] {
-            assert!(part.contains("Grace"), "{notice:?}: the customer's name");
-            assert!(part.contains("€46.34") && part.contains("Classic mug, 350 ml"), "{notice:?}: the summary");
-            assert!(part.contains("10117 Berlin") && part.contains("help@northwind.example"), "{notice:?}");
+fn every_email_in_every_language_names_the_order_and_shows_its_summary_in_that_language() {
+    for (locale, total, country, placed) in SUMMARIES {
+        for notice in Notice::ALL {
+            let out = rendered_in(notice, locale);
+            let order = Sample::order(notice).unwrap();
+            assert!(out.email.subject.contains(order.id.as_str()), "{locale} {notice:?}");
+            for part in [&out.email.text, &out.email.html] {
+                assert!(part.contains("Grace"), "{locale} {notice:?}: the customer's name");
+                assert!(part.contains(total) && part.contains("Classic mug, 350 ml"), "{locale} {notice:?}");
+                assert!(part.contains("10117 Berlin") && part.contains(country), "{locale} {notice:?}: {part}");
+                assert!(part.contains(placed) && part.contains("help@northwind.example"), "{locale} {notice:?}");
+            }
+            assert!(out.email.html.starts_with("<!DOCTYPE html>") && out.email.html.contains("width=device-width"));
+            assert!(out.email.html.contains(&format!("<html lang=\"{locale}\">")), "{locale}");
+            assert!(!out.email.html.contains("<img") && !out.email.html.contains("<script"), "{notice:?}");
         }
-        assert!(out.email.html.starts_with("<!DOCTYPE html>") && out.email.html.contains("width=device-width"));
-        assert!(!out.email.html.contains("<img") && !out.email.html.contains("<script"), "{notice:?}");
     }
+}
+
+/// Each language's own words: the subject, headline and the body's paragraphs (not lists of
+/// products, which are the shop's words).
+fn copy_of(notice: Notice, locale: &str) -> Vec<String> {
+    let order = Sample::order_in(notice, locale).unwrap();
+    let policy = Sample::policy();
+    let view = view::View::new(notice, &order, &policy, &[]);
+    let mut copy = vec![view.subject.clone(), view.headline.to_owned()];
+    copy.extend(view.body.iter().filter(|block| matches!(block, copy::Block::Paragraph(_))).map(copy::Block::plain));
+    copy
+}
+
+#[test]
+fn no_language_borrows_another_s_sentences() {
+    for notice in Notice::ALL {
+        for (at, locale) in Sample::LOCALES.iter().enumerate() {
+            let copy = copy_of(notice, locale);
+            for other_locale in &Sample::LOCALES[at + 1..] {
+                let other = copy_of(notice, other_locale);
+                let shared: Vec<&String> =
+                    copy.iter().filter(|sentence| sentence.len() > 12 && other.contains(sentence)).collect();
+                assert!(shared.is_empty(), "{notice:?}: {locale} and {other_locale} both say {shared:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_order_without_a_locale_is_written_in_its_storefront_s_first() {
+    let order = Sample::order(Notice::Shipped).unwrap();
+    assert_eq!(order.locale, None);
+    let mut policy = Sample::policy();
+    policy.storefronts.get_mut("*").unwrap().locales.reverse();
+    let out = render(Notice::Shipped, &order, &policy, &[]).unwrap();
+    assert!(out.email.text.contains("Bestelling") && out.email.html.contains("lang=\"nl-NL\""), "{}", out.email.text);
+}
+
+#[test]
+fn american_customers_read_the_month_first() {
+    let mut order = Sample::order_in(Notice::Confirmed, "en-US").unwrap();
+    order.shipping_address.country = crate::domain::CountryCode::parse("US").unwrap();
+    order.shipping_address.region = Some(Line::parse("OR").unwrap());
+    order.shipping_address.postal_code = Some(Line::parse("97201").unwrap());
+    order.shipping_address.city = Line::parse("Portland").unwrap();
+    let mut policy = Sample::policy();
+    policy.storefronts.get_mut("*").unwrap().locales.push(crate::domain::Locale::parse("en-US").unwrap());
+    let out = render(Notice::Confirmed, &order, &policy, &[]).unwrap();
+    assert!(out.email.text.contains("Thursday, November 26, 2026"), "{}", out.email.text);
+    assert!(out.email.text.contains("Portland, OR 97201\nUnited States"), "{}", out.email.text);
+    assert!(out.sms.unwrap().text.contains("Thu, Nov 26"));
+}
+
+#[test]
+fn texted_notices_fit_one_gsm7_message_in_every_language_and_others_have_none() {
+    for locale in Sample::LOCALES {
+        for notice in Notice::ALL {
+            let out = rendered_in(notice, locale);
+            match (notice.is_texted(), &out.sms) {
+                (true, Some(sms)) => {
+                    assert_eq!(
+                        (sms.encoding, sms.segments),
+                        (SmsEncoding::Gsm7, 1),
+                        "{locale} {notice:?}: {}",
+                        sms.text
+                    );
+                    assert!(sms.text.starts_with("Northwind Goods") && sms.text.contains("ord_"), "{}", sms.text);
+                }
+                (false, None) => {}
+                other => panic!("{locale} {notice:?}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_text_that_only_fits_once_folded_into_gsm7_is_sent_folded_and_one_that_never_fits_is_counted_honestly() {
+    let mut policy = Sample::policy();
+    policy.storefronts.get_mut("*").unwrap().name = "La Crêperie".to_owned();
+    let mut order = Sample::order_in(Notice::Delayed, "fr-FR").unwrap();
+    order.shipments[0].delay.as_mut().unwrap().expected = NaiveDate::from_ymd_opt(2027, 8, 2);
+    let sms = render(Notice::Delayed, &order, &policy, &[]).unwrap().sms.unwrap();
+    assert_eq!((sms.encoding, sms.segments), (SmsEncoding::Gsm7, 1), "{}", sms.text);
+    assert!(sms.text.starts_with("La Creperie : commande") && sms.text.contains("lun. 2 aout."), "{}", sms.text);
+    // The e-mail keeps every accent.
+    assert!(render(Notice::Delayed, &order, &policy, &[]).unwrap().email.text.contains("lundi 2 août 2027"));
+
+    policy.storefronts.get_mut("*").unwrap().name = "Łódź ".repeat(8);
+    let sms = render(Notice::Delivered, &order, &policy, &[]).unwrap().sms.unwrap();
+    assert_eq!((sms.encoding, sms.segments), (SmsEncoding::Ucs2, 2), "{}", sms.text);
 }
 
 #[test]
@@ -55,21 +166,6 @@ fn html_escapes_what_customers_typed() {
     let out = render(Notice::Received, &order, &Sample::policy(), &[]).unwrap();
     assert!(out.email.html.contains("&#60;b&#62;Bobby") || out.email.html.contains("&lt;b&gt;Bobby"));
     assert!(out.email.text.contains("Hi <b>Bobby</b>,"), "plain text is not HTML");
-}
-
-#[test]
-fn texted_notices_fit_one_gsm7_message_and_others_have_none() {
-    for notice in Notice::ALL {
-        let out = rendered(notice);
-        match (notice.is_texted(), &out.sms) {
-            (true, Some(sms)) => {
-                assert_eq!((sms.encoding, sms.segments), (SmsEncoding::Gsm7, 1), "{notice:?}: {}", sms.text);
-                assert!(sms.text.starts_with("Northwind Goods: order ord_"), "{}", sms.text);
-            }
-            (false, None) => {}
-            other => panic!("{notice:?}: {other:?}"),
-        }
-    }
 }
 
 #[test]
@@ -124,12 +220,24 @@ fn events_map_to_notices_and_channels_follow_the_customer_s_choice() {
 }
 
 #[test]
-fn the_policy_needs_a_default_storefront_and_tracking_urls_with_the_number() {
+fn the_policy_needs_a_default_storefront_locales_we_write_and_tracking_urls_with_the_number() {
     let base = r#""storefronts": {"*": {"name": "S", "support_email": "s@x.example", "website": "https://x.example"}}"#;
     let policy = NotificationPolicy::parse(&format!("{{{base}}}")).unwrap();
     assert_eq!(policy.feedback_after_days, 7);
-    assert!(policy.storefront(&crate::domain::StorefrontId::parse("any").unwrap()).recommendations);
+    let any = policy.storefront(&crate::domain::StorefrontId::parse("any").unwrap());
+    assert!(any.recommendations);
+    assert_eq!(any.default_locale().as_str(), "en", "a storefront that names none writes English");
+    let shop = |locales: &str| {
+        format!(
+            r#"{{"storefronts": {{"*": {{"name": "S", "support_email": "s@x.example", "website": "https://x.example", "locales": {locales}}}}}}}"#
+        )
+    };
+    assert!(NotificationPolicy::parse(&shop(r#"["nl-BE", "fr-BE"]"#)).is_ok());
     for bad in [
+        shop("[]"),
+        shop(r#"["es-ES"]"#),
+        shop(r#"["de-DE", "de-de"]"#),
+        shop(r#"["de_DE"]"#),
         r#"{"storefronts": {}}"#.to_owned(),
         format!(r#"{{{base}, "feedback_after_days": 0}}"#),
         format!(r#"{{{base}, "tracking_urls": {{"ups": "https://ups.example/track"}}}}"#),

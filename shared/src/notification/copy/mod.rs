@@ -1,0 +1,301 @@
+//! Every word a customer reads, per language. Each language is a [`Phrasebook`] whose methods
+//! all have to be written and whose matches over [`Notice`] are exhaustive: a notice, label or
+//! remedy without its sentence in one language fails the build, never a send.
+
+mod de;
+mod en;
+mod fr;
+mod nl;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::{Notice, view::View};
+use crate::domain::{CountryCode, DeclineKind, Locale, Money, Remedy};
+
+/// A language the messages are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    English,
+    German,
+    French,
+    Dutch,
+}
+
+impl Language {
+    pub const ALL: [Language; 4] = [Self::English, Self::German, Self::French, Self::Dutch];
+
+    /// The language a locale's messages are written in, if we write it.
+    pub fn of(locale: &Locale) -> Option<Self> {
+        match locale.language() {
+            "en" => Some(Self::English),
+            "de" => Some(Self::German),
+            "fr" => Some(Self::French),
+            "nl" => Some(Self::Dutch),
+            _ => None,
+        }
+    }
+
+    /// Its ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::English => "en",
+            Self::German => "de",
+            Self::French => "fr",
+            Self::Dutch => "nl",
+        }
+    }
+
+    pub(super) fn words(self) -> &'static dyn Phrasebook {
+        match self {
+            Self::English => &en::English,
+            Self::German => &de::German,
+            Self::French => &fr::French,
+            Self::Dutch => &nl::Dutch,
+        }
+    }
+
+    fn column(self) -> usize {
+        match self {
+            Self::English => 0,
+            Self::German => 1,
+            Self::French => 2,
+            Self::Dutch => 3,
+        }
+    }
+}
+
+/// Part of a sentence: HTML shows emphasis and links, plain text and text messages do not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Span {
+    Text(String),
+    Strong(String),
+    Link { text: String, url: String },
+}
+
+impl From<&str> for Span {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Span {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+/// Emphasised text: an order number, a date, an amount.
+pub(super) fn strong(text: &str) -> Span {
+    Span::Strong(text.to_owned())
+}
+
+/// A link that shows its own address.
+pub(super) fn link(url: &str) -> Span {
+    Span::Link { text: url.to_owned(), url: url.to_owned() }
+}
+
+/// `text` ending a sentence: a full stop, unless it ends with one (`Do. 26.11.`).
+pub(super) fn ended(text: &str) -> String {
+    if text.ends_with('.') { text.to_owned() } else { format!("{text}.") }
+}
+
+/// The shop's support address, to write to.
+pub(super) fn email_link(address: &str) -> Span {
+    Span::Link { text: address.to_owned(), url: format!("mailto:{address}") }
+}
+
+/// A block of a message's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Block {
+    Paragraph(Vec<Span>),
+    List(Vec<String>),
+    /// A call to action: a button in HTML, `label: url` in plain text.
+    Button {
+        label: &'static str,
+        url: String,
+    },
+}
+
+/// `para!["Order ", strong(id), " has shipped."]`: a paragraph of spans and plain strings.
+macro_rules! para {
+    ($($span:expr),+ $(,)?) => {
+        $crate::notification::copy::Block::Paragraph(vec![$($crate::notification::copy::Span::from($span)),+])
+    };
+}
+pub(super) use para;
+
+/// The words of a message's frame: headings, totals, links.
+#[derive(Debug)]
+pub(super) struct Labels {
+    pub parcels: &'static str,
+    pub delivered: &'static str,
+    pub track_this_parcel: &'static str,
+    pub subtotal: &'static str,
+    pub shipping: &'static str,
+    pub tax: &'static str,
+    pub total: &'static str,
+    pub delivery: &'static str,
+    pub standard: &'static str,
+    pub express: &'static str,
+    pub you_may_also_like: &'static str,
+    pub see_your_order: &'static str,
+    pub rate_your_order: &'static str,
+    /// Between a label and its value in plain text: French puts a space before the colon.
+    pub colon: &'static str,
+    pub payment_method_unusable: &'static str,
+}
+
+/// One language's copy and conventions. No method has a default: a new language writes them all.
+pub(super) trait Phrasebook: Sync {
+    fn labels(&self) -> &'static Labels;
+    /// A day written out in full; `region` is the locale's (`US` puts the month first).
+    fn long_date(&self, day: NaiveDate, region: Option<&str>) -> String;
+    /// A day in a few characters, for text messages.
+    fn short_date(&self, day: NaiveDate, region: Option<&str>) -> String;
+    fn money(&self, amount: Money) -> String;
+    fn greeting(&self, first_name: &str) -> String;
+    fn order_heading(&self, order_id: &str) -> String;
+    fn placed(&self, date: &str) -> String;
+    fn each(&self, unit_price: &str) -> String;
+    fn tracking_number(&self, carrier: &str, number: &str) -> String;
+    fn arriving(&self, date: &str) -> String;
+    fn questions(&self, support_email: &str, support_phone: Option<&str>) -> Vec<Span>;
+    fn decline(&self, kind: DeclineKind) -> &'static str;
+    fn remedy(&self, remedy: Remedy) -> &'static str;
+    fn subject(&self, notice: Notice, order_id: &str) -> String;
+    fn headline(&self, notice: Notice) -> &'static str;
+    fn body(&self, notice: Notice, v: &View) -> Vec<Block>;
+    /// The text message, for texted notices; `link` is the tracking page when it fits.
+    fn sms(&self, notice: Notice, v: &View, link: Option<&str>) -> Option<String>;
+}
+
+/// An amount as operators read it, in English: `€1,234.50`.
+pub fn money(amount: Money) -> String {
+    en::English.money(amount)
+}
+
+/// How a language writes numbers and where the currency goes.
+pub(super) struct NumberStyle {
+    pub group: char,
+    pub decimal: char,
+}
+
+/// The amount's sign and digits: `("-", "1.234,50")`.
+pub(super) fn digits(amount: Money, style: &NumberStyle) -> (&'static str, String) {
+    let exponent = u32::from(amount.currency().exponent());
+    let units = amount.minor_units().unsigned_abs();
+    let scale = 10u64.pow(exponent);
+    let whole = (units / scale).to_string();
+    let mut number = String::with_capacity(whole.len() + whole.len() / 3 + 4);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
+            number.push(style.group);
+        }
+        number.push(digit);
+    }
+    if exponent > 0 {
+        number.push(style.decimal);
+        number.push_str(&format!("{:0width$}", units % scale, width = exponent as usize));
+    }
+    (if amount.minor_units() < 0 { "-" } else { "" }, number)
+}
+
+/// Currencies written with a symbol; the rest by their code.
+pub(super) fn symbol(amount: Money) -> Option<&'static str> {
+    const SYMBOLS: &[(&str, &str)] =
+        &[("AUD", "A$"), ("CAD", "C$"), ("EUR", "€"), ("GBP", "£"), ("JPY", "¥"), ("NZD", "NZ$"), ("USD", "$")];
+    SYMBOLS.iter().find(|(code, _)| *code == amount.currency().code()).map(|(_, symbol)| *symbol)
+}
+
+/// A language's names of the days and months, Monday and January first.
+pub(super) struct Calendar {
+    pub weekdays: [&'static str; 7],
+    pub weekdays_short: [&'static str; 7],
+    pub months: [&'static str; 12],
+    pub months_short: [&'static str; 12],
+}
+
+impl Calendar {
+    pub fn weekday(&self, day: NaiveDate) -> &'static str {
+        self.weekdays[day.weekday().num_days_from_monday() as usize]
+    }
+
+    pub fn weekday_short(&self, day: NaiveDate) -> &'static str {
+        self.weekdays_short[day.weekday().num_days_from_monday() as usize]
+    }
+
+    pub fn month(&self, day: NaiveDate) -> &'static str {
+        self.months[day.month0() as usize]
+    }
+
+    pub fn month_short(&self, day: NaiveDate) -> &'static str {
+        self.months_short[day.month0() as usize]
+    }
+}
+
+/// Country names by language (English, German, French, Dutch): the countries whose addresses
+/// we check and where shops here sell. Others are written as their ISO code, which every post
+/// reads.
+const COUNTRIES: &[(&str, [&str; 4])] = &[
+    ("AT", ["Austria", "Österreich", "Autriche", "Oostenrijk"]),
+    ("AU", ["Australia", "Australien", "Australie", "Australië"]),
+    ("BE", ["Belgium", "Belgien", "Belgique", "België"]),
+    ("CA", ["Canada", "Kanada", "Canada", "Canada"]),
+    ("CH", ["Switzerland", "Schweiz", "Suisse", "Zwitserland"]),
+    ("CZ", ["Czechia", "Tschechien", "Tchéquie", "Tsjechië"]),
+    ("DE", ["Germany", "Deutschland", "Allemagne", "Duitsland"]),
+    ("DK", ["Denmark", "Dänemark", "Danemark", "Denemarken"]),
+    ("ES", ["Spain", "Spanien", "Espagne", "Spanje"]),
+    ("FI", ["Finland", "Finnland", "Finlande", "Finland"]),
+    ("FR", ["France", "Frankreich", "France", "Frankrijk"]),
+    ("GB", ["United Kingdom", "Vereinigtes Königreich", "Royaume-Uni", "Verenigd Koninkrijk"]),
+    ("IE", ["Ireland", "Irland", "Irlande", "Ierland"]),
+    ("IT", ["Italy", "Italien", "Italie", "Italië"]),
+    ("JP", ["Japan", "Japan", "Japon", "Japan"]),
+    ("LU", ["Luxembourg", "Luxemburg", "Luxembourg", "Luxemburg"]),
+    ("NL", ["Netherlands", "Niederlande", "Pays-Bas", "Nederland"]),
+    ("NO", ["Norway", "Norwegen", "Norvège", "Noorwegen"]),
+    ("NZ", ["New Zealand", "Neuseeland", "Nouvelle-Zélande", "Nieuw-Zeeland"]),
+    ("PL", ["Poland", "Polen", "Pologne", "Polen"]),
+    ("PT", ["Portugal", "Portugal", "Portugal", "Portugal"]),
+    ("SE", ["Sweden", "Schweden", "Suède", "Zweden"]),
+    ("US", ["United States", "Vereinigte Staaten", "États-Unis", "Verenigde Staten"]),
+];
+
+/// The country's name in `language`, or its code for a country not in the table.
+pub(super) fn country_name(country: &CountryCode, language: Language) -> String {
+    COUNTRIES
+        .iter()
+        .find(|(code, _)| *code == country.as_str())
+        .map_or_else(|| country.to_string(), |(_, names)| names[language.column()].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_country_with_address_rules_has_a_name_in_every_language() {
+        for code in ["US", "CA", "GB", "DE", "FR", "NL", "AU", "JP", "NZ"] {
+            let country = CountryCode::parse(code).unwrap();
+            for language in Language::ALL {
+                assert_ne!(country_name(&country, language), code, "{code} in {language:?}");
+            }
+        }
+        assert_eq!(country_name(&CountryCode::parse("DE").unwrap(), Language::French), "Allemagne");
+        assert_eq!(country_name(&CountryCode::parse("BR").unwrap(), Language::German), "BR");
+    }
+
+    #[test]
+    fn only_the_languages_written_here_are_offered() {
+        let of = |tag: &str| Language::of(&Locale::parse(tag).unwrap());
+        assert_eq!(of("de-AT"), Some(Language::German));
+        assert_eq!(of("nl-BE"), Some(Language::Dutch));
+        assert_eq!(of("en-US"), Some(Language::English));
+        assert_eq!(of("fr-CA"), Some(Language::French));
+        assert_eq!(of("es-ES"), None);
+        for language in Language::ALL {
+            assert_eq!(of(language.code()), Some(language));
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! What a message shows about an order, formatted for the customer's locale: the templates lay
+//! it out, the language's phrasebook puts it into sentences.
+
+use super::{
+    Notice, NotificationPolicy, StorefrontProfile,
+    copy::{Block, Labels, Language, Phrasebook, Span, country_name},
+};
+use crate::domain::{Address, CatalogItem, Locale, Order, ParcelStatus, Shipment, ShippingOption, StatusReason};
+
+pub(super) struct LineView {
+    pub name: String,
+    pub quantity: u16,
+    /// The unit price, as "€12.50 each".
+    pub each: String,
+    pub total: String,
+}
+
+pub(super) struct ParcelView {
+    pub carrier: String,
+    /// "DHL, tracking number …".
+    pub heading: String,
+    pub tracking_url: Option<String>,
+    /// "Delivered" or "Arriving Thursday 26 November 2026".
+    pub state: String,
+}
+
+pub(super) struct DelayView {
+    pub carrier: String,
+    pub tracking_number: String,
+    /// The carrier's own words, as it reported them.
+    pub description: Option<String>,
+    pub promised: String,
+    pub expected: Option<String>,
+    pub expected_short: Option<String>,
+    pub returned_to_sender: bool,
+}
+
+pub(super) struct ShortageView {
+    pub name: String,
+    pub requested: u32,
+    pub available: u32,
+}
+
+pub(super) struct RecommendationView {
+    pub name: String,
+    pub price: String,
+    pub url: String,
+}
+
+/// An operator's apology as the customer reads it.
+pub(super) struct ApologyView {
+    /// The operator's words.
+    pub what_went_wrong: String,
+    /// What was done, in a sentence of the customer's language.
+    pub remedy: &'static str,
+}
+
+/// A return as the customer needs it: the number for the parcel, what goes in it, what comes back.
+pub(super) struct ReturnView {
+    pub rma: String,
+    pub refund: String,
+    pub lines: Vec<String>,
+}
+
+/// Everything a template may show, formatted and worded.
+pub(super) struct View<'a> {
+    pub notice: Notice,
+    /// The locale's tag, for `<html lang>`.
+    pub lang: String,
+    pub labels: &'static Labels,
+    pub subject: String,
+    pub headline: &'static str,
+    pub greeting: String,
+    pub body: Vec<Block>,
+    pub questions: Vec<Span>,
+    pub shop: &'a StorefrontProfile,
+    pub order_id: String,
+    pub order_url: String,
+    pub order_heading: String,
+    pub placed: String,
+    pub lines: Vec<LineView>,
+    pub subtotal: String,
+    pub shipping: String,
+    pub tax: String,
+    pub total: String,
+    pub address: Vec<String>,
+    pub shipping_option: &'static str,
+    pub estimated_delivery: String,
+    pub estimated_delivery_short: String,
+    pub parcels: Vec<ParcelView>,
+    pub delay: Option<DelayView>,
+    pub shortages: Vec<ShortageView>,
+    pub decline: Option<&'static str>,
+    pub refunded: Option<String>,
+    pub apology: Option<ApologyView>,
+    pub return_request: Option<ReturnView>,
+    pub recommendations: Vec<RecommendationView>,
+    pub feedback_url: String,
+}
+
+/// The locale an order's messages are written for: its own, else (an order placed before
+/// orders carried one) its storefront's first.
+pub(super) fn locale_of(order: &Order, shop: &StorefrontProfile) -> Locale {
+    order.locale.clone().unwrap_or_else(|| shop.default_locale())
+}
+
+impl<'a> View<'a> {
+    pub fn new(notice: Notice, order: &Order, policy: &'a NotificationPolicy, recommendations: &[CatalogItem]) -> Self {
+        let shop = policy.storefront(&order.storefront);
+        let locale = locale_of(order, shop);
+        // The policy admits only locales we write; an order's was checked against it.
+        let language = Language::of(&locale).unwrap_or(Language::English);
+        let words = language.words();
+        let region = locale.region();
+        let region = region.as_deref();
+        let long_date = |day| words.long_date(day, region);
+        let labels = words.labels();
+        let website = shop.website.trim_end_matches('/');
+        let parcel = |shipment: &Shipment| ParcelView {
+            carrier: shipment.carrier.to_string(),
+            heading: words.tracking_number(shipment.carrier.as_str(), shipment.tracking_number.as_str()),
+            tracking_url: policy.tracking_url(shipment.carrier.as_str(), shipment.tracking_number.as_str()),
+            state: if shipment.status == ParcelStatus::Delivered {
+                labels.delivered.to_owned()
+            } else {
+                let estimate = shipment.delay.as_ref().and_then(|delay| delay.expected);
+                words.arriving(&long_date(estimate.unwrap_or(shipment.estimated_delivery)))
+            },
+        };
+        let mut parcels: Vec<ParcelView> = order.shipments.iter().map(parcel).collect();
+        // Out for delivery: the parcel that is, first, for the text message's link.
+        if notice == Notice::OutForDelivery {
+            if let Some(at) =
+                order.shipments.iter().position(|shipment| shipment.status == ParcelStatus::OutForDelivery)
+            {
+                let out = parcels.remove(at);
+                parcels.insert(0, out);
+            }
+        } else {
+            parcels.reverse();
+        }
+        let show_recommendations = notice.may_recommend() && shop.recommendations;
+        let money = |amount| words.money(amount);
+        let mut view = Self {
+            notice,
+            lang: locale.to_string(),
+            labels,
+            subject: words.subject(notice, order.id.as_str()),
+            headline: words.headline(notice),
+            greeting: words.greeting(order.customer.name.as_str().split_whitespace().next().unwrap_or_default()),
+            body: Vec::new(),
+            questions: words.questions(&shop.support_email, shop.support_phone.as_deref()),
+            shop,
+            order_id: order.id.to_string(),
+            order_url: format!("{website}/orders/{}", order.id),
+            order_heading: words.order_heading(order.id.as_str()),
+            placed: words.placed(&long_date(order.created_at.date_naive())),
+            lines: order
+                .lines
+                .iter()
+                .map(|line| LineView {
+                    name: line.name.to_string(),
+                    quantity: line.quantity.get(),
+                    each: words.each(&money(line.unit_price)),
+                    total: money(line.line_total),
+                })
+                .collect(),
+            subtotal: money(order.totals.subtotal),
+            shipping: money(order.totals.shipping),
+            tax: money(order.totals.tax),
+            total: money(order.totals.total),
+            address: address_lines(&order.shipping_address, language),
+            shipping_option: match order.shipping_option {
+                ShippingOption::Standard => labels.standard,
+                ShippingOption::Express => labels.express,
+            },
+            estimated_delivery: long_date(order.current_estimate()),
+            estimated_delivery_short: words.short_date(order.current_estimate(), region),
+            parcels,
+            delay: delay(order, words, region),
+            shortages: shortages(order),
+            decline: match &order.status_reason {
+                Some(StatusReason::PaymentDeclined { decline }) => Some(words.decline(decline.kind())),
+                Some(StatusReason::PaymentMethodUnusable) => Some(labels.payment_method_unusable),
+                _ => None,
+            },
+            refunded: order.payment.refunds.last().map(|refund| money(refund.amount)),
+            apology: match &order.status_reason {
+                Some(StatusReason::Apologised { remedy, what_went_wrong, .. }) => {
+                    Some(ApologyView { what_went_wrong: what_went_wrong.clone(), remedy: words.remedy(*remedy) })
+                }
+                _ => None,
+            },
+            return_request: order.return_request.as_ref().map(|request| ReturnView {
+                rma: request.rma.to_string(),
+                refund: money(request.refund),
+                lines: request
+                    .lines
+                    .iter()
+                    .map(|line| {
+                        let name = order
+                            .lines
+                            .iter()
+                            .find(|ordered| ordered.sku == line.sku)
+                            .map(|ordered| ordered.name.to_string());
+                        format!("{} × {}", line.quantity.get(), name.unwrap_or_else(|| line.sku.to_string()))
+                    })
+                    .collect(),
+            }),
+            recommendations: if show_recommendations {
+                recommendations
+                    .iter()
+                    .map(|item| RecommendationView {
+                        name: item.name.to_string(),
+                        price: money(item.unit_price),
+                        url: format!("{website}/products/{}", item.sku),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            feedback_url: format!("{website}/orders/{}/feedback", order.id),
+        };
+        view.body = words.body(notice, &view);
+        view
+    }
+
+    /// The parcel a text message is about.
+    pub fn focus(&self) -> Option<&ParcelView> {
+        self.parcels.first()
+    }
+
+    /// The focus parcel's tracking page, in the text message's longer version.
+    pub fn sms_link(&self, link: bool) -> Option<&str> {
+        self.focus().filter(|_| link).and_then(|parcel| parcel.tracking_url.as_deref())
+    }
+
+    pub fn delay_expected_short(&self) -> Option<&str> {
+        self.delay.as_ref().and_then(|delay| delay.expected_short.as_deref())
+    }
+}
+
+/// The address as the destination's post writes it (`10117 Berlin`, `Portland, OR 97201`,
+/// `London` over `N1 9GU`), the country named in the customer's language.
+fn address_lines(address: &Address, language: Language) -> Vec<String> {
+    let mut lines = vec![address.name.to_string(), address.line1.to_string()];
+    lines.extend(address.line2.as_ref().map(ToString::to_string));
+    let city = address.city.as_str();
+    let postal = address.postal_code.as_ref().map(|code| code.as_str());
+    let region = address.region.as_ref().map(|region| region.as_str());
+    let joined = |parts: &[Option<&str>]| parts.iter().flatten().copied().collect::<Vec<_>>().join(" ");
+    match address.country.as_str() {
+        "US" => lines.push(format!("{city}, {}", joined(&[region, postal]))),
+        "CA" | "AU" => lines.push(joined(&[Some(city), region, postal])),
+        "GB" | "IE" => {
+            lines.push(city.to_owned());
+            lines.extend(postal.map(str::to_owned));
+        }
+        "JP" => lines.push(joined(&[postal.map(|code| format!("〒{code}")).as_deref(), region, Some(city)])),
+        _ => lines.push(joined(&[postal, Some(city), region])),
+    }
+    lines.push(country_name(&address.country, language));
+    lines
+}
+
+fn delay(order: &Order, words: &dyn Phrasebook, region: Option<&str>) -> Option<DelayView> {
+    let (shipment, delay) = super::latest_delay(order)?;
+    let (description, returned_to_sender) = match &order.status_reason {
+        Some(StatusReason::DeliveryException { tracking_number, description, .. })
+            if *tracking_number == shipment.tracking_number =>
+        {
+            (description.clone(), false)
+        }
+        Some(StatusReason::ReturnedToSender { tracking_number }) if *tracking_number == shipment.tracking_number => {
+            (None, true)
+        }
+        _ => (None, false),
+    };
+    Some(DelayView {
+        carrier: shipment.carrier.to_string(),
+        tracking_number: shipment.tracking_number.to_string(),
+        description,
+        promised: words.long_date(delay.promised, region),
+        expected: delay.expected.map(|day| words.long_date(day, region)),
+        expected_short: delay.expected.map(|day| words.short_date(day, region)),
+        returned_to_sender,
+    })
+}
+
+fn shortages(order: &Order) -> Vec<ShortageView> {
+    let Some(StatusReason::OutOfStock { shortages }) = &order.status_reason else {
+        return Vec::new();
+    };
+    shortages
+        .iter()
+        .map(|shortage| ShortageView {
+            name: order
+                .lines
+                .iter()
+                .find(|line| line.sku == shortage.sku)
+                .map_or_else(|| shortage.sku.to_string(), |line| line.name.to_string()),
+            requested: shortage.requested,
+            available: shortage.available,
+        })
+        .collect()
+}
