@@ -214,6 +214,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "order" => {
             let mut full: Value = serde_json::from_slice(DEMO_ORDER).expect("the demo order is JSON");
             full["billing_address"] = address.clone();
+            full["locale"] = serde_json::json!("de-DE");
             vec![DEMO_ORDER.to_vec(), json(full)]
         }
         "amendment" => vec![
@@ -269,7 +270,8 @@ fn signed(body: &[u8]) -> Vec<u8> {
 fn sample_orders() -> impl Iterator<Item = Order> {
     [Notice::Received, Notice::Shipped, Notice::Delayed, Notice::Refunded, Notice::Rejected]
         .into_iter()
-        .filter_map(Sample::order)
+        .zip(Sample::LOCALES.into_iter().cycle())
+        .filter_map(|(notice, locale)| Sample::order_in(notice, locale))
 }
 
 fn delivery_updates() -> Vec<DeliveryUpdate> {

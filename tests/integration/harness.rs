@@ -389,19 +389,14 @@ pub struct Outbox {
     pub sms: BTreeMap<String, Vec<String>>,
 }
 
-fn header(raw: &str, name: &str) -> String {
-    let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
-    head.lines().find_map(|line| line.strip_prefix(&format!("{name}: "))).map(str::to_owned).unwrap_or_default()
-}
-
 pub async fn outbox(moto: &str) -> Outbox {
     let dump = http("GET", &format!("{moto}{}", local::outbox::OUTBOX_PATH), &[], "").await.json;
     let mut outbox = Outbox::default();
     for message in dump.pointer("/ses/RawMessage").and_then(Value::as_array).into_iter().flatten() {
         let raw = message["raw_data"].as_str().unwrap();
         let mail = Mail {
-            from: header(raw, "From"),
-            subject: header(raw, "Subject"),
+            from: local::outbox::header(raw, "From"),
+            subject: local::outbox::header(raw, "Subject"),
             text: local::outbox::mime_part(raw, "text/plain").unwrap_or_default(),
             html: local::outbox::mime_part(raw, "text/html").unwrap_or_default(),
         };

@@ -168,13 +168,17 @@ async fn the_watchdog_counts_orders_stuck_past_their_status_s_limit() {
 }
 
 #[tokio::test]
-async fn an_operator_s_apology_is_recorded_and_told_to_the_customer_once_and_a_bad_one_refused() {
+async fn an_operator_s_apology_is_recorded_and_told_to_the_customer_once_in_their_language_and_a_bad_one_refused() {
     let runner = pipeline().await;
     let resources: Resources = serde_json::from_value(runner.resources()).unwrap();
     let orderctl = Orderctl::new(&runner.sdk, resources).unwrap();
     let token = runner.token(AUTHORIZER, "shop-sorry", Duration::from_secs(300)).unwrap();
     let operator = runner.token("OperatorJwt", "ops-sorry", Duration::from_secs(300)).unwrap();
-    let placed = post_order(&runner, Some(&token), "sorry-1").await;
+    // A German-speaking customer: everything she is told is in German.
+    let mut body = crate::harness::order_body();
+    body["locale"] = serde_json::json!("de-de");
+    let placed = crate::pipeline::post_body(&runner, Some(&token), "sorry-1", &body).await;
+    assert_eq!(placed.json["locale"], "de-DE", "written canonically");
     let id = placed.json["id"].as_str().unwrap().to_owned();
     let order = reaches(&runner, &token, &id, "FULFILLING").await;
 
@@ -201,7 +205,7 @@ async fn an_operator_s_apology_is_recorded_and_told_to_the_customer_once_and_a_b
         let reply = post(body.clone()).await;
         assert_eq!((reply.status, reply.json["field"].as_str()), (status, Some(field)), "{body}: {:?}", reply.json);
     }
-    let what = "Your parcel left our warehouse two days late.";
+    let what = "Ihr Paket hat unser Lager zwei Tage zu spät verlassen.";
     let body = serde_json::json!({"remedy": "expedited_shipment", "what_went_wrong": what, "note": "DC backlog"});
     let first = post(body.clone()).await;
     assert_eq!(
@@ -224,12 +228,17 @@ async fn an_operator_s_apology_is_recorded_and_told_to_the_customer_once_and_a_b
 
     assert!(runner.settle(Duration::from_secs(2), Duration::from_secs(60)).await);
     let outbox = outbox(runner.moto_endpoint()).await;
+    let subjects: Vec<&str> = outbox.mail["grace@example.com"].iter().map(|mail| mail.subject.as_str()).collect();
+    assert!(subjects.contains(&format!("Bestellung {id} ist bestätigt").as_str()), "{subjects:?}");
+    let texts = &outbox.sms["+4915112345678"];
+    assert!(texts.iter().any(|text| text.contains(&format!("Bestellung {id} ist bestätigt"))), "{texts:?}");
     let apologies: Vec<_> = outbox.mail["grace@example.com"]
         .iter()
-        .filter(|mail| mail.subject == format!("We're sorry about order {id}"))
+        .filter(|mail| mail.subject == format!("Entschuldigung wegen Bestellung {id}"))
         .collect();
     assert_eq!(apologies.len(), 1, "told once");
-    assert!(apologies[0].text.contains(what) && apologies[0].text.contains("express delivery, at no cost"));
+    assert!(apologies[0].text.contains(what) && apologies[0].text.contains("Expressversand, ohne Kosten"));
+    assert!(apologies[0].text.contains("Gesamt: ") && apologies[0].html.contains("lang=\"de-DE\""));
     assert!(!apologies[0].text.contains("DC backlog"), "the operator's note stays with the operators");
     let timeline = orderctl.order(&id).await.unwrap()["timeline"].clone();
     let recorded = timeline.as_array().unwrap().iter().find(|entry| entry["type"] == "order.apology_sent").unwrap();

@@ -217,9 +217,13 @@ async fn after_delivery(
             body,
         )
         .await?;
-        // And tells the customer what went wrong and what was done about it.
-        let body = serde_json::json!({"remedy": "refund",
-            "what_went_wrong": "One parcel arrived a day later than we promised, after a failed delivery attempt."});
+        // And tells the customer, in her language, what went wrong and what was done about it.
+        let what_went_wrong = if order["locale"] == "de-DE" {
+            "Ein Paket kam nach einem gescheiterten Zustellversuch einen Tag später als zugesagt."
+        } else {
+            "One parcel arrived a day later than we promised, after a failed delivery attempt."
+        };
+        let body = serde_json::json!({"remedy": "refund", "what_went_wrong": what_went_wrong});
         change(
             runner,
             client,
@@ -273,7 +277,10 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     express["shipping_address"] = serde_json::json!({
         "name": "Grace Hopper", "line1": "Keizersgracht 1", "city": "Amsterdam", "postal_code": "1015 CJ", "country": "NL"
     });
-    express["customer"] = serde_json::json!({ "name": "Grace Hopper", "email": "grace@example.com" });
+    // A German-speaking customer in Amsterdam: every message to her is in German.
+    express["customer"] = serde_json::json!({ "name": "Lena Schneider", "email": "lena@example.com",
+        "phone": "+4915112345678", "sms_opt_in": true });
+    express["locale"] = Value::from("de-DE");
     let mut unknown = first.clone();
     unknown["lines"] = serde_json::json!([{ "sku": "NO-SUCH-SKU", "quantity": 1 }]);
     let mut sold_out = first.clone();
@@ -298,7 +305,7 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
         ("no token", first.clone(), 0, None),
         ("an order", first.clone(), 1, with_token.clone()),
         ("the same, retried", first, 1, with_token.clone()),
-        ("express to NL", express, 2, with_token.clone()),
+        ("express, in German", express, 2, with_token.clone()),
         ("unknown SKU", unknown, 3, with_token.clone()),
         ("out of stock", sold_out, 4, with_token.clone()),
         ("card declined", declined, 5, with_token.clone()),

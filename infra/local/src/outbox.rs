@@ -86,9 +86,7 @@ pub fn summaries(dump: &Value) -> Vec<(&'static str, String, String)> {
     let mut sent = Vec::new();
     for message in list("/ses/RawMessage") {
         let raw = message["raw_data"].as_str().unwrap_or_default();
-        let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ");
-        let subject = head.lines().find_map(|line| line.strip_prefix("Subject: ")).unwrap_or_default().to_owned();
-        sent.push(("email", recipients(message.get("destinations")), subject));
+        sent.push(("email", recipients(message.get("destinations")), header(raw, "Subject")));
     }
     for sms in list("/sns/SMS") {
         let text = |key: &str| sms[key].as_str().unwrap_or_default().to_owned();
@@ -127,6 +125,56 @@ pub fn mime_part(raw: &str, content_type: &str) -> Option<String> {
         return Some(quoted_printable(body));
     }
     Some(body.to_owned())
+}
+
+/// A MIME message's header, unfolded, its encoded words (RFC 2047: `=?utf-8?b?…?=`, as a subject
+/// beyond ASCII is sent) decoded.
+pub fn header(raw: &str, name: &str) -> String {
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
+    let value = head.lines().find_map(|line| line.strip_prefix(&format!("{name}: "))).unwrap_or_default();
+    let mut decoded = String::with_capacity(value.len());
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let (before, word) = rest.split_at(start);
+        match encoded_word(word) {
+            Some((text, used)) => {
+                // Space between two encoded words is folding, not text.
+                if !(after_word && before.trim().is_empty()) {
+                    decoded.push_str(before);
+                }
+                decoded.push_str(&text);
+                rest = &word[used..];
+                after_word = true;
+            }
+            None => {
+                decoded.push_str(before);
+                decoded.push_str("=?");
+                rest = &word[2..];
+                after_word = false;
+            }
+        }
+    }
+    decoded.push_str(rest);
+    decoded
+}
+
+/// `=?utf-8?b?…?=` or `=?utf-8?q?…?=` at the start of `word`: its text and its length.
+fn encoded_word(word: &str) -> Option<(String, usize)> {
+    let (charset, rest) = word.strip_prefix("=?")?.split_once('?')?;
+    let (encoding, rest) = rest.split_once('?')?;
+    let end = rest.find("?=")?;
+    let text = &rest[..end];
+    if !charset.eq_ignore_ascii_case("utf-8") {
+        return None;
+    }
+    let decoded = match encoding {
+        "B" | "b" => String::from_utf8(STANDARD.decode(text).ok()?).ok()?,
+        "Q" | "q" => quoted_printable(&text.replace('_', " ")),
+        _ => return None,
+    };
+    // `=?` charset `?` encoding `?` text `?=`.
+    Some((decoded, 2 + charset.len() + 1 + encoding.len() + 1 + end + 2))
 }
 
 fn quoted_printable(body: &str) -> String {
@@ -219,5 +267,16 @@ mod tests {
         let sent = summaries(&dump);
         assert_eq!(sent[0], ("email", "jane@example.com".to_owned(), "Your order".to_owned()));
         assert_eq!(sent[1], ("sms", "+15550001111".to_owned(), "Shipped!".to_owned()));
+    }
+
+    #[test]
+    fn encoded_words_in_a_header_are_decoded_and_the_space_between_them_dropped() {
+        // "Bestellung 1 ist bestätigt", as mail-builder encodes it, folded over two lines.
+        let encoded = STANDARD.encode("Bestellung 1 ist best\u{e4}tigt");
+        let raw = format!("Subject: =?utf-8?B?{encoded}?=\r\n =?utf-8?Q?_=E2=82=AC_5?= and more\r\nTo: x\r\n\r\nbody");
+        assert_eq!(header(&raw, "Subject"), "Bestellung 1 ist bestätigt € 5 and more");
+        let unknown = "=?latin1?q?x?= =?utf-8?x?y?=";
+        assert_eq!(header(&format!("Subject: {unknown}\r\n\r\n"), "Subject"), unknown);
+        assert_eq!(header("To: a\r\n\r\n", "Subject"), "");
     }
 }

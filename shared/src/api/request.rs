@@ -155,7 +155,7 @@ pub(crate) mod tests {
 
     #[test]
     fn each_refusal_names_its_code_and_field() {
-        let cases: [(&str, Mutation, u16, &str, &str); 19] = [
+        let cases: [(&str, Mutation, u16, &str, &str); 21] = [
             (
                 "missing currency",
                 |b| drop(b.as_object_mut().unwrap().remove("currency")),
@@ -229,6 +229,8 @@ pub(crate) mod tests {
                 "/payment_method",
             ),
             ("bad billing", |b| b["billing_address"] = json!("same"), 400, "invalid_type", "/billing_address"),
+            ("bad locale", |b| b["locale"] = json!("en_GB"), 422, "invalid_locale", "/locale"),
+            ("empty locale", |b| b["locale"] = json!(""), 422, "invalid_locale", "/locale"),
         ];
         for (name, mutate, status, code, field) in cases {
             let mut body = valid_body();
