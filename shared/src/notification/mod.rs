@@ -50,6 +50,16 @@ pub enum Notice {
     Apology,
 }
 
+/// The notices that also go by text message: every language writes a text for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Texted {
+    Confirmed,
+    Shipped,
+    OutForDelivery,
+    Delivered,
+    Delayed,
+}
+
 /// Where a message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
@@ -168,8 +178,27 @@ impl Notice {
     }
 
     /// The short, time-sensitive messages also go by text message.
+    pub fn texted(self) -> Option<Texted> {
+        match self {
+            Self::Confirmed => Some(Texted::Confirmed),
+            Self::Shipped => Some(Texted::Shipped),
+            Self::OutForDelivery => Some(Texted::OutForDelivery),
+            Self::Delivered => Some(Texted::Delivered),
+            Self::Delayed => Some(Texted::Delayed),
+            Self::Received
+            | Self::Rejected
+            | Self::PaymentFailed
+            | Self::Cancelled
+            | Self::Modified
+            | Self::ReturnAccepted
+            | Self::Refunded
+            | Self::FeedbackRequest
+            | Self::Apology => None,
+        }
+    }
+
     pub fn is_texted(self) -> bool {
-        matches!(self, Self::Confirmed | Self::Shipped | Self::OutForDelivery | Self::Delivered | Self::Delayed)
+        self.texted().is_some()
     }
 
     /// Only the confirmation may carry "you may also like": never a service message.

@@ -96,8 +96,9 @@ pub fn render_sms(notice: Notice, order: &Order, policy: &NotificationPolicy) ->
 fn sms(view: &View<'_>, order: &Order, policy: &NotificationPolicy) -> Option<SmsText> {
     let locale = locale_of(order, policy.storefront(&order.storefront));
     let words = Language::of(&locale).unwrap_or(Language::English).words();
-    let with_link = words.sms(view.notice, view, view.sms_link(true))?;
-    let without = words.sms(view.notice, view, view.sms_link(false))?;
+    let texted = view.notice.texted()?;
+    let with_link = words.sms(texted, view, view.sms_link(true));
+    let without = words.sms(texted, view, view.sms_link(false));
     let mut candidates = Vec::with_capacity(4);
     for text in [with_link, without] {
         let folded = gsm7_folded(&text);

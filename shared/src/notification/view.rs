@@ -3,7 +3,7 @@
 
 use super::{
     Notice, NotificationPolicy, StorefrontProfile,
-    copy::{Block, Labels, Language, Phrasebook, Span, country_name},
+    copy::{Block, Labels, Language, Phrasebook, Span, country_name, questions},
 };
 use crate::domain::{Address, CatalogItem, Locale, Order, ParcelStatus, Shipment, ShippingOption, StatusReason};
 
@@ -118,13 +118,17 @@ impl<'a> View<'a> {
         let website = shop.website.trim_end_matches('/');
         let parcel = |shipment: &Shipment| ParcelView {
             carrier: shipment.carrier.to_string(),
-            heading: words.tracking_number(shipment.carrier.as_str(), shipment.tracking_number.as_str()),
+            heading: format!(
+                "{}{}",
+                shipment.carrier,
+                labels.tracking_number.around(shipment.tracking_number.as_str())
+            ),
             tracking_url: policy.tracking_url(shipment.carrier.as_str(), shipment.tracking_number.as_str()),
             state: if shipment.status == ParcelStatus::Delivered {
                 labels.delivered.to_owned()
             } else {
                 let estimate = shipment.delay.as_ref().and_then(|delay| delay.expected);
-                words.arriving(&long_date(estimate.unwrap_or(shipment.estimated_delivery)))
+                labels.arriving.around(&long_date(estimate.unwrap_or(shipment.estimated_delivery)))
             },
         };
         let mut parcels: Vec<ParcelView> = order.shipments.iter().map(parcel).collect();
@@ -147,21 +151,23 @@ impl<'a> View<'a> {
             labels,
             subject: words.subject(notice, order.id.as_str()),
             headline: words.headline(notice),
-            greeting: words.greeting(order.customer.name.as_str().split_whitespace().next().unwrap_or_default()),
+            greeting: labels
+                .greeting
+                .around(order.customer.name.as_str().split_whitespace().next().unwrap_or_default()),
             body: Vec::new(),
-            questions: words.questions(&shop.support_email, shop.support_phone.as_deref()),
+            questions: questions(labels, &shop.support_email, shop.support_phone.as_deref()),
             shop,
             order_id: order.id.to_string(),
             order_url: format!("{website}/orders/{}", order.id),
-            order_heading: words.order_heading(order.id.as_str()),
-            placed: words.placed(&long_date(order.created_at.date_naive())),
+            order_heading: labels.order_heading.around(order.id.as_str()),
+            placed: labels.placed.around(&long_date(order.created_at.date_naive())),
             lines: order
                 .lines
                 .iter()
                 .map(|line| LineView {
                     name: line.name.to_string(),
                     quantity: line.quantity.get(),
-                    each: words.each(&money(line.unit_price)),
+                    each: labels.each.around(&money(line.unit_price)),
                     total: money(line.line_total),
                 })
                 .collect(),

@@ -2,15 +2,21 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{
-    Block, Calendar, Labels, NumberStyle, Phrasebook, Span, digits, email_link, ended, link, para, strong, symbol,
-};
+use super::{Block, Calendar, Frame, Labels, NumberStyle, Phrasebook, amount_then_currency, ended, link, para, strong};
 use crate::domain::{DeclineKind, Money, Remedy};
-use crate::notification::{Notice, view::View};
+use crate::notification::{Notice, Texted, view::View};
 
 pub(super) struct German;
 
 const LABELS: Labels = Labels {
+    greeting: Frame("Hallo ", ","),
+    order_heading: Frame("Bestellung ", ""),
+    placed: Frame("Aufgegeben am ", ""),
+    each: Frame("je ", ""),
+    tracking_number: Frame(", Sendungsnummer ", ""),
+    arriving: Frame("Voraussichtlich am ", ""),
+    write_to: "Fragen? Antworten Sie einfach auf diese E-Mail oder schreiben Sie an ",
+    or_call: Frame(", oder rufen Sie uns an: ", "."),
     parcels: "Pakete",
     delivered: "Zugestellt",
     track_this_parcel: "Sendung verfolgen",
@@ -65,44 +71,7 @@ impl Phrasebook for German {
 
     /// `1.234,50 €`, `-3,99 £`, `12,50 CHF`.
     fn money(&self, amount: Money) -> String {
-        let (sign, number) = digits(amount, &NumberStyle { group: '.', decimal: ',' });
-        let currency = symbol(amount).map_or_else(|| amount.currency().to_string(), str::to_owned);
-        format!("{sign}{number}\u{a0}{currency}")
-    }
-
-    fn greeting(&self, first_name: &str) -> String {
-        format!("Hallo {first_name},")
-    }
-
-    fn order_heading(&self, order_id: &str) -> String {
-        format!("Bestellung {order_id}")
-    }
-
-    fn placed(&self, date: &str) -> String {
-        format!("Aufgegeben am {date}")
-    }
-
-    fn each(&self, unit_price: &str) -> String {
-        format!("je {unit_price}")
-    }
-
-    fn tracking_number(&self, carrier: &str, number: &str) -> String {
-        format!("{carrier}, Sendungsnummer {number}")
-    }
-
-    fn arriving(&self, date: &str) -> String {
-        format!("Voraussichtlich am {date}")
-    }
-
-    fn questions(&self, support_email: &str, support_phone: Option<&str>) -> Vec<Span> {
-        let mut spans = vec![
-            "Fragen? Antworten Sie einfach auf diese E-Mail oder schreiben Sie an ".into(),
-            email_link(support_email),
-        ];
-        spans.push(
-            support_phone.map_or_else(|| ".".to_owned(), |phone| format!(", oder rufen Sie uns an: {phone}.")).into(),
-        );
-        spans
+        amount_then_currency(amount, &NumberStyle { group: '.', decimal: ',' })
     }
 
     fn decline(&self, kind: DeclineKind) -> &'static str {
@@ -331,34 +300,25 @@ impl Phrasebook for German {
         }
     }
 
-    fn sms(&self, notice: Notice, v: &View, link: Option<&str>) -> Option<String> {
+    fn sms(&self, texted: Texted, v: &View, link: Option<&str>) -> String {
         let (shop, id) = (&v.shop.name, &v.order_id);
         let carrier = v.focus().map_or_else(String::new, |parcel| format!(" mit {}", parcel.carrier));
         let track = link.map_or_else(|| ".".to_owned(), |url| format!(". Verfolgen: {url}"));
-        Some(match notice {
-            Notice::Confirmed => {
+        match texted {
+            Texted::Confirmed => {
                 format!(
                     "{shop}: Bestellung {id} ist bestätigt. Lieferung voraussichtlich {}",
                     ended(&v.estimated_delivery_short)
                 )
             }
-            Notice::Shipped => format!("{shop}: Bestellung {id} ist{carrier} versandt{track}"),
-            Notice::OutForDelivery => format!("{shop}: Bestellung {id} wird heute{carrier} zugestellt{track}"),
-            Notice::Delivered => format!("{shop}: Bestellung {id} wurde zugestellt. Viel Freude damit!"),
-            Notice::Delayed => {
+            Texted::Shipped => format!("{shop}: Bestellung {id} ist{carrier} versandt{track}"),
+            Texted::OutForDelivery => format!("{shop}: Bestellung {id} wird heute{carrier} zugestellt{track}"),
+            Texted::Delivered => format!("{shop}: Bestellung {id} wurde zugestellt. Viel Freude damit!"),
+            Texted::Delayed => {
                 let estimate =
                     v.delay_expected_short().map_or_else(String::new, |day| format!(" Neuer Termin: {}", ended(day)));
                 format!("{shop}: Bestellung {id} verspätet sich.{estimate} Details per E-Mail.")
             }
-            Notice::Received
-            | Notice::Rejected
-            | Notice::PaymentFailed
-            | Notice::Cancelled
-            | Notice::Modified
-            | Notice::ReturnAccepted
-            | Notice::Refunded
-            | Notice::FeedbackRequest
-            | Notice::Apology => return None,
-        })
+        }
     }
 }

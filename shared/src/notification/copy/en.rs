@@ -2,13 +2,21 @@
 
 use chrono::NaiveDate;
 
-use super::{Block, Labels, NumberStyle, Phrasebook, Span, digits, email_link, link, para, strong, symbol};
+use super::{Block, Frame, Labels, NumberStyle, Phrasebook, digits, link, para, strong, symbol};
 use crate::domain::{DeclineKind, Money, Remedy};
-use crate::notification::{Notice, view::View};
+use crate::notification::{Notice, Texted, view::View};
 
 pub(super) struct English;
 
 const LABELS: Labels = Labels {
+    greeting: Frame("Hi ", ","),
+    order_heading: Frame("Order ", ""),
+    placed: Frame("Placed ", ""),
+    each: Frame("", " each"),
+    tracking_number: Frame(", tracking number ", ""),
+    arriving: Frame("Arriving ", ""),
+    write_to: "Questions? Reply to this e-mail or write to ",
+    or_call: Frame(", or call ", "."),
     parcels: "Parcels",
     delivered: "Delivered",
     track_this_parcel: "Track this parcel",
@@ -52,36 +60,6 @@ impl Phrasebook for English {
             Some(symbol) => format!("{sign}{symbol}{number}"),
             None => format!("{sign}{number} {}", amount.currency()),
         }
-    }
-
-    fn greeting(&self, first_name: &str) -> String {
-        format!("Hi {first_name},")
-    }
-
-    fn order_heading(&self, order_id: &str) -> String {
-        format!("Order {order_id}")
-    }
-
-    fn placed(&self, date: &str) -> String {
-        format!("Placed {date}")
-    }
-
-    fn each(&self, unit_price: &str) -> String {
-        format!("{unit_price} each")
-    }
-
-    fn tracking_number(&self, carrier: &str, number: &str) -> String {
-        format!("{carrier}, tracking number {number}")
-    }
-
-    fn arriving(&self, date: &str) -> String {
-        format!("Arriving {date}")
-    }
-
-    fn questions(&self, support_email: &str, support_phone: Option<&str>) -> Vec<Span> {
-        let mut spans = vec!["Questions? Reply to this e-mail or write to ".into(), email_link(support_email)];
-        spans.push(support_phone.map_or_else(|| ".".to_owned(), |phone| format!(", or call {phone}.")).into());
-        spans
     }
 
     fn decline(&self, kind: DeclineKind) -> &'static str {
@@ -294,31 +272,22 @@ impl Phrasebook for English {
         }
     }
 
-    fn sms(&self, notice: Notice, v: &View, link: Option<&str>) -> Option<String> {
+    fn sms(&self, texted: Texted, v: &View, link: Option<&str>) -> String {
         let (shop, id) = (&v.shop.name, &v.order_id);
         let carrier = v.focus().map_or_else(String::new, |parcel| format!(" with {}", parcel.carrier));
         let track = link.map_or_else(|| ".".to_owned(), |url| format!(". Track: {url}"));
-        Some(match notice {
-            Notice::Confirmed => {
+        match texted {
+            Texted::Confirmed => {
                 format!("{shop}: order {id} is confirmed. Estimated delivery {}.", v.estimated_delivery_short)
             }
-            Notice::Shipped => format!("{shop}: order {id} has shipped{carrier}{track}"),
-            Notice::OutForDelivery => format!("{shop}: order {id} is out for delivery today{carrier}{track}"),
-            Notice::Delivered => format!("{shop}: order {id} has been delivered. Enjoy!"),
-            Notice::Delayed => {
+            Texted::Shipped => format!("{shop}: order {id} has shipped{carrier}{track}"),
+            Texted::OutForDelivery => format!("{shop}: order {id} is out for delivery today{carrier}{track}"),
+            Texted::Delivered => format!("{shop}: order {id} has been delivered. Enjoy!"),
+            Texted::Delayed => {
                 let estimate =
                     v.delay_expected_short().map_or_else(String::new, |day| format!(" New estimate: {day}."));
                 format!("{shop}: order {id} is delayed.{estimate} Details by e-mail.")
             }
-            Notice::Received
-            | Notice::Rejected
-            | Notice::PaymentFailed
-            | Notice::Cancelled
-            | Notice::Modified
-            | Notice::ReturnAccepted
-            | Notice::Refunded
-            | Notice::FeedbackRequest
-            | Notice::Apology => return None,
-        })
+        }
     }
 }

@@ -2,15 +2,21 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{
-    Block, Calendar, Labels, NumberStyle, Phrasebook, Span, digits, email_link, ended, link, para, strong, symbol,
-};
+use super::{Block, Calendar, Frame, Labels, NumberStyle, Phrasebook, amount_then_currency, ended, link, para, strong};
 use crate::domain::{DeclineKind, Money, Remedy};
-use crate::notification::{Notice, view::View};
+use crate::notification::{Notice, Texted, view::View};
 
 pub(super) struct French;
 
 const LABELS: Labels = Labels {
+    greeting: Frame("Bonjour ", ","),
+    order_heading: Frame("Commande ", ""),
+    placed: Frame("Passée le ", ""),
+    each: Frame("", " l'unité"),
+    tracking_number: Frame(", numéro de suivi ", ""),
+    arriving: Frame("Livraison prévue le ", ""),
+    write_to: "Une question ? Répondez à cet e-mail ou écrivez à ",
+    or_call: Frame(", ou appelez le ", "."),
     parcels: "Colis",
     delivered: "Livré",
     track_this_parcel: "Suivre ce colis",
@@ -67,39 +73,7 @@ impl Phrasebook for French {
     /// `1 234,50 €` with a narrow no-break space between thousands and a no-break space before
     /// the currency.
     fn money(&self, amount: Money) -> String {
-        let (sign, number) = digits(amount, &NumberStyle { group: '\u{202f}', decimal: ',' });
-        let currency = symbol(amount).map_or_else(|| amount.currency().to_string(), str::to_owned);
-        format!("{sign}{number}\u{a0}{currency}")
-    }
-
-    fn greeting(&self, first_name: &str) -> String {
-        format!("Bonjour {first_name},")
-    }
-
-    fn order_heading(&self, order_id: &str) -> String {
-        format!("Commande {order_id}")
-    }
-
-    fn placed(&self, date: &str) -> String {
-        format!("Passée le {date}")
-    }
-
-    fn each(&self, unit_price: &str) -> String {
-        format!("{unit_price} l'unité")
-    }
-
-    fn tracking_number(&self, carrier: &str, number: &str) -> String {
-        format!("{carrier}, numéro de suivi {number}")
-    }
-
-    fn arriving(&self, date: &str) -> String {
-        format!("Livraison prévue le {date}")
-    }
-
-    fn questions(&self, support_email: &str, support_phone: Option<&str>) -> Vec<Span> {
-        let mut spans = vec!["Une question ? Répondez à cet e-mail ou écrivez à ".into(), email_link(support_email)];
-        spans.push(support_phone.map_or_else(|| ".".to_owned(), |phone| format!(", ou appelez le {phone}.")).into());
-        spans
+        amount_then_currency(amount, &NumberStyle { group: '\u{202f}', decimal: ',' })
     }
 
     fn decline(&self, kind: DeclineKind) -> &'static str {
@@ -330,31 +304,22 @@ impl Phrasebook for French {
     }
 
     /// Written in GSM-7: no ç, â, ê, î, ô or û of our own.
-    fn sms(&self, notice: Notice, v: &View, link: Option<&str>) -> Option<String> {
+    fn sms(&self, texted: Texted, v: &View, link: Option<&str>) -> String {
         let (shop, id) = (&v.shop.name, &v.order_id);
         let carrier = v.focus().map_or_else(String::new, |parcel| format!(" avec {}", parcel.carrier));
         let track = link.map_or_else(|| ".".to_owned(), |url| format!(". Suivi : {url}"));
-        Some(match notice {
-            Notice::Confirmed => {
+        match texted {
+            Texted::Confirmed => {
                 format!("{shop} : commande {id} confirmée. Livraison prévue {}", ended(&v.estimated_delivery_short))
             }
-            Notice::Shipped => format!("{shop} : commande {id} expédiée{carrier}{track}"),
-            Notice::OutForDelivery => format!("{shop} : commande {id} en livraison aujourd'hui{carrier}{track}"),
-            Notice::Delivered => format!("{shop} : commande {id} livrée. Bonne journée !"),
-            Notice::Delayed => {
+            Texted::Shipped => format!("{shop} : commande {id} expédiée{carrier}{track}"),
+            Texted::OutForDelivery => format!("{shop} : commande {id} en livraison aujourd'hui{carrier}{track}"),
+            Texted::Delivered => format!("{shop} : commande {id} livrée. Bonne journée !"),
+            Texted::Delayed => {
                 let estimate =
                     v.delay_expected_short().map_or_else(String::new, |day| format!(" Nouvelle date : {}", ended(day)));
                 format!("{shop} : commande {id} retardée.{estimate} Détails par e-mail.")
             }
-            Notice::Received
-            | Notice::Rejected
-            | Notice::PaymentFailed
-            | Notice::Cancelled
-            | Notice::Modified
-            | Notice::ReturnAccepted
-            | Notice::Refunded
-            | Notice::FeedbackRequest
-            | Notice::Apology => return None,
-        })
+        }
     }
 }

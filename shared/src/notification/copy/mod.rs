@@ -9,7 +9,7 @@ mod nl;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Notice, view::View};
+use super::{Notice, Texted, view::View};
 use crate::domain::{CountryCode, DeclineKind, Locale, Money, Remedy};
 
 /// A language the messages are written in.
@@ -124,9 +124,32 @@ macro_rules! para {
 }
 pub(super) use para;
 
-/// The words of a message's frame: headings, totals, links.
+/// Words around a value: `Frame("Hi ", ",")` makes `Hi Grace,`.
+#[derive(Debug)]
+pub(super) struct Frame(pub &'static str, pub &'static str);
+
+impl Frame {
+    pub fn around(&self, value: &str) -> String {
+        format!("{}{value}{}", self.0, self.1)
+    }
+}
+
+/// The words of a message's frame: greeting, headings, totals, links.
 #[derive(Debug)]
 pub(super) struct Labels {
+    pub greeting: Frame,
+    pub order_heading: Frame,
+    pub placed: Frame,
+    /// Around a unit price.
+    pub each: Frame,
+    /// After the carrier's name, around the tracking number.
+    pub tracking_number: Frame,
+    /// Around the day a parcel should arrive.
+    pub arriving: Frame,
+    /// Before the shop's support address.
+    pub write_to: &'static str,
+    /// Around the shop's phone number, after its address; the sentence's end without one.
+    pub or_call: Frame,
     pub parcels: &'static str,
     pub delivered: &'static str,
     pub track_this_parcel: &'static str,
@@ -153,20 +176,19 @@ pub(super) trait Phrasebook: Sync {
     /// A day in a few characters, for text messages.
     fn short_date(&self, day: NaiveDate, region: Option<&str>) -> String;
     fn money(&self, amount: Money) -> String;
-    fn greeting(&self, first_name: &str) -> String;
-    fn order_heading(&self, order_id: &str) -> String;
-    fn placed(&self, date: &str) -> String;
-    fn each(&self, unit_price: &str) -> String;
-    fn tracking_number(&self, carrier: &str, number: &str) -> String;
-    fn arriving(&self, date: &str) -> String;
-    fn questions(&self, support_email: &str, support_phone: Option<&str>) -> Vec<Span>;
     fn decline(&self, kind: DeclineKind) -> &'static str;
     fn remedy(&self, remedy: Remedy) -> &'static str;
     fn subject(&self, notice: Notice, order_id: &str) -> String;
     fn headline(&self, notice: Notice) -> &'static str;
     fn body(&self, notice: Notice, v: &View) -> Vec<Block>;
-    /// The text message, for texted notices; `link` is the tracking page when it fits.
-    fn sms(&self, notice: Notice, v: &View, link: Option<&str>) -> Option<String>;
+    /// The text message; `link` is the tracking page when it fits.
+    fn sms(&self, texted: Texted, v: &View, link: Option<&str>) -> String;
+}
+
+/// "Questions? Write to …, or call …." in the language of `labels`.
+pub(super) fn questions(labels: &Labels, support_email: &str, support_phone: Option<&str>) -> Vec<Span> {
+    let end = support_phone.map_or_else(|| labels.or_call.1.to_owned(), |phone| labels.or_call.around(phone));
+    vec![labels.write_to.into(), email_link(support_email), end.into()]
 }
 
 /// An amount as operators read it, in English: `€1,234.50`.
@@ -198,6 +220,13 @@ pub(super) fn digits(amount: Money, style: &NumberStyle) -> (&'static str, Strin
         number.push_str(&format!("{:0width$}", units % scale, width = exponent as usize));
     }
     (if amount.minor_units() < 0 { "-" } else { "" }, number)
+}
+
+/// `1.234,50 €`: the amount, a no-break space, the currency's symbol or code.
+pub(super) fn amount_then_currency(amount: Money, style: &NumberStyle) -> String {
+    let (sign, number) = digits(amount, style);
+    let currency = symbol(amount).map_or_else(|| amount.currency().to_string(), str::to_owned);
+    format!("{sign}{number}\u{a0}{currency}")
 }
 
 /// Currencies written with a symbol; the rest by their code.

@@ -2,13 +2,21 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Block, Calendar, Labels, NumberStyle, Phrasebook, Span, digits, email_link, link, para, strong, symbol};
+use super::{Block, Calendar, Frame, Labels, NumberStyle, Phrasebook, digits, link, para, strong, symbol};
 use crate::domain::{DeclineKind, Money, Remedy};
-use crate::notification::{Notice, view::View};
+use crate::notification::{Notice, Texted, view::View};
 
 pub(super) struct Dutch;
 
 const LABELS: Labels = Labels {
+    greeting: Frame("Hoi ", ","),
+    order_heading: Frame("Bestelling ", ""),
+    placed: Frame("Geplaatst op ", ""),
+    each: Frame("", " per stuk"),
+    tracking_number: Frame(", trackingnummer ", ""),
+    arriving: Frame("Verwacht op ", ""),
+    write_to: "Vragen? Beantwoord deze e-mail of schrijf naar ",
+    or_call: Frame(", of bel ", "."),
     parcels: "Pakketten",
     delivered: "Bezorgd",
     track_this_parcel: "Volg dit pakket",
@@ -66,36 +74,6 @@ impl Phrasebook for Dutch {
         let (sign, number) = digits(amount, &NumberStyle { group: '.', decimal: ',' });
         let currency = symbol(amount).map_or_else(|| amount.currency().to_string(), str::to_owned);
         format!("{currency}\u{a0}{sign}{number}")
-    }
-
-    fn greeting(&self, first_name: &str) -> String {
-        format!("Hoi {first_name},")
-    }
-
-    fn order_heading(&self, order_id: &str) -> String {
-        format!("Bestelling {order_id}")
-    }
-
-    fn placed(&self, date: &str) -> String {
-        format!("Geplaatst op {date}")
-    }
-
-    fn each(&self, unit_price: &str) -> String {
-        format!("{unit_price} per stuk")
-    }
-
-    fn tracking_number(&self, carrier: &str, number: &str) -> String {
-        format!("{carrier}, trackingnummer {number}")
-    }
-
-    fn arriving(&self, date: &str) -> String {
-        format!("Verwacht op {date}")
-    }
-
-    fn questions(&self, support_email: &str, support_phone: Option<&str>) -> Vec<Span> {
-        let mut spans = vec!["Vragen? Beantwoord deze e-mail of schrijf naar ".into(), email_link(support_email)];
-        spans.push(support_phone.map_or_else(|| ".".to_owned(), |phone| format!(", of bel {phone}.")).into());
-        spans
     }
 
     fn decline(&self, kind: DeclineKind) -> &'static str {
@@ -312,31 +290,22 @@ impl Phrasebook for Dutch {
         }
     }
 
-    fn sms(&self, notice: Notice, v: &View, link: Option<&str>) -> Option<String> {
+    fn sms(&self, texted: Texted, v: &View, link: Option<&str>) -> String {
         let (shop, id) = (&v.shop.name, &v.order_id);
         let carrier = v.focus().map_or_else(String::new, |parcel| format!(" met {}", parcel.carrier));
         let track = link.map_or_else(|| ".".to_owned(), |url| format!(". Volgen: {url}"));
-        Some(match notice {
-            Notice::Confirmed => {
+        match texted {
+            Texted::Confirmed => {
                 format!("{shop}: bestelling {id} is bevestigd. Verwachte bezorging {}.", v.estimated_delivery_short)
             }
-            Notice::Shipped => format!("{shop}: bestelling {id} is verzonden{carrier}{track}"),
-            Notice::OutForDelivery => format!("{shop}: bestelling {id} wordt vandaag bezorgd{carrier}{track}"),
-            Notice::Delivered => format!("{shop}: bestelling {id} is bezorgd. Veel plezier!"),
-            Notice::Delayed => {
+            Texted::Shipped => format!("{shop}: bestelling {id} is verzonden{carrier}{track}"),
+            Texted::OutForDelivery => format!("{shop}: bestelling {id} wordt vandaag bezorgd{carrier}{track}"),
+            Texted::Delivered => format!("{shop}: bestelling {id} is bezorgd. Veel plezier!"),
+            Texted::Delayed => {
                 let estimate =
                     v.delay_expected_short().map_or_else(String::new, |day| format!(" Nieuwe datum: {day}."));
                 format!("{shop}: bestelling {id} heeft vertraging.{estimate} Details per e-mail.")
             }
-            Notice::Received
-            | Notice::Rejected
-            | Notice::PaymentFailed
-            | Notice::Cancelled
-            | Notice::Modified
-            | Notice::ReturnAccepted
-            | Notice::Refunded
-            | Notice::FeedbackRequest
-            | Notice::Apology => return None,
-        })
+        }
     }
 }
