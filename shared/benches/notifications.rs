@@ -1,6 +1,6 @@
 //! The pure part of the notifier, per message, timed: a notice's e-mail rendered from the
 //! templates (HTML and text) with its text message, the MIME message built, an SES event read.
-//! Run: `cargo bench -p shared --bench notifications`.
+//! Run: `cargo bench -p shared --features samples --bench notifications`.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,6 +22,15 @@ fn main() {
         measure(&format!("render {} (html + text + sms)", notice.name()), || {
             black_box(render(notice, &order, &policy, &recommendations).unwrap());
         });
+    }
+    // The same messages in each language: the words differ, the work should not.
+    for locale in Sample::LOCALES {
+        for notice in [Notice::Confirmed, Notice::Delayed] {
+            let order = Sample::order_in(notice, locale).unwrap();
+            measure(&format!("render {} in {locale}", notice.name()), || {
+                black_box(render(notice, &order, &policy, &recommendations).unwrap());
+            });
+        }
     }
     let order = Sample::order(Notice::Confirmed).unwrap();
     let rendered = render(Notice::Confirmed, &order, &policy, &recommendations).unwrap();

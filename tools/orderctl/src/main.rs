@@ -16,7 +16,8 @@ usage: orderctl [--resources FILE] COMMAND
   replay ID                      publish the order's current event again
   apologise ID --remedy R --what TEXT --token FILE
                                  tell the customer what went wrong and what was done (R: refund,
-                                 amendment, expedited_shipment, other), once, by e-mail
+                                 amendment, expedited_shipment, other), once, by e-mail in their
+                                 language: write TEXT in it (the order's `locale`, `order ID`)
   dispute ID [--json]            the evidence a dispute about the order needs: the order, the
                                  charge, the parcels and their scans, the messages sent, refunds
   dispute ID --submit --key FILE submit that evidence to the payment provider for the order's
@@ -76,7 +77,12 @@ async fn main() -> anyhow::Result<()> {
             let token_file = take_option(&mut rest, "--token").context("apologise needs --token FILE")?;
             let token = std::fs::read_to_string(&token_file).with_context(|| format!("reading {token_file}"))?;
             let order = orderctl.apologise(id, &remedy, &what, &token).await?;
-            out = format!("{} apology recorded at version {}", order["id"].as_str().unwrap_or(id), order["version"]);
+            out = format!(
+                "{} apology recorded at version {}; it goes out in {}",
+                order["id"].as_str().unwrap_or(id),
+                order["version"],
+                order["locale"].as_str().unwrap_or("the storefront's language")
+            );
         }
         ["dispute", id] => out = orderctl.dispute(id).await?.text(),
         ["dispute", id, "--json"] => out = serde_json::to_string_pretty(&orderctl.dispute(id).await?)?,
