@@ -310,3 +310,40 @@ fn shortages(order: &Order) -> Vec<ShortageView> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CountryCode, Line};
+
+    fn address(country: &str, city: &str, region: Option<&str>, postal: Option<&str>) -> Address {
+        let line = |text: &str| Line::parse(text).unwrap();
+        Address {
+            name: line("Ada Lovelace"),
+            line1: line("1 Main Street"),
+            line2: None,
+            city: line(city),
+            region: region.map(line),
+            postal_code: postal.map(line),
+            country: CountryCode::parse(country).unwrap(),
+        }
+    }
+
+    #[test]
+    fn addresses_are_written_as_the_destination_s_post_writes_them() {
+        let place = |country, city, region, postal, language| {
+            address_lines(&address(country, city, region, postal), language)[2..].join(" / ")
+        };
+        assert_eq!(place("GB", "London", None, Some("N1 9GU"), Language::French), "London / N1 9GU / Royaume-Uni");
+        assert_eq!(place("CA", "Ottawa", Some("ON"), Some("K1A 0B1"), Language::English), "Ottawa ON K1A 0B1 / Canada");
+        assert_eq!(
+            place("JP", "Chiyoda", Some("Tokyo"), Some("100-0001"), Language::Dutch),
+            "〒100-0001 Tokyo Chiyoda / Japan"
+        );
+        assert_eq!(
+            place("NL", "Amsterdam", None, Some("1015 CJ"), Language::German),
+            "1015 CJ Amsterdam / Niederlande"
+        );
+        assert_eq!(place("BR", "Recife", None, None, Language::English), "Recife / BR");
+    }
+}

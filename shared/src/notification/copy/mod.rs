@@ -316,6 +316,42 @@ mod tests {
     }
 
     #[test]
+    fn each_language_writes_amounts_its_own_way() {
+        let amount = |units, code| Money::new(units, crate::domain::Currency::parse(code).unwrap());
+        let cases = [
+            (amount(123_450, "EUR"), ["€1,234.50", "1.234,50\u{a0}€", "1\u{202f}234,50\u{a0}€", "€\u{a0}1.234,50"]),
+            (amount(-399, "GBP"), ["-£3.99", "-3,99\u{a0}£", "-3,99\u{a0}£", "£\u{a0}-3,99"]),
+            (amount(1_500, "JPY"), ["¥1,500", "1.500\u{a0}¥", "1\u{202f}500\u{a0}¥", "¥\u{a0}1.500"]),
+            (amount(1_250, "CHF"), ["12.50 CHF", "12,50\u{a0}CHF", "12,50\u{a0}CHF", "CHF\u{a0}12,50"]),
+            (amount(5, "EUR"), ["€0.05", "0,05\u{a0}€", "0,05\u{a0}€", "€\u{a0}0,05"]),
+        ];
+        for (money, written) in cases {
+            for (language, expected) in Language::ALL.into_iter().zip(written) {
+                assert_eq!(language.words().money(money), expected, "{language:?}");
+            }
+        }
+        assert_eq!(super::money(amount(100_000_000, "USD")), "$1,000,000.00", "operators read English");
+    }
+
+    #[test]
+    fn each_language_writes_days_its_own_way() {
+        let day = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        let written: Vec<(String, String)> = Language::ALL
+            .into_iter()
+            .map(|language| (language.words().long_date(day, None), language.words().short_date(day, None)))
+            .collect();
+        let expected = [
+            ("Saturday 1 August 2026", "Sat 1 Aug"),
+            ("Samstag, 1. August 2026", "Sa. 1.8."),
+            ("samedi 1er août 2026", "sam. 1 août"),
+            ("zaterdag 1 augustus 2026", "za 1 aug"),
+        ];
+        for ((long, short), (expected_long, expected_short)) in written.iter().zip(expected) {
+            assert_eq!((long.as_str(), short.as_str()), (expected_long, expected_short));
+        }
+    }
+
+    #[test]
     fn only_the_languages_written_here_are_offered() {
         let of = |tag: &str| Language::of(&Locale::parse(tag).unwrap());
         assert_eq!(of("de-AT"), Some(Language::German));
