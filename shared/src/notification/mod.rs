@@ -19,7 +19,8 @@ use crate::domain::{
     CatalogItem, Delay, EmailAddress, EventId, EventType, Locale, Order, OrderStatus, Shipment, Sku, StorefrontId,
 };
 
-pub use copy::{Language, money};
+use copy::Language;
+pub use copy::money;
 pub use ports::{
     ChannelError, Claim, DeliveredOrders, Mailer, NotificationLedger, ProductRelations, SuppressionList, TextMessages,
 };
