@@ -24,7 +24,7 @@ pub use copy::money;
 pub use ports::{
     ChannelError, Claim, DeliveredOrders, Mailer, NotificationLedger, ProductRelations, SuppressionList, TextMessages,
 };
-pub use render::{Email, RenderError, Rendered, render, render_email, render_sms, subject};
+pub use render::{Email, RenderError, Rendered, render, render_email, render_sms};
 #[cfg(any(test, feature = "samples"))]
 pub use sample::Sample;
 pub use sms::{SmsEncoding, SmsText};

@@ -7,9 +7,9 @@ use askama::Template;
 
 use super::{
     Notice, NotificationPolicy,
-    copy::{Block, Language, Span},
+    copy::{Block, Span},
     sms::{SmsText, gsm7_folded},
-    view::{View, locale_of},
+    view::View,
 };
 use crate::domain::{CatalogItem, Order};
 
@@ -36,12 +36,6 @@ pub struct RenderError {
     source: askama::Error,
 }
 
-/// The subject of `notice` about `order`, in the order's language.
-pub fn subject(notice: Notice, order: &Order, policy: &NotificationPolicy) -> String {
-    let locale = locale_of(order, policy.storefront(&order.storefront));
-    Language::of(&locale).unwrap_or(Language::English).words().subject(notice, order.id.as_str())
-}
-
 #[derive(Template)]
 #[template(path = "email.html")]
 struct HtmlPart<'a> {
@@ -63,7 +57,7 @@ pub fn render(
     recommendations: &[CatalogItem],
 ) -> Result<Rendered, RenderError> {
     let view = View::new(notice, order, policy, recommendations);
-    Ok(Rendered { email: email(&view)?, sms: sms(&view, order, policy) })
+    Ok(Rendered { email: email(&view)?, sms: sms(&view) })
 }
 
 fn failed(template: &'static str) -> impl Fn(askama::Error) -> RenderError {
@@ -88,14 +82,13 @@ fn email(view: &View<'_>) -> Result<Email, RenderError> {
 
 /// The text message alone; `None` for notices that are not texted.
 pub fn render_sms(notice: Notice, order: &Order, policy: &NotificationPolicy) -> Option<SmsText> {
-    sms(&View::new(notice, order, policy, &[]), order, policy)
+    sms(&View::new(notice, order, policy, &[]))
 }
 
 /// The message with the tracking link if it fits one message, else without; each as written,
 /// else folded into GSM-7 (`août` as `aout`) where that is what makes it fit.
-fn sms(view: &View<'_>, order: &Order, policy: &NotificationPolicy) -> Option<SmsText> {
-    let locale = locale_of(order, policy.storefront(&order.storefront));
-    let words = Language::of(&locale).unwrap_or(Language::English).words();
+fn sms(view: &View<'_>) -> Option<SmsText> {
+    let words = view.words;
     let texted = view.notice.texted()?;
     let with_link = words.sms(texted, view, view.sms_link(true));
     let without = words.sms(texted, view, view.sms_link(false));

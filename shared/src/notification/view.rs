@@ -67,6 +67,8 @@ pub(super) struct View<'a> {
     pub notice: Notice,
     /// The locale's tag, for `<html lang>`.
     pub lang: String,
+    /// The words of the locale's language, for the text message.
+    pub words: &'static dyn Phrasebook,
     pub labels: &'static Labels,
     pub subject: String,
     pub headline: &'static str,
@@ -100,7 +102,7 @@ pub(super) struct View<'a> {
 
 /// The locale an order's messages are written for: its own, else (an order placed before
 /// orders carried one) its storefront's first.
-pub(super) fn locale_of(order: &Order, shop: &StorefrontProfile) -> Locale {
+fn locale_of(order: &Order, shop: &StorefrontProfile) -> Locale {
     order.locale.clone().unwrap_or_else(|| shop.default_locale())
 }
 
@@ -148,6 +150,7 @@ impl<'a> View<'a> {
         let mut view = Self {
             notice,
             lang: locale.to_string(),
+            words,
             labels,
             subject: words.subject(notice, order.id.as_str()),
             headline: words.headline(notice),
