@@ -147,17 +147,24 @@ fn every_consumer_queue_has_a_dead_letter_queue_and_a_valid_filter() {
 }
 
 #[test]
-fn the_notifier_subscribes_to_exactly_the_events_a_customer_is_told_of() {
+fn each_consumer_subscribes_to_exactly_the_events_it_acts_on() {
     let template = template();
-    let policy = &template.resource("NotificationsSubscription").unwrap().properties["FilterPolicy"]["type"];
-    let mut subscribed: Vec<&str> = policy.as_array().unwrap().iter().map(|name| name.as_str().unwrap()).collect();
-    let mut told: Vec<String> = EventType::all()
-        .filter(|event_type| shared::notification::Notice::for_event(*event_type).is_some())
-        .map(EventType::name)
-        .collect();
-    subscribed.sort_unstable();
-    told.sort();
-    assert_eq!(subscribed, told);
+    let told_of_customers: Vec<EventType> =
+        EventType::all().filter(|event_type| shared::notification::Notice::for_event(*event_type).is_some()).collect();
+    let consumers: [(&str, Vec<EventType>); 4] = [
+        ("InventorySubscription", shared::app::inventory::SUBSCRIPTION.event_types().collect()),
+        ("PaymentSubscription", shared::app::payments::SUBSCRIPTION.event_types().collect()),
+        ("FulfillmentSubscription", shared::app::fulfillment::SUBSCRIPTION.event_types().collect()),
+        ("NotificationsSubscription", told_of_customers),
+    ];
+    for (subscription, acted_on) in consumers {
+        let policy = &template.resource(subscription).unwrap().properties["FilterPolicy"]["type"];
+        let mut subscribed: Vec<&str> = policy.as_array().unwrap().iter().map(|name| name.as_str().unwrap()).collect();
+        let mut acted_on: Vec<String> = acted_on.into_iter().map(EventType::name).collect();
+        subscribed.sort_unstable();
+        acted_on.sort();
+        assert_eq!(subscribed, acted_on, "{subscription}");
+    }
 }
 
 #[test]

@@ -12,9 +12,9 @@ use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
     adapters::{dynamodb::DynamoStore, sqs::SqsQueue},
-    app::fulfillment::{Fulfillment, FulfillmentError, FulfillmentOutcome},
+    app::fulfillment::{Fulfillment, FulfillmentError, FulfillmentOutcome, SUBSCRIPTION, WarehouseWork},
     config::{ConfigError, Env},
-    domain::{Envelope, EventType, Order, OrderStatus, ReturnPolicy},
+    domain::{Envelope, Order, ReturnPolicy},
     lambda::consumer::{Handled, consume_by_source, dispatch, dispatch_body},
 };
 
@@ -53,12 +53,10 @@ impl FulfillmentHandler {
     }
 
     async fn on_event(&self, event: Envelope<Order>) -> Result<(), FulfillmentError> {
-        let outcome = match event.event_type {
-            EventType::Reached(OrderStatus::PaymentAuthorized) | EventType::Modified => {
-                self.fulfillment.on_authorized(&event.data, Utc::now()).await?
-            }
-            EventType::Reached(OrderStatus::Cancelled) => self.fulfillment.on_cancelled(&event.data).await?,
-            _ => FulfillmentOutcome::AlreadyHandled,
+        let outcome = match SUBSCRIPTION.work(event.event_type) {
+            Some(WarehouseWork::Pick) => self.fulfillment.on_authorized(&event.data, Utc::now()).await?,
+            Some(WarehouseWork::Stop) => self.fulfillment.on_cancelled(&event.data).await?,
+            None => FulfillmentOutcome::AlreadyHandled,
         };
         tracing::info!(?outcome, "order event handled");
         Ok(())

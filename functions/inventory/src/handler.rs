@@ -6,9 +6,9 @@ use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
     adapters::dynamodb::DynamoStore,
-    app::inventory::{Inventory, ReserveOutcome},
+    app::inventory::{Inventory, ReserveOutcome, SUBSCRIPTION, StockWork},
     config::{ConfigError, Env},
-    domain::{Envelope, EventType, Order, OrderStatus, StoreError},
+    domain::{Envelope, Order, StoreError},
     lambda::consumer::consume,
 };
 
@@ -27,8 +27,8 @@ impl InventoryHandler {
     }
 
     async fn on_event(&self, event: Envelope<Order>) -> Result<(), StoreError> {
-        match event.event_type {
-            EventType::Reached(OrderStatus::Placed) => match self.inventory.reserve(&event.data, Utc::now()).await? {
+        match SUBSCRIPTION.work(event.event_type) {
+            Some(StockWork::Reserve) => match self.inventory.reserve(&event.data, Utc::now()).await? {
                 ReserveOutcome::Reserved => tracing::info!("stock reserved"),
                 ReserveOutcome::Rejected(shortages) => {
                     let skus: Vec<&str> = shortages.iter().map(|shortage| shortage.sku.as_str()).collect();
@@ -38,11 +38,11 @@ impl InventoryHandler {
                     tracing::info!("order no longer placed at this version; acknowledged")
                 }
             },
-            EventType::Reached(OrderStatus::PaymentFailed | OrderStatus::Cancelled) => {
+            Some(StockWork::Release) => {
                 let release = self.inventory.release(&event.order_id, Utc::now()).await?;
                 tracing::info!(?release, "stock release");
             }
-            other => tracing::debug!(event_type = %other, "not an inventory event; acknowledged"),
+            None => tracing::warn!(event_type = %event.event_type, "not an inventory event; acknowledged"),
         }
         Ok(())
     }

@@ -16,17 +16,15 @@ use shared::{
     config::{ConfigError, Env},
     domain::{Envelope, Order},
     lambda::consumer::{consume_by_source, dispatch, dispatch_body},
-    notification::NotificationPolicy,
+    notification::{Delivery, NotificationPolicy},
 };
 
-type LiveNotifier = Notifier<DynamoStore, SuppressionStore, SesMailer, SnsTextMessages>;
+type LiveNotifier = Notifier<DynamoStore, SuppressionStore, SesMailer, SnsTextMessages, SqsQueue>;
 
 #[derive(Debug, Clone)]
 pub struct NotifierHandler {
     notifier: LiveNotifier,
     feedback_queue_arn: String,
-    /// Where a message SES or SNS throttled goes back to wait.
-    notifications: SqsQueue,
 }
 
 /// An EventBridge scheduled event: only its time matters.
@@ -59,11 +57,11 @@ impl NotifierHandler {
                 SuppressionStore::from_env(dynamodb, env)?,
                 mail,
                 SnsTextMessages::new(aws_sdk_sns::Client::new(aws)),
+                SqsQueue::new(aws_sdk_sqs::Client::new(aws), env.get("NOTIFICATIONS_QUEUE_URL")?),
                 policy,
                 sender,
             ),
             feedback_queue_arn: env.get("EMAIL_FEEDBACK_QUEUE_ARN")?,
-            notifications: SqsQueue::new(aws_sdk_sqs::Client::new(aws), env.get("NOTIFICATIONS_QUEUE_URL")?),
         })
     }
 
@@ -77,15 +75,7 @@ impl NotifierHandler {
                 |message| dispatch_body(message, |body| self.notifier.on_mail_feedback(body, Utc::now())),
                 |message| {
                     dispatch(message, move |event: Envelope<Order>| async move {
-                        if let Some(delay) = self.notifier.wait_before(&event, Utc::now())
-                            && self.hold_back(message, delay).await
-                        {
-                            return Ok(());
-                        }
-                        match self.notifier.on_event(&event, Utc::now()).await {
-                            Err(error) if error.throttled() => self.put_back(message, error).await,
-                            outcome => outcome.map(|_| ()),
-                        }
+                        self.notifier.on_delivery(&event, delivery(message), Utc::now()).await
                     })
                 },
             )
@@ -100,46 +90,6 @@ impl NotifierHandler {
         }))
     }
 
-    /// Puts a message whose provider throttled us back on its queue to wait (what was sent
-    /// stays sent: the ledger says so); the throttle's error if it cannot, or has waited long
-    /// enough, for the queue to retry it.
-    async fn put_back(&self, message: &SqsMessage, throttled: NotifyError) -> Result<(), NotifyError> {
-        let attempts = message
-            .message_attributes
-            .get(THROTTLED_ATTRIBUTE)
-            .and_then(|attribute| attribute.string_value.as_deref()?.parse().ok())
-            .unwrap_or(0);
-        match self.notifications.put_back_throttled(message.body.as_deref().unwrap_or_default(), attempts).await {
-            Ok(true) => {
-                tracing::warn!(error = %throttled, attempts, "throttled; the message waits on its queue");
-                shared::metrics::emit(&[shared::metrics::Measurement::count(
-                    shared::metrics::Metric::MessagesThrottled,
-                )]);
-                Ok(())
-            }
-            Ok(false) => Err(throttled),
-            Err(error) => {
-                tracing::error!(error = %error, "a throttled message could not be put back; the queue retries it");
-                Err(throttled)
-            }
-        }
-    }
-
-    /// Puts a message back on its queue to come again after `delay`; false if it cannot (it is
-    /// then decided now, as if it had waited).
-    async fn hold_back(&self, message: &SqsMessage, delay: std::time::Duration) -> bool {
-        match self.notifications.send_after(message.body.as_deref().unwrap_or_default(), &[], delay).await {
-            Ok(()) => {
-                tracing::info!(delay_seconds = delay.as_secs(), "the message waits for the order's first decision");
-                true
-            }
-            Err(error) => {
-                tracing::warn!(error = %error, "the message could not wait; decided now");
-                false
-            }
-        }
-    }
-
     /// The daily sweep, as of `now`.
     pub async fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, HandlerError> {
         let report = self.notifier.sweep_feedback(now.date_naive(), now).await.map_err(HandlerError::Sweep)?;
@@ -150,4 +100,14 @@ impl NotifierHandler {
         }
         Ok(report)
     }
+}
+
+/// The message as the notifications queue delivered it, with the throttles it has waited out.
+fn delivery(message: &SqsMessage) -> Delivery<'_> {
+    let throttled = message
+        .message_attributes
+        .get(THROTTLED_ATTRIBUTE)
+        .and_then(|attribute| attribute.string_value.as_deref()?.parse().ok())
+        .unwrap_or(0);
+    Delivery { body: message.body.as_deref().unwrap_or_default(), throttled }
 }

@@ -7,9 +7,9 @@ use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
     adapters::{dynamodb::DynamoStore, stripe::StripeGateway},
-    app::payments::{PaymentError, PaymentOutcome},
+    app::payments::{PaymentError, PaymentOutcome, PaymentWork, SUBSCRIPTION},
     config::{ConfigError, Env},
-    domain::{Envelope, EventType, Order, OrderStatus, ProviderEvent},
+    domain::{Envelope, Order, ProviderEvent},
     lambda::consumer::{consume_by_source, dispatch},
     lambda::wiring::{LivePayments, payments_from_env},
 };
@@ -50,12 +50,12 @@ impl PaymentHandler {
 
     async fn on_event(&self, event: Envelope<Order>) -> Result<(), PaymentError> {
         let order = &event.data;
-        let outcome = match event.event_type {
-            EventType::Reached(OrderStatus::Reserved) => self.payments.on_reserved(order, Utc::now()).await?,
-            EventType::Reached(OrderStatus::Shipped) => self.payments.on_shipped(order).await?,
-            EventType::Reached(OrderStatus::Cancelled) => self.payments.on_cancelled(order).await?,
-            EventType::Reached(OrderStatus::Returned) => self.payments.on_returned(order, Utc::now()).await?,
-            _ => PaymentOutcome::NothingToDo,
+        let outcome = match SUBSCRIPTION.work(event.event_type) {
+            Some(PaymentWork::Authorize) => self.payments.on_reserved(order, Utc::now()).await?,
+            Some(PaymentWork::Capture) => self.payments.on_shipped(order).await?,
+            Some(PaymentWork::Release) => self.payments.on_cancelled(order).await?,
+            Some(PaymentWork::RefundReturn) => self.payments.on_returned(order, Utc::now()).await?,
+            None => PaymentOutcome::NothingToDo,
         };
         tracing::info!(?outcome, "payment event handled");
         Ok(())

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use aws_sdk_sqs::{Client, types::MessageAttributeValue};
 
-use crate::domain::{DeadLetterUnavailable, DeadLetters, Warehouse, WarehouseInstruction, WarehouseUnavailable};
+use crate::{
+    domain::{DeadLetterUnavailable, DeadLetters, Warehouse, WarehouseInstruction, WarehouseUnavailable},
+    notification::{LONGEST_DELAY, PutBackFailed, Redelivery},
+};
 
 /// The attribute that says why a message was dead-lettered by our code rather than by the
 /// queue's redrive policy, and a person-readable detail.
@@ -41,9 +44,9 @@ impl SqsQueue {
         self.send_after(body, attributes, Duration::ZERO).await
     }
 
-    /// The same, delivered after `delay` (SQS holds it up to 15 minutes).
+    /// The same, delivered after `delay` (SQS holds it up to 15 minutes: [`LONGEST_DELAY`]).
     pub async fn send_after(&self, body: &str, attributes: &[(&str, &str)], delay: Duration) -> Result<(), QueueError> {
-        let delay_seconds = i32::try_from(delay.as_secs().min(MAX_DELAY.as_secs())).unwrap_or(0);
+        let delay_seconds = i32::try_from(delay.as_secs().min(LONGEST_DELAY.as_secs())).unwrap_or(0);
         let mut request =
             self.client.send_message().queue_url(&self.url).message_body(body).delay_seconds(delay_seconds);
         for (name, value) in attributes {
@@ -58,28 +61,16 @@ impl SqsQueue {
     }
 }
 
-/// The longest SQS holds a message back.
-pub const MAX_DELAY: Duration = Duration::from_secs(900);
-
 /// How many times a message was put back because its provider throttled us.
 pub const THROTTLED_ATTRIBUTE: &str = "throttled_attempts";
 
-/// How long a message waits after its provider throttled it for the `attempts`th time: 2 s,
-/// doubling up to SQS's 15 minutes, for 12 attempts (about an hour and a half); after that it
-/// takes the queue's ordinary retries, and its dead-letter queue.
-pub fn throttle_backoff(attempts: u32) -> Option<Duration> {
-    (attempts < 12).then(|| Duration::from_secs(2u64.saturating_pow(attempts + 1)).min(MAX_DELAY))
-}
-
-impl SqsQueue {
-    /// Puts a message a throttled provider refused (`attempts` times before) back on this queue
-    /// after a backoff, so that a long throttle spends none of the deliveries the queue allows
-    /// before its dead-letter queue; false when it has waited long enough (the caller lets the
-    /// queue retry it).
-    pub async fn put_back_throttled(&self, body: &str, attempts: u32) -> Result<bool, QueueError> {
-        let Some(delay) = throttle_backoff(attempts) else { return Ok(false) };
-        let attempts = (attempts + 1).to_string();
-        self.send_after(body, &[(THROTTLED_ATTRIBUTE, &attempts)], delay).await.map(|()| true)
+/// The notifications queue: a message comes again after its delay, saying how often it was
+/// throttled (no attribute before the first throttle).
+impl Redelivery for SqsQueue {
+    async fn put_back(&self, body: &str, delay: Duration, throttled: u32) -> Result<(), PutBackFailed> {
+        let count = throttled.to_string();
+        let attributes: &[(&str, &str)] = if throttled == 0 { &[] } else { &[(THROTTLED_ATTRIBUTE, &count)] };
+        self.send_after(body, attributes, delay).await.map_err(|error| PutBackFailed(Box::new(error)))
     }
 }
 
@@ -95,17 +86,5 @@ impl DeadLetters for SqsQueue {
 impl Warehouse for SqsQueue {
     async fn instruct(&self, instruction: &WarehouseInstruction) -> Result<(), WarehouseUnavailable> {
         self.send_json(instruction).await.map_err(|error| WarehouseUnavailable(Box::new(error)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_throttled_message_waits_longer_each_time_then_takes_the_queues_retries() {
-        let waits: Vec<u64> = (0..14).map_while(throttle_backoff).map(|wait| wait.as_secs()).collect();
-        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]);
-        assert!(waits.iter().sum::<u64>() > 3600, "an hour's throttle costs no delivery");
     }
 }

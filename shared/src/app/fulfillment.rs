@@ -5,14 +5,31 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Retries;
+use super::{Retries, Subscription};
 use tracing::Instrument;
 
 use crate::domain::{
-    Allocation, Counter, DeadLetterUnavailable, DeadLetters, Order, OrderId, OrderRepository, OrderStatus, ParcelIndex,
-    PickCancellation, PickRequest, ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection, ShipmentReport,
-    StatusReason, StockLedger, StoreError, Warehouse, WarehouseInstruction, WarehouseReport, WarehouseUnavailable,
+    Allocation, Counter, DeadLetterUnavailable, DeadLetters, EventType, Order, OrderId, OrderRepository, OrderStatus,
+    ParcelIndex, PickCancellation, PickRequest, ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection,
+    ShipmentReport, StatusReason, StockLedger, StoreError, Warehouse, WarehouseInstruction, WarehouseReport,
+    WarehouseUnavailable,
 };
+
+/// What an order event asks of the warehouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarehouseWork {
+    /// Pick the order, or pick it again as amended.
+    Pick,
+    /// Stop picking it.
+    Stop,
+}
+
+/// The order events fulfillment acts on.
+pub const SUBSCRIPTION: Subscription<WarehouseWork> = Subscription::new(&[
+    (EventType::Reached(OrderStatus::PaymentAuthorized), WarehouseWork::Pick),
+    (EventType::Modified, WarehouseWork::Pick),
+    (EventType::Reached(OrderStatus::Cancelled), WarehouseWork::Stop),
+]);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FulfillmentOutcome {

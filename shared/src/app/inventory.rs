@@ -2,12 +2,26 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Retries;
+use super::{Retries, Subscription};
 
 use crate::domain::{
-    Order, OrderId, OrderRepository, OrderStatus, Release, ReservationPlan, ReserveError, Shortage, StatusReason,
-    StockLedger, StoreError, plan_reservation, requested_units,
+    EventType, Order, OrderId, OrderRepository, OrderStatus, Release, ReservationPlan, ReserveError, Shortage,
+    StatusReason, StockLedger, StoreError, plan_reservation, requested_units,
 };
+
+/// What an order event asks of the stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockWork {
+    Reserve,
+    Release,
+}
+
+/// The order events inventory acts on.
+pub const SUBSCRIPTION: Subscription<StockWork> = Subscription::new(&[
+    (EventType::Reached(OrderStatus::Placed), StockWork::Reserve),
+    (EventType::Reached(OrderStatus::PaymentFailed), StockWork::Release),
+    (EventType::Reached(OrderStatus::Cancelled), StockWork::Release),
+]);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReserveOutcome {

@@ -11,7 +11,7 @@ pub mod watchdog;
 
 use std::time::Duration;
 
-use crate::domain::OrderId;
+use crate::domain::{EventType, OrderId};
 
 /// The one retry policy of every read-decide-write in the use cases: after a write that lost its
 /// race (another writer changed the order or its stock first), wait a little, longer each time
@@ -48,5 +48,30 @@ impl<'a> Retries<'a> {
         }
         self.tried += 1;
         true
+    }
+}
+
+/// The order events a consumer acts on, each with the work it asks for: the one list its handler
+/// dispatches by, and the one its queue's SNS filter policy must name (a template test holds the
+/// two equal). A handler matches exhaustively on the work, so a new kind of work does not compile
+/// until it is handled, and a new event type is only acted on once it is listed here.
+#[derive(Debug)]
+pub struct Subscription<W: 'static> {
+    routes: &'static [(EventType, W)],
+}
+
+impl<W: Copy> Subscription<W> {
+    pub const fn new(routes: &'static [(EventType, W)]) -> Self {
+        Self { routes }
+    }
+
+    /// The work this event asks for; `None` for an event the filter policy should have kept away.
+    pub fn work(&self, event_type: EventType) -> Option<W> {
+        self.routes.iter().find(|(listed, _)| *listed == event_type).map(|(_, work)| *work)
+    }
+
+    /// The event types, as the filter policy names them.
+    pub fn event_types(&self) -> impl Iterator<Item = EventType> + '_ {
+        self.routes.iter().map(|(event_type, _)| *event_type)
     }
 }

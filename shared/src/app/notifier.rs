@@ -6,15 +6,17 @@
 //! left is a crash between the provider's answer and the mark: after the claim's lease runs out
 //! the retry sends again (at least once beats at most once for an order confirmation).
 
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
     domain::{Catalog, EmailAddress, Envelope, Order, OrderRepository, OrderStatus, StockLedger, StoreError},
     metrics::{Dimension, Measurement, Metric},
     notification::{
-        Channel, ChannelError, Claim, DeliveredOrders, MailFeedback, Mailer, MessageKey, Notice, NotificationLedger,
-        NotificationPolicy, ProductRelations, RenderError, SuppressionList, TextMessages, feedback_due_days, mime,
-        occasion, recommendations, render_email, render_sms,
+        Channel, ChannelError, Claim, DeliveredOrders, Delivery, LONGEST_DELAY, MailFeedback, Mailer, MessageKey,
+        Notice, NotificationLedger, NotificationPolicy, ProductRelations, Redelivery, RenderError, SuppressionList,
+        TextMessages, feedback_due_days, mime, occasion, recommendations, render_email, render_sms,
     },
 };
 
@@ -80,30 +82,90 @@ pub struct SweepReport {
 }
 
 #[derive(Debug, Clone)]
-pub struct Notifier<S, X, M, T> {
+pub struct Notifier<S, X, M, T, Q> {
     store: S,
     suppressions: X,
     mail: M,
     texts: T,
+    /// Where a message goes back to wait: for the order's first decision, or out a throttle.
+    later: Q,
     policy: NotificationPolicy,
     sender: EmailAddress,
 }
 
-impl<S, X, M, T> Notifier<S, X, M, T>
+/// How long a message waits after its provider throttled it for the `throttled`th time: 2 s,
+/// doubling up to the queue's longest delay, for 12 throttles (about an hour and a half); after
+/// that it takes the queue's ordinary retries, and its dead-letter queue.
+fn throttle_backoff(throttled: u32) -> Option<Duration> {
+    (throttled < 12).then(|| Duration::from_secs(2u64.saturating_pow(throttled + 1)).min(LONGEST_DELAY))
+}
+
+impl<S, X, M, T, Q> Notifier<S, X, M, T, Q>
 where
     S: OrderRepository + Catalog + StockLedger + ProductRelations + DeliveredOrders + NotificationLedger + Sync,
     X: SuppressionList + Sync,
     M: Mailer + Sync,
     T: TextMessages + Sync,
+    Q: Redelivery + Sync,
 {
-    pub fn new(store: S, suppressions: X, mail: M, texts: T, policy: NotificationPolicy, sender: EmailAddress) -> Self {
-        Self { store, suppressions, mail, texts, policy, sender }
+    pub fn new(
+        store: S,
+        suppressions: X,
+        mail: M,
+        texts: T,
+        later: Q,
+        policy: NotificationPolicy,
+        sender: EmailAddress,
+    ) -> Self {
+        Self { store, suppressions, mail, texts, later, policy, sender }
+    }
+
+    /// An order event's message as its queue delivered it: told now, or put back to wait for
+    /// the order's first decision; put back again, longer each time, while a provider throttles
+    /// us, so that a long throttle spends none of the deliveries the queue allows before its
+    /// dead-letter queue. What was sent stays sent: the ledger says so.
+    pub async fn on_delivery(
+        &self,
+        event: &Envelope<Order>,
+        delivery: Delivery<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), NotifyError> {
+        if let Some(delay) = self.wait_before(event, now) {
+            match self.later.put_back(delivery.body, delay, delivery.throttled).await {
+                Ok(()) => {
+                    tracing::info!(delay_seconds = delay.as_secs(), "the message waits for the order's first decision");
+                    return Ok(());
+                }
+                Err(error) => tracing::warn!(error = %error, "the message could not wait; decided now"),
+            }
+        }
+        match self.on_event(event, now).await {
+            Err(error) if error.throttled() => self.wait_out_throttle(delivery, error).await,
+            outcome => outcome.map(|_| ()),
+        }
+    }
+
+    /// Puts a message a throttled provider refused back on its queue after a back-off; the
+    /// throttle's error if it has waited long enough, or cannot wait, for the queue to retry it.
+    async fn wait_out_throttle(&self, delivery: Delivery<'_>, throttled: NotifyError) -> Result<(), NotifyError> {
+        let Some(delay) = throttle_backoff(delivery.throttled) else { return Err(throttled) };
+        match self.later.put_back(delivery.body, delay, delivery.throttled + 1).await {
+            Ok(()) => {
+                tracing::warn!(error = %throttled, attempts = delivery.throttled, "throttled; the message waits on its queue");
+                crate::metrics::emit(&[Measurement::count(Metric::MessagesThrottled)]);
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "a throttled message could not be put back; the queue retries it");
+                Err(throttled)
+            }
+        }
     }
 
     /// How much longer the event's message should wait before it is decided: "received" waits
     /// for the order's first decision (the policy's `received_waits_seconds` from placement),
     /// which says more and makes it overtaken. `None`: decide now.
-    pub fn wait_before(&self, event: &Envelope<Order>, now: DateTime<Utc>) -> Option<std::time::Duration> {
+    fn wait_before(&self, event: &Envelope<Order>, now: DateTime<Utc>) -> Option<Duration> {
         if Notice::for_event(event.event_type) != Some(Notice::Received) {
             return None;
         }
@@ -111,7 +173,7 @@ where
         let left = (event.data.created_at + window - now).to_std().ok()?;
         // In whole seconds, as SQS delays, rounded up so that it comes back decided.
         let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-        (seconds > 0).then(|| std::time::Duration::from_secs(seconds))
+        (seconds > 0).then(|| Duration::from_secs(seconds))
     }
 
     /// The messages an order event calls for, on each of the customer's channels. Channels
@@ -376,4 +438,16 @@ fn message_metric(notice: Notice, channel: Channel, sent: &Sent) -> Vec<Measurem
         Sent::NoTextMessage => return Vec::new(),
     };
     vec![measurement]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_message_waits_longer_each_time_then_takes_the_queues_retries() {
+        let waits: Vec<u64> = (0..14).map_while(throttle_backoff).map(|wait| wait.as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]);
+        assert!(waits.iter().sum::<u64>() > 3600, "an hour's throttle costs no delivery");
+    }
 }

@@ -6,11 +6,33 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use super::{Retries, Subscription};
 use crate::domain::{
-    Authorization, CustomerHistory, FraudDecision, FraudPolicy, FraudSignals, GatewayError, IllegalTransition,
-    NewsRefusal, OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus, PaymentGateway,
-    ProviderEvent, RecentOrder, Revision, StatusReason, StoreError,
+    Authorization, Capture, CustomerHistory, EventType, FraudDecision, FraudPolicy, FraudSignals, GatewayError,
+    IllegalTransition, NewsRefusal, OperatorDecision, Order, OrderId, OrderRecord, OrderRepository, OrderStatus,
+    PaymentGateway, ProviderEvent, RecentOrder, Revision, StatusReason, StoreError,
 };
+
+/// What an order event asks of the payment provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentWork {
+    /// Screen the reserved order and authorise its total.
+    Authorize,
+    /// Capture what was authorised, once the order has shipped.
+    Capture,
+    /// Release the hold, or refund what was captured, of a cancelled order.
+    Release,
+    /// Refund what the returned goods are worth.
+    RefundReturn,
+}
+
+/// The order events payment acts on.
+pub const SUBSCRIPTION: Subscription<PaymentWork> = Subscription::new(&[
+    (EventType::Reached(OrderStatus::Reserved), PaymentWork::Authorize),
+    (EventType::Reached(OrderStatus::Shipped), PaymentWork::Capture),
+    (EventType::Reached(OrderStatus::Cancelled), PaymentWork::Release),
+    (EventType::Reached(OrderStatus::Returned), PaymentWork::RefundReturn),
+]);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentOutcome {
@@ -90,7 +112,7 @@ where
             Err(GatewayError::UnusableMethod(_)) => {
                 let change =
                     transition(&order, OrderStatus::PaymentFailed, now)?.because(StatusReason::PaymentMethodUnusable);
-                return self.write(&change).await;
+                return self.write((change, PaymentOutcome::Failed)).await;
             }
             Err(error) => return Err(error.into()),
         };
@@ -99,20 +121,26 @@ where
         payment.card_fingerprint = card.fingerprint.clone();
         let history = customer_history(&order, card_identity(&order, card.fingerprint.as_deref()), &recent);
         let assessment = self.policy.assess(&FraudSignals { order: &order, card: &card, history });
-        let change = match self.policy.decide(&assessment) {
-            FraudDecision::Block => transition(&order, OrderStatus::PaymentFailed, now)?
-                .because(StatusReason::FraudBlocked { assessment })
-                .with_payment(payment),
-            FraudDecision::Review => transition(&order, OrderStatus::OnHold, now)?
-                .because(StatusReason::FraudReview { assessment })
-                .with_payment(payment),
+        let decided = match self.policy.decide(&assessment) {
+            FraudDecision::Block => (
+                transition(&order, OrderStatus::PaymentFailed, now)?
+                    .because(StatusReason::FraudBlocked { assessment })
+                    .with_payment(payment),
+                PaymentOutcome::Failed,
+            ),
+            FraudDecision::Review => (
+                transition(&order, OrderStatus::OnHold, now)?
+                    .because(StatusReason::FraudReview { assessment })
+                    .with_payment(payment),
+                PaymentOutcome::OnHold,
+            ),
             FraudDecision::Accept => {
                 let mut order = order;
                 order.payment = payment;
                 self.authorization(&order, &order.event_id().to_string(), None, now).await?
             }
         };
-        self.write(&change).await
+        self.write(decided).await
     }
 
     /// An operator's decision on a held order: approve authorises the payment (and may still
@@ -133,7 +161,7 @@ where
         let change = match verdict {
             Verdict::Approve => {
                 let key = format!("{}:approve", order.event_id());
-                self.authorization(&order, &key, Some(decision), now).await?
+                self.authorization(&order, &key, Some(decision), now).await?.0
             }
             Verdict::Deny => transition(&order, OrderStatus::Cancelled, now)
                 .map_err(PaymentError::from)?
@@ -168,7 +196,8 @@ where
                 .await?
                 .ok_or_else(|| PaymentError::UnknownOrder(event.authorization.clone()))?,
         };
-        for _ in 0..3 {
+        let mut retries = Retries::for_order(&order_id);
+        while retries.another().await {
             let order = self
                 .orders
                 .head(&order_id)
@@ -191,17 +220,10 @@ where
         let Some(order) = self.orders.head(&event.id).await? else {
             return Ok(PaymentOutcome::NothingToDo);
         };
-        let Some(authorization) = &order.payment.authorization else {
-            return Ok(PaymentOutcome::NothingToDo);
-        };
-        if order.payment.captured.is_some() {
-            return Ok(PaymentOutcome::AlreadyHandled);
-        }
-        // An amended order may have shrunk below its hold: the provider releases the rest.
-        let amount = if order.totals.total.minor_units() < authorization.amount.minor_units() {
-            order.totals.total
-        } else {
-            authorization.amount
+        let (authorization, amount) = match order.payment.capture_due(order.totals.total) {
+            Capture::Due { authorization, amount } => (authorization, amount),
+            Capture::NothingHeld => return Ok(PaymentOutcome::NothingToDo),
+            Capture::Done => return Ok(PaymentOutcome::AlreadyHandled),
         };
         let captured = self.gateway.capture(authorization, amount, &event.event_id().to_string()).await?;
         self.orders.record_capture(&order.id, captured).await?;
@@ -241,7 +263,8 @@ where
         if due.minor_units() > 0 {
             payment.refunds.push(self.gateway.refund(authorization, due, &order.event_id().to_string()).await?);
         }
-        self.write(&transition(&order, OrderStatus::Refunded, now)?.with_payment(payment)).await
+        self.write((transition(&order, OrderStatus::Refunded, now)?.with_payment(payment), PaymentOutcome::Refunded))
+            .await
     }
 
     /// The head, if it is still at the event's version and the expected status.
@@ -251,27 +274,30 @@ where
     }
 
     /// Authorises the order's total: PAYMENT_AUTHORIZED with the hold recorded, or
-    /// PAYMENT_FAILED saying why. A hold for another amount than the total is released at once.
+    /// PAYMENT_FAILED saying why, with the outcome each is. A hold for another amount than the
+    /// total is released at once.
     async fn authorization(
         &self,
         order: &Order,
         key: &str,
         approved: Option<OperatorDecision>,
         now: DateTime<Utc>,
-    ) -> Result<Revision, PaymentError> {
+    ) -> Result<(Revision, PaymentOutcome), PaymentError> {
         let total = order.totals.total;
         let failed = |reason| {
-            Ok(transition(order, OrderStatus::PaymentFailed, now)?.because(reason).with_payment(order.payment.clone()))
+            let change = transition(order, OrderStatus::PaymentFailed, now)?;
+            Ok((change.because(reason).with_payment(order.payment.clone()), PaymentOutcome::Failed))
         };
         match self.gateway.authorize(&order.id, &order.payment.method, total, key).await {
             Ok(authorization) if authorization.amount == total => {
                 let mut payment = order.payment.clone();
                 payment.authorization = Some(Authorization { authorized_at: Some(now), ..authorization });
                 let change = transition(order, OrderStatus::PaymentAuthorized, now)?.with_payment(payment);
-                Ok(match approved {
+                let change = match approved {
                     Some(decision) => change.because(StatusReason::ReviewApproved { decision }),
                     None => change,
-                })
+                };
+                Ok((change, PaymentOutcome::Authorized))
             }
             Ok(authorization) => {
                 self.gateway.void(&authorization, &format!("{key}:void")).await?;
@@ -283,16 +309,12 @@ where
         }
     }
 
-    async fn write(&self, change: &Revision) -> Result<PaymentOutcome, PaymentError> {
-        match self.orders.apply(change).await {
-            Ok(()) => Ok(match change.to {
-                OrderStatus::PaymentAuthorized => PaymentOutcome::Authorized,
-                OrderStatus::OnHold => PaymentOutcome::OnHold,
-                OrderStatus::Refunded => PaymentOutcome::Refunded,
-                _ => PaymentOutcome::Failed,
-            }),
+    /// Writes the change; `done` if it was written.
+    async fn write(&self, (change, done): (Revision, PaymentOutcome)) -> Result<PaymentOutcome, PaymentError> {
+        match self.orders.apply(&change).await {
+            Ok(()) => Ok(done),
             Err(StoreError::Conflict) => {
-                self.release_unrecorded(change).await?;
+                self.release_unrecorded(&change).await?;
                 Ok(PaymentOutcome::AlreadyHandled)
             }
             Err(error) => Err(error.into()),

@@ -40,7 +40,9 @@ pub use ids::{
 };
 pub use locale::Locale;
 pub use money::{Currency, Money};
-pub use order::{NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry};
+pub use order::{
+    Capture, NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry,
+};
 pub use parcels::{
     CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, Shipment, ShipmentId, ShippedLine, Tracked,
     TrackingEvent, TrackingNumber, TrackingStatus,

@@ -55,6 +55,17 @@ pub struct Payment {
     pub authorization_ended: Option<String>,
 }
 
+/// What an order's shipment asks of its payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture<'a> {
+    /// Capture `amount` of this hold.
+    Due { authorization: &'a Authorization, amount: Money },
+    /// Nothing is held, so nothing is captured.
+    NothingHeld,
+    /// Captured already.
+    Done,
+}
+
 impl Payment {
     pub fn new(method: PaymentMethodId) -> Self {
         Self {
@@ -65,6 +76,21 @@ impl Payment {
             refunds: Vec::new(),
             disputes: Vec::new(),
             authorization_ended: None,
+        }
+    }
+
+    /// What capturing takes once the order has shipped: what the order costs now (`total`),
+    /// never more than is held; an amended order may have shrunk below its hold, and the
+    /// provider releases the rest.
+    pub fn capture_due(&self, total: Money) -> Capture<'_> {
+        match (&self.authorization, self.captured) {
+            (None, _) => Capture::NothingHeld,
+            (Some(_), Some(_)) => Capture::Done,
+            (Some(authorization), None) => {
+                let amount =
+                    if total.minor_units() < authorization.amount.minor_units() { total } else { authorization.amount };
+                Capture::Due { authorization, amount }
+            }
         }
     }
 

@@ -318,10 +318,12 @@ impl Order {
                 target => target,
             };
             match self.transition(target, at) {
-                Ok(change) if self.moves_forward_to(target) => Some(match delivery_reason(target, &parcel, &event) {
-                    Some(reason) => change.because(reason),
-                    None => change,
-                }),
+                Ok(change) if self.status().moves_forward_to(target) => {
+                    Some(match delivery_reason(target, &parcel, &event) {
+                        Some(reason) => change.because(reason),
+                        None => change,
+                    })
+                }
                 _ => Some(self.update(tracking_event_type(delayed), at)),
             }
         };
@@ -337,23 +339,6 @@ impl Order {
                 parcel: None,
             }),
         })
-    }
-
-    /// Statuses after SHIPPED are ordered; an exception is left for any of them but DELIVERED.
-    fn moves_forward_to(&self, target: OrderStatus) -> bool {
-        use OrderStatus::*;
-        let rank = |status: OrderStatus| match status {
-            Shipped => Some(0),
-            InTransit => Some(1),
-            OutForDelivery => Some(2),
-            Delivered => Some(4),
-            Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
-            | DeliveryException | Cancelled | ReturnRequested | Returned | Refunded => None,
-        };
-        match (self.status(), target) {
-            (_, OrderStatus::DeliveryException) | (OrderStatus::DeliveryException, _) => true,
-            (from, to) => matches!((rank(from), rank(to)), (Some(from), Some(to)) if to > from),
-        }
     }
 }
 

@@ -79,117 +79,52 @@ impl OrderStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == raw)
     }
 
-    /// The status this order may move to next, or why not. Exhaustive on purpose: a new status
-    /// does not compile until every row below says where it may come from.
-    pub fn transition_to(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
+    /// The statuses an order may move to from this one. Exhaustive on purpose: a new status does
+    /// not compile until it says where it leads.
+    pub fn successors(self) -> &'static [OrderStatus] {
         use OrderStatus::*;
-        let legal = match (self, to) {
+        match self {
             // An order is created PLACED; nothing moves back to it.
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
-                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned
-                | Refunded,
-                Placed,
-            ) => false,
-
-            (Placed, Reserved | Rejected) => true,
-            (
-                Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
-                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                Reserved | Rejected,
-            ) => false,
-
-            (Reserved, OnHold | PaymentFailed) => true,
+            Placed => &[Reserved, Rejected, Cancelled],
+            Reserved => &[PaymentAuthorized, OnHold, PaymentFailed, Cancelled],
             // An operator may approve a held order whose card is then declined.
-            (OnHold, PaymentFailed) => true,
-            (OnHold, OnHold) => false,
-            (
-                Placed | Rejected | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
-                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                OnHold | PaymentFailed,
-            ) => false,
-
-            (Reserved | OnHold, PaymentAuthorized) => true,
-            (
-                Placed | Rejected | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped | InTransit
-                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                PaymentAuthorized,
-            ) => false,
-
-            (PaymentAuthorized, Fulfilling) => true,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentFailed | Fulfilling | Shipped | InTransit
-                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                Fulfilling,
-            ) => false,
-
-            (Fulfilling, Shipped) => true,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Shipped | InTransit
-                | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                Shipped,
-            ) => false,
-
+            OnHold => &[PaymentAuthorized, PaymentFailed, Cancelled],
+            PaymentAuthorized => &[Fulfilling, Cancelled],
+            // Before it ships an order can be called back; after, only returned.
+            Fulfilling => &[Shipped, Cancelled],
             // Carriers skip scans, so a parcel may move forward by more than one step, and
             // recovers from an exception to wherever the carrier next sees it.
-            (Shipped | DeliveryException, InTransit) => true,
-            (Shipped | InTransit | DeliveryException, OutForDelivery) => true,
-            (Shipped | InTransit | OutForDelivery, DeliveryException) => true,
-            (Shipped | InTransit | OutForDelivery | DeliveryException, Delivered) => true,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | InTransit
-                | OutForDelivery | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                InTransit,
-            ) => false,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | OutForDelivery
-                | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                OutForDelivery,
-            ) => false,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling
-                | DeliveryException | Delivered | Cancelled | ReturnRequested | Returned | Refunded,
-                DeliveryException,
-            ) => false,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Delivered
-                | Cancelled | ReturnRequested | Returned | Refunded,
-                Delivered,
-            ) => false,
+            Shipped => &[InTransit, OutForDelivery, DeliveryException, Delivered],
+            InTransit => &[OutForDelivery, DeliveryException, Delivered],
+            OutForDelivery => &[DeliveryException, Delivered],
+            DeliveryException => &[InTransit, OutForDelivery, Delivered],
+            Delivered => &[ReturnRequested],
+            ReturnRequested => &[Returned],
+            Returned => &[Refunded],
+            Rejected | PaymentFailed | Cancelled | Refunded => &[],
+        }
+    }
 
-            // Before it ships an order can be called back; after, only returned.
-            (Placed | Reserved | OnHold | PaymentAuthorized | Fulfilling, Cancelled) => true,
-            (
-                Rejected | PaymentFailed | Shipped | InTransit | OutForDelivery | DeliveryException | Delivered
-                | Cancelled | ReturnRequested | Returned | Refunded,
-                Cancelled,
-            ) => false,
-
-            (Delivered, ReturnRequested) => true,
-            (ReturnRequested, Returned) => true,
-            (Returned, Refunded) => true,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
-                | InTransit | OutForDelivery | DeliveryException | Cancelled | ReturnRequested | Returned | Refunded,
-                ReturnRequested,
-            ) => false,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
-                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled | Returned | Refunded,
-                Returned,
-            ) => false,
-            (
-                Placed | Reserved | Rejected | OnHold | PaymentAuthorized | PaymentFailed | Fulfilling | Shipped
-                | InTransit | OutForDelivery | DeliveryException | Delivered | Cancelled | ReturnRequested | Refunded,
-                Refunded,
-            ) => false,
-        };
-        if legal { Ok(to) } else { Err(IllegalTransition { from: self, to }) }
+    /// The status this order may move to next, or why not.
+    pub fn transition_to(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
+        if self.successors().contains(&to) { Ok(to) } else { Err(IllegalTransition { from: self, to }) }
     }
 
     /// No move leads out of a terminal status.
     pub fn is_terminal(self) -> bool {
-        Self::ALL.into_iter().all(|to| self.transition_to(to).is_err())
+        self.successors().is_empty()
+    }
+
+    /// Whether a carrier's news that moves the order from this status to `to` is progress:
+    /// into or out of an exception, or forward on the way to the door, in the order the statuses
+    /// are declared (SHIPPED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED).
+    pub fn moves_forward_to(self, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        let on_the_way = |status: OrderStatus| matches!(status, Shipped | InTransit | OutForDelivery | Delivered);
+        match (self, to) {
+            (_, DeliveryException) | (DeliveryException, _) => true,
+            (from, to) => on_the_way(from) && on_the_way(to) && to > from,
+        }
     }
 
     /// True for the statuses an order leaves on its own as the pipeline, the warehouse or the

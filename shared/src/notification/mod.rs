@@ -22,7 +22,8 @@ use crate::domain::{
 use copy::Language;
 pub use copy::money;
 pub use ports::{
-    ChannelError, Claim, DeliveredOrders, Mailer, NotificationLedger, ProductRelations, SuppressionList, TextMessages,
+    ChannelError, Claim, DeliveredOrders, Delivery, LONGEST_DELAY, Mailer, NotificationLedger, ProductRelations,
+    PutBackFailed, Redelivery, SuppressionList, TextMessages,
 };
 pub use render::{Email, RenderError, Rendered, render, render_email, render_sms};
 #[cfg(any(test, feature = "samples"))]

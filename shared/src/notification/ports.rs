@@ -1,7 +1,8 @@
 //! What the notifier needs from the world: a ledger of what was sent, the suppression list,
-//! the catalog's relations, delivered orders by day, and the two channels.
+//! the catalog's relations, delivered orders by day, the two channels, and its own queue to put
+//! a message back on.
 
-use std::{collections::HashMap, future::Future};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -127,4 +128,31 @@ pub trait TextMessages {
 
     /// Sends a transactional text message; the provider's message id.
     fn send(&self, phone: &PhoneNumber, text: &str) -> impl Future<Output = Result<String, ChannelError>> + Send;
+}
+
+/// The longest a queue holds a message back before delivering it again (SQS: 15 minutes).
+pub const LONGEST_DELAY: Duration = Duration::from_secs(900);
+
+/// An order event's message as its queue delivered it: the body to put back, and how many times
+/// a provider's throttle put it back before.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub body: &'a str,
+    pub throttled: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the queue did not take the message back")]
+pub struct PutBackFailed(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// The notifications queue, where a message waits to come again.
+pub trait Redelivery {
+    /// Puts the message back, to be delivered again after `delay` (at most [`LONGEST_DELAY`]),
+    /// carrying `throttled` as the number of throttles it has waited out.
+    fn put_back(
+        &self,
+        body: &str,
+        delay: Duration,
+        throttled: u32,
+    ) -> impl Future<Output = Result<(), PutBackFailed>> + Send;
 }
