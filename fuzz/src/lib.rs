@@ -25,10 +25,11 @@ use shared::{
             WebhookRefusal, sign,
         },
         dynamodb::published_version,
+        ses_feedback::mail_feedback,
     },
     api::{self, Problem},
     domain::{DeliveryUpdate, Envelope, Order, WarehouseReport, holds_card_number},
-    notification::{MailFeedback, Notice, Sample},
+    notification::{Notice, Sample},
     strict_json,
 };
 
@@ -64,7 +65,7 @@ pub fn check(target: &str, data: &[u8]) {
         "order_event" => message::<Envelope<Order>>(data),
         "delivery_update" => message::<DeliveryUpdate>(data),
         "warehouse_report" => warehouse_report(data),
-        "mail_feedback" => drop(std::str::from_utf8(data).map(MailFeedback::parse)),
+        "mail_feedback" => drop(std::str::from_utf8(data).map(mail_feedback)),
         "stream_image" => stream_image(data),
         other => panic!("no fuzz target {other:?}"),
     }

@@ -9,8 +9,9 @@ mod support;
 use std::hint::black_box;
 
 use shared::{
+    adapters::ses_feedback::mail_feedback,
     domain::EmailAddress,
-    notification::{MailFeedback, Notice, Sample, mime, render},
+    notification::{Notice, Sample, mime, render},
 };
 use support::measure;
 
@@ -49,6 +50,6 @@ fn main() {
     let bounce = r#"{"eventType": "Bounce", "mail": {"messageId": "0100"}, "bounce": {"bounceType": "Permanent",
         "bouncedRecipients": [{"emailAddress": "Grace <grace@example.com>", "status": "5.1.1"}]}}"#;
     measure("read an SES bounce event", || {
-        black_box(MailFeedback::parse(bounce).unwrap());
+        black_box(mail_feedback(bounce).unwrap());
     });
 }

@@ -30,5 +30,6 @@ pub mod evidence;
 pub mod lambda;
 pub mod metrics;
 pub mod notification;
+pub mod storefront;
 pub mod strict_json;
 pub mod trust;

@@ -397,7 +397,7 @@ fn the_notifier_sends_only_from_the_sender_through_the_configuration_set_whose_f
     assert!(indexes.iter().any(|index| index["IndexName"] == "by-delivery-day"));
     assert_eq!(notifier["Events"]["FeedbackSweep"]["Type"], "Schedule");
     let policy = template.parameter_default("NotificationPolicy").unwrap();
-    shared::notification::NotificationPolicy::parse(&policy).unwrap();
+    shared::storefront::NotificationPolicy::parse(&policy).unwrap();
 }
 
 /// The alarms an alarm-worthy resource has: those whose metric (or one of whose metric-math

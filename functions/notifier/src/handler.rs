@@ -10,13 +10,15 @@ use serde_json::Value;
 use shared::{
     adapters::dynamodb::{DynamoStore, SuppressionStore},
     adapters::ses::SesMailer,
+    adapters::ses_feedback::mail_feedback,
     adapters::sns_sms::SnsTextMessages,
     adapters::sqs::{SqsQueue, THROTTLED_ATTRIBUTE},
     app::notifier::{Notifier, NotifyError, SweepReport},
     config::{ConfigError, Env},
     domain::{Envelope, Order},
     lambda::consumer::{consume_by_source, dispatch, dispatch_body},
-    notification::{Delivery, NotificationPolicy},
+    notification::Delivery,
+    storefront::NotificationPolicy,
 };
 
 type LiveNotifier = Notifier<DynamoStore, SuppressionStore, SesMailer, SnsTextMessages, SqsQueue>;
@@ -72,7 +74,7 @@ impl NotifierHandler {
             let response: SqsBatchResponse = consume_by_source(
                 &batch,
                 &self.feedback_queue_arn,
-                |message| dispatch_body(message, |body| self.notifier.on_mail_feedback(body, Utc::now())),
+                |message| dispatch_body(message, |body| self.on_mail_feedback(body)),
                 |message| {
                     dispatch(message, move |event: Envelope<Order>| async move {
                         self.notifier.on_delivery(&event, delivery(message), Utc::now()).await
@@ -88,6 +90,14 @@ impl NotifierHandler {
             "requested": report.requested, "already_sent": report.already_sent,
             "skipped": report.skipped, "failed": report.failed,
         }))
+    }
+
+    /// An SES bounce or complaint: its addresses go on the suppression list. How many.
+    async fn on_mail_feedback(&self, body: &str) -> Result<usize, NotifyError> {
+        match mail_feedback(body).map_err(NotifyError::MalformedFeedback)? {
+            Some(feedback) => self.notifier.on_mail_feedback(&feedback, Utc::now()).await,
+            None => Ok(0),
+        }
     }
 
     /// The daily sweep, as of `now`.

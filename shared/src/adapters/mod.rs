@@ -8,6 +8,7 @@ pub mod dynamodb;
 pub mod secrets;
 #[cfg(feature = "ses")]
 pub mod ses;
+pub mod ses_feedback;
 #[cfg(feature = "sns")]
 pub mod sns_events;
 #[cfg(feature = "sns")]

@@ -13,7 +13,7 @@ use crate::domain::{
     Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRecord, OrderRepository, PricingError,
     PricingPolicy, ShippingPolicy, ShippingRefusal, Sku, StoreError, StoredResponse, StorefrontId,
 };
-use crate::notification::NotificationPolicy;
+use crate::storefront::NotificationPolicy;
 
 /// A request to place an order, as the HTTP adapter hands it over.
 #[derive(Debug, Clone, Copy)]

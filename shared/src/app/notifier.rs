@@ -15,9 +15,10 @@ use crate::{
     metrics::{Dimension, Measurement, Metric},
     notification::{
         Channel, ChannelError, Claim, DeliveredOrders, Delivery, LONGEST_DELAY, MailFeedback, Mailer, MessageKey,
-        Notice, NotificationLedger, NotificationPolicy, ProductRelations, Redelivery, RenderError, SuppressionList,
-        TextMessages, feedback_due_days, mime, occasion, recommendations, render_email, render_sms,
+        Notice, NotificationLedger, ProductRelations, Redelivery, RenderError, SuppressionList, TextMessages,
+        feedback_due_days, mime, occasion, recommendations, render_email, render_sms,
     },
+    storefront::NotificationPolicy,
 };
 
 /// At most this many "you may also like" items.
@@ -372,10 +373,7 @@ where
     }
 
     /// An SES bounce or complaint: its addresses go on the suppression list. How many.
-    pub async fn on_mail_feedback(&self, body: &str, now: DateTime<Utc>) -> Result<usize, NotifyError> {
-        let Some(feedback) = MailFeedback::parse(body).map_err(NotifyError::MalformedFeedback)? else {
-            return Ok(0);
-        };
+    pub async fn on_mail_feedback(&self, feedback: &MailFeedback, now: DateTime<Utc>) -> Result<usize, NotifyError> {
         for address in &feedback.recipients {
             self.suppressions.suppress(address, feedback.reason, now).await?;
         }

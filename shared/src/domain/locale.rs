@@ -30,6 +30,30 @@ fn check_locale(raw: &str) -> Result<String, InvalidValue> {
     Ok(id.to_string())
 }
 
+/// A language the customers' messages are written in: a storefront offers only locales in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    English,
+    German,
+    French,
+    Dutch,
+}
+
+impl Language {
+    pub const ALL: [Language; 4] = [Self::English, Self::German, Self::French, Self::Dutch];
+
+    /// The language a locale's messages are written in, if we write it.
+    pub fn of(locale: &Locale) -> Option<Self> {
+        match locale.language() {
+            "en" => Some(Self::English),
+            "de" => Some(Self::German),
+            "fr" => Some(Self::French),
+            "nl" => Some(Self::Dutch),
+            _ => None,
+        }
+    }
+}
+
 impl Locale {
     /// `en`: what a storefront that names no locale writes in.
     pub fn english() -> Self {
@@ -93,6 +117,19 @@ mod tests {
             "ｄｅ",
         ] {
             assert_eq!(Locale::parse(raw).map_err(|e| e.code), Err("invalid_locale"), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_languages_written_here_are_offered() {
+        let of = |tag: &str| Language::of(&Locale::parse(tag).unwrap());
+        assert_eq!(of("de-AT"), Some(Language::German));
+        assert_eq!(of("nl-BE"), Some(Language::Dutch));
+        assert_eq!(of("en-US"), Some(Language::English));
+        assert_eq!(of("fr-CA"), Some(Language::French));
+        assert_eq!(of("es-ES"), None);
+        for (tag, language) in ["en", "de", "fr", "nl"].into_iter().zip(Language::ALL) {
+            assert_eq!(of(tag), Some(language));
         }
     }
 }

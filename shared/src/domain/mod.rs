@@ -38,7 +38,7 @@ pub use ids::{
     AuthorizationId, CarrierEventId, DisputeId, IdempotencyKey, OperatorId, OrderId, PaymentMethodId, ProviderEventId,
     Quantity, RefundId, Rma, Sku, StorefrontId, WebhookSource,
 };
-pub use locale::Locale;
+pub use locale::{Language, Locale};
 pub use money::{Currency, Money};
 pub use order::{
     Capture, NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry,

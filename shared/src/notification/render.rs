@@ -6,12 +6,15 @@
 use askama::Template;
 
 use super::{
-    Notice, NotificationPolicy,
+    Notice,
     copy::{Block, Span},
     sms::{SmsText, gsm7_folded},
     view::View,
 };
-use crate::domain::{CatalogItem, Order};
+use crate::{
+    domain::{CatalogItem, EmailAddress, Order},
+    storefront::{NotificationPolicy, StorefrontProfile},
+};
 
 /// One e-mail, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,4 +132,25 @@ impl View<'_> {
     fn questions_plain(&self) -> String {
         plain(&self.questions)
     }
+}
+
+/// The e-mail as MIME, from the shop's name at the sender identity, replies to its support.
+pub fn mime(
+    email: &Email,
+    shop: &StorefrontProfile,
+    sender: &EmailAddress,
+    to_name: &str,
+    to: &EmailAddress,
+) -> Vec<u8> {
+    let builder = mail_builder::MessageBuilder::new()
+        .from((shop.name.as_str(), sender.as_str()))
+        .reply_to(shop.support_email.as_str())
+        .to((to_name, to.as_str()))
+        .subject(email.subject.as_str())
+        .text_body(email.text.as_str())
+        .html_body(email.html.as_str());
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    builder.write_to(&mut out).ok();
+    out
 }

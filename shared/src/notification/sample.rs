@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Notice, NotificationPolicy};
+use super::Notice;
 use crate::domain::{CatalogItem, Currency, Money, Order, Shipment, StatusReason};
+use crate::storefront::NotificationPolicy;
 
 /// Sample data for previews, snapshots and benchmarks: one order per notice, as it stands when
 /// that notice goes out.

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::domain::{Line, Money};
+use crate::domain::{Line, Money, OrderStatus};
 
 fn rendered(notice: Notice) -> Rendered {
     rendered_in(notice, "en-GB")
@@ -217,54 +217,6 @@ fn events_map_to_notices_and_channels_follow_the_customer_s_choice() {
     order.customer.sms_opt_in = true;
     order.customer.phone = None;
     assert_eq!(Notice::Shipped.channels(&order), vec![Channel::Email]);
-}
-
-#[test]
-fn the_policy_needs_a_default_storefront_locales_we_write_and_tracking_urls_with_the_number() {
-    let base = r#""storefronts": {"*": {"name": "S", "support_email": "s@x.example", "website": "https://x.example"}}"#;
-    let policy = NotificationPolicy::parse(&format!("{{{base}}}")).unwrap();
-    assert_eq!(policy.feedback_after_days, 7);
-    let any = policy.storefront(&crate::domain::StorefrontId::parse("any").unwrap());
-    assert!(any.recommendations);
-    assert_eq!(any.default_locale().as_str(), "en", "a storefront that names none writes English");
-    let shop = |locales: &str| {
-        format!(
-            r#"{{"storefronts": {{"*": {{"name": "S", "support_email": "s@x.example", "website": "https://x.example", "locales": {locales}}}}}}}"#
-        )
-    };
-    assert!(NotificationPolicy::parse(&shop(r#"["nl-BE", "fr-BE"]"#)).is_ok());
-    for bad in [
-        shop("[]"),
-        shop(r#"["es-ES"]"#),
-        shop(r#"["de-DE", "de-de"]"#),
-        shop(r#"["de_DE"]"#),
-        r#"{"storefronts": {}}"#.to_owned(),
-        format!(r#"{{{base}, "feedback_after_days": 0}}"#),
-        format!(r#"{{{base}, "tracking_urls": {{"ups": "https://ups.example/track"}}}}"#),
-        format!(r#"{{{base}, "colour": "red"}}"#),
-    ] {
-        assert!(NotificationPolicy::parse(&bad).is_err(), "{bad}");
-    }
-    assert_eq!(
-        Sample::policy().tracking_url("dhlexpress", "JJD 0003/9?x").as_deref(),
-        Some("https://www.dhl.com/en/express/tracking.html?AWB=JJD00039x")
-    );
-    assert_eq!(Sample::policy().tracking_url("UPS", "1Z"), None);
-}
-
-#[test]
-fn permanent_bounces_and_complaints_suppress_transient_bounces_and_deliveries_do_not() {
-    let bounce = r#"{"eventType": "Bounce", "bounce": {"bounceType": "Permanent",
-        "bouncedRecipients": [{"emailAddress": "Grace <Grace@Example.com>"}, {"emailAddress": "not an address"}]}}"#;
-    let feedback = MailFeedback::parse(bounce).unwrap().unwrap();
-    assert_eq!(feedback.reason, SuppressionReason::Bounce);
-    assert_eq!(feedback.recipients, vec![EmailAddress::parse("Grace@example.com").unwrap()]);
-    let complaint = r#"{"notificationType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": "a@b.example"}]}}"#;
-    assert_eq!(MailFeedback::parse(complaint).unwrap().unwrap().reason, SuppressionReason::Complaint);
-    let transient = r#"{"eventType": "Bounce", "bounce": {"bounceType": "Transient", "bouncedRecipients": []}}"#;
-    assert_eq!(MailFeedback::parse(transient).unwrap(), None);
-    assert_eq!(MailFeedback::parse(r#"{"eventType": "Delivery", "delivery": {}}"#).unwrap(), None);
-    assert!(MailFeedback::parse("not json").is_err());
 }
 
 #[test]

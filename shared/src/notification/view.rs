@@ -2,10 +2,13 @@
 //! it out, the language's phrasebook puts it into sentences.
 
 use super::{
-    Notice, NotificationPolicy, StorefrontProfile,
-    copy::{Block, Labels, Language, Phrasebook, Span, country_name, questions},
+    Notice,
+    copy::{Block, Labels, Phrasebook, Span, country_name, questions, words},
 };
-use crate::domain::{Address, CatalogItem, Locale, Order, ParcelStatus, Shipment, ShippingOption, StatusReason};
+use crate::{
+    domain::{Address, CatalogItem, Language, Locale, Order, ParcelStatus, Shipment, ShippingOption, StatusReason},
+    storefront::{NotificationPolicy, StorefrontProfile},
+};
 
 pub(super) struct LineView {
     pub name: String,
@@ -112,7 +115,7 @@ impl<'a> View<'a> {
         let locale = locale_of(order, shop);
         // The policy admits only locales we write; an order's was checked against it.
         let language = Language::of(&locale).unwrap_or(Language::English);
-        let words = language.words();
+        let words = words(language);
         let region = locale.region();
         let region = region.as_deref();
         let long_date = |day| words.long_date(day, region);
