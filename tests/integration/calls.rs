@@ -48,7 +48,7 @@ const BUDGET: &str = include_str!("../fixtures/calls-per-order.json");
 /// `PaymentProvider`.
 fn made_since(before: &CallCount, after: &CallCount) -> BTreeMap<String, BTreeMap<String, u64>> {
     let mut made: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let count = |operation: &str, counted: &local::iam::Counted| {
+    let count = |operation: &str, counted: &local::stack::iam::Counted| {
         if COUNTED_IN_MESSAGES.contains(&operation) { counted.items } else { counted.calls }
     };
     for (function, operations) in &after.aws {

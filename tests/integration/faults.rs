@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::join_all;
 use local::{
     LocalStripe, Runner,
-    faults::{self, Faults},
-    runtime::InvokeError,
+    cloud::faults::{self, Faults},
+    lambda::runtime::InvokeError,
 };
 use serde_json::json;
 

@@ -15,10 +15,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use intake::{Intake, STOREFRONT_CLAIM};
 use lambda_http::{Response, http};
 use local::{
-    LocalStripe, MotoServer, Stack, apigw, catalog,
-    iam::{self, Enforcement},
-    provision,
-    template::Template,
+    LocalStripe, MotoServer, Stack, apigw, provision,
+    stack::catalog,
+    stack::iam::{self, Enforcement},
+    stack::template::Template,
 };
 use serde_json::{Map, Value};
 use shared::{adapters::dynamodb::DynamoStore, api::OrderApi, config::Env};
@@ -150,7 +150,7 @@ pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: impl 
 impl TestStack {
     pub async fn new() -> Self {
         let sdk = local::sdk_config(moto_endpoint()).await.expect("the local cloud's SDK configuration");
-        let template = Template::load(&local::template::default_path()).expect("infra/template.yaml parses");
+        let template = Template::load(&local::stack::template::default_path()).expect("infra/template.yaml parses");
         let name = unique_name("t");
         // Moto keys SES's bounce feed by the sender's domain: one domain per stack.
         let (mut parameters, secrets) = local::runner::local_secrets(&name);
@@ -390,15 +390,15 @@ pub struct Outbox {
 }
 
 pub async fn outbox(moto: &str) -> Outbox {
-    let dump = http("GET", &format!("{moto}{}", local::outbox::OUTBOX_PATH), &[], "").await.json;
+    let dump = http("GET", &format!("{moto}{}", local::observe::outbox::OUTBOX_PATH), &[], "").await.json;
     let mut outbox = Outbox::default();
     for message in dump.pointer("/ses/RawMessage").and_then(Value::as_array).into_iter().flatten() {
         let raw = message["raw_data"].as_str().unwrap();
         let mail = Mail {
-            from: local::outbox::header(raw, "From"),
-            subject: local::outbox::header(raw, "Subject"),
-            text: local::outbox::mime_part(raw, "text/plain").unwrap_or_default(),
-            html: local::outbox::mime_part(raw, "text/html").unwrap_or_default(),
+            from: local::observe::outbox::header(raw, "From"),
+            subject: local::observe::outbox::header(raw, "Subject"),
+            text: local::observe::outbox::mime_part(raw, "text/plain").unwrap_or_default(),
+            html: local::observe::outbox::mime_part(raw, "text/html").unwrap_or_default(),
         };
         for to in message["destinations"].as_array().unwrap() {
             outbox.mail.entry(to.as_str().unwrap().to_owned()).or_default().push(mail.clone());

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::{
     error::ProvideErrorMetadata,
     types::{AttributeValue, Put, TransactWriteItem},
 };
-use local::iam;
+use local::stack::iam;
 
 use crate::harness::{TestStack, moto_endpoint};
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use local::{Runner, RunnerOptions, auth::LocalIssuer};
+use local::{Runner, RunnerOptions, apigw::auth::LocalIssuer};
 use serde_json::{Value, json};
 
 use crate::harness::{
@@ -302,7 +302,8 @@ async fn operators_approve_and_deny_held_orders_through_their_own_route() {
         let levels = shared::domain::StockLedger::stock_levels(&store, std::slice::from_ref(&mug)).await.unwrap();
         levels[&mug].available()
     };
-    let initial = local::catalog::demo_catalog().unwrap().into_iter().find(|entry| entry.sku == mug).unwrap().available;
+    let initial =
+        local::stack::catalog::demo_catalog().unwrap().into_iter().find(|entry| entry.sku == mug).unwrap().available;
     eventually(Duration::from_secs(30), || async { (reserved_mugs().await == initial - 2).then_some(()) }).await;
     let denials = runner.denials().await.unwrap();
     assert!(denials.is_empty(), "the operators' route ran within its role: {denials:#?}");
@@ -668,7 +669,7 @@ async fn the_largest_order_the_api_accepts_travels_to_the_door() {
     let store =
         shared::adapters::dynamodb::DynamoStore::from_env(aws_sdk_dynamodb::Client::new(&runner.sdk), &environment)
             .unwrap();
-    local::catalog::seed(&store, &catalog).await.unwrap();
+    local::stack::catalog::seed(&store, &catalog).await.unwrap();
     let token = runner.token(AUTHORIZER, "shop-big", Duration::from_secs(300)).unwrap();
     let body = largest_order_body(&catalog, "door");
     let placed = post_body(&runner, Some(&token), "big-1", &body).await;

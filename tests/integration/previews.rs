@@ -95,7 +95,7 @@ fn measure(page: &Path) -> Value {
 fn every_message_fits_a_375_px_phone_screen_in_chromium() {
     let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join("previews");
     let _ = std::fs::remove_dir_all(&folder);
-    let pages = local::previews::write(&folder).unwrap();
+    let pages = local::observe::previews::write(&folder).unwrap();
     assert_eq!(pages.len(), shared::notification::Notice::ALL.len() * shared::notification::Sample::LOCALES.len());
 
     // The check can fail: a page wider than the phone is caught.

@@ -8,9 +8,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use local::{
     Runner, RunnerOptions,
-    journal::{InvocationRecord, Outcome},
-    sources::{Chaos, Source, StartingPosition, event_sources},
-    stream_mapping::RetryPolicy,
+    lambda::sources::{Chaos, Source, StartingPosition, event_sources},
+    lambda::stream_mapping::RetryPolicy,
+    observe::journal::{InvocationRecord, Outcome},
 };
 use serde_json::{Value, json};
 
@@ -227,13 +227,18 @@ async fn concurrent_invocations_run_in_sandboxes_of_their_own_up_to_the_function
     let stack = TestStack::new().await;
     let spec = |function: &str| {
         let binaries = Path::new("target");
-        local::runtime::FunctionSpec::from_stack(&stack.stack, function, binaries, local::iam::Enforcement::Off)
-            .unwrap()
-            .concurrency
+        local::lambda::runtime::FunctionSpec::from_stack(
+            &stack.stack,
+            function,
+            binaries,
+            local::stack::iam::Enforcement::Off,
+        )
+        .unwrap()
+        .concurrency
     };
     let reserved: usize = stack.stack.template.parameters["WebhookConcurrency"]["Default"].as_u64().unwrap() as usize;
     assert_eq!(spec("CarrierWebhookFunction"), reserved, "ReservedConcurrentExecutions caps it");
-    assert_eq!(spec("IntakeFunction"), local::runtime::DEFAULT_CONCURRENCY);
+    assert_eq!(spec("IntakeFunction"), local::lambda::runtime::DEFAULT_CONCURRENCY);
 }
 
 #[tokio::test]
@@ -305,7 +310,7 @@ async fn text_messages_sent_through_the_local_cloud_land_in_the_outbox() {
     eventually(PATIENCE, || async { (written(&folder) == 2).then_some(()) }).await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(written(&folder), 2, "each message written once");
-    let url = format!("{}{}", runner.moto_endpoint(), local::outbox::OUTBOX_PATH);
+    let url = format!("{}{}", runner.moto_endpoint(), local::observe::outbox::OUTBOX_PATH);
     let everything = crate::harness::http("GET", &url, &[], "").await.json;
     let next = everything["next"].as_u64().unwrap();
     let nothing_new = crate::harness::http("GET", &format!("{url}?after={next}"), &[], "").await.json;

@@ -160,7 +160,7 @@ async fn an_unreadable_order_image_is_reported_not_skipped() {
 async fn ten_of_the_largest_orders_in_one_stream_batch_are_all_published() {
     let cloud = TestStack::new().await;
     let catalog = largest_catalog(10);
-    local::catalog::seed(&cloud.store, &catalog).await.unwrap();
+    local::stack::catalog::seed(&cloud.store, &catalog).await.unwrap();
     for n in 0..10 {
         let placed = cloud.post_order(&largest_order_body(&catalog, &format!("big{n}")), None).await;
         assert_eq!(placed.status, 201, "{:?}", placed.json);

@@ -2,7 +2,7 @@
 
 use std::{path::Path, process::Command};
 
-use local::template::{Template, default_path};
+use local::stack::template::{Template, default_path};
 use serde_json::Value;
 use shared::domain::EventType;
 
@@ -45,7 +45,7 @@ fn functions_are_arm64_al2023_binaries_built_by_cargo_lambda() {
 
 /// Every statement of every function's role, as AWS gets it from SAM's translation.
 fn translated_statements() -> std::collections::BTreeMap<String, Vec<Value>> {
-    local::iam::translated_statements(&template()).unwrap_or_else(|error| panic!("{error}"))
+    local::stack::iam::translated_statements(&template()).unwrap_or_else(|error| panic!("{error}"))
 }
 
 fn actions_of(statement: &Value) -> Vec<&str> {

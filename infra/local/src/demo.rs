@@ -374,8 +374,9 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     answer_disputes(runner, &placed).await?;
 
     println!();
-    let dump = get_json(&client, &format!("{}{}", runner.moto_endpoint(), local::outbox::OUTBOX_PATH), token).await?;
-    let told = local::outbox::summaries(&dump);
+    let dump =
+        get_json(&client, &format!("{}{}", runner.moto_endpoint(), local::observe::outbox::OUTBOX_PATH), token).await?;
+    let told = local::observe::outbox::summaries(&dump);
     println!("Timelines, and what each customer was told");
     for id in &placed {
         let order = get_json(&client, &format!("{}/orders/{id}", runner.api_url()), token).await?;

@@ -2,32 +2,30 @@
 //! `infra/template.yaml`, runs every function's real binary behind a local Lambda Runtime API,
 //! serves the HTTP APIs with their JWT authorizers, and plays the event source mappings the
 //! way Lambda does.
+//!
+//! # Layout
+//!
+//! - [`cloud`]: the emulators' processes (moto server, localstripe) and the layers we put in
+//!   front of them (IAM, AWS's limits, faults), whose Python lives in `infra/local/python/`.
+//! - [`stack`]: the template read and resolved, provisioned into the cloud, each function's
+//!   IAM role, the demo catalog seeded.
+//! - [`lambda`]: Lambda's side: the Runtime API and its sandboxes, the event source mappings
+//!   (streams, queues, schedules) and their filters.
+//! - [`apigw`]: API Gateway's side: routes, the JWT authorizers, the HTTP server, a client.
+//! - [`observe`]: what the runner shows: the journal, the outbox of sent messages, previews.
+//! - [`partners`], [`runner`]: the warehouse, carriers and payment provider played locally,
+//!   and the runner that starts it all; `demo` tells the demo's story.
 
-pub mod api;
 pub mod apigw;
-pub mod auth;
-pub mod catalog;
-pub mod client;
 pub mod cloud;
-pub mod faults;
-pub mod filter;
-pub mod iam;
-pub mod journal;
-pub mod outbox;
+pub mod lambda;
+pub mod observe;
 pub mod partners;
-pub mod previews;
-pub mod provision;
 pub mod runner;
-pub mod runtime;
 mod serve;
-pub mod sources;
-pub mod sqs_mapping;
-pub mod stream_mapping;
-pub mod streams;
-pub mod template;
-
+pub mod stack;
 pub use cloud::{LocalStripe, MotoServer, sdk_config};
-pub use provision::{Physical, Stack, provision};
+pub use lambda::streams::{StreamReader, lambda_event};
 pub use runner::{CallCount, Runner, RunnerOptions};
-pub use streams::{StreamReader, lambda_event};
-pub use template::Template;
+pub use stack::provision::{Physical, Stack, provision};
+pub use stack::template::Template;

@@ -14,7 +14,7 @@ mod demo;
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context as _, bail};
-use local::{Runner, RunnerOptions, journal::Echo, sources::Chaos};
+use local::{Runner, RunnerOptions, lambda::sources::Chaos, observe::journal::Echo};
 
 const USAGE: &str = "\
 usage: orderflow-local [--demo] [--serve] [options]
@@ -71,7 +71,7 @@ fn options() -> anyhow::Result<Options> {
             "--demo" => options.demo = true,
             "--serve" => options.serve = true,
             "--verbose" => options.runner.echo = Echo::Verbose,
-            "--no-iam" => options.runner.iam = local::iam::Enforcement::Off,
+            "--no-iam" => options.runner.iam = local::stack::iam::Enforcement::Off,
             "--port" => options.runner.api_port = value("a port number")?.parse()?,
             "--storefront" => options.storefront = value("an id")?,
             "--parameter" => {

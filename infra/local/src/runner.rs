@@ -18,21 +18,21 @@ use shared::{adapters::dynamodb::DynamoStore, config::Env};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-    api::{self, LocalApi},
     apigw,
-    auth::{self, JwtAuthorizer, LocalIssuer},
-    catalog,
+    apigw::api::{self, LocalApi},
+    apigw::auth::{self, JwtAuthorizer, LocalIssuer},
+    cloud::faults::{self, Faults},
     cloud::{self, LocalStripe, MotoServer},
-    faults::{self, Faults},
-    iam::{self, Enforcement},
-    journal::{Echo, Journal},
-    outbox,
-    provision::{Stack, provision},
-    runtime::{FunctionHost, FunctionSpec, FunctionStats, InvokeError},
-    sources::{self, Chaos, Invoker, Source},
-    sqs_mapping,
-    stream_mapping::{RetryPolicy, StreamPlayer},
-    template::Template,
+    lambda::runtime::{FunctionHost, FunctionSpec, FunctionStats, InvokeError},
+    lambda::sources::{self, Chaos, Invoker, Source},
+    lambda::sqs_mapping,
+    lambda::stream_mapping::{RetryPolicy, StreamPlayer},
+    observe::journal::{Echo, Journal},
+    observe::outbox,
+    stack::catalog,
+    stack::iam::{self, Enforcement},
+    stack::provision::{Stack, provision},
+    stack::template::Template,
 };
 
 /// The template parameter the runner points at localstripe, when the template declares it.
@@ -100,7 +100,7 @@ impl RunnerOptions {
         let stack_name = stack_name.into();
         let (parameters, secrets) = local_secrets(&stack_name);
         Self {
-            template: crate::template::default_path(),
+            template: crate::stack::template::default_path(),
             stack_name,
             parameters,
             binaries: default_binaries(),
@@ -290,7 +290,7 @@ impl Runner {
                     let rule = format!(
                         "arn:aws:events:{}:{}:rule/{}-{}-{}",
                         stack.region,
-                        crate::provision::ACCOUNT_ID,
+                        crate::stack::provision::ACCOUNT_ID,
                         stack.name,
                         source.function,
                         source.event

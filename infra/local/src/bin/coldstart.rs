@@ -25,7 +25,7 @@ use anyhow::{Context as _, bail};
 use chrono::Utc;
 use local::{
     LocalStripe, MotoServer, Runner, RunnerOptions,
-    client::ApiClient,
+    apigw::client::ApiClient,
     partners::{LocalCarrier, LocalWarehouse},
 };
 use serde_json::{Value, json};

@@ -33,7 +33,7 @@ use anyhow::{Context as _, bail};
 use chrono::Utc;
 use local::{
     Runner, RunnerOptions,
-    client::ApiClient,
+    apigw::client::ApiClient,
     partners::{LocalCarrier, LocalWarehouse},
 };
 use serde_json::{Value, json};

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
     let folder = std::env::args().nth(1).map_or_else(|| PathBuf::from("target/previews"), PathBuf::from);
-    let pages = local::previews::write(&folder)?;
+    let pages = local::observe::previews::write(&folder)?;
     println!("{} messages rendered; open {}", pages.len(), folder.join("index.html").display());
     Ok(())
 }

@@ -22,10 +22,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use local::{
     Runner, RunnerOptions,
-    client::ApiClient,
-    faults::Faults,
+    apigw::client::ApiClient,
+    cloud::faults::Faults,
+    lambda::sources::Chaos,
     partners::{LocalCarrier, LocalWarehouse},
-    sources::Chaos,
 };
 use serde_json::{Value, json};
 use shared::domain::{OrderId, Rma, ShippedLine};
@@ -468,10 +468,10 @@ async fn check(soak: &mut Soak, orders: &[Order]) -> anyhow::Result<()> {
     }
 
     // No customer told anything twice.
-    let outbox = format!("{}{}", soak.runner.moto_endpoint(), local::outbox::OUTBOX_PATH);
+    let outbox = format!("{}{}", soak.runner.moto_endpoint(), local::observe::outbox::OUTBOX_PATH);
     let sent = soak.call_url(&outbox).await?;
     let mut told: BTreeMap<(String, String), u32> = BTreeMap::new();
-    for (_, recipient, text) in local::outbox::summaries(&sent) {
+    for (_, recipient, text) in local::observe::outbox::summaries(&sent) {
         *told.entry((recipient, text)).or_default() += 1;
     }
     let ours: BTreeSet<&str> = orders.iter().flat_map(|order| [order.email.as_str(), order.phone.as_str()]).collect();
@@ -517,7 +517,7 @@ async fn check(soak: &mut Soak, orders: &[Order]) -> anyhow::Result<()> {
         aws_sdk_dynamodb::Client::new(&soak.runner.sdk),
         &shared::config::Env::Map(soak.runner.stack.global_environment()?),
     )?;
-    let catalog = local::catalog::demo_catalog()?;
+    let catalog = local::stack::catalog::demo_catalog()?;
     let skus: Vec<_> = catalog.iter().map(|entry| entry.sku.clone()).collect();
     let levels = shared::domain::StockLedger::stock_levels(&store, &skus).await?;
     for entry in &catalog {

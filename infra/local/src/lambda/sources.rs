@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::{
-    filter::{FilterError, Filters},
-    journal::{InvocationRecord, Journal, Outcome},
-    provision::Stack,
-    runtime::{FunctionHost, InvokeError},
-    template::{TemplateError, resolve, scalar_text},
+    lambda::filter::{FilterError, Filters},
+    lambda::runtime::{FunctionHost, InvokeError},
+    observe::journal::{InvocationRecord, Journal, Outcome},
+    stack::provision::Stack,
+    stack::template::{TemplateError, resolve, scalar_text},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -298,7 +298,7 @@ pub async fn play_schedule(source: ScheduleSource, invoker: Invoker, rule_arn: S
                 "id": format!("{:x}", fastrand::u128(..)),
                 "detail-type": "Scheduled Event",
                 "source": "aws.events",
-                "account": crate::provision::ACCOUNT_ID,
+                "account": crate::stack::provision::ACCOUNT_ID,
                 "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "region": crate::cloud::REGION,
                 "resources": [rule_arn],

@@ -21,11 +21,11 @@ use shared::config::ConfigError;
 use crate::{
     Stack,
     cloud::{self, ADMINISTRATOR},
-    journal::Journal,
-    template::{Template, TemplateError, resolve},
+    observe::journal::Journal,
+    stack::template::{Template, TemplateError, resolve},
 };
 
-const SAM_ROLES: &str = include_str!("sam_roles.py");
+const SAM_ROLES: &str = include_str!("../../python/sam_roles.py");
 
 #[derive(Debug, thiserror::Error)]
 pub enum IamError {

@@ -19,8 +19,8 @@ use aws_sdk_sqs::Client as SqsClient;
 use serde_json::{Value, json};
 
 use crate::{
-    sources::{Invoker, StartingPosition, StreamSource, reported_failures},
-    streams::StreamReader,
+    lambda::sources::{Invoker, StartingPosition, StreamSource, reported_failures},
+    lambda::streams::StreamReader,
 };
 
 const IDLE_POLL: Duration = Duration::from_millis(200);

@@ -37,7 +37,7 @@ import threading
 
 from aiohttp import web
 from localstripe.errors import UserError
-from localstripe.resources import Charge, Event, PaymentIntent, PaymentMethod, Refund, StripeObject, store
+from localstripe.resources import Charge, Event, PaymentMethod, StripeObject, store
 from localstripe.server import app
 from localstripe.webhooks import schedule_webhook
 

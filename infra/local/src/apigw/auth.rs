@@ -16,8 +16,8 @@ use rsa::{RsaPrivateKey, pkcs1::EncodeRsaPrivateKey, traits::PublicKeyParts};
 use serde_json::{Map, Value, json};
 
 use crate::{
-    provision::Stack,
-    template::{TemplateError, scalar_text},
+    stack::provision::Stack,
+    stack::template::{TemplateError, scalar_text},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn the_template_s_storefront_authorizer_is_read() {
-        let template = crate::template::Template::load(&crate::template::default_path()).unwrap();
+        let template = crate::stack::template::Template::load(&crate::stack::template::default_path()).unwrap();
         let stack = Stack::plan(template, "s", "us-east-1", &BTreeMap::new());
         let apis = api_auth(&stack).unwrap();
         let api = &apis["StorefrontApi"];

@@ -1,5 +1,11 @@
-//! Plays API Gateway's HTTP API: matches a request to a route of the template and turns it into
-//! the payload-format 2.0 event the function receives.
+//! API Gateway's side of the local cloud. Here: matching a request to a route of the template
+//! and turning it into the payload-format 2.0 event the function receives; the server on one
+//! loopback port (`api`), the JWT authorizers and local token issuer (`auth`), and a client
+//! as storefronts and operators call it (`client`).
+
+pub mod api;
+pub mod auth;
+pub mod client;
 
 use std::collections::BTreeMap;
 
@@ -7,7 +13,7 @@ use base64::Engine as _;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use crate::template::Template;
+use crate::stack::template::Template;
 
 /// One route of the template: `POST /orders` → `IntakeFunction`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -152,7 +158,7 @@ pub fn event(
         "headers": request.headers,
         "pathParameters": if parameters.is_empty() { Value::Null } else { json!(parameters) },
         "requestContext": {
-            "accountId": crate::provision::ACCOUNT_ID,
+            "accountId": crate::stack::provision::ACCOUNT_ID,
             "apiId": "local",
             "domainName": "localhost",
             "domainPrefix": "localhost",
@@ -208,11 +214,11 @@ pub fn response_from(answer: &Value) -> HttpResponse {
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .map(|(name, value)| (name.clone(), crate::template::scalar_text(value)))
+        .map(|(name, value)| (name.clone(), crate::stack::template::scalar_text(value)))
         .collect();
     for (name, values) in answer.get("multiValueHeaders").and_then(Value::as_object).into_iter().flatten() {
         for value in values.as_array().into_iter().flatten() {
-            headers.push((name.clone(), crate::template::scalar_text(value)));
+            headers.push((name.clone(), crate::stack::template::scalar_text(value)));
         }
     }
     for cookie in answer.get("cookies").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
@@ -233,7 +239,7 @@ mod tests {
 
     #[test]
     fn the_template_s_routes_match_paths_and_extract_parameters() {
-        let template = Template::load(&crate::template::default_path()).unwrap();
+        let template = Template::load(&crate::stack::template::default_path()).unwrap();
         let routes = routes(&template);
         let request = HttpRequest { method: "GET".into(), path: "/orders/ord_1".into(), ..HttpRequest::default() };
         let (route, event) = event_for(&routes, &request, &Map::new()).unwrap();

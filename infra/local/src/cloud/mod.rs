@@ -1,5 +1,8 @@
-//! The local cloud's processes and clients: moto server and localstripe on loopback ports, and
-//! SDK configuration pointed at moto.
+//! The emulators: moto server and localstripe on loopback ports, each wrapped in our layers
+//! (AWS's limits, IAM, faults: `infra/local/python/`), and SDK configuration pointed at moto;
+//! `faults` injects failures where AWS and the payment provider would.
+
+pub mod faults;
 
 use std::{
     io::{BufRead, BufReader},
@@ -13,15 +16,15 @@ use shared::config::ConfigError;
 
 // The layers first (limits, then IAM, which uses them): the sidecar wraps moto in them.
 const MOTO_SIDECAR: &str = concat!(
-    include_str!("limits_layer.py"),
+    include_str!("../../python/limits_layer.py"),
     "\n",
-    include_str!("iam_layer.py"),
+    include_str!("../../python/iam_layer.py"),
     "\n",
-    include_str!("faults_layer.py"),
+    include_str!("../../python/faults_layer.py"),
     "\n",
-    include_str!("moto_sidecar.py")
+    include_str!("../../python/moto_sidecar.py")
 );
-const LOCALSTRIPE_SIDECAR: &str = include_str!("localstripe_sidecar.py");
+const LOCALSTRIPE_SIDECAR: &str = include_str!("../../python/localstripe_sidecar.py");
 pub const REGION: &str = "us-east-1";
 
 #[derive(Debug, thiserror::Error)]

@@ -32,10 +32,10 @@ use tokio::{
 };
 
 use crate::{
-    iam::{self, Enforcement},
-    journal::Journal,
-    provision::{ACCOUNT_ID, Stack},
-    template::{TemplateError, scalar_text},
+    observe::journal::Journal,
+    stack::iam::{self, Enforcement},
+    stack::provision::{ACCOUNT_ID, Stack},
+    stack::template::{TemplateError, scalar_text},
 };
 
 /// Lambda's own limit on a function's init phase.

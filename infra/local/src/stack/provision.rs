@@ -11,13 +11,13 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use crate::template::{Names, Template, TemplateError, resolve, resolve_dynamic_references, scalar_text};
+use crate::stack::template::{Names, Template, TemplateError, resolve, resolve_dynamic_references, scalar_text};
 
 /// Moto's fixed account.
 pub const ACCOUNT_ID: &str = "123456789012";
 
 /// Resource types the local cloud does not create: functions and the API are played by the
-/// runner, roles are enforced by the IAM layer in front of moto (`crate::iam`), and moto has
+/// runner, roles are enforced by the IAM layer in front of moto (`crate::stack::iam`), and moto has
 /// nothing to enforce a queue policy or keep logs with.
 const PLAYED_OR_NOT_EMULATED: &[&str] = &[
     "AWS::Serverless::Function",

@@ -17,11 +17,11 @@ use hyper::{
 use tokio::net::TcpListener;
 
 use crate::{
+    apigw::auth::{JwtAuthorizer, LocalIssuer},
     apigw::{self, HttpRequest, HttpResponse, Route},
-    auth::{JwtAuthorizer, LocalIssuer},
-    journal::Journal,
-    runtime::{FunctionHost, InvokeError},
-    sources::{Chaos, Invoker},
+    lambda::runtime::{FunctionHost, InvokeError},
+    lambda::sources::{Chaos, Invoker},
+    observe::journal::Journal,
 };
 
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use shared::{
     domain::{CatalogItem, Line, Money, Sku, StoreError},
 };
 
-const DEMO_CATALOG: &str = include_str!("../catalog.json");
+const DEMO_CATALOG: &str = include_str!("../../catalog.json");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CatalogEntry {

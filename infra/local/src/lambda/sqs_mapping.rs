@@ -13,7 +13,7 @@ use aws_sdk_sqs::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::sources::{Invoker, QueueSource, reported_failures};
+use crate::lambda::sources::{Invoker, QueueSource, reported_failures};
 
 const IDLE_POLL: Duration = Duration::from_millis(200);
 

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use serde_json::Value;
 
-use crate::journal::Journal;
+use crate::observe::journal::Journal;
 
 /// One message as the outbox writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
