@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::{Address, Dispute, EventId, EventType, Money, OrderRecord, OrderStatus, TrackingStatus},
-    notification::{Channel, MessageKey, Notice, money, occasion},
+    domain::{Address, Dispute, EventId, EventType, OrderRecord, OrderStatus, TrackingStatus},
+    notification::{Channel, MessageKey, Notice, occasion},
 };
 
 /// What the notification ledger holds for one message.
@@ -134,20 +134,22 @@ impl DisputeEvidence {
                 }
             })
             .collect();
-        let refund = |amount: Money| money(amount);
         let mut refunds: Vec<String> = order
             .payment
             .refunds
             .iter()
             .map(|paid| match &paid.failed {
-                None => format!("{} refunded ({})", refund(paid.amount), paid.id),
-                Some(why) => format!("{} refund FAILED: {why} ({})", refund(paid.amount), paid.id),
+                None => format!("{} refunded ({})", paid.amount, paid.id),
+                Some(why) => format!("{} refund FAILED: {why} ({})", paid.amount, paid.id),
             })
             .collect();
         refunds.extend(
-            order.payment.disputes.iter().filter(|dispute| dispute.status == crate::domain::DisputeStatus::Lost).map(
-                |lost| format!("{} returned by the card holder's bank: dispute {} lost", money(lost.amount), lost.id),
-            ),
+            order
+                .payment
+                .disputes
+                .iter()
+                .filter(|dispute| dispute.status == crate::domain::DisputeStatus::Lost)
+                .map(|lost| format!("{} returned by the card holder's bank: dispute {} lost", lost.amount, lost.id)),
         );
         Self {
             order_id: order.id.to_string(),
@@ -158,18 +160,16 @@ impl DisputeEvidence {
             lines: order
                 .lines
                 .iter()
-                .map(|line| {
-                    format!("{} x {} ({}) at {}", line.quantity.get(), line.name, line.sku, money(line.unit_price))
-                })
+                .map(|line| format!("{} x {} ({}) at {}", line.quantity.get(), line.name, line.sku, line.unit_price))
                 .collect(),
-            total: money(order.totals.total),
+            total: order.totals.total.to_string(),
             authorized: order.payment.authorization.as_ref().map(|hold| {
                 let when = hold.authorized_at.map_or(String::new(), |when| format!(" on {}", at(when)));
-                format!("{} authorised{when} ({})", money(hold.amount), hold.id)
+                format!("{} authorised{when} ({})", hold.amount, hold.id)
             }),
             charged: order.payment.captured.map(|captured| {
                 let when = shipped_at.map_or(String::new(), |when| format!(" when it shipped, {}", at(when)));
-                format!("{} captured{when}", money(captured))
+                format!("{captured} captured{when}")
             }),
             shipping_address: address_lines(&order.shipping_address),
             parcels,
@@ -241,7 +241,7 @@ impl DisputeEvidence {
                 dispute.id,
                 dispute.status.as_str(),
                 dispute.reason,
-                money(dispute.amount),
+                dispute.amount,
                 at(dispute.opened_at)
             ));
         }

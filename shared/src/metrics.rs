@@ -310,10 +310,7 @@ fn reason_name(reason: &StatusReason) -> String {
             crate::domain::Requester::Storefront { .. } => "by_storefront".to_owned(),
             crate::domain::Requester::Operator { .. } => "by_operator".to_owned(),
         },
-        other => serde_json::to_value(other)
-            .ok()
-            .and_then(|value| value["kind"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| "other".to_owned()),
+        other => other.kind().to_owned(),
     }
 }
 

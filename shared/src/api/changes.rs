@@ -276,20 +276,19 @@ pub fn change_problem(error: ChangeError) -> Problem {
             Problem::new(409, "order_being_checked", refusal.to_string())
         }
         ChangeError::Return(refusal) => {
-            let status = match refusal {
-                ReturnRefusal::NotDelivered(_) | ReturnRefusal::AlreadyRequested => 409,
-                _ => 422,
+            let (status, field) = match refusal {
+                ReturnRefusal::NotDelivered(_) | ReturnRefusal::AlreadyRequested => (409, None),
+                ReturnRefusal::WindowClosed { .. } => (422, None),
+                ReturnRefusal::UnknownLine { line } | ReturnRefusal::DuplicateLine { line } => {
+                    (422, Some(format!("/lines/{line}/sku")))
+                }
+                ReturnRefusal::MoreThanOrdered { line } => (422, Some(format!("/lines/{line}/quantity"))),
+                ReturnRefusal::NoLines => (422, Some("/lines".to_owned())),
             };
             let problem = Problem::new(status, refusal.code(), refusal.to_string());
-            match refusal {
-                ReturnRefusal::UnknownLine { line } | ReturnRefusal::DuplicateLine { line } => {
-                    problem.at(format!("/lines/{line}/sku"))
-                }
-                ReturnRefusal::MoreThanOrdered { line } => problem.at(format!("/lines/{line}/quantity")),
-                ReturnRefusal::NoLines => problem.at("/lines"),
-                ReturnRefusal::NotDelivered(_)
-                | ReturnRefusal::AlreadyRequested
-                | ReturnRefusal::WindowClosed { .. } => problem,
+            match field {
+                Some(field) => problem.at(field),
+                None => problem,
             }
         }
         ChangeError::Refund(refusal @ RefundRefusal::NothingCaptured) => {

@@ -258,18 +258,28 @@ impl Money {
     }
 }
 
-impl fmt::Display for Money {
-    /// `12.34 EUR`, `1500 JPY`, `-0.050 KWD`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Money {
+    /// The amount split as its currency writes it: the sign, the whole units, and the minor
+    /// units zero-padded to the currency's exponent (empty for a currency without them), e.g.
+    /// `("-", 1234, "50")` for -1234.50 EUR. Every way we write an amount starts here.
+    pub fn decimal_parts(self) -> (&'static str, u64, String) {
         let exponent = u32::from(self.currency.exponent());
         let sign = if self.minor_units < 0 { "-" } else { "" };
         let units = self.minor_units.unsigned_abs();
-        if exponent == 0 {
-            return write!(f, "{sign}{units} {}", self.currency);
-        }
         let scale = 10u64.pow(exponent);
-        let width = exponent as usize;
-        write!(f, "{sign}{}.{:0width$} {}", units / scale, units % scale, self.currency)
+        let fraction =
+            if exponent == 0 { String::new() } else { format!("{:0width$}", units % scale, width = exponent as usize) };
+        (sign, units / scale, fraction)
+    }
+}
+
+impl fmt::Display for Money {
+    /// `12.34 EUR`, `1500 JPY`, `-0.050 KWD`: how operators read an amount, in logs, problems,
+    /// the demo and dispute evidence alike.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (sign, whole, fraction) = self.decimal_parts();
+        let point = if fraction.is_empty() { "" } else { "." };
+        write!(f, "{sign}{whole}{point}{fraction} {}", self.currency)
     }
 }
 

@@ -188,6 +188,28 @@ pub enum StatusReason {
 }
 
 impl StatusReason {
+    /// The reason's kind as stored (its `kind` tag): `out_of_stock`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::OutOfStock { .. } => "out_of_stock",
+            Self::FraudReview { .. } => "fraud_review",
+            Self::FraudBlocked { .. } => "fraud_blocked",
+            Self::PaymentDeclined { .. } => "payment_declined",
+            Self::PaymentMethodUnusable => "payment_method_unusable",
+            Self::AuthorizedAmountMismatch { .. } => "authorized_amount_mismatch",
+            Self::ReviewApproved { .. } => "review_approved",
+            Self::ReviewDenied { .. } => "review_denied",
+            Self::DeliveryException { .. } => "delivery_exception",
+            Self::ReturnedToSender { .. } => "returned_to_sender",
+            Self::Cancelled { .. } => "cancelled",
+            Self::GoodwillRefund { .. } => "goodwill_refund",
+            Self::Disputed { .. } => "disputed",
+            Self::AuthorizationEnded { .. } => "authorization_ended",
+            Self::RefundFailed { .. } => "refund_failed",
+            Self::Apologised { .. } => "apologised",
+        }
+    }
+
     /// The reason as a storefront may see it: fraud screening's reasons not at all (they would
     /// teach a fraudster what to change), a lost-or-stolen decline as a generic one.
     pub fn for_storefront(&self) -> Option<Self> {
@@ -541,6 +563,53 @@ pub(crate) mod tests {
             PricedOrder { lines, totals, quote: quote.clone(), options: vec![quote] },
             DateTime::UNIX_EPOCH,
         )
+    }
+
+    #[test]
+    fn a_shipped_order_captures_what_it_costs_now_never_more_than_the_hold() {
+        let order = sample_order();
+        let total = order.totals.total;
+        let hold = |minor_units: i64| Authorization {
+            id: crate::domain::AuthorizationId::parse("pi_1").unwrap(),
+            amount: Money::new(minor_units, total.currency()),
+            authorized_at: None,
+        };
+        let mut payment = order.payment.clone();
+        assert_eq!(payment.capture_due(total), Capture::NothingHeld);
+        payment.authorization = Some(hold(total.minor_units() + 500));
+        assert_eq!(
+            payment.capture_due(total),
+            Capture::Due { authorization: &hold(total.minor_units() + 500), amount: total }
+        );
+        payment.authorization = Some(hold(total.minor_units() - 1));
+        let shrunk = payment.capture_due(total);
+        assert_eq!(
+            shrunk,
+            Capture::Due {
+                authorization: &hold(total.minor_units() - 1),
+                amount: hold(total.minor_units() - 1).amount
+            }
+        );
+        payment.captured = Some(total);
+        assert_eq!(payment.capture_due(total), Capture::Done);
+    }
+
+    #[test]
+    fn a_reason_s_kind_is_its_stored_tag() {
+        let money = Money::new(100, Currency::parse("EUR").unwrap());
+        let reasons = [
+            StatusReason::OutOfStock { shortages: Vec::new() },
+            StatusReason::PaymentMethodUnusable,
+            StatusReason::AuthorizedAmountMismatch { expected: money, authorized: money },
+            StatusReason::AuthorizationEnded { reason: "expired".to_owned() },
+            StatusReason::RefundFailed { refund: RefundId::parse("re_1").unwrap(), amount: money },
+            StatusReason::PaymentDeclined {
+                decline: Decline { code: "generic_decline".to_owned(), message: String::new() },
+            },
+        ];
+        for reason in reasons {
+            assert_eq!(serde_json::to_value(&reason).unwrap()["kind"], reason.kind(), "{reason:?}");
+        }
     }
 
     #[test]

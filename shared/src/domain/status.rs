@@ -200,6 +200,19 @@ mod tests {
     }
 
     #[test]
+    fn carrier_news_moves_forward_on_the_way_or_into_and_out_of_an_exception() {
+        let on_the_way = [Shipped, InTransit, OutForDelivery, Delivered];
+        for (at, from) in on_the_way.into_iter().enumerate() {
+            for (to_at, to) in on_the_way.into_iter().enumerate() {
+                assert_eq!(from.moves_forward_to(to), to_at > at, "{from} -> {to}");
+            }
+            assert!(from.moves_forward_to(DeliveryException) && DeliveryException.moves_forward_to(from), "{from}");
+        }
+        assert!(!Fulfilling.moves_forward_to(Shipped), "shipping is the warehouse's news, not the carrier's");
+        assert!(!Delivered.moves_forward_to(ReturnRequested));
+    }
+
+    #[test]
     fn nothing_can_be_cancelled_once_it_has_shipped() {
         for from in [Shipped, InTransit, OutForDelivery, DeliveryException, Delivered] {
             assert!(from.transition_to(Cancelled).is_err(), "{from}");

@@ -18,7 +18,6 @@ use chrono::NaiveDate;
 
 use crate::domain::{CatalogItem, EmailAddress, Order, Sku};
 
-pub use copy::money;
 pub(crate) use notice::latest_delay;
 pub use notice::{Channel, Notice, Texted, occasion};
 pub use ports::{

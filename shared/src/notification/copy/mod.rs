@@ -159,11 +159,6 @@ pub(super) fn questions(labels: &Labels, support_email: &str, support_phone: Opt
     vec![labels.write_to.into(), email_link(support_email), end.into()]
 }
 
-/// An amount as operators read it, in English: `€1,234.50`.
-pub fn money(amount: Money) -> String {
-    en::English.money(amount)
-}
-
 /// How a language writes numbers and where the currency goes.
 pub(super) struct NumberStyle {
     pub group: char,
@@ -172,22 +167,20 @@ pub(super) struct NumberStyle {
 
 /// The amount's sign and digits: `("-", "1.234,50")`.
 pub(super) fn digits(amount: Money, style: &NumberStyle) -> (&'static str, String) {
-    let exponent = u32::from(amount.currency().exponent());
-    let units = amount.minor_units().unsigned_abs();
-    let scale = 10u64.pow(exponent);
-    let whole = (units / scale).to_string();
-    let mut number = String::with_capacity(whole.len() + whole.len() / 3 + 4);
+    let (sign, whole, fraction) = amount.decimal_parts();
+    let whole = whole.to_string();
+    let mut number = String::with_capacity(whole.len() + whole.len() / 3 + fraction.len() + 1);
     for (index, digit) in whole.chars().enumerate() {
         if index > 0 && (whole.len() - index).is_multiple_of(3) {
             number.push(style.group);
         }
         number.push(digit);
     }
-    if exponent > 0 {
+    if !fraction.is_empty() {
         number.push(style.decimal);
-        number.push_str(&format!("{:0width$}", units % scale, width = exponent as usize));
+        number.push_str(&fraction);
     }
-    (if amount.minor_units() < 0 { "-" } else { "" }, number)
+    (sign, number)
 }
 
 /// `1.234,50 €`: the amount, a no-break space, the currency's symbol or code.
@@ -298,7 +291,7 @@ mod tests {
                 assert_eq!(words(language).money(money), expected, "{language:?}");
             }
         }
-        assert_eq!(super::money(amount(100_000_000, "USD")), "$1,000,000.00", "operators read English");
+        assert_eq!(amount(100_000_000, "USD").to_string(), "1000000.00 USD", "operators read the amount and its code");
     }
 
     #[test]
