@@ -20,6 +20,8 @@
 //! - [`lambda`]: what the function crates share on Lambda: the SQS batch loop, the HTTP edge,
 //!   the log format, and the wiring of use cases onto adapters.
 
+#![warn(unreachable_pub)]
+
 pub mod adapters;
 pub mod api;
 pub mod app;

@@ -36,20 +36,20 @@ fn english() -> Vec<Locale> {
 /// Why an order's locale is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the storefront writes to its customers in {}", offered.join(", "))]
-pub struct UnsupportedLocale {
+pub(crate) struct UnsupportedLocale {
     pub offered: Vec<String>,
 }
 
 impl StorefrontProfile {
     /// The locale orders take when they name none.
-    pub fn default_locale(&self) -> Locale {
+    pub(crate) fn default_locale(&self) -> Locale {
         // `NotificationPolicy::parse` refuses a storefront without locales.
         self.locales.first().cloned().unwrap_or_else(|| english().remove(0))
     }
 
     /// The locale an order is written in: the one it asks for if the storefront offers it
     /// (canonical tags compare exactly: `de-AT` is not `de-DE`), else the storefront's own.
-    pub fn locale_for(&self, requested: Option<&Locale>) -> Result<Locale, UnsupportedLocale> {
+    pub(crate) fn locale_for(&self, requested: Option<&Locale>) -> Result<Locale, UnsupportedLocale> {
         match requested {
             None => Ok(self.default_locale()),
             Some(locale) if self.locales.contains(locale) => Ok(locale.clone()),
@@ -138,7 +138,7 @@ impl NotificationPolicy {
     }
 
     /// The carrier's tracking page for this parcel, if the policy knows the carrier.
-    pub fn tracking_url(&self, carrier: &str, tracking_number: &str) -> Option<String> {
+    pub(crate) fn tracking_url(&self, carrier: &str, tracking_number: &str) -> Option<String> {
         let template = self
             .tracking_urls
             .iter()

@@ -11,7 +11,7 @@
 
 /// PEM, one root per entry; the AWS SDK's TLS context takes them in this form.
 #[cfg(feature = "aws")]
-pub const AWS_ROOTS: [&[u8]; 5] = [
+pub(crate) const AWS_ROOTS: [&[u8]; 5] = [
     include_bytes!("../trust/amazon-root-ca-1.pem"),
     include_bytes!("../trust/amazon-root-ca-2.pem"),
     include_bytes!("../trust/amazon-root-ca-3.pem"),
@@ -21,7 +21,7 @@ pub const AWS_ROOTS: [&[u8]; 5] = [
 
 /// The roots the payment provider's connections are verified against.
 #[cfg(feature = "stripe")]
-pub fn payment_provider_roots() -> rustls::RootCertStore {
+pub(crate) fn payment_provider_roots() -> rustls::RootCertStore {
     rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }
 }
 

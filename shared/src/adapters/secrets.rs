@@ -70,7 +70,7 @@ impl<T: PartialEq> StoredSecret<T> {
     /// After `refused` was refused: a different value to try, or `None` if there is none and
     /// the refusal stands. The secret is read again the first time its value is refused, then
     /// at most once a minute.
-    pub async fn after_refusal(&self, refused: &Arc<T>) -> Result<Option<Arc<T>>, SecretError> {
+    pub(crate) async fn after_refusal(&self, refused: &Arc<T>) -> Result<Option<Arc<T>>, SecretError> {
         if let Some((value, read_at, reread)) = self.kept() {
             if !Arc::ptr_eq(&value, refused) {
                 return Ok(Some(value));

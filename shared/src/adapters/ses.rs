@@ -9,7 +9,7 @@ use aws_sdk_sesv2::{
 
 use aws_sdk_sesv2::{config::retry::RetryConfig, error::ProvideErrorMetadata};
 
-use super::messages::{may_have_gone, send_at_most_once};
+use super::messages::hand_over;
 
 use crate::{
     config::{ConfigError, Env},
@@ -26,7 +26,7 @@ pub struct SesMailer {
 
 impl SesMailer {
     /// `SENDER_EMAIL_ADDRESS` (the verified identity) and `SES_CONFIGURATION_SET`. The client's
-    /// own retries are turned off: see [`send_at_most_once`].
+    /// own retries are turned off: see [`hand_over`].
     pub fn from_env(client: Client, env: &Env) -> Result<Self, ConfigError> {
         let client = Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build());
         let name = "SENDER_EMAIL_ADDRESS";
@@ -59,10 +59,6 @@ impl Mailer for SesMailer {
                 .configuration_set_name(&self.configuration_set)
                 .send()
         };
-        let output = send_at_most_once(send).await.map_err(|error| {
-            let gone = may_have_gone(&error);
-            failed(error).may_have_gone(gone)
-        })?;
-        Ok(output.message_id.unwrap_or_default())
+        hand_over(send, failed, |output| output.message_id).await
     }
 }

@@ -12,12 +12,12 @@ use crate::{
 };
 
 /// The SNS message attribute that subscription filter policies match on.
-pub const TYPE_ATTRIBUTE: &str = "type";
+pub(crate) const TYPE_ATTRIBUTE: &str = "type";
 /// Messages per `PublishBatch` call.
 const BATCH_ENTRIES: usize = 10;
 /// Bytes per `PublishBatch` call, all messages and their attributes together; also the most one
 /// message may have.
-pub const BATCH_BYTES: usize = 256 * 1024;
+pub(crate) const BATCH_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {

@@ -5,7 +5,7 @@ use aws_sdk_sns::{Client, types::MessageAttributeValue};
 
 use aws_sdk_sns::{config::retry::RetryConfig, error::ProvideErrorMetadata};
 
-use super::messages::{may_have_gone, send_at_most_once};
+use super::messages::hand_over;
 
 use crate::{
     domain::PhoneNumber,
@@ -18,7 +18,7 @@ pub struct SnsTextMessages {
 }
 
 impl SnsTextMessages {
-    /// The client's own retries are turned off: see [`send_at_most_once`].
+    /// The client's own retries are turned off: see [`hand_over`].
     pub fn new(client: Client) -> Self {
         Self { client: Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build()) }
     }
@@ -55,10 +55,6 @@ impl TextMessages for SnsTextMessages {
                 .message_attributes("AWS.SNS.SMS.SMSType", sms_type.clone())
                 .send()
         };
-        let output = send_at_most_once(send).await.map_err(|error| {
-            let gone = may_have_gone(&error);
-            failed(error).may_have_gone(gone)
-        })?;
-        Ok(output.message_id.unwrap_or_default())
+        hand_over(send, failed, |output| output.message_id).await
     }
 }

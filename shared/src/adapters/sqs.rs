@@ -45,7 +45,12 @@ impl SqsQueue {
     }
 
     /// The same, delivered after `delay` (SQS holds it up to 15 minutes: [`LONGEST_DELAY`]).
-    pub async fn send_after(&self, body: &str, attributes: &[(&str, &str)], delay: Duration) -> Result<(), QueueError> {
+    pub(crate) async fn send_after(
+        &self,
+        body: &str,
+        attributes: &[(&str, &str)],
+        delay: Duration,
+    ) -> Result<(), QueueError> {
         let delay_seconds = i32::try_from(delay.as_secs().min(LONGEST_DELAY.as_secs())).unwrap_or(0);
         let mut request =
             self.client.send_message().queue_url(&self.url).message_body(body).delay_seconds(delay_seconds);

@@ -425,7 +425,7 @@ mod tests {
             StatusCode::UNAUTHORIZED,
             StatusCode::FORBIDDEN,
         ] {
-            assert!(error_from(status, b"<html>").is_retryable(), "{status}");
+            assert!(matches!(error_from(status, b"<html>"), GatewayError::Unavailable(_)), "{status}");
         }
         assert!(matches!(error_from(StatusCode::NOT_FOUND, b"{}"), GatewayError::UnusableMethod(_)));
         assert!(matches!(error_from(StatusCode::BAD_REQUEST, b"{}"), GatewayError::Refused(_)));

@@ -19,11 +19,11 @@ pub const SIGNATURE_HEADER: &str = "Stripe-Signature";
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Items in one `Stripe-Signature` (`t=` and the `v1=`, `v0=` signatures): Stripe sends one
 /// `v1` per active secret, two while a secret rolls.
-pub const MAX_SIGNATURE_ITEMS: usize = 8;
+pub(crate) const MAX_SIGNATURE_ITEMS: usize = 8;
 /// Secrets we verify with at once: the current one and those still rolling over.
-pub const MAX_SECRETS: usize = 3;
+pub(crate) const MAX_SECRETS: usize = 3;
 /// The shortest signing secret we take (Stripe's `whsec_…` are far longer).
-pub const MIN_SECRET_CHARS: usize = 16;
+pub(crate) const MIN_SECRET_CHARS: usize = 16;
 
 /// Why a webhook call is refused; nothing is queued for any of them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -175,7 +175,7 @@ where
 
 /// `{"what_went_wrong": "...", "remedy": "refund" | "amendment" | "expedited_shipment" |
 /// "other", "note": "..."}`: what the customer is told, and the operator's own note.
-pub fn parse_apology(body: &[u8]) -> Result<(crate::domain::Remedy, String, Option<String>), Problem> {
+pub(crate) fn parse_apology(body: &[u8]) -> Result<(crate::domain::Remedy, String, Option<String>), Problem> {
     let value = json(body)?;
     let root = object(&value)?;
     root.allow_only(&["what_went_wrong", "remedy", "note"])?;
@@ -256,7 +256,7 @@ pub fn parse_refund(body: &[u8]) -> Result<(i64, Option<String>), Problem> {
 }
 
 /// What the caller is told when a change cannot be made. Nothing was changed in any case.
-pub fn change_problem(error: ChangeError) -> Problem {
+pub(crate) fn change_problem(error: ChangeError) -> Problem {
     match error {
         ChangeError::NotFound => Problem::not_found(),
         ChangeError::VersionMismatch { current } => Problem::new(

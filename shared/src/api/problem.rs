@@ -37,16 +37,16 @@ impl Problem {
     }
 
     /// The request is not well-formed: bad JSON, a missing field, a field of the wrong type.
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(400, code, detail)
     }
 
     /// The request is well-formed but a value breaks a rule.
-    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(422, code, detail)
     }
 
-    pub fn not_found() -> Self {
+    pub(crate) fn not_found() -> Self {
         Self::new(404, "order_not_found", "no such order").at("id")
     }
 
@@ -56,7 +56,7 @@ impl Problem {
         Self::new(503, "service_unavailable", "the order service is briefly unavailable; retry the same request")
     }
 
-    pub fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         Self::new(500, "internal_error", "the order service failed; the request was not carried out")
     }
 

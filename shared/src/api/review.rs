@@ -65,7 +65,7 @@ where
 }
 
 /// What the operator is told when a review cannot be done.
-pub fn review_problem(error: &ReviewError) -> Problem {
+pub(crate) fn review_problem(error: &ReviewError) -> Problem {
     match error {
         ReviewError::NotFound => Problem::not_found(),
         ReviewError::NotOnHold(status) => {

@@ -60,7 +60,7 @@ pub struct OrderView<'a> {
 
 impl<'a> OrderView<'a> {
     /// The order as its storefront sees it: operators' reasons (fraud screening) left out.
-    pub fn for_storefront(order: &'a Order, timeline: &'a [TimelineEntry]) -> Self {
+    pub(crate) fn for_storefront(order: &'a Order, timeline: &'a [TimelineEntry]) -> Self {
         let mut view = Self::for_operator(order, timeline);
         view.status_reason = view.status_reason.and_then(|reason| reason.for_storefront());
         for entry in &mut view.timeline {
@@ -110,14 +110,14 @@ impl<'a> OrderView<'a> {
 
 impl<'a> OrderView<'a> {
     /// The view with the options the order was offered.
-    pub fn offering(mut self, options: &'a [ShippingQuote]) -> Self {
+    pub(crate) fn offering(mut self, options: &'a [ShippingQuote]) -> Self {
         self.shipping_options = Some(options);
         self
     }
 }
 
 /// Where a client finds an order.
-pub fn order_location(id: &OrderId) -> String {
+pub(crate) fn order_location(id: &OrderId) -> String {
     format!("/orders/{id}")
 }
 

@@ -15,7 +15,7 @@ use crate::domain::{
 };
 
 /// An amendment writes one item per stock counter beside the order, in one write.
-pub const MAX_COUNTER_WRITES: usize = MAX_WRITE_ITEMS - STOCK_WRITE_OVERHEAD;
+pub(crate) const MAX_COUNTER_WRITES: usize = MAX_WRITE_ITEMS - STOCK_WRITE_OVERHEAD;
 
 /// What a storefront asks to change; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

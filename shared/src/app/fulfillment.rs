@@ -161,7 +161,7 @@ where
     /// Records a returned parcel's arrival (→ RETURNED, which `payment` refunds) and puts its
     /// resellable units back on the counters they were sold from, in one write, once however
     /// often the receipt comes.
-    pub async fn on_return(
+    pub(crate) async fn on_return(
         &self,
         receipt: &ReturnReceipt,
         policy: &ReturnPolicy,
@@ -206,7 +206,7 @@ where
     }
 
     /// Records a parcel the warehouse shipped, once however often the report comes.
-    pub async fn on_shipment(
+    pub(crate) async fn on_shipment(
         &self,
         report: &ShipmentReport,
         now: DateTime<Utc>,

@@ -48,7 +48,7 @@ pub enum Sent {
 }
 
 /// The provider's message id the ledger records for a message that may have gone out.
-pub const UNCONFIRMED: &str = "unconfirmed";
+pub(crate) const UNCONFIRMED: &str = "unconfirmed";
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {

@@ -200,7 +200,7 @@ const PO_BOX_PHRASES: &[&[&str]] = &[
 ];
 
 /// Whether a line of an address is a post office box rather than a door.
-pub fn is_po_box(text: &str) -> bool {
+pub(crate) fn is_po_box(text: &str) -> bool {
     if text.contains("私書箱") {
         return true;
     }
@@ -211,7 +211,7 @@ pub fn is_po_box(text: &str) -> bool {
 /// Checks an address against its country's rules and returns it written canonically: postal
 /// codes spaced and capitalised as the post writes them, region codes in capitals. A PO box
 /// cannot take an express parcel, which a courier hands over in person.
-pub fn check_address(address: &Address, option: ShippingOption) -> Result<Address, ShippingRefusal> {
+pub(crate) fn check_address(address: &Address, option: ShippingOption) -> Result<Address, ShippingRefusal> {
     let mut checked = address.clone();
     for (field, text) in [(AddressField::Line1, Some(&address.line1)), (AddressField::Line2, address.line2.as_ref())] {
         if option == ShippingOption::Express && text.is_some_and(|text| is_po_box(text.as_str())) {

@@ -24,7 +24,7 @@ pub struct Amendment {
 
 impl Amendment {
     /// True when the order would stay as it is.
-    pub fn changes_nothing(&self, order: &Order) -> bool {
+    pub(crate) fn changes_nothing(&self, order: &Order) -> bool {
         self.lines == order.lines
             && self.totals == order.totals
             && self.shipping_address == order.shipping_address
@@ -53,7 +53,7 @@ impl Order {
     }
 
     /// Whether the order may still be amended: held for review or authorised, not yet picked.
-    pub fn check_amendable(&self) -> Result<(), AmendRefusal> {
+    pub(crate) fn check_amendable(&self) -> Result<(), AmendRefusal> {
         use OrderStatus::*;
         match self.status() {
             OnHold | PaymentAuthorized => Ok(()),

@@ -41,7 +41,7 @@ impl EmailAddress {
     }
 
     /// `a***@e***.com`: enough to tell two customers apart in a log, not enough to write to one.
-    pub fn masked(&self) -> String {
+    pub(crate) fn masked(&self) -> String {
         let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
         let (host, tld) = domain.rsplit_once('.').unwrap_or((domain, ""));
         format!("{}***@{}***.{tld}", first_char(local), first_char(host))
@@ -71,7 +71,7 @@ checked_string!(
 
 impl PhoneNumber {
     /// `+44*******89`: the country and the last two digits only.
-    pub fn masked(&self) -> String {
+    pub(crate) fn masked(&self) -> String {
         let digits = &self.0[1..];
         let shown_tail = &digits[digits.len() - 2..];
         format!("+{}{}{shown_tail}", &digits[..2], "*".repeat(digits.len() - 4))

@@ -111,7 +111,11 @@ impl Order {
     /// The change that records what the provider said; `None` if the order knows it already
     /// (a redelivery, an older event after a newer one) or it asks nothing of the order (the
     /// end of an authorisation we voided ourselves, or one captured before it ended).
-    pub fn provider_news(&self, event: &ProviderEvent, now: DateTime<Utc>) -> Result<Option<Revision>, NewsRefusal> {
+    pub(crate) fn provider_news(
+        &self,
+        event: &ProviderEvent,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Revision>, NewsRefusal> {
         if self.payment.authorization.as_ref().map(|authorization| &authorization.id) != Some(&event.authorization) {
             return Err(NewsRefusal::NotThisOrdersPayment(event.authorization.clone()));
         }

@@ -60,7 +60,7 @@ pub struct FraudSignals<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Velocity {
+pub(crate) struct Velocity {
     pub window_minutes: u32,
     /// More orders than this from one customer in the window fires `customer_velocity`.
     pub max_orders: u32,
@@ -97,7 +97,7 @@ struct RawPolicy {
 
 #[derive(Debug, thiserror::Error)]
 #[error("the fraud policy's block threshold must be above its review threshold, and its velocity window positive")]
-pub struct InvalidFraudPolicy;
+pub(crate) struct InvalidFraudPolicy;
 
 impl TryFrom<RawPolicy> for FraudPolicy {
     type Error = InvalidFraudPolicy;
@@ -136,7 +136,7 @@ fn default_points() -> BTreeMap<FraudRule, u32> {
 }
 
 impl FraudPolicy {
-    pub fn velocity_window(&self) -> chrono::Duration {
+    pub(crate) fn velocity_window(&self) -> chrono::Duration {
         chrono::Duration::minutes(i64::from(self.velocity.window_minutes))
     }
 

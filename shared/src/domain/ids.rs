@@ -143,10 +143,11 @@ fn check_reference(raw: &str) -> Result<String, InvalidValue> {
     check_token(raw, 255, "invalid_reference", "must be 1 to 255 printable ASCII characters")
 }
 
-/// String newtypes checked by [`check_reference`].
+/// String newtypes checked by [`check_reference`], shown as written.
 macro_rules! reference_ids {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {
         $(checked_string!($(#[$meta])* $name, check_reference);)+
+        show_plainly!($($name),+);
     };
 }
 
@@ -171,7 +172,7 @@ reference_ids! {
 impl Rma {
     /// One return per order, so its number derives from the order's id (whose letters and digits
     /// always make a valid reference).
-    pub fn for_order(order: &OrderId) -> Self {
+    pub(crate) fn for_order(order: &OrderId) -> Self {
         let id = order.as_str();
         Self(format!("RMA-{}", id[id.len().saturating_sub(10)..].to_ascii_uppercase()))
     }
@@ -188,21 +189,7 @@ checked_string!(
     check_operator
 );
 
-show_plainly!(
-    OrderId,
-    Sku,
-    StorefrontId,
-    IdempotencyKey,
-    PaymentMethodId,
-    AuthorizationId,
-    RefundId,
-    Rma,
-    CarrierEventId,
-    WebhookSource,
-    DisputeId,
-    ProviderEventId,
-    OperatorId
-);
+show_plainly!(OrderId, Sku, StorefrontId, IdempotencyKey, PaymentMethodId, OperatorId);
 
 /// How many units of one SKU a line orders: 1 to 999.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

@@ -32,7 +32,7 @@ fn check_locale(raw: &str) -> Result<String, InvalidValue> {
 
 /// A language the customers' messages are written in: a storefront offers only locales in one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Language {
+pub(crate) enum Language {
     English,
     German,
     French,
@@ -40,10 +40,11 @@ pub enum Language {
 }
 
 impl Language {
-    pub const ALL: [Language; 4] = [Self::English, Self::German, Self::French, Self::Dutch];
+    #[cfg(test)]
+    pub(crate) const ALL: [Language; 4] = [Self::English, Self::German, Self::French, Self::Dutch];
 
     /// The language a locale's messages are written in, if we write it.
-    pub fn of(locale: &Locale) -> Option<Self> {
+    pub(crate) fn of(locale: &Locale) -> Option<Self> {
         match locale.language() {
             "en" => Some(Self::English),
             "de" => Some(Self::German),
@@ -56,7 +57,7 @@ impl Language {
 
 impl Locale {
     /// `en`: what a storefront that names no locale writes in.
-    pub fn english() -> Self {
+    pub(crate) fn english() -> Self {
         Self("en".to_owned())
     }
 

@@ -23,55 +23,61 @@ mod stock;
 mod text;
 mod warehouse;
 
-pub use address::{AddressField, ShippingRefusal, check_address, is_po_box};
+pub use address::AddressField;
+pub use address::ShippingRefusal;
 pub use amendment::{AmendRefusal, Amendment};
-pub use apology::Remedy;
-pub use cancellation::{CancelRefusal, Requester};
-pub use contact::{Address, CountryCode, Customer, EmailAddress, PhoneNumber};
-pub use disputes::{Dispute, DisputeStatus, NewsRefusal, ProviderEvent, ProviderNews};
-pub use event::{Envelope, EventId, EventType};
-pub use fraud::{
-    CustomerHistory, FraudAssessment, FraudDecision, FraudPolicy, FraudReason, FraudRule, FraudSignals,
-    InvalidFraudPolicy, Velocity,
-};
+pub(crate) use apology::Remedy;
+pub(crate) use cancellation::CancelRefusal;
+pub use cancellation::Requester;
+pub use contact::Address;
+pub use contact::{CountryCode, Customer, EmailAddress, PhoneNumber};
+pub use disputes::{Dispute, NewsRefusal, ProviderNews};
+pub use disputes::{DisputeStatus, ProviderEvent};
+pub(crate) use event::EventId;
+pub use event::{Envelope, EventType};
+pub use fraud::FraudReason;
+pub use fraud::FraudRule;
+pub use fraud::{CustomerHistory, FraudPolicy, FraudSignals};
+pub use fraud::{FraudAssessment, FraudDecision};
 pub use ids::{
     AuthorizationId, CarrierEventId, DisputeId, IdempotencyKey, OperatorId, OrderId, PaymentMethodId, ProviderEventId,
     Quantity, RefundId, Rma, Sku, StorefrontId, WebhookSource,
 };
-pub use locale::{Language, Locale};
+pub(crate) use locale::Language;
+pub use locale::Locale;
 pub use money::{Currency, Money};
-pub use order::{
-    Capture, NewOrder, OperatorDecision, Order, OrderRecord, Payment, Revision, StatusReason, TimelineEntry,
-};
-pub use parcels::{
-    CarrierName, Delay, DelayCause, DeliveryUpdate, ParcelStatus, Shipment, ShipmentId, ShippedLine, Tracked,
-    TrackingEvent, TrackingNumber, TrackingStatus,
-};
-pub use payment::{Authorization, CardChecks, CheckResult, Decline, DeclineKind, GatewayError, PaymentGateway, Refund};
+pub use order::{Capture, Order, OrderRecord, Payment, StatusReason};
+pub use order::{NewOrder, OperatorDecision, Revision, TimelineEntry};
+pub use parcels::Delay;
+pub use parcels::DelayCause;
+pub use parcels::{CarrierName, DeliveryUpdate, ShipmentId, ShippedLine, TrackingNumber, TrackingStatus};
+pub use parcels::{ParcelStatus, TrackingEvent};
+pub use parcels::{Shipment, Tracked};
+pub use payment::DeclineKind;
+pub use payment::{Authorization, CardChecks, CheckResult, Refund};
+pub use payment::{Decline, GatewayError, PaymentGateway};
 pub use ports::{
-    Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, MAX_WRITE_ITEMS, OrderRepository, ParcelIndex,
-    RecentOrder, Release, ReserveError, STOCK_WRITE_OVERHEAD, StalledOrders, StockLedger, StoreError, StoredResponse,
-    Warehouse, WarehouseUnavailable,
+    Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, RecentOrder, ReserveError, StalledOrders,
+    StoredResponse, Warehouse, WarehouseUnavailable,
 };
-pub use pricing::{
-    CatalogItem, OrderLine, PricingError, PricingPolicy, RequestedLine, ShippingFees, ShippingOption, Totals,
-};
-pub use returns::{
-    ReceiptRejection, ReceivedLine, ReceivedReturn, RefundRefusal, ReturnLine, ReturnPolicy, ReturnReceipt,
-    ReturnRefusal, ReturnRequest, ShippingRefund,
-};
-pub use shipping::{InvalidShippingPolicy, PricedOrder, ShippingPolicy, ShippingQuote, TransitDays, Zone};
-pub use status::{IllegalTransition, OrderStatus};
-pub use stock::{
-    AdjustmentPlan, Allocation, Counter, ReservationPlan, Shortage, StockAdjustment, StockLevel, plan_adjustment,
-    plan_reservation, requested_units,
-};
-pub use text::{
-    CARD_NUMBER, HIDDEN_CHARACTERS, InvalidValue, Line, check_readable, holds_card_number, is_hidden_or_control,
-};
-pub use warehouse::{
-    PickCancellation, PickLine, PickRequest, ShipmentRejection, ShipmentReport, WarehouseInstruction, WarehouseReport,
-};
+pub(crate) use ports::{MAX_WRITE_ITEMS, STOCK_WRITE_OVERHEAD};
+pub use ports::{OrderRepository, ParcelIndex, Release, StockLedger, StoreError};
+pub use pricing::{CatalogItem, OrderLine, PricingPolicy, RequestedLine, ShippingFees};
+pub use pricing::{PricingError, ShippingOption, Totals};
+pub use returns::{ReceiptRejection, ReceivedReturn, RefundRefusal, ReturnLine, ReturnRefusal, ReturnRequest};
+pub use returns::{ReceivedLine, ReturnPolicy, ReturnReceipt, ShippingRefund};
+pub use shipping::ShippingPolicy;
+pub use shipping::TransitDays;
+pub use shipping::{InvalidShippingPolicy, PricedOrder, ShippingQuote, Zone};
+pub(crate) use status::IllegalTransition;
+pub use status::OrderStatus;
+pub use stock::{AdjustmentPlan, ReservationPlan, Shortage, StockAdjustment};
+pub use stock::{Allocation, Counter, StockLevel, plan_adjustment, plan_reservation, requested_units};
+pub use text::InvalidValue;
+pub(crate) use text::{CARD_NUMBER, check_readable, is_hidden_or_control};
+pub use text::{Line, holds_card_number};
+pub use warehouse::{PickCancellation, PickLine, ShipmentRejection};
+pub use warehouse::{PickRequest, ShipmentReport, WarehouseInstruction, WarehouseReport};
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -239,19 +239,19 @@ impl Money {
     }
 
     /// The sum of two amounts of the same currency; `None` for different currencies.
-    pub fn checked_add(self, other: Money) -> Option<Money> {
+    pub(crate) fn checked_add(self, other: Money) -> Option<Money> {
         (self.currency == other.currency)
             .then(|| self.minor_units.checked_add(other.minor_units))
             .flatten()
             .map(|sum| Money::new(sum, self.currency))
     }
 
-    pub fn checked_mul(self, factor: u16) -> Option<Money> {
+    pub(crate) fn checked_mul(self, factor: u16) -> Option<Money> {
         self.minor_units.checked_mul(i64::from(factor)).map(|product| Money::new(product, self.currency))
     }
 
     /// `rate` in basis points (1/100 of a percent), rounded half away from zero.
-    pub fn checked_percentage(self, basis_points: u32) -> Option<Money> {
+    pub(crate) fn checked_percentage(self, basis_points: u32) -> Option<Money> {
         let scaled = i128::from(self.minor_units) * i128::from(basis_points);
         let rounded = (scaled + scaled.signum() * 5_000) / 10_000;
         i64::try_from(rounded).ok().map(|units| Money::new(units, self.currency))
@@ -262,7 +262,7 @@ impl Money {
     /// The amount split as its currency writes it: the sign, the whole units, and the minor
     /// units zero-padded to the currency's exponent (empty for a currency without them), e.g.
     /// `("-", 1234, "50")` for -1234.50 EUR. Every way we write an amount starts here.
-    pub fn decimal_parts(self) -> (&'static str, u64, String) {
+    pub(crate) fn decimal_parts(self) -> (&'static str, u64, String) {
         let exponent = u32::from(self.currency.exponent());
         let sign = if self.minor_units < 0 { "-" } else { "" };
         let units = self.minor_units.unsigned_abs();

@@ -82,7 +82,7 @@ impl Payment {
     /// What capturing takes once the order has shipped: what the order costs now (`total`),
     /// never more than is held; an amended order may have shrunk below its hold, and the
     /// provider releases the rest.
-    pub fn capture_due(&self, total: Money) -> Capture<'_> {
+    pub(crate) fn capture_due(&self, total: Money) -> Capture<'_> {
         match (&self.authorization, self.captured) {
             (None, _) => Capture::NothingHeld,
             (Some(_), Some(_)) => Capture::Done,
@@ -212,7 +212,7 @@ impl StatusReason {
 
     /// The reason as a storefront may see it: fraud screening's reasons not at all (they would
     /// teach a fraudster what to change), a lost-or-stolen decline as a generic one.
-    pub fn for_storefront(&self) -> Option<Self> {
+    pub(crate) fn for_storefront(&self) -> Option<Self> {
         match self {
             // Between the shop, its provider and the bank: not the storefront's to show.
             Self::FraudReview { .. }
@@ -330,22 +330,22 @@ impl Revision {
         self
     }
 
-    pub fn with_payment(mut self, payment: Payment) -> Self {
+    pub(crate) fn with_payment(mut self, payment: Payment) -> Self {
         self.payment = Some(payment);
         self
     }
 
-    pub fn with_shipments(mut self, shipments: Vec<Shipment>) -> Self {
+    pub(crate) fn with_shipments(mut self, shipments: Vec<Shipment>) -> Self {
         self.shipments = Some(shipments);
         self
     }
 
-    pub fn with_tracking(mut self, event: TrackingEvent, occurred_at: DateTime<Utc>) -> Self {
+    pub(crate) fn with_tracking(mut self, event: TrackingEvent, occurred_at: DateTime<Utc>) -> Self {
         self.tracking = Some((event, occurred_at));
         self
     }
 
-    pub fn new_version(&self) -> u64 {
+    pub(crate) fn new_version(&self) -> u64 {
         self.expected_version + 1
     }
 
@@ -353,7 +353,7 @@ impl Revision {
         self.event_type
     }
 
-    pub fn timeline_entry(&self) -> TimelineEntry {
+    pub(crate) fn timeline_entry(&self) -> TimelineEntry {
         TimelineEntry {
             at: self.tracking.as_ref().map_or(self.at, |(_, occurred_at)| *occurred_at),
             version: self.new_version(),
@@ -430,7 +430,7 @@ impl Order {
     }
 
     /// The first timeline entry of a new order.
-    pub fn placed_entry(&self) -> TimelineEntry {
+    pub(crate) fn placed_entry(&self) -> TimelineEntry {
         TimelineEntry {
             at: self.created_at,
             version: 1,

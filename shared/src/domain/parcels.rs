@@ -86,7 +86,7 @@ pub enum TrackingStatus {
 }
 
 impl TrackingStatus {
-    pub fn parcel_status(self) -> Option<ParcelStatus> {
+    pub(crate) fn parcel_status(self) -> Option<ParcelStatus> {
         match self {
             Self::InTransit => Some(ParcelStatus::InTransit),
             Self::OutForDelivery => Some(ParcelStatus::OutForDelivery),
@@ -230,7 +230,7 @@ pub enum Tracked {
 
 impl Order {
     /// The latest delivery estimate over the parcels still on their way, or the promise.
-    pub fn current_estimate(&self) -> NaiveDate {
+    pub(crate) fn current_estimate(&self) -> NaiveDate {
         self.shipments
             .iter()
             .filter(|shipment| shipment.status != ParcelStatus::Delivered)

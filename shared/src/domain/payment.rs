@@ -72,11 +72,11 @@ const SENSITIVE_DECLINES: &[&str] = &[
 
 impl Decline {
     /// The decline as the payer's side (the storefront, the customer) may see it.
-    pub fn for_payer(&self) -> Self {
+    pub(crate) fn for_payer(&self) -> Self {
         if SENSITIVE_DECLINES.contains(&self.code.as_str()) { Self::from_code("generic_decline") } else { self.clone() }
     }
 
-    pub fn from_code(code: &str) -> Self {
+    pub(crate) fn from_code(code: &str) -> Self {
         let message = match DeclineKind::of(code) {
             DeclineKind::InsufficientFunds => "Your card has insufficient funds.",
             DeclineKind::Expired => "Your card has expired.",
@@ -133,12 +133,6 @@ pub enum GatewayError {
     /// The provider says our request is wrong: a bug or a misconfiguration, not the customer's.
     #[error("the payment provider refused the request")]
     Refused(#[source] Box<dyn StdError + Send + Sync>),
-}
-
-impl GatewayError {
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
-    }
 }
 
 /// A payment provider. Every call that changes money carries an idempotency key derived from the

@@ -17,10 +17,10 @@ use super::{
 
 /// The most items one repository write may hold (DynamoDB's transaction limit): a use case that
 /// writes an item per line or per stock counter checks it before it asks.
-pub const MAX_WRITE_ITEMS: usize = 100;
+pub(crate) const MAX_WRITE_ITEMS: usize = 100;
 /// What a write that moves stock holds besides its counters: the order head, its timeline entry
 /// and the reservation record.
-pub const STOCK_WRITE_OVERHEAD: usize = 3;
+pub(crate) const STOCK_WRITE_OVERHEAD: usize = 3;
 
 /// What can go wrong in storage, as the domain sees it.
 #[derive(Debug, thiserror::Error)]

@@ -273,14 +273,14 @@ impl Order {
 
     /// What a received return refunds now: what the goods that came back are worth, never more
     /// than is left of the capture.
-    pub fn return_refund_due(&self) -> Result<Money, RefundRefusal> {
+    pub(crate) fn return_refund_due(&self) -> Result<Money, RefundRefusal> {
         let left = self.refundable()?;
         let worth = self.return_request.as_ref().map_or(left, |request| request.refund);
         Ok(if worth.minor_units() < left.minor_units() { worth } else { left })
     }
 
     /// Checks an operator's refund of `amount` against what is left.
-    pub fn check_refund(&self, amount: Money) -> Result<Money, RefundRefusal> {
+    pub(crate) fn check_refund(&self, amount: Money) -> Result<Money, RefundRefusal> {
         let left = self.refundable()?;
         if amount.currency() != left.currency() || amount.minor_units() <= 0 {
             return Err(RefundRefusal::InvalidAmount);

@@ -173,7 +173,7 @@ impl ShippingPolicy {
     }
 
     /// `days` business days after `from`.
-    pub fn add_business_days(&self, from: NaiveDate, days: u32) -> NaiveDate {
+    pub(crate) fn add_business_days(&self, from: NaiveDate, days: u32) -> NaiveDate {
         (0..days).fold(from, |day, _| self.next_business_day(day))
     }
 

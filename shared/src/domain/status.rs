@@ -81,7 +81,7 @@ impl OrderStatus {
 
     /// The statuses an order may move to from this one. Exhaustive on purpose: a new status does
     /// not compile until it says where it leads.
-    pub fn successors(self) -> &'static [OrderStatus] {
+    pub(crate) fn successors(self) -> &'static [OrderStatus] {
         use OrderStatus::*;
         match self {
             // An order is created PLACED; nothing moves back to it.
@@ -106,7 +106,7 @@ impl OrderStatus {
     }
 
     /// The status this order may move to next, or why not.
-    pub fn transition_to(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
+    pub(crate) fn transition_to(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
         if self.successors().contains(&to) { Ok(to) } else { Err(IllegalTransition { from: self, to }) }
     }
 
@@ -118,7 +118,7 @@ impl OrderStatus {
     /// Whether a carrier's news that moves the order from this status to `to` is progress:
     /// into or out of an exception, or forward on the way to the door, in the order the statuses
     /// are declared (SHIPPED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED).
-    pub fn moves_forward_to(self, to: OrderStatus) -> bool {
+    pub(crate) fn moves_forward_to(self, to: OrderStatus) -> bool {
         use OrderStatus::*;
         let on_the_way = |status: OrderStatus| matches!(status, Shipped | InTransit | OutForDelivery | Delivered);
         match (self, to) {
@@ -129,7 +129,7 @@ impl OrderStatus {
 
     /// True for the statuses an order leaves on its own as the pipeline, the warehouse or the
     /// carrier moves it: the ones it can be stuck in. DELIVERED waits on nobody.
-    pub fn awaits_progress(self) -> bool {
+    pub(crate) fn awaits_progress(self) -> bool {
         use OrderStatus::*;
         match self {
             Placed | Reserved | OnHold | PaymentAuthorized | Fulfilling | Shipped | InTransit | OutForDelivery

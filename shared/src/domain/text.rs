@@ -80,11 +80,11 @@ pub(crate) use show_plainly;
 const MAX_LINE_CHARS: usize = 200;
 
 /// Text that hides or reorders what a reader sees.
-pub const HIDDEN_CHARACTERS: InvalidValue =
+pub(crate) const HIDDEN_CHARACTERS: InvalidValue =
     InvalidValue::new("invalid_characters", "must not contain control or invisible formatting characters");
 
 /// Text that holds a card number: card data goes to the payment provider, never to us.
-pub const CARD_NUMBER: InvalidValue = InvalidValue::new(
+pub(crate) const CARD_NUMBER: InvalidValue = InvalidValue::new(
     "card_number_refused",
     "must not hold a card number: the storefront sends card details to the payment provider only",
 );
@@ -93,7 +93,7 @@ pub const CARD_NUMBER: InvalidValue = InvalidValue::new(
 /// (Cc), a format character (Cf: bidirectional overrides and isolates, zero-width spaces and
 /// joiners, the soft hyphen, …) or a line or paragraph separator (Zl, Zp). A name or a note that
 /// holds one can read differently to the customer, the operator and the warehouse's label.
-pub fn is_hidden_or_control(c: char) -> bool {
+pub(crate) fn is_hidden_or_control(c: char) -> bool {
     matches!(
         get_general_category(c),
         GeneralCategory::Control
@@ -149,7 +149,7 @@ fn is_card_number(digits: &[u8]) -> bool {
 }
 
 /// Free text a person will read (a name, an address line, a note): nothing hidden, no card number.
-pub fn check_readable(text: &str) -> Result<(), InvalidValue> {
+pub(crate) fn check_readable(text: &str) -> Result<(), InvalidValue> {
     if text.chars().any(is_hidden_or_control) {
         return Err(HIDDEN_CHARACTERS);
     }

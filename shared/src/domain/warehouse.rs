@@ -89,7 +89,7 @@ pub struct PickRequest {
 }
 
 impl PickRequest {
-    pub fn for_order(order: &Order) -> Self {
+    pub(crate) fn for_order(order: &Order) -> Self {
         Self {
             request_id: order.event_id(),
             order_id: order.id.clone(),

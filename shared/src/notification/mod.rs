@@ -18,16 +18,20 @@ use chrono::NaiveDate;
 
 use crate::domain::{CatalogItem, EmailAddress, Order, Sku};
 
+pub(crate) use notice::Texted;
 pub(crate) use notice::latest_delay;
-pub use notice::{Channel, Notice, Texted, occasion};
-pub use ports::{
-    ChannelError, Claim, DeliveredOrders, Delivery, LONGEST_DELAY, Mailer, NotificationLedger, ProductRelations,
-    PutBackFailed, Redelivery, SuppressionList, TextMessages,
-};
-pub use render::{Email, RenderError, Rendered, mime, render, render_email, render_sms};
+pub use notice::{Channel, Notice, occasion};
+pub(crate) use ports::LONGEST_DELAY;
+pub use ports::PutBackFailed;
+pub use ports::{ChannelError, DeliveredOrders, Mailer, ProductRelations, Redelivery, TextMessages};
+pub use ports::{Claim, Delivery, NotificationLedger, SuppressionList};
+pub use render::Rendered;
+pub use render::{Email, RenderError, mime, render};
+pub(crate) use render::{render_email, render_sms};
 #[cfg(any(test, feature = "samples"))]
 pub use sample::Sample;
-pub use sms::{SmsEncoding, SmsText};
+pub use sms::SmsEncoding;
+pub use sms::SmsText;
 
 /// One message to one customer on one channel, at most once: the ledger's key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -89,7 +93,7 @@ pub fn recommendations(
 
 /// The days whose deliveries are due a feedback request at `today`: the due day and, so that
 /// a sweep that did not run catches up, the two before it.
-pub fn feedback_due_days(today: NaiveDate, after_days: u16) -> Vec<NaiveDate> {
+pub(crate) fn feedback_due_days(today: NaiveDate, after_days: u16) -> Vec<NaiveDate> {
     let due = today - chrono::Days::new(u64::from(after_days));
     (0..3u64).map(|back| due - chrono::Days::new(back)).collect()
 }

@@ -127,7 +127,7 @@ impl Notice {
     /// Whether the order, now at `status`, has moved past what this message announces: told
     /// then, it would contradict what the customer already heard or is about to ("out for
     /// delivery" once delivered, "confirmed" once cancelled). Outcomes are never overtaken.
-    pub fn overtaken_by(self, status: OrderStatus) -> bool {
+    pub(crate) fn overtaken_by(self, status: OrderStatus) -> bool {
         use OrderStatus::*;
         match self {
             // "Received" says only that the order is being looked at: any decision tells more.
@@ -148,7 +148,7 @@ impl Notice {
     }
 
     /// Whether any status overtakes this message: only then is the order worth reading first.
-    pub fn may_be_overtaken(self) -> bool {
+    pub(crate) fn may_be_overtaken(self) -> bool {
         OrderStatus::ALL.into_iter().any(|status| self.overtaken_by(status))
     }
 
@@ -172,19 +172,19 @@ impl Notice {
         }
     }
 
-    pub fn is_texted(self) -> bool {
+    pub(crate) fn is_texted(self) -> bool {
         self.texted().is_some()
     }
 
     /// Only the confirmation may carry "you may also like": never a service message.
-    pub fn may_recommend(self) -> bool {
+    pub(crate) fn may_recommend(self) -> bool {
         self == Self::Confirmed
     }
 
     /// The channels this message goes out on for this order: e-mail always (the notifier still
     /// honours the suppression list), a text message only to a customer who gave a number and
     /// opted in.
-    pub fn channels(self, order: &Order) -> Vec<Channel> {
+    pub(crate) fn channels(self, order: &Order) -> Vec<Channel> {
         let mut channels = vec![Channel::Email];
         if self.is_texted() && order.customer.sms_opt_in && order.customer.phone.is_some() {
             channels.push(Channel::Sms);

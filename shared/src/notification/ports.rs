@@ -131,7 +131,7 @@ pub trait TextMessages {
 }
 
 /// The longest a queue holds a message back before delivering it again (SQS: 15 minutes).
-pub const LONGEST_DELAY: Duration = Duration::from_secs(900);
+pub(crate) const LONGEST_DELAY: Duration = Duration::from_secs(900);
 
 /// An order event's message as its queue delivered it: the body to put back, and how many times
 /// a provider's throttle put it back before.

@@ -68,7 +68,7 @@ fn failed(template: &'static str) -> impl Fn(askama::Error) -> RenderError {
 }
 
 /// The e-mail alone: HTML and plain text.
-pub fn render_email(
+pub(crate) fn render_email(
     notice: Notice,
     order: &Order,
     policy: &NotificationPolicy,
@@ -84,7 +84,7 @@ fn email(view: &View<'_>) -> Result<Email, RenderError> {
 }
 
 /// The text message alone; `None` for notices that are not texted.
-pub fn render_sms(notice: Notice, order: &Order, policy: &NotificationPolicy) -> Option<SmsText> {
+pub(crate) fn render_sms(notice: Notice, order: &Order, policy: &NotificationPolicy) -> Option<SmsText> {
     sms(&View::new(notice, order, policy, &[]))
 }
 

@@ -52,7 +52,7 @@ impl SmsText {
 
     /// The first candidate that fits one message; if none does, the last (the shortest, sent
     /// split, knowingly: `segments` says into how many).
-    pub fn fit(candidates: impl IntoIterator<Item = String>) -> Option<Self> {
+    pub(crate) fn fit(candidates: impl IntoIterator<Item = String>) -> Option<Self> {
         let mut last = None;
         for candidate in candidates {
             let text = Self::new(candidate);
@@ -73,7 +73,7 @@ fn is_gsm7(c: char) -> bool {
 /// dropped (`août` as `aout`, `ç` as `c`; `é`, `ü`, `ñ` and the others it has stay), typographic
 /// spaces, quotes and dashes made plain. What has no such spelling (`ł`, `€` is kept, emoji, CJK)
 /// stays as it is, and the text stays UCS-2.
-pub fn gsm7_folded(text: &str) -> String {
+pub(super) fn gsm7_folded(text: &str) -> String {
     let nfd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfd();
     let mut folded = String::with_capacity(text.len());
     for c in text.chars() {

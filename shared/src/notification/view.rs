@@ -110,7 +110,12 @@ fn locale_of(order: &Order, shop: &StorefrontProfile) -> Locale {
 }
 
 impl<'a> View<'a> {
-    pub fn new(notice: Notice, order: &Order, policy: &'a NotificationPolicy, recommendations: &[CatalogItem]) -> Self {
+    pub(super) fn new(
+        notice: Notice,
+        order: &Order,
+        policy: &'a NotificationPolicy,
+        recommendations: &[CatalogItem],
+    ) -> Self {
         let shop = policy.storefront(&order.storefront);
         let locale = locale_of(order, shop);
         // The policy admits only locales we write; an order's was checked against it.
@@ -238,16 +243,16 @@ impl<'a> View<'a> {
     }
 
     /// The parcel a text message is about.
-    pub fn focus(&self) -> Option<&ParcelView> {
+    pub(super) fn focus(&self) -> Option<&ParcelView> {
         self.parcels.first()
     }
 
     /// The focus parcel's tracking page, in the text message's longer version.
-    pub fn sms_link(&self, link: bool) -> Option<&str> {
+    pub(super) fn sms_link(&self, link: bool) -> Option<&str> {
         self.focus().filter(|_| link).and_then(|parcel| parcel.tracking_url.as_deref())
     }
 
-    pub fn delay_expected_short(&self) -> Option<&str> {
+    pub(super) fn delay_expected_short(&self) -> Option<&str> {
         self.delay.as_ref().and_then(|delay| delay.expected_short.as_deref())
     }
 }

@@ -41,7 +41,7 @@ struct AfterShipCheckpoint {
 }
 
 /// AfterShip's tags (and the subtags that matter) in our words.
-pub fn aftership_status(tag: &str, subtag: Option<&str>) -> TrackingStatus {
+pub(super) fn aftership_status(tag: &str, subtag: Option<&str>) -> TrackingStatus {
     match (tag, subtag) {
         ("Pending" | "InfoReceived", _) => TrackingStatus::InfoReceived,
         ("InTransit", _) => TrackingStatus::InTransit,

@@ -48,7 +48,7 @@ struct EasyPostLocation {
 }
 
 /// EasyPost's tracker statuses in our words.
-pub fn easypost_status(status: &str) -> TrackingStatus {
+pub(super) fn easypost_status(status: &str) -> TrackingStatus {
     match status {
         "pre_transit" => TrackingStatus::InfoReceived,
         "in_transit" => TrackingStatus::InTransit,

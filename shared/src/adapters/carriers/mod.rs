@@ -27,9 +27,9 @@ pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature";
 /// refused before any HMAC is computed, so an anonymous caller cannot buy hashing by the MB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Signatures accepted per request: the current secret's and, while it rotates, the old one's.
-pub const MAX_SIGNATURES: usize = 2;
+pub(crate) const MAX_SIGNATURES: usize = 2;
 /// The shortest secret we take: a shorter (or empty) one would make signatures guessable.
-pub const MIN_SECRET_CHARS: usize = 16;
+pub(crate) const MIN_SECRET_CHARS: usize = 16;
 
 /// The payload vocabularies we read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

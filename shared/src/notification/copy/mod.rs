@@ -97,7 +97,7 @@ pub(super) use para;
 pub(super) struct Frame(pub &'static str, pub &'static str);
 
 impl Frame {
-    pub fn around(&self, value: &str) -> String {
+    pub(super) fn around(&self, value: &str) -> String {
         format!("{}{value}{}", self.0, self.1)
     }
 }
@@ -206,19 +206,19 @@ pub(super) struct Calendar {
 }
 
 impl Calendar {
-    pub fn weekday(&self, day: NaiveDate) -> &'static str {
+    pub(super) fn weekday(&self, day: NaiveDate) -> &'static str {
         self.weekdays[day.weekday().num_days_from_monday() as usize]
     }
 
-    pub fn weekday_short(&self, day: NaiveDate) -> &'static str {
+    pub(super) fn weekday_short(&self, day: NaiveDate) -> &'static str {
         self.weekdays_short[day.weekday().num_days_from_monday() as usize]
     }
 
-    pub fn month(&self, day: NaiveDate) -> &'static str {
+    pub(super) fn month(&self, day: NaiveDate) -> &'static str {
         self.months[day.month0() as usize]
     }
 
-    pub fn month_short(&self, day: NaiveDate) -> &'static str {
+    pub(super) fn month_short(&self, day: NaiveDate) -> &'static str {
         self.months_short[day.month0() as usize]
     }
 }
