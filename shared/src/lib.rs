@@ -10,15 +10,20 @@
 //!   traits) the use cases need from the world.
 //! - [`config`], [`metrics`], [`strict_json`]: typed settings from the environment, CloudWatch
 //!   EMF lines and JSON from outside read strictly, used by every layer above the domain.
+//! - [`storefront`]: the shops behind the storefronts (name, support, the locales they offer)
+//!   and the policy that holds them: intake takes an order's locale from it, the notifier its
+//!   shop's voice.
 //! - [`notification`]: which message each event sends, on which channel, and how it reads.
 //! - [`evidence`]: what a dispute needs from an order's record and its messages, for operators.
 //! - [`app`]: the use cases (inventory, payments, changes, fulfillment, delivery, notifier,
 //!   watchdog): read through a port, let the domain decide, write through a port.
 //! - [`api`]: the HTTP API's rules, free of HTTP types: request parsing, problems, views.
 //! - [`adapters`]: the ports on real services (DynamoDB, SQS, SNS events and SMS, SES, Stripe)
-//!   and the carriers' and Stripe's webhook vocabularies. Use cases and adapters never import each other.
+//!   and the carriers', Stripe's and SES's feedback vocabularies. Use cases and adapters never import
+//!   each other.
 //! - [`lambda`]: what the function crates share on Lambda: the SQS batch loop, the HTTP edge,
-//!   the log format, and the wiring of use cases onto adapters.
+//!   the log format, and the one wiring two functions share (payments). Every other function
+//!   wires its use case to its adapters in its handler's `from_env`.
 
 #![warn(unreachable_pub)]
 

@@ -113,6 +113,7 @@ where
                 self.dead_letters.park(body, code, &detail).await?;
                 Ok(FulfillmentOutcome::Parked { code })
             }
+            // Recorded, or worth a retry: the queue's business, passed through.
             other => other,
         }
     }

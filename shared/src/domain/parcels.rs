@@ -115,6 +115,7 @@ impl ParcelStatus {
             (Delivered | ReturnedToSender, _) => false,
             (_, DeliveryException) => self != DeliveryException,
             (DeliveryException, _) => true,
+            // The rest are on the way (shipped, in transit, out for delivery): forward only.
             _ => rank(next) > rank(self),
         }
     }
@@ -324,6 +325,7 @@ impl Order {
                         None => change,
                     })
                 }
+                // Not a move forward (or not a legal one): the scan is news on the timeline only.
                 _ => Some(self.update(tracking_event_type(delayed), at)),
             }
         };

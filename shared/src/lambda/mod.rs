@@ -1,5 +1,6 @@
 //! What runs the use cases on Lambda: the SQS batch loop, the HTTP edge, the log format, and
-//! the wiring of use cases to their adapters.
+//! the payments wiring that `payment` and `operator-api` share (every other function wires its
+//! use case in its handler's `from_env`).
 
 #[cfg(feature = "lambda")]
 pub mod consumer;

@@ -3,6 +3,7 @@
 //! notifier needs from the world (`ports`). Pure: the notifier (`crate::app::notifier`) does the
 //! reading, the sending and the bookkeeping; the shop's voice is `crate::storefront`'s.
 
+mod compose;
 mod copy;
 mod notice;
 mod ports;

@@ -211,6 +211,7 @@ pub fn occasion(notice: Notice, event_id: &EventId, order: &Order) -> String {
             let expected = delay.expected.map_or_else(|| "unknown".to_owned(), |day| day.to_string());
             format!("delay:{}:{expected}", parcel.tracking_number)
         }
+        // Every other message is one per event.
         _ => event_id.to_string(),
     }
 }

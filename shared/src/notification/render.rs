@@ -7,9 +7,8 @@ use askama::Template;
 
 use super::{
     Notice,
-    copy::{Block, Span},
     sms::{SmsText, gsm7_folded},
-    view::View,
+    view::{Block, Span, View},
 };
 use crate::{
     domain::{CatalogItem, EmailAddress, Order},
@@ -91,7 +90,7 @@ pub(crate) fn render_sms(notice: Notice, order: &Order, policy: &NotificationPol
 /// The message with the tracking link if it fits one message, else without; each as written,
 /// else folded into GSM-7 (`août` as `aout`) where that is what makes it fit.
 fn sms(view: &View<'_>) -> Option<SmsText> {
-    let words = view.words;
+    let words = super::copy::words(view.language);
     let texted = view.notice.texted()?;
     let with_link = words.sms(texted, view, view.sms_link(true));
     let without = words.sms(texted, view, view.sms_link(false));

@@ -80,6 +80,7 @@ impl Sample {
                 let status = match notice {
                     Notice::Shipped => "SHIPPED",
                     Notice::OutForDelivery => "OUT_FOR_DELIVERY",
+                    // Delivered, and the feedback request that follows delivery.
                     _ => "DELIVERED",
                 };
                 order.shipments = vec![shipment(status)?];

@@ -76,7 +76,7 @@ fn copy_of(notice: Notice, locale: &str) -> Vec<String> {
     let policy = Sample::policy();
     let view = view::View::new(notice, &order, &policy, &[]);
     let mut copy = vec![view.subject.clone(), view.headline.to_owned()];
-    copy.extend(view.body.iter().filter(|block| matches!(block, copy::Block::Paragraph(_))).map(copy::Block::plain));
+    copy.extend(view.body.iter().filter(|block| matches!(block, view::Block::Paragraph(_))).map(view::Block::plain));
     copy
 }
 

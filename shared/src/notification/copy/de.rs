@@ -2,9 +2,12 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Block, Calendar, Frame, Labels, NumberStyle, Phrasebook, amount_then_currency, ended, link, para, strong};
+use super::{Calendar, NumberStyle, Phrasebook, amount_then_currency, ended, link, para, strong};
 use crate::domain::{DeclineKind, Money, Remedy};
-use crate::notification::{Notice, Texted, view::View};
+use crate::notification::{
+    Notice, Texted,
+    view::{Block, Frame, Labels, View},
+};
 
 pub(super) struct German;
 

@@ -2,9 +2,12 @@
 
 use chrono::NaiveDate;
 
-use super::{Block, Frame, Labels, NumberStyle, Phrasebook, digits, link, para, strong, symbol};
+use super::{NumberStyle, Phrasebook, digits, link, para, strong, symbol};
 use crate::domain::{DeclineKind, Money, Remedy};
-use crate::notification::{Notice, Texted, view::View};
+use crate::notification::{
+    Notice, Texted,
+    view::{Block, Frame, Labels, View},
+};
 
 pub(super) struct English;
 

@@ -9,7 +9,10 @@ mod nl;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Notice, Texted, view::View};
+use super::{
+    Notice, Texted,
+    view::{Block, Labels, Span, View},
+};
 use crate::domain::{CountryCode, DeclineKind, Language, Money, Remedy};
 
 /// The phrasebook a language's messages are written from.
@@ -29,26 +32,6 @@ fn column(language: Language) -> usize {
         Language::German => 1,
         Language::French => 2,
         Language::Dutch => 3,
-    }
-}
-
-/// Part of a sentence: HTML shows emphasis and links, plain text and text messages do not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Span {
-    Text(String),
-    Strong(String),
-    Link { text: String, url: String },
-}
-
-impl From<&str> for Span {
-    fn from(text: &str) -> Self {
-        Self::Text(text.to_owned())
-    }
-}
-
-impl From<String> for Span {
-    fn from(text: String) -> Self {
-        Self::Text(text)
     }
 }
 
@@ -72,69 +55,13 @@ pub(super) fn email_link(address: &str) -> Span {
     Span::Link { text: address.to_owned(), url: format!("mailto:{address}") }
 }
 
-/// A block of a message's body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Block {
-    Paragraph(Vec<Span>),
-    List(Vec<String>),
-    /// A call to action: a button in HTML, `label: url` in plain text.
-    Button {
-        label: &'static str,
-        url: String,
-    },
-}
-
 /// `para!["Order ", strong(id), " has shipped."]`: a paragraph of spans and plain strings.
 macro_rules! para {
     ($($span:expr),+ $(,)?) => {
-        $crate::notification::copy::Block::Paragraph(vec![$($crate::notification::copy::Span::from($span)),+])
+        $crate::notification::view::Block::Paragraph(vec![$($crate::notification::view::Span::from($span)),+])
     };
 }
 pub(super) use para;
-
-/// Words around a value: `Frame("Hi ", ",")` makes `Hi Grace,`.
-#[derive(Debug)]
-pub(super) struct Frame(pub &'static str, pub &'static str);
-
-impl Frame {
-    pub(super) fn around(&self, value: &str) -> String {
-        format!("{}{value}{}", self.0, self.1)
-    }
-}
-
-/// The words of a message's frame: greeting, headings, totals, links.
-#[derive(Debug)]
-pub(super) struct Labels {
-    pub greeting: Frame,
-    pub order_heading: Frame,
-    pub placed: Frame,
-    /// Around a unit price.
-    pub each: Frame,
-    /// After the carrier's name, around the tracking number.
-    pub tracking_number: Frame,
-    /// Around the day a parcel should arrive.
-    pub arriving: Frame,
-    /// Before the shop's support address.
-    pub write_to: &'static str,
-    /// Around the shop's phone number, after its address; the sentence's end without one.
-    pub or_call: Frame,
-    pub parcels: &'static str,
-    pub delivered: &'static str,
-    pub track_this_parcel: &'static str,
-    pub subtotal: &'static str,
-    pub shipping: &'static str,
-    pub tax: &'static str,
-    pub total: &'static str,
-    pub delivery: &'static str,
-    pub standard: &'static str,
-    pub express: &'static str,
-    pub you_may_also_like: &'static str,
-    pub see_your_order: &'static str,
-    pub rate_your_order: &'static str,
-    /// Between a label and its value in plain text: French puts a space before the colon.
-    pub colon: &'static str,
-    pub payment_method_unusable: &'static str,
-}
 
 /// One language's copy and conventions. No method has a default: a new language writes them all.
 pub(super) trait Phrasebook: Sync {
