@@ -13,7 +13,7 @@ use shared::{
     adapters::ses_feedback::mail_feedback,
     adapters::sns_sms::SnsTextMessages,
     adapters::sqs::{SqsQueue, THROTTLED_ATTRIBUTE},
-    app::notifier::{Notifier, NotifyError, SweepReport},
+    app::notifier::{Channels, Notifier, NotifyError, SweepReport},
     config::{ConfigError, Env},
     domain::{Envelope, Order},
     lambda::consumer::{consume_by_source, dispatch, dispatch_body},
@@ -57,11 +57,9 @@ impl NotifierHandler {
             notifier: Notifier::new(
                 DynamoStore::from_env(dynamodb.clone(), env)?,
                 SuppressionStore::from_env(dynamodb, env)?,
-                mail,
-                SnsTextMessages::new(aws_sdk_sns::Client::new(aws)),
+                Channels { mail, texts: SnsTextMessages::new(aws_sdk_sns::Client::new(aws)), sender },
                 SqsQueue::new(aws_sdk_sqs::Client::new(aws), env.get("NOTIFICATIONS_QUEUE_URL")?),
                 policy,
-                sender,
             ),
             feedback_queue_arn: env.get("EMAIL_FEEDBACK_QUEUE_ARN")?,
         })

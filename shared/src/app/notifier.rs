@@ -86,12 +86,18 @@ pub struct SweepReport {
 pub struct Notifier<S, X, M, T, Q> {
     store: S,
     suppressions: X,
-    mail: M,
-    texts: T,
+    channels: Channels<M, T>,
     /// Where a message goes back to wait: for the order's first decision, or out a throttle.
     later: Q,
     policy: NotificationPolicy,
-    sender: EmailAddress,
+}
+
+/// The two ways to reach a customer, and the address e-mail goes out from.
+#[derive(Debug, Clone)]
+pub struct Channels<M, T> {
+    pub mail: M,
+    pub texts: T,
+    pub sender: EmailAddress,
 }
 
 /// How long a message waits after its provider throttled it for the `throttled`th time: 2 s,
@@ -109,16 +115,8 @@ where
     T: TextMessages + Sync,
     Q: Redelivery + Sync,
 {
-    pub fn new(
-        store: S,
-        suppressions: X,
-        mail: M,
-        texts: T,
-        later: Q,
-        policy: NotificationPolicy,
-        sender: EmailAddress,
-    ) -> Self {
-        Self { store, suppressions, mail, texts, later, policy, sender }
+    pub fn new(store: S, suppressions: X, channels: Channels<M, T>, later: Q, policy: NotificationPolicy) -> Self {
+        Self { store, suppressions, channels, later, policy }
     }
 
     /// An order event's message as its queue delivered it: told now, or put back to wait for
@@ -279,8 +277,8 @@ where
             let recommended =
                 if notice.may_recommend() && shop.recommendations { self.recommend(order).await } else { Vec::new() };
             let email = render_email(notice, order, &self.policy, &recommended)?;
-            let raw = mime(&email, shop, &self.sender, customer.name.as_str(), &customer.email);
-            Ok(self.mail.send(&customer.email, raw).await?)
+            let raw = mime(&email, shop, &self.channels.sender, customer.name.as_str(), &customer.email);
+            Ok(self.channels.mail.send(&customer.email, raw).await?)
         };
         self.once(message, now, send).await
     }
@@ -296,13 +294,13 @@ where
         let (Some(phone), Some(sms)) = (&order.customer.phone, render_sms(notice, order, &self.policy)) else {
             return Ok(Sent::NoTextMessage);
         };
-        if self.texts.opted_out(phone).await? {
+        if self.channels.texts.opted_out(phone).await? {
             return Ok(Sent::OptedOut);
         }
         if sms.segments > 1 {
             tracing::warn!(segments = sms.segments, encoding = ?sms.encoding, "text message sent in several parts");
         }
-        self.once(message, now, async { Ok(self.texts.send(phone, &sms.text).await?) }).await
+        self.once(message, now, async { Ok(self.channels.texts.send(phone, &sms.text).await?) }).await
     }
 
     /// Up to three related SKUs in stock. Optional: a catalog that cannot be read costs the
