@@ -14,9 +14,9 @@ use super::{
 use crate::app::changes::{ChangeError, OrderChanges, OrderEdit};
 use crate::config::{ConfigError, Env};
 use crate::domain::{
-    AmendRefusal, CancelRefusal, Catalog, GatewayError, OperatorDecision, OrderRecord, OrderRepository, PaymentGateway,
-    PricingPolicy, RefundRefusal, Requester, ReturnLine, ReturnPolicy, ReturnRefusal, ShippingPolicy, StockLedger,
-    StorefrontId,
+    AmendRefusal, CancelRefusal, Catalog, GatewayError, OperatorDecision, OrderId, OrderRecord, OrderRepository,
+    PaymentGateway, PricingPolicy, RefundRefusal, Requester, ReturnLine, ReturnPolicy, ReturnRefusal, ShippingPolicy,
+    StockLedger, StorefrontId,
 };
 
 pub const IF_MATCH_HEADER: &str = "If-Match";
@@ -66,8 +66,7 @@ where
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
-        let id = order_id(raw_id)?;
-        let version = parse_if_match(if_match)?;
+        let (id, version) = versioned(raw_id, if_match)?;
         let edit = parse_edit(body)?;
         let OrderRecord { order, timeline } = self
             .changes
@@ -109,8 +108,7 @@ where
     ) -> Result<Answer, Problem> {
         let note = parse_note(body, "note")?;
         let requester = Requester::Operator { operator: operator_id(operator)? };
-        let OrderRecord { order, timeline } = self.cancel_for(requester, None, raw_id, note, now).await?;
-        Answer::order(&OrderView::for_operator(&order, &timeline))
+        for_operator(&self.cancel_for(requester, None, raw_id, note, now).await?)
     }
 
     async fn cancel_for(
@@ -140,17 +138,16 @@ where
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
-        let id = order_id(raw_id)?;
-        let version = parse_if_match(if_match)?;
+        let (id, version) = versioned(raw_id, if_match)?;
         let (remedy, what_went_wrong, note) = parse_apology(body)?;
         let decision = OperatorDecision { operator: operator_id(operator)?, note };
-        let OrderRecord { order, timeline } = self
+        let apologised = self
             .changes
             .apologise(&id, version, remedy, what_went_wrong, decision, now)
             .await
             .map_err(change_problem)?;
         tracing::info!(order_id = %id, remedy = remedy.as_str(), "apology recorded");
-        Answer::order(&OrderView::for_operator(&order, &timeline))
+        for_operator(&apologised)
     }
 
     /// An operator refunds some goodwill on an order at the version its `If-Match` names.
@@ -162,15 +159,24 @@ where
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
-        let id = order_id(raw_id)?;
-        let version = parse_if_match(if_match)?;
+        let (id, version) = versioned(raw_id, if_match)?;
         let (amount, note) = parse_refund(body)?;
         let decision = OperatorDecision { operator: operator_id(operator)?, note };
-        let OrderRecord { order, timeline } =
+        let refunded =
             self.changes.goodwill_refund(&id, version, amount, decision, now).await.map_err(change_problem)?;
         tracing::info!(order_id = %id, amount, "goodwill refunded");
-        Answer::order(&OrderView::for_operator(&order, &timeline))
+        for_operator(&refunded)
     }
+}
+
+/// The order the path names, at the version its `If-Match` names: a change applies there only.
+fn versioned(raw_id: &str, if_match: Option<&str>) -> Result<(OrderId, u64), Problem> {
+    Ok((order_id(raw_id)?, parse_if_match(if_match)?))
+}
+
+/// An operator's change answered with the order as it now stands, as operators see it.
+fn for_operator(changed: &OrderRecord) -> Result<Answer, Problem> {
+    Answer::order(&OrderView::for_operator(&changed.order, &changed.timeline))
 }
 
 /// `{"what_went_wrong": "...", "remedy": "refund" | "amendment" | "expedited_shipment" |
