@@ -395,7 +395,18 @@ async fn operators_cancel_and_refund_goodwill_in_their_own_name() {
         let api = &api;
         let id = delivered.id.clone();
         let version = version.to_owned();
-        async move { api.goodwill_refund("op-ben", id.as_str(), Some(&version), body.as_bytes(), Utc::now()).await }
+        async move {
+            api.goodwill_refund(
+                shared::api::OperatorChange {
+                    operator: "op-ben",
+                    raw_id: id.as_str(),
+                    if_match: Some(&version),
+                    body: body.as_bytes(),
+                },
+                Utc::now(),
+            )
+            .await
+        }
     };
     let too_much = refund(delivered.totals.total.minor_units() + 1, &version).await.unwrap_err();
     assert_eq!((too_much.status, too_much.code), (422, "invalid_amount"));

@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     adapters::dynamodb::DynamoStore,
     adapters::stripe::StripeGateway,
-    api::{Answer, ChangeApi, IF_MATCH_HEADER, Problem, order_for_review, review},
+    api::{Answer, ChangeApi, IF_MATCH_HEADER, OperatorChange, Problem, order_for_review, review},
     app::changes::OrderChanges,
     config::{ConfigError, Env},
     lambda::http::{body, failure, header_text, require_json, route_and_claim, success},
@@ -59,15 +59,24 @@ impl OperatorApi {
             }
             "POST /orders/{id}/refunds" => {
                 require_json(request)?;
-                let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;
-                self.changes.goodwill_refund(operator, raw_id, if_match, body, Utc::now()).await
+                self.changes.goodwill_refund(change_at_if_match(request, operator, raw_id, body)?, Utc::now()).await
             }
             "POST /orders/{id}/apology" => {
                 require_json(request)?;
-                let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;
-                self.changes.apologise(operator, raw_id, if_match, body, Utc::now()).await
+                self.changes.apologise(change_at_if_match(request, operator, raw_id, body)?, Utc::now()).await
             }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }
     }
+}
+
+/// An operator's change at the version the request's `If-Match` names.
+fn change_at_if_match<'a>(
+    request: &'a Request,
+    operator: &'a str,
+    raw_id: &'a str,
+    body: &'a [u8],
+) -> Result<OperatorChange<'a>, Problem> {
+    let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;
+    Ok(OperatorChange { operator, raw_id, if_match, body })
 }

@@ -130,17 +130,10 @@ where
     }
 
     /// An operator apologises to the order's customer at the version its `If-Match` names.
-    pub async fn apologise(
-        &self,
-        operator: &str,
-        raw_id: &str,
-        if_match: Option<&str>,
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Answer, Problem> {
-        let (id, version) = versioned(raw_id, if_match)?;
-        let (remedy, what_went_wrong, note) = parse_apology(body)?;
-        let decision = OperatorDecision { operator: operator_id(operator)?, note };
+    pub async fn apologise(&self, change: OperatorChange<'_>, now: DateTime<Utc>) -> Result<Answer, Problem> {
+        let (id, version) = versioned(change.raw_id, change.if_match)?;
+        let (remedy, what_went_wrong, note) = parse_apology(change.body)?;
+        let decision = OperatorDecision { operator: operator_id(change.operator)?, note };
         let apologised = self
             .changes
             .apologise(&id, version, remedy, what_went_wrong, decision, now)
@@ -151,22 +144,26 @@ where
     }
 
     /// An operator refunds some goodwill on an order at the version its `If-Match` names.
-    pub async fn goodwill_refund(
-        &self,
-        operator: &str,
-        raw_id: &str,
-        if_match: Option<&str>,
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Answer, Problem> {
-        let (id, version) = versioned(raw_id, if_match)?;
-        let (amount, note) = parse_refund(body)?;
-        let decision = OperatorDecision { operator: operator_id(operator)?, note };
+    pub async fn goodwill_refund(&self, change: OperatorChange<'_>, now: DateTime<Utc>) -> Result<Answer, Problem> {
+        let (id, version) = versioned(change.raw_id, change.if_match)?;
+        let (amount, note) = parse_refund(change.body)?;
+        let decision = OperatorDecision { operator: operator_id(change.operator)?, note };
         let refunded =
             self.changes.goodwill_refund(&id, version, amount, decision, now).await.map_err(change_problem)?;
         tracing::info!(order_id = %id, amount, "goodwill refunded");
         for_operator(&refunded)
     }
+}
+
+/// An operator's change to an order at the version its `If-Match` names, as the route gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct OperatorChange<'a> {
+    /// The operator's token's `sub`.
+    pub operator: &'a str,
+    /// The order id from the path, not yet checked.
+    pub raw_id: &'a str,
+    pub if_match: Option<&'a str>,
+    pub body: &'a [u8],
 }
 
 /// The order the path names, at the version its `If-Match` names: a change applies there only.

@@ -10,7 +10,9 @@ mod review;
 mod service;
 mod view;
 
-pub use changes::{ChangeApi, IF_MATCH_HEADER, parse_edit, parse_if_match, parse_note, parse_refund, parse_return};
+pub use changes::{
+    ChangeApi, IF_MATCH_HEADER, OperatorChange, parse_edit, parse_if_match, parse_note, parse_refund, parse_return,
+};
 pub use problem::PROBLEM_CONTENT_TYPE;
 pub use problem::Problem;
 pub use request::within_body_limit;
