@@ -25,7 +25,7 @@ pub struct LocalWarehouse {
 
 impl LocalWarehouse {
     /// The warehouse of the runner's stack, on its pick-requests and shipments queues.
-    pub fn of(runner: &crate::Runner) -> anyhow::Result<Self> {
+    pub fn of(runner: &crate::runner::Runner) -> anyhow::Result<Self> {
         Ok(Self {
             sqs: aws_sdk_sqs::Client::new(&runner.sdk),
             pick_requests_url: runner.stack.reference_of("PickRequestsQueue")?,
@@ -157,7 +157,7 @@ pub struct LocalCarrier {
 
 impl LocalCarrier {
     /// The local EasyPost, posting to the runner's API with its signing secret.
-    pub fn of(runner: &crate::Runner) -> Self {
+    pub fn of(runner: &crate::runner::Runner) -> Self {
         let (carrier, secret) = crate::runner::LOCAL_CARRIER_SECRETS[0];
         Self { api_url: runner.api_url(), carrier: carrier.to_owned(), secret: secret.to_owned() }
     }

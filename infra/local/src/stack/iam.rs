@@ -19,10 +19,12 @@ use serde_json::{Value, json};
 use shared::config::ConfigError;
 
 use crate::{
-    Stack,
     cloud::{self, ADMINISTRATOR},
     observe::journal::Journal,
-    stack::template::{Template, TemplateError, resolve},
+    stack::{
+        provision::Stack,
+        template::{Template, TemplateError, resolve},
+    },
 };
 
 const SAM_ROLES: &str = include_str!("../../python/sam_roles.py");
