@@ -44,8 +44,11 @@ fn main() {
             black_box(plan_reservation(&order.id, &order.lines, black_box(&simple)));
         });
         measure(&format!("screen a {lines}-line order for fraud"), || {
-            let signals =
-                FraudSignals { order: &order, card: &card, history: CustomerHistory { orders: 2, distinct_cards: 1 } };
+            let signals = FraudSignals {
+                order: &order,
+                card: &card,
+                history: CustomerHistory { orders: 2, distinct_cards: 1, ..CustomerHistory::default() },
+            };
             let assessment = policy.assess(black_box(&signals));
             black_box(policy.decide(&assessment));
         });

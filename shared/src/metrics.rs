@@ -17,6 +17,7 @@ pub const NAMESPACE: &str = "Orderflow";
 pub enum Unit {
     Count,
     Milliseconds,
+    Seconds,
 }
 
 impl Unit {
@@ -24,6 +25,7 @@ impl Unit {
         match self {
             Self::Count => "Count",
             Self::Milliseconds => "Milliseconds",
+            Self::Seconds => "Seconds",
         }
     }
 }
@@ -63,10 +65,14 @@ pub enum Metric {
     AuthorizationsEnded,
     /// Refunds the provider could not pay out.
     RefundsFailed,
+    /// From an order's placement to an operator's decision on holding it (p50/p95).
+    ReviewDecisionTime,
+    /// How long the oldest held order has waited, in business hours: the review SLA's alarm.
+    ReviewOldestWait,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 24] = [
+    pub const ALL: [Metric; 26] = [
         Self::OrdersPlaced,
         Self::OrdersRejected,
         Self::PaymentsFailed,
@@ -91,6 +97,8 @@ impl Metric {
         Self::PaymentDisputes,
         Self::AuthorizationsEnded,
         Self::RefundsFailed,
+        Self::ReviewDecisionTime,
+        Self::ReviewOldestWait,
     ];
 
     pub fn name(self) -> &'static str {
@@ -119,12 +127,15 @@ impl Metric {
             Self::PaymentDisputes => "PaymentDisputes",
             Self::AuthorizationsEnded => "AuthorizationsEnded",
             Self::RefundsFailed => "RefundsFailed",
+            Self::ReviewDecisionTime => "ReviewDecisionTime",
+            Self::ReviewOldestWait => "ReviewOldestWait",
         }
     }
 
     pub fn unit(self) -> Unit {
         match self {
             Self::StageLatency => Unit::Milliseconds,
+            Self::ReviewDecisionTime | Self::ReviewOldestWait => Unit::Seconds,
             Self::OrdersPlaced
             | Self::OrdersRejected
             | Self::PaymentsFailed
@@ -381,7 +392,7 @@ mod tests {
     #[test]
     fn every_metric_has_a_cloudwatch_unit() {
         for metric in Metric::ALL {
-            assert!(["Count", "Milliseconds"].contains(&metric.unit().as_str()), "{metric:?}");
+            assert!(["Count", "Milliseconds", "Seconds"].contains(&metric.unit().as_str()), "{metric:?}");
         }
     }
 }

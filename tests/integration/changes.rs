@@ -379,8 +379,12 @@ async fn operators_cancel_and_refund_goodwill_in_their_own_name() {
     let shop = Shop::new().await;
     let api = shop.changes();
     let held = shop.order_in(OrderStatus::OnHold).await;
-    let cancelled =
-        api.operator_cancel("op-ana", held.id.as_str(), br#"{"note": "customer called"}"#, Utc::now()).await;
+    let caller = |name: &str| shared::api::Caller {
+        operator: shared::domain::Operator::new(name.parse().unwrap(), shared::domain::Role::Agent, []),
+        request_id: "req-1".parse().unwrap(),
+    };
+    let ana = caller("op-ana");
+    let cancelled = api.operator_cancel(&ana, held.id.as_str(), br#"{"note": "customer called"}"#, Utc::now()).await;
     let cancelled: Value = serde_json::from_str(&cancelled.unwrap().response.body).unwrap();
     let reason = &cancelled["status_reason"];
     assert_eq!(
@@ -393,12 +397,13 @@ async fn operators_cancel_and_refund_goodwill_in_their_own_name() {
     let refund = |amount: i64, version: &str| {
         let body = json!({"amount": amount, "note": "late parcel"}).to_string();
         let api = &api;
+        let ben = caller("op-ben");
         let id = delivered.id.clone();
         let version = version.to_owned();
         async move {
             api.goodwill_refund(
                 shared::api::OperatorChange {
-                    operator: "op-ben",
+                    caller: &ben,
                     raw_id: id.as_str(),
                     if_match: Some(&version),
                     body: body.as_bytes(),

@@ -21,7 +21,13 @@ use local::{
     stack::template::Template,
 };
 use serde_json::{Map, Value};
-use shared::{adapters::dynamodb::DynamoStore, api::OrderApi, config::Env};
+use shared::{
+    adapters::dynamodb::DynamoStore,
+    adapters::secrets::{StoredSecret, lookup_key_from_env},
+    api::OrderApi,
+    config::Env,
+    domain::LookupKey,
+};
 
 static MOTO: OnceLock<MotoServer> = OnceLock::new();
 static STRIPE: OnceLock<LocalStripe> = OnceLock::new();
@@ -102,8 +108,8 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}{}-{}", std::process::id(), STACKS.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The folder with the pipeline's function binaries, built (once per test run) by the same
-/// cargo that runs the tests, so that they are never stale.
+/// The folder with the pipeline's function binaries and `orderctl`, built (once per test run)
+/// by the same cargo that runs the tests, so that they are never stale.
 pub fn function_binaries() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -114,6 +120,7 @@ pub fn function_binaries() -> PathBuf {
             for function in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions")).unwrap() {
                 command.args(["-p", &function.unwrap().file_name().to_string_lossy()]);
             }
+            command.args(["-p", "orderctl"]);
             let status = command.status().expect("cargo runs");
             assert!(status.success(), "building the functions failed");
             local::runner::default_binaries()
@@ -236,12 +243,13 @@ impl TestStack {
         body: &[u8],
         claim: Option<(&str, &str)>,
     ) -> (String, Value) {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let request = apigw::HttpRequest {
             method: method.to_owned(),
             path: path.to_owned(),
+            query: query.to_owned(),
             headers: apigw::joined_headers(headers.iter().copied()),
             body: body.to_vec(),
-            ..apigw::HttpRequest::default()
         };
         let claims: Map<String, Value> =
             claim.map(|(name, value)| Map::from_iter([(name.to_owned(), Value::from(value))])).unwrap_or_default();
@@ -260,9 +268,34 @@ impl TestStack {
     }
 
     /// The storefront API's use cases as intake runs them (its role), for tests that set the clock.
-    pub fn order_api(&self) -> OrderApi<DynamoStore, DynamoStore> {
+    pub fn order_api(&self) -> OrderApi<DynamoStore, DynamoStore, StoredSecret<LookupKey>> {
         let store = self.store_as("IntakeFunction");
-        OrderApi::from_env(store.clone(), store, &self.environment("IntakeFunction")).unwrap()
+        let environment = self.environment("IntakeFunction");
+        let secrets = aws_sdk_secretsmanager::Client::new(self.sdk_as("IntakeFunction"));
+        let keys = lookup_key_from_env(secrets, &environment).unwrap();
+        OrderApi::from_env(store.clone(), store, keys, &environment).unwrap()
+    }
+
+    /// The request API Gateway hands the operator API for `subject`, an operator in `role` of
+    /// `storefronts`, with the claims the operators' user pool and its pre-token trigger give.
+    pub fn operator_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        (subject, role, storefronts): (&str, &str, &str),
+    ) -> lambda_http::Request {
+        let (function, mut event) = self.event(method, path, headers, body, None);
+        assert_eq!(function, "OperatorApiFunction");
+        let grant = shared::domain::TokenGrant::for_user([role], Some(storefronts));
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = serde_json::json!({
+            "sub": subject,
+            shared::domain::GROUPS_CLAIM: format!("[{role}]"),
+            shared::domain::STOREFRONTS_CLAIM: grant.storefronts,
+            "scope": grant.scopes.join(" "),
+        });
+        lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
     }
 
     /// The environment the template gives a function, resolved to this stack.

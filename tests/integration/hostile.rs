@@ -5,7 +5,7 @@
 //! changes nothing.
 
 use base64::Engine as _;
-use operator_api::{OPERATOR_CLAIM, OperatorApi};
+use operator_api::OperatorApi;
 use serde_json::{Value, json};
 
 use crate::harness::{Reply, STOREFRONT, TestStack, order_body, reply};
@@ -62,12 +62,17 @@ impl Api {
     /// storefront (or, on the operators' routes, an operator) whose token was verified.
     async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
         let (function, _) = self.cloud.event(method, path, headers, body, None);
-        let claim =
-            if function == "IntakeFunction" { (STOREFRONT_CLAIM, STOREFRONT) } else { (OPERATOR_CLAIM, "op-ana") };
-        let (_, request) = self.cloud.request(method, path, headers, body, Some(claim));
         match function.as_str() {
-            "IntakeFunction" => reply(self.cloud.intake.handle(request).await.unwrap()),
-            "OperatorApiFunction" => reply(self.operators.handle(request).await.unwrap()),
+            "IntakeFunction" => {
+                let (_, request) =
+                    self.cloud.request(method, path, headers, body, Some((STOREFRONT_CLAIM, STOREFRONT)));
+                reply(self.cloud.intake.handle(request).await.unwrap())
+            }
+            "OperatorApiFunction" => {
+                let request =
+                    self.cloud.operator_request(method, path, headers, body, ("op-ana", "supervisor", STOREFRONT));
+                reply(self.operators.handle(request).await.unwrap())
+            }
             other => panic!("{other} serves {method} {path}"),
         }
     }

@@ -39,8 +39,13 @@ async fn an_order_is_stored_placed_with_totals_computed_on_the_server() {
     assert_eq!(head["status"].as_s().unwrap(), "PLACED");
     assert_eq!(head["version"].as_n().unwrap(), "1");
     assert_eq!(head["last_event"].as_s().unwrap(), "order.placed");
+    // The listing indexes' keys: a keyed hash of the address (never the address), the
+    // storefront, its status, and the time placed with the id.
     let customer_key = head["customer_key"].as_s().unwrap();
-    assert!(customer_key.starts_with("CUSTOMER#storefront-a#") && !customer_key.contains("grace"), "{customer_key}");
+    assert!(customer_key.starts_with("storefront-a#email#") && !customer_key.contains("grace"), "{customer_key}");
+    assert_eq!(head["shop_key"].as_s().unwrap(), "storefront-a");
+    assert_eq!(head["shop_status"].as_s().unwrap(), "storefront-a#PLACED");
+    assert!(head["created_id"].as_s().unwrap().ends_with(&format!("Z#{id}")));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 mod calls;
 mod changes;
+mod desk;
 mod faults;
 mod fulfillment;
 mod harness;

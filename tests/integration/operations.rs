@@ -18,6 +18,7 @@ async fn a_dead_lettered_carrier_update_is_redriven_once_its_parcel_is_known_and
     let resources: Resources = serde_json::from_value(runner.resources()).unwrap();
     let orderctl = Orderctl::new(&runner.sdk, resources).unwrap();
     let token = runner.token(AUTHORIZER, "shop-ops", Duration::from_secs(300)).unwrap();
+    let operator = runner.operator_token("ops-ana", &["agent"], "shop-ops", Duration::from_secs(300)).unwrap();
     let placed = post_order(&runner, Some(&token), "ops-1").await;
     let id = placed.json["id"].as_str().unwrap().to_owned();
     reaches(&runner, &token, &id, "FULFILLING").await;
@@ -71,7 +72,7 @@ async fn a_dead_lettered_carrier_update_is_redriven_once_its_parcel_is_known_and
     reaches(&runner, &token, &id, "SHIPPED").await;
     assert_eq!(orderctl.redrive("DeliveryUpdatesDeadLetterQueue").await.unwrap(), Some(1));
     let moved = eventually(Duration::from_secs(30), || async {
-        let order = orderctl.order(&id).await.unwrap();
+        let order = orderctl.order(&id, &operator).await.unwrap();
         let timeline = order["timeline"].as_array().unwrap().clone();
         timeline.iter().any(|entry| entry["tracking"]["event_id"] == "evt_early").then_some(order)
     })
@@ -173,7 +174,7 @@ async fn an_operator_s_apology_is_recorded_and_told_to_the_customer_once_in_thei
     let resources: Resources = serde_json::from_value(runner.resources()).unwrap();
     let orderctl = Orderctl::new(&runner.sdk, resources).unwrap();
     let token = runner.token(AUTHORIZER, "shop-sorry", Duration::from_secs(300)).unwrap();
-    let operator = runner.token("OperatorJwt", "ops-sorry", Duration::from_secs(300)).unwrap();
+    let operator = runner.operator_token("ops-sorry", &["agent"], "shop-sorry", Duration::from_secs(300)).unwrap();
     // A German-speaking customer: everything she is told is in German.
     let mut body = crate::harness::order_body();
     body["locale"] = serde_json::json!("de-de");
@@ -240,7 +241,79 @@ async fn an_operator_s_apology_is_recorded_and_told_to_the_customer_once_in_thei
     assert!(apologies[0].text.contains(what) && apologies[0].text.contains("Expressversand, ohne Kosten"));
     assert!(apologies[0].text.contains("Gesamt: ") && apologies[0].html.contains("lang=\"de-DE\""));
     assert!(!apologies[0].text.contains("DC backlog"), "the operator's note stays with the operators");
-    let timeline = orderctl.order(&id).await.unwrap()["timeline"].clone();
+    let timeline = orderctl.order(&id, &operator).await.unwrap()["timeline"].clone();
     let recorded = timeline.as_array().unwrap().iter().find(|entry| entry["type"] == "order.apology_sent").unwrap();
     assert_eq!(recorded["reason"]["decision"]["operator"], "ops-sorry");
+}
+
+/// `orderctl` as an operator runs it: its help, then the desk's day on a held order, in text and
+/// in JSON, as the agent the token file names.
+#[tokio::test]
+async fn an_agent_works_a_held_order_from_the_command_line() {
+    let runner = pipeline().await;
+    let folder = std::env::temp_dir().join(crate::harness::unique_name("orderctl"));
+    std::fs::create_dir_all(&folder).unwrap();
+    let resources = folder.join("resources.json");
+    std::fs::write(&resources, serde_json::to_string(&runner.resources()).unwrap()).unwrap();
+    let token = folder.join("agent.jwt");
+    let agent = runner.operator_token("cli-ana", &["agent"], "shop-cli", Duration::from_secs(300)).unwrap();
+    std::fs::write(&token, agent).unwrap();
+    // Run beside the runner, which serves the API on this test's runtime.
+    let orderctl = |args: &[&str]| {
+        let mut command = std::process::Command::new(crate::harness::function_binaries().join("orderctl"));
+        command.arg("--resources").arg(&resources).arg("--token").arg(&token).args(args);
+        command.env_remove("ORDERCTL_TOKEN_FILE");
+        async move {
+            let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+            (
+                output.status.success(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        }
+    };
+
+    // Help for the whole and for each command, with what each takes.
+    let (ok, help, _) = orderctl(&["--help"]).await;
+    assert!(ok && help.contains("--output <OUTPUT>"), "{help}");
+    for (command, mentions) in [
+        (&["queue"][..], "--storefront"),
+        (&["orders", "search"], "--tracking-number"),
+        (&["claim"], "<ID>"),
+        (&["outcome"], "no-answer"),
+        (&["history"], "--phone"),
+        (&["completions"], "bash"),
+    ] {
+        let (ok, help, _) = orderctl(&[command, &["--help"]].concat()).await;
+        assert!(ok && help.contains(mentions), "{command:?}: {help}");
+    }
+    let (ok, _, refused) = orderctl(&["history"]).await;
+    assert!(!ok && refused.contains("--email"), "{refused}");
+    let (ok, script, _) = orderctl(&["completions", "bash"]).await;
+    assert!(ok && script.contains("orderctl"), "a completion script");
+
+    let storefront = runner.token(AUTHORIZER, "shop-cli", Duration::from_secs(300)).unwrap();
+    let mut suspicious = crate::harness::order_body();
+    suspicious["customer"]["email"] = serde_json::json!("cli@mailinator.com");
+    suspicious["billing_address"] =
+        serde_json::json!({"name": "G H", "line1": "1 Main St", "city": "Lagos", "country": "NG"});
+    let placed = crate::pipeline::post_body(&runner, Some(&storefront), "cli-1", &suspicious).await;
+    let id = placed.json["id"].as_str().unwrap().to_owned();
+    reaches(&runner, &storefront, &id, "ON_HOLD").await;
+
+    let (ok, queue, said) = orderctl(&["queue"]).await;
+    assert!(ok && queue.contains(&id) && queue.contains("ON_HOLD") && queue.contains("waiting"), "{queue}{said}");
+    let (ok, claimed, said) = orderctl(&["claim", &id]).await;
+    assert!(ok && claimed.contains("claimed by cli-ana until"), "{claimed}{said}");
+    let (ok, called, said) = orderctl(&["outcome", &id, "reached-confirmed", "--note", "she placed it"]).await;
+    assert!(ok && called.contains("called: reached_confirmed  by cli-ana"), "{called}{said}");
+    let (ok, approved, said) = orderctl(&["review", &id, "approve", "--note", "confirmed by phone"]).await;
+    assert!(ok && approved.contains("PAYMENT_AUTHORIZED") && approved.contains("by cli-ana"), "{approved}{said}");
+    let (ok, found, said) = orderctl(&["--output", "json", "orders", "search", "--email", "cli@mailinator.com"]).await;
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap_or_default();
+    assert!(ok && found["orders"][0]["id"] == id.as_str(), "{found}{said}");
+    let (ok, history, said) = orderctl(&["history", "--email", "cli@mailinator.com"]).await;
+    assert!(ok && history.starts_with("1 PAYMENT_AUTHORIZED"), "{history}{said}");
+    let (ok, _, refused) = orderctl(&["claim", "ord_00000000000000000000000000"]).await;
+    assert!(!ok && refused.contains("404"), "another shop's or no order: {refused}");
 }

@@ -13,7 +13,6 @@ use crate::harness::{
 };
 
 pub(crate) const AUTHORIZER: &str = "StorefrontJwt";
-const OPERATORS: &str = "OperatorJwt";
 
 pub(crate) async fn pipeline() -> Runner {
     pipeline_named("e2e", false).await
@@ -227,7 +226,7 @@ async fn an_order_posted_over_http_is_stored_and_its_event_reaches_the_consumers
 async fn operators_approve_and_deny_held_orders_through_their_own_route() {
     let runner = pipeline().await;
     let storefront = runner.token(AUTHORIZER, "shop-review", Duration::from_secs(300)).unwrap();
-    let operator = runner.token(OPERATORS, "ops-ada", Duration::from_secs(300)).unwrap();
+    let operator = runner.operator_token("ops-ada", &["agent"], "shop-review", Duration::from_secs(300)).unwrap();
     let mut suspicious = order_body();
     suspicious["customer"]["email"] = json!("burner@mailinator.com");
     suspicious["billing_address"] = json!({"name": "G H", "line1": "1 Main St", "city": "Lagos", "country": "NG"});
@@ -282,7 +281,12 @@ async fn operators_approve_and_deny_held_orders_through_their_own_route() {
     );
     let timeline = approved.json["timeline"].as_array().unwrap();
     assert_eq!(timeline[2]["reason"]["kind"], "fraud_review", "operators see the screening");
-    assert_eq!(timeline[3]["reason"]["decision"], json!({"operator": "ops-ada", "note": "known customer"}));
+    let decision = &timeline[3]["reason"]["decision"];
+    assert_eq!(
+        (&decision["operator"], &decision["role"], &decision["note"]),
+        (&json!("ops-ada"), &json!("agent"), &json!("known customer"))
+    );
+    assert!(decision["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{decision}");
     let again = review(held[0].clone(), operator.clone(), json!({"decision": "deny"})).await;
     assert_eq!((again.status, again.json["code"].as_str()), (409, Some("not_on_hold")));
 

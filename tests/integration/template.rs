@@ -318,6 +318,7 @@ fn secrets_are_read_from_secrets_manager_by_the_functions_that_need_them_and_no_
         ("PAYMENT_PROVIDER_SECRET_ID", "PaymentProviderSecretId", payment_key),
         ("CARRIER_WEBHOOK_SECRET_ID", "CarrierWebhookSecretId", &["CarrierWebhookFunction"][..]),
         ("PAYMENT_WEBHOOK_SECRET_ID", "PaymentWebhookSecretId", &["PaymentWebhookFunction"][..]),
+        ("LOOKUP_KEY_SECRET_ID", "LookupKeySecretId", &["IntakeFunction", "OperatorApiFunction"][..]),
     ];
     for (name, function) in template.of_type("AWS::Serverless::Function") {
         let variables = function.properties["Environment"]["Variables"].as_object().cloned().unwrap_or_default();
@@ -326,7 +327,7 @@ fn secrets_are_read_from_secrets_manager_by_the_functions_that_need_them_and_no_
         for (variable, value) in &variables {
             assert!(!value.to_string().contains("resolve:secretsmanager"), "{name}: {variable} holds a secret");
         }
-        let grants: Vec<String> = statements[name]
+        let mut grants: Vec<String> = statements[name]
             .iter()
             .filter(|statement| actions_of(statement).iter().any(|action| action.starts_with("secretsmanager:")))
             .map(|statement| {
@@ -334,7 +335,7 @@ fn secrets_are_read_from_secrets_manager_by_the_functions_that_need_them_and_no_
                 statement["Resource"]["Fn::Sub"].as_str().unwrap().to_owned()
             })
             .collect();
-        let expected: Vec<String> = readers
+        let mut expected: Vec<String> = readers
             .iter()
             .filter(|(_, _, functions)| functions.contains(&name.as_str()))
             .map(|(variable, parameter, _)| {
@@ -342,6 +343,8 @@ fn secrets_are_read_from_secrets_manager_by_the_functions_that_need_them_and_no_
                 secret_arn(parameter)
             })
             .collect();
+        grants.sort();
+        expected.sort();
         assert_eq!(grants, expected, "{name} reads exactly its own secrets");
     }
     let text = std::fs::read_to_string(default_path()).unwrap();
@@ -355,6 +358,21 @@ fn operator_routes_use_the_operator_authorizer_and_storefront_routes_the_default
     for route in local::apigw::routes(&template()) {
         let expected = if route.function == "OperatorApiFunction" { Some("OperatorJwt") } else { None };
         assert_eq!(route.authorizer.as_deref().filter(|name| *name != "StorefrontJwt"), expected, "{}", route.key());
+    }
+}
+
+/// API Gateway refuses an operator route to a token without the route's scope: reading needs
+/// the read scope, every change the write scope, and each role's token carries what it may use.
+#[test]
+fn every_operator_route_names_the_scope_its_work_needs() {
+    use shared::domain::{Role, scope};
+    for route in local::apigw::routes(&template()).iter().filter(|route| route.function == "OperatorApiFunction") {
+        let needed = if route.method == "GET" { scope::READ } else { scope::WORK };
+        assert_eq!(route.scopes, [needed], "{}", route.key());
+        assert!(Role::ALL.iter().all(|role| role.scopes().contains(&needed)), "{}", route.key());
+    }
+    for route in local::apigw::routes(&template()).iter().filter(|route| route.function != "OperatorApiFunction") {
+        assert!(route.scopes.is_empty(), "{}", route.key());
     }
 }
 

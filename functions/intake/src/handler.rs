@@ -5,12 +5,16 @@ use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     adapters::dynamodb::DynamoStore,
+    adapters::secrets::{StoredSecret, lookup_key_from_env},
     adapters::stripe::StripeGateway,
-    api::{Answer, ChangeApi, IDEMPOTENCY_KEY_HEADER, IF_MATCH_HEADER, OrderApi, PlaceOrder, Problem},
+    api::{
+        Answer, ChangeApi, IDEMPOTENCY_KEY_HEADER, IF_MATCH_HEADER, OrderApi, PlaceOrder, Problem,
+        storefront_customer_orders,
+    },
     app::changes::OrderChanges,
     config::{ConfigError, Env},
-    domain::StorefrontId,
-    lambda::http::{body, failure, header_text, require_json, route_and_claim, success},
+    domain::{LookupKey, StorefrontId},
+    lambda::http::{body, failure, header_text, raw_query, require_json, route_and_claim, success},
 };
 
 /// The token claim that names the calling storefront (the client id of its credentials).
@@ -19,17 +23,20 @@ pub const STOREFRONT_CLAIM: &str = "sub";
 /// Everything `intake` builds once at init and shares across invocations.
 #[derive(Debug, Clone)]
 pub struct Intake {
-    api: OrderApi<DynamoStore, DynamoStore>,
+    api: OrderApi<DynamoStore, DynamoStore, StoredSecret<LookupKey>>,
     changes: ChangeApi<DynamoStore, StripeGateway>,
 }
 
 impl Intake {
     /// Reads the store's tables, `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY`,
-    /// `IDEMPOTENCY_TTL_HOURS` and `PAYMENT_PROVIDER_*` (an amendment may re-authorise) from `env`.
+    /// `IDEMPOTENCY_TTL_HOURS`, `LOOKUP_KEY_SECRET_ID` and `PAYMENT_PROVIDER_*` (an amendment may
+    /// re-authorise) from `env`.
     pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let store = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
         let changes = OrderChanges::new(store.clone(), StripeGateway::from_env(aws, env)?);
-        Ok(Self { api: OrderApi::from_env(store.clone(), store, env)?, changes: ChangeApi::from_env(changes, env)? })
+        let keys = lookup_key_from_env(aws_sdk_secretsmanager::Client::new(aws), env)?;
+        let api = OrderApi::from_env(store.clone(), store, keys, env)?;
+        Ok(Self { api, changes: ChangeApi::from_env(changes, env)? })
     }
 
     /// One request: route by the API's route key, answer JSON or problem+json. Never an `Err`:
@@ -60,6 +67,9 @@ impl Intake {
                 self.api.place_order(place, Utc::now()).await
             }
             "GET /orders/{id}" => self.api.get_order(&storefront, id).await,
+            "GET /customer-orders" => {
+                storefront_customer_orders(&self.api.orders, &self.api.keys, &storefront, raw_query(request)).await
+            }
             "PATCH /orders/{id}" => {
                 require_json(request)?;
                 let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;

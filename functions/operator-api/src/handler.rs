@@ -1,82 +1,128 @@
-//! The `operator-api` Lambda: the operators' routes, behind their own authorizer. An operator
-//! reads an order as operators see it (fraud screening's reasons included), and approves or
-//! denies a held one; the decision and who took it go into the timeline.
+//! The `operator-api` Lambda: the desk's routes, behind the operators' own authorizer. Every
+//! route reads the operator from the token (who, their role, their storefronts), answers 404 for
+//! another shop's order and 403 for what the role does not allow, and leaves one audit line.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     adapters::dynamodb::DynamoStore,
+    adapters::secrets::{StoredSecret, lookup_key_from_env},
     adapters::stripe::StripeGateway,
-    api::{Answer, ChangeApi, IF_MATCH_HEADER, OperatorChange, Problem, order_for_review, review},
+    api::{Answer, Caller, ChangeApi, DeskApi, IF_MATCH_HEADER, OperatorChange, Problem, parse_refund},
     app::changes::OrderChanges,
     config::{ConfigError, Env},
-    lambda::http::{body, failure, header_text, require_json, route_and_claim, success},
+    domain::{Action, LookupKey, Money},
+    lambda::http::{body, failure, header_text, raw_query, require_json, route_and_caller, success},
     lambda::wiring::{LivePayments, payments_from_env},
 };
-
-/// The token claim that names the operator.
-pub const OPERATOR_CLAIM: &str = "sub";
 
 #[derive(Debug, Clone)]
 pub struct OperatorApi {
     payments: LivePayments,
-    orders: DynamoStore,
     changes: ChangeApi<DynamoStore, StripeGateway>,
+    desk: DeskApi<DynamoStore, StoredSecret<LookupKey>>,
 }
 
 impl OperatorApi {
-    /// The store's tables, `FRAUD_POLICY`, `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY`
-    /// and `PAYMENT_PROVIDER_*`.
+    /// The store's tables, `DESK_POLICY`, `LOOKUP_KEY_SECRET_ID`, `FRAUD_POLICY`,
+    /// `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY` and `PAYMENT_PROVIDER_*`.
     pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let orders = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
         // One gateway, so the provider's key is read once per process.
         let gateway = StripeGateway::from_env(aws, env)?;
         let changes = OrderChanges::new(orders.clone(), gateway.clone());
         let payments = payments_from_env(gateway, orders.clone(), env)?;
-        Ok(Self { orders, payments, changes: ChangeApi::from_env(changes, env)? })
+        let keys = lookup_key_from_env(aws_sdk_secretsmanager::Client::new(aws), env)?;
+        Ok(Self { payments, changes: ChangeApi::from_env(changes, env)?, desk: DeskApi::from_env(orders, keys, env)? })
     }
 
     /// One request; every failure is an HTTP answer.
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-        Ok(match self.route(&request).await {
+        let (route, caller) = match route_and_caller(&request) {
+            Ok(identified) => identified,
+            Err(problem) => return Ok(failure(&problem)),
+        };
+        let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
+        let answer = self.route(&request, route, &caller, raw_id, Utc::now()).await;
+        audit(&caller, route, raw_id, answer.as_ref().map_or_else(|problem| problem.status, |a| a.response.status));
+        Ok(match answer {
             Ok(answer) => success(answer),
             Err(problem) => failure(&problem),
         })
     }
 
-    async fn route(&self, request: &Request) -> Result<Answer, Problem> {
-        let (route, operator) = route_and_claim(request, OPERATOR_CLAIM, "operator")?;
-        let raw_id = request.path_parameters_ref().and_then(|params| params.first("id")).unwrap_or_default();
+    async fn route(
+        &self,
+        request: &Request,
+        route: &str,
+        caller: &Caller,
+        raw_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
         let body = body(request)?;
+        let desk = &self.desk;
         match route {
-            "GET /orders/{id}/review" => order_for_review(&self.orders, raw_id).await,
+            "GET /orders" => desk.search(caller, raw_query(request)).await,
+            "GET /review-queue" => desk.queue(caller, raw_query(request), now).await,
+            "GET /customer-history" => desk.history(caller, raw_query(request)).await,
+            "GET /orders/{id}/review" => desk.order_page(caller, raw_id).await,
             "POST /orders/{id}/review" => {
                 require_json(request)?;
-                review(&self.payments, operator, raw_id, body, Utc::now()).await
+                desk.review(&self.payments, caller, raw_id, body, now).await
+            }
+            "POST /orders/{id}/claim" => desk.claim(caller, raw_id, now).await,
+            "POST /orders/{id}/contact-outcomes" => {
+                require_json(request)?;
+                desk.record_contact(&self.payments, caller, raw_id, body, now).await
             }
             "POST /orders/{id}/operator-cancel" => {
-                self.changes.operator_cancel(operator, raw_id, body, Utc::now()).await
+                desk.admit(caller, raw_id, |_| Action::Cancel).await?;
+                self.changes.operator_cancel(caller, raw_id, body, now).await
+            }
+            "POST /orders/{id}/operator-amend" => {
+                require_json(request)?;
+                let order = desk.admit(caller, raw_id, |_| Action::Amend).await?;
+                let change = change_at_if_match(request, caller, raw_id, body)?;
+                self.changes.operator_amend(change, &order.storefront, now).await
             }
             "POST /orders/{id}/refunds" => {
                 require_json(request)?;
-                self.changes.goodwill_refund(change_at_if_match(request, operator, raw_id, body)?, Utc::now()).await
+                let (amount, _) = parse_refund(body)?;
+                desk.admit(caller, raw_id, |order| Action::Refund(Money::new(amount, order.currency))).await?;
+                self.changes.goodwill_refund(change_at_if_match(request, caller, raw_id, body)?, now).await
             }
             "POST /orders/{id}/apology" => {
                 require_json(request)?;
-                self.changes.apologise(change_at_if_match(request, operator, raw_id, body)?, Utc::now()).await
+                desk.admit(caller, raw_id, |_| Action::Apologise).await?;
+                self.changes.apologise(change_at_if_match(request, caller, raw_id, body)?, now).await
             }
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }
     }
 }
 
+/// One line per operator request, whatever its outcome: who, in what role, which request,
+/// what, on which order, and the answer's status.
+fn audit(caller: &Caller, route: &str, raw_id: &str, status: u16) {
+    tracing::info!(
+        target: "audit",
+        operator = %caller.operator.id,
+        role = caller.operator.role.as_str(),
+        request_id = %caller.request_id,
+        route,
+        order_id = shared::domain::OrderId::parse(raw_id).ok().map(tracing::field::display),
+        status,
+        "operator request"
+    );
+}
+
 /// An operator's change at the version the request's `If-Match` names.
 fn change_at_if_match<'a>(
     request: &'a Request,
-    operator: &'a str,
+    caller: &'a Caller,
     raw_id: &'a str,
     body: &'a [u8],
 ) -> Result<OperatorChange<'a>, Problem> {
     let if_match = header_text(request, IF_MATCH_HEADER, "invalid_if_match")?;
-    Ok(OperatorChange { operator, raw_id, if_match, body })
+    Ok(OperatorChange { caller, raw_id, if_match, body })
 }

@@ -7,9 +7,9 @@ use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use shared::{
     adapters::dynamodb::DynamoStore,
-    app::watchdog::{StuckPolicy, StuckReport, check},
+    app::watchdog::{StuckPolicy, StuckReport, check, review_wait},
     config::{ConfigError, Env},
-    domain::OrderStatus,
+    domain::{BusinessHours, DeskPolicy, OrderStatus},
     metrics,
 };
 
@@ -17,16 +17,22 @@ use shared::{
 pub struct WatchdogHandler {
     orders: DynamoStore,
     limits: Vec<(OrderStatus, Duration)>,
+    /// When the review SLA's clock runs.
+    desk_hours: BusinessHours,
 }
 
 impl WatchdogHandler {
-    /// The store's tables and `STUCK_POLICY`.
+    /// The store's tables, `STUCK_POLICY` and `DESK_POLICY`.
     pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
         let limits = env
             .json::<StuckPolicy>("STUCK_POLICY")?
             .limits()
             .map_err(|error| ConfigError::Malformed { name: "STUCK_POLICY", source: Box::new(error) })?;
-        Ok(Self { orders: DynamoStore::from_env(client, env)?, limits })
+        let desk = env
+            .json::<DeskPolicy>("DESK_POLICY")?
+            .check()
+            .map_err(|error| ConfigError::Malformed { name: "DESK_POLICY", source: Box::new(error) })?;
+        Ok(Self { orders: DynamoStore::from_env(client, env)?, limits, desk_hours: desk.business_hours })
     }
 
     /// One scheduled check, as of the event's `time` (now if it has none). The report is the
@@ -41,6 +47,7 @@ impl WatchdogHandler {
             tracing::warn!(%status, count, examples = ?examples, "orders stuck past their status's limit");
         }
         metrics::emit(&report.metrics());
+        metrics::emit(&[review_wait(&self.orders, &self.desk_hours, now).await?]);
         Ok(report)
     }
 }

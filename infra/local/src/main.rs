@@ -123,13 +123,15 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(options.state_dir.join("resources.json"), serde_json::to_string_pretty(&runner.resources())?)?;
     let token_file = options.state_dir.join("storefront.jwt");
     std::fs::write(&token_file, &token)?;
-    // The other authorizers guard operators' routes: a token for each, for a "demo-operator".
+    // The operators' desk: an agent and a supervisor of the demo storefront.
     let mut operator_tokens = Vec::new();
-    for other in runner.authorizers().keys().filter(|name| **name != authorizer) {
-        let operator_token = runner.token(other, "demo-operator", Duration::from_secs(12 * 3600))?;
-        let file = options.state_dir.join(format!("{}.jwt", other.trim_end_matches("Jwt").to_ascii_lowercase()));
+    for role in ["agent", "supervisor"] {
+        let subject = format!("demo-{role}");
+        let operator_token =
+            runner.operator_token(&subject, &[role], &options.storefront, Duration::from_secs(12 * 3600))?;
+        let file = options.state_dir.join(format!("{role}.jwt"));
         std::fs::write(&file, &operator_token)?;
-        operator_tokens.push((other.clone(), file, operator_token));
+        operator_tokens.push((subject, file, operator_token));
     }
 
     println!();
@@ -146,8 +148,12 @@ async fn main() -> anyhow::Result<()> {
         println!("  chaos        every delivery x{} (seed {})", options.runner.chaos.copies, options.runner.chaos.seed);
     }
     println!("  token        {} (storefront {:?}, {authorizer}, 12 h)", token_file.display(), options.storefront);
-    for (name, file, _) in &operator_tokens {
-        println!("  token        {} (\"demo-operator\", {name}, 12 h)", file.display());
+    for (subject, file, _) in &operator_tokens {
+        println!(
+            "  token        {} (operator {subject:?} of storefront {:?}, 12 h)",
+            file.display(),
+            options.storefront
+        );
     }
     println!();
     println!("Place an order:");

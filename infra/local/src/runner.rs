@@ -37,6 +37,8 @@ use crate::{
 
 /// The template parameter the runner points at localstripe, when the template declares it.
 pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
+/// The template's authorizer of the operators' routes.
+pub const OPERATOR_AUTHORIZER: &str = "OperatorJwt";
 /// The signing secrets of the local carriers, by carrier path segment.
 pub const LOCAL_CARRIER_SECRETS: [(&str, &str); 2] =
     [("easypost", "whsec_local_easypost"), ("aftership", "whsec_local_aftership")];
@@ -138,11 +140,18 @@ pub fn local_secrets(stack_name: &str) -> (BTreeMap<String, String>, BTreeMap<St
             "payment-webhook",
             serde_json::json!({"signing_secrets": [LOCAL_PAYMENT_WEBHOOK_SECRET]}),
         ),
+        ("LookupKeySecretId", "lookup-key", serde_json::json!({"lookup_key": random_key()})),
     ];
     let parameters =
         secrets.iter().map(|(parameter, name, _)| ((*parameter).to_owned(), format!("{stack_name}/{name}")));
     let values = secrets.iter().map(|(_, name, value)| (format!("{stack_name}/{name}"), value.clone()));
     (parameters.collect(), values.collect())
+}
+
+/// A fresh lookup key for each stack: 64 random letters and digits, as an operator would make
+/// one for a deployed stack.
+fn random_key() -> String {
+    std::iter::repeat_with(fastrand::alphanumeric).take(64).collect()
 }
 
 /// The folder this executable was built into: cargo puts the functions' binaries there too.
@@ -429,6 +438,21 @@ impl Runner {
     pub fn token(&self, authorizer: &str, subject: &str, lifetime: Duration) -> anyhow::Result<String> {
         let authorizer = self.authorizers.get(authorizer).with_context(|| format!("no authorizer {authorizer:?}"))?;
         Ok(self.issuer.token_for(authorizer, subject, lifetime)?)
+    }
+
+    /// An operator's access token for the operators' authorizer, with the claims the operators'
+    /// user pool gives a user in `groups` with `custom:storefronts` = `storefronts`: Cognito's
+    /// own (`sub`, `client_id`, `token_use`, `cognito:groups`) and what the pre-token trigger
+    /// adds (`scope`, `storefronts`), computed by the same code as the trigger.
+    pub fn operator_token(
+        &self,
+        subject: &str,
+        groups: &[&str],
+        storefronts: &str,
+        lifetime: Duration,
+    ) -> anyhow::Result<String> {
+        let authorizer = self.authorizers.get(OPERATOR_AUTHORIZER).context("no operators' authorizer")?;
+        Ok(self.issuer.operator_token(authorizer, subject, groups, storefronts, lifetime)?)
     }
 
     /// Invokes a function directly, as `aws lambda invoke` would.

@@ -122,3 +122,27 @@ impl<T: PartialEq> StoredSecret<T> {
         Ok(value)
     }
 }
+
+/// The lookup key, kept as `{"lookup_key": "…"}` (at least 32 characters) in the secret
+/// `LOOKUP_KEY_SECRET_ID` names.
+pub fn lookup_key_from_env(
+    client: Client,
+    env: &crate::config::Env,
+) -> Result<StoredSecret<crate::domain::LookupKey>, crate::config::ConfigError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Stored {
+        lookup_key: String,
+    }
+    Ok(StoredSecret::new(client, env.get("LOOKUP_KEY_SECRET_ID")?, |text| {
+        let stored: Stored =
+            serde_json::from_str(text).map_err(|_| "it is not {\"lookup_key\": \"...\"}".to_owned())?;
+        crate::domain::LookupKey::new(stored.lookup_key.as_bytes()).map_err(|error| error.to_string())
+    }))
+}
+
+impl crate::domain::LookupKeys for StoredSecret<crate::domain::LookupKey> {
+    async fn lookup_key(&self) -> Result<Arc<crate::domain::LookupKey>, crate::domain::StoreError> {
+        self.current().await.map_err(|error| crate::domain::StoreError::Unavailable(Box::new(error)))
+    }
+}

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Answer, OrderView, Problem,
-    ids::{operator_id, order_id},
+    desk::Caller,
+    ids::order_id,
     json::{json, object},
     request::{address, lines, shipping_option},
     service::server_problem,
@@ -57,7 +58,7 @@ where
         Answer::order(&OrderView::for_storefront(&order, &timeline))
     }
 
-    /// Amends an order at the version its `If-Match` names.
+    /// Amends an order for its storefront at the version its `If-Match` names.
     pub async fn amend(
         &self,
         storefront: &StorefrontId,
@@ -66,15 +67,41 @@ where
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
+        let requester = Requester::Storefront { storefront: storefront.clone() };
+        let OrderRecord { order, timeline } =
+            self.amend_for(requester, storefront, raw_id, if_match, body, now).await?;
+        Answer::order(&OrderView::for_storefront(&order, &timeline))
+    }
+
+    /// An operator amends an order of `storefront` (one they serve) on the customer's behalf.
+    pub async fn operator_amend(
+        &self,
+        change: OperatorChange<'_>,
+        storefront: &StorefrontId,
+        now: DateTime<Utc>,
+    ) -> Result<Answer, Problem> {
+        let requester = Requester::Operator(change.caller.acting());
+        for_operator(&self.amend_for(requester, storefront, change.raw_id, change.if_match, change.body, now).await?)
+    }
+
+    async fn amend_for(
+        &self,
+        requester: Requester,
+        storefront: &StorefrontId,
+        raw_id: &str,
+        if_match: Option<&str>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<OrderRecord, Problem> {
         let (id, version) = versioned(raw_id, if_match)?;
         let edit = parse_edit(body)?;
-        let OrderRecord { order, timeline } = self
+        let amended = self
             .changes
-            .amend(&id, storefront, version, edit, &self.pricing, &self.shipping, now)
+            .amend(&id, storefront, requester, version, edit, &self.pricing, &self.shipping, now)
             .await
             .map_err(change_problem)?;
-        tracing::info!(order_id = %id, version = order.version(), "order amended");
-        Answer::order(&OrderView::for_storefront(&order, &timeline))
+        tracing::info!(order_id = %id, version = amended.order.version(), "order amended");
+        Ok(amended)
     }
 
     /// Opens a return on a delivered order.
@@ -101,13 +128,13 @@ where
     /// An operator cancels an order on the customer's behalf.
     pub async fn operator_cancel(
         &self,
-        operator: &str,
+        caller: &Caller,
         raw_id: &str,
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Answer, Problem> {
         let note = parse_note(body, "note")?;
-        let requester = Requester::Operator { operator: operator_id(operator)? };
+        let requester = Requester::Operator(caller.acting());
         for_operator(&self.cancel_for(requester, None, raw_id, note, now).await?)
     }
 
@@ -133,7 +160,7 @@ where
     pub async fn apologise(&self, change: OperatorChange<'_>, now: DateTime<Utc>) -> Result<Answer, Problem> {
         let (id, version) = versioned(change.raw_id, change.if_match)?;
         let (remedy, what_went_wrong, note) = parse_apology(change.body)?;
-        let decision = OperatorDecision { operator: operator_id(change.operator)?, note };
+        let decision = OperatorDecision { by: change.caller.acting(), note };
         let apologised = self
             .changes
             .apologise(&id, version, remedy, what_went_wrong, decision, now)
@@ -147,7 +174,7 @@ where
     pub async fn goodwill_refund(&self, change: OperatorChange<'_>, now: DateTime<Utc>) -> Result<Answer, Problem> {
         let (id, version) = versioned(change.raw_id, change.if_match)?;
         let (amount, note) = parse_refund(change.body)?;
-        let decision = OperatorDecision { operator: operator_id(change.operator)?, note };
+        let decision = OperatorDecision { by: change.caller.acting(), note };
         let refunded =
             self.changes.goodwill_refund(&id, version, amount, decision, now).await.map_err(change_problem)?;
         tracing::info!(order_id = %id, amount, "goodwill refunded");
@@ -158,8 +185,7 @@ where
 /// An operator's change to an order at the version its `If-Match` names, as the route gives it.
 #[derive(Debug, Clone, Copy)]
 pub struct OperatorChange<'a> {
-    /// The operator's token's `sub`.
-    pub operator: &'a str,
+    pub caller: &'a Caller,
     /// The order id from the path, not yet checked.
     pub raw_id: &'a str,
     pub if_match: Option<&'a str>,

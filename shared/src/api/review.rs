@@ -1,17 +1,13 @@
-//! The operators' review of held orders: `GET /orders/{id}/review`, and `POST` with
-//! `{"decision": "approve" | "deny", "note": "…"}`.
-
-use chrono::{DateTime, Utc};
+//! The body of an operator's review of a held order (`POST /orders/{id}/review`:
+//! `{"decision": "approve" | "deny", "note": "…"}`), and what a review that cannot be done answers.
 
 use super::{
-    Answer, OrderView, Problem,
-    ids::{operator_id, order_id},
+    Problem,
     json::{json, object},
-    service::server_problem,
 };
 use crate::{
-    app::payments::{PaymentError, Payments, ReviewError, Verdict},
-    domain::{GatewayError, InvalidValue, OperatorDecision, OrderRecord, OrderRepository, PaymentGateway},
+    app::payments::{PaymentError, ReviewError, Verdict},
+    domain::{GatewayError, InvalidValue},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,44 +29,11 @@ pub fn parse_review(body: &[u8]) -> Result<ReviewRequest, Problem> {
     Ok(ReviewRequest { verdict, note: root.note("note")? })
 }
 
-/// `GET /orders/{id}/review`: the order as operators see it, every reason in its timeline.
-pub async fn order_for_review(orders: &impl OrderRepository, raw_id: &str) -> Result<Answer, Problem> {
-    let OrderRecord { order, timeline } =
-        orders.get(&order_id(raw_id)?).await.map_err(server_problem)?.ok_or_else(Problem::not_found)?;
-    Answer::order(&OrderView::for_operator(&order, &timeline))
-}
-
-/// `POST /orders/{id}/review`: an operator's verdict on a held order, with who took it.
-pub async fn review<G, R>(
-    payments: &Payments<G, R>,
-    operator: &str,
-    raw_id: &str,
-    body: &[u8],
-    now: DateTime<Utc>,
-) -> Result<Answer, Problem>
-where
-    G: PaymentGateway + Sync,
-    R: OrderRepository + Sync,
-{
-    let id = order_id(raw_id)?;
-    let request = parse_review(body)?;
-    let decision = OperatorDecision { operator: operator_id(operator)?, note: request.note };
-    let OrderRecord { order, timeline } =
-        payments.review(&id, request.verdict, decision, now).await.map_err(|error| {
-            tracing::info!(error = %error, order_id = %id, "review refused");
-            review_problem(&error)
-        })?;
-    tracing::info!(order_id = %id, verdict = ?request.verdict, "order reviewed");
-    Answer::order(&OrderView::for_operator(&order, &timeline))
-}
-
 /// What the operator is told when a review cannot be done.
 pub(crate) fn review_problem(error: &ReviewError) -> Problem {
     match error {
         ReviewError::NotFound => Problem::not_found(),
-        ReviewError::NotOnHold(status) => {
-            Problem::new(409, "not_on_hold", format!("the order is {status}; only held orders are reviewed"))
-        }
+        ReviewError::NotOnHold(status) => super::desk::not_on_hold(*status),
         ReviewError::Conflict => {
             Problem::new(409, "review_conflict", "the order changed during the review; read it again")
         }

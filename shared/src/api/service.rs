@@ -10,7 +10,7 @@ use super::{
 use crate::config::{ConfigError, Env};
 use crate::digest::sha256_hex;
 use crate::domain::{
-    Catalog, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderRecord, OrderRepository, PricingError,
+    Catalog, IdempotencyKey, IdempotencyRecord, LookupKeys, Order, OrderId, OrderRecord, OrderRepository, PricingError,
     PricingPolicy, ShippingPolicy, ShippingRefusal, Sku, StoreError, StoredResponse, StorefrontId,
 };
 use crate::storefront::NotificationPolicy;
@@ -46,11 +46,13 @@ impl Answer {
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
-/// The storefront API over any store and catalog.
+/// The storefront API over any store, catalog and lookup key.
 #[derive(Debug, Clone)]
-pub struct OrderApi<R, C> {
+pub struct OrderApi<R, C, K> {
     pub orders: R,
     pub catalog: C,
+    /// Makes the keys that find an order by its customer's e-mail address and phone number.
+    pub keys: K,
     pub pricing: PricingPolicy,
     pub shipping: ShippingPolicy,
     /// How long a key protects against a retried request.
@@ -59,14 +61,14 @@ pub struct OrderApi<R, C> {
     pub notification: NotificationPolicy,
 }
 
-impl<R, C> OrderApi<R, C> {
+impl<R, C, K> OrderApi<R, C, K> {
     /// Over these ports, with `PRICING_POLICY`, `SHIPPING_POLICY`, `IDEMPOTENCY_TTL_HOURS` and
     /// `NOTIFICATION_POLICY` (the storefronts' locales) from `env`.
-    pub fn from_env(orders: R, catalog: C, env: &Env) -> Result<Self, ConfigError> {
+    pub fn from_env(orders: R, catalog: C, keys: K, env: &Env) -> Result<Self, ConfigError> {
         let idempotency_ttl = Duration::hours(env.parse("IDEMPOTENCY_TTL_HOURS")?);
         let (pricing, shipping) = policies(env)?;
         let notification = NotificationPolicy::from_env(env)?;
-        Ok(Self { orders, catalog, pricing, shipping, idempotency_ttl, notification })
+        Ok(Self { orders, catalog, keys, pricing, shipping, idempotency_ttl, notification })
     }
 }
 
@@ -79,7 +81,7 @@ pub(super) fn policies(env: &Env) -> Result<(PricingPolicy, ShippingPolicy), Con
     Ok((env.json("PRICING_POLICY")?, shipping))
 }
 
-impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
+impl<R: OrderRepository + Sync, C: Catalog + Sync, K: LookupKeys + Sync> OrderApi<R, C, K> {
     /// Places an order. With an idempotency key, the same request gets the same answer however
     /// often and however concurrently it is sent, and places one order.
     #[tracing::instrument(skip_all, fields(storefront = %request.storefront, order_id = tracing::field::Empty))]
@@ -127,7 +129,10 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
         })?;
         tracing::Span::current().record("order_id", tracing::field::display(&id));
         let options = priced.options.clone();
-        let order = Order::place(id, request.storefront.clone(), new_order, priced, now);
+        let lookup = self.keys.lookup_key().await.map_err(server_problem)?;
+        let mut order = Order::place(id, request.storefront.clone(), new_order, priced, now);
+        order.customer_key = Some(lookup.customer(&order.storefront, &order.customer.email));
+        order.phone_key = order.customer.phone.as_ref().map(|phone| lookup.phone(&order.storefront, phone));
         let timeline = [order.placed_entry()];
         let response = StoredResponse {
             status: 201,
@@ -198,9 +203,9 @@ impl<R: OrderRepository + Sync, C: Catalog + Sync> OrderApi<R, C> {
     }
 }
 
-fn to_json(view: &OrderView<'_>) -> Result<String, Problem> {
+pub(super) fn to_json(view: &impl serde::Serialize) -> Result<String, Problem> {
     serde_json::to_string(view).map_err(|error| {
-        tracing::error!(%error, "an order view did not serialise");
+        tracing::error!(%error, "a view did not serialise");
         Problem::internal()
     })
 }
@@ -332,7 +337,7 @@ mod tests {
             self.check()
         }
 
-        async fn recent_orders(&self, _order: &Order, _since: DateTime<Utc>) -> Result<Vec<RecentOrder>, StoreError> {
+        async fn customer_orders(&self, _order: &Order) -> Result<Vec<RecentOrder>, StoreError> {
             self.check().map(|()| Vec::new())
         }
 
@@ -348,7 +353,7 @@ mod tests {
         }
     }
 
-    fn api(memory: &Memory) -> OrderApi<&Memory, &Memory> {
+    fn api(memory: &Memory) -> OrderApi<&Memory, &Memory, std::sync::Arc<crate::domain::LookupKey>> {
         let pricing =
             serde_json::from_value(serde_json::json!({"shipping_fees": {"EUR": {"standard": 500, "express": 900}}}))
                 .unwrap_or_default();
@@ -361,6 +366,7 @@ mod tests {
         OrderApi {
             orders: memory,
             catalog: memory,
+            keys: std::sync::Arc::new(crate::domain::LookupKey::new(&[3; 32]).unwrap()),
             pricing,
             shipping,
             idempotency_ttl: Duration::hours(24),
@@ -373,7 +379,7 @@ mod tests {
     }
 
     async fn place(
-        api: &OrderApi<&Memory, &Memory>,
+        api: &OrderApi<&Memory, &Memory, std::sync::Arc<crate::domain::LookupKey>>,
         key: Option<&str>,
         body: &str,
         now: DateTime<Utc>,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::domain::{
-    Address, Currency, Customer, Locale, Order, OrderId, OrderLine, OrderStatus, ReturnRequest, Shipment,
+    Address, Currency, Customer, DeskEntry, Locale, Order, OrderId, OrderLine, OrderStatus, ReturnRequest, Shipment,
     ShippingOption, ShippingQuote, StatusReason, TimelineEntry, Totals, TrackingEvent,
 };
 
@@ -56,6 +56,9 @@ pub struct OrderView<'a> {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub timeline: Vec<TimelineEntry>,
+    /// The desk's claims and calls, oldest first: operators only.
+    #[serde(skip_serializing_if = "<[DeskEntry]>::is_empty")]
+    pub desk: &'a [DeskEntry],
 }
 
 impl<'a> OrderView<'a> {
@@ -104,11 +107,18 @@ impl<'a> OrderView<'a> {
             created_at: order.created_at,
             updated_at: order.updated_at,
             timeline: timeline.to_vec(),
+            desk: &[],
         }
     }
 }
 
 impl<'a> OrderView<'a> {
+    /// The view with the desk's work on the order.
+    pub(crate) fn with_desk(mut self, desk: &'a [DeskEntry]) -> Self {
+        self.desk = desk;
+        self
+    }
+
     /// The view with the options the order was offered.
     pub(crate) fn offering(mut self, options: &'a [ShippingQuote]) -> Self {
         self.shipping_options = Some(options);

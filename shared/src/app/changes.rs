@@ -111,6 +111,7 @@ where
         &self,
         id: &OrderId,
         scope: &StorefrontId,
+        requester: Requester,
         if_match: u64,
         edit: OrderEdit,
         pricing: &PricingPolicy,
@@ -123,7 +124,8 @@ where
         if amendment.changes_nothing(&order) {
             return Ok(OrderRecord { order, timeline });
         }
-        let change = order.amend(amendment, now)?;
+        let mut change = order.amend(amendment, now)?;
+        change.by = Some(requester);
         // Short stock is refused before the provider is asked for a bigger hold.
         let plan = self.plan_stock(&order, &change).await?;
         let (change, old_hold) = self.reauthorize(&order, change).await?;

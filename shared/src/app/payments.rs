@@ -116,10 +116,11 @@ where
             }
             Err(error) => return Err(error.into()),
         };
-        let recent = self.orders.recent_orders(&order, now - self.policy.velocity_window()).await?;
+        let recent = self.orders.customer_orders(&order).await?;
         let mut payment = order.payment.clone();
         payment.card_fingerprint = card.fingerprint.clone();
-        let history = customer_history(&order, card_identity(&order, card.fingerprint.as_deref()), &recent);
+        let since = now - self.policy.velocity_window();
+        let history = customer_history(&order, card_identity(&order, card.fingerprint.as_deref()), &recent, since);
         let assessment = self.policy.assess(&FraudSignals { order: &order, card: &card, history });
         let decided = match self.policy.decide(&assessment) {
             FraudDecision::Block => (
@@ -346,14 +347,21 @@ fn card_identity(order: &Order, fingerprint: Option<&str>) -> String {
     fingerprint.map_or_else(|| order.payment.method.to_string(), str::to_owned)
 }
 
-/// The customer's orders and distinct cards in the window, counting this order once whether or
-/// not the (eventually consistent) index shows it yet.
-fn customer_history(order: &Order, card: String, recent: &[RecentOrder]) -> CustomerHistory {
-    let others = recent.iter().filter(|recent| recent.id != order.id);
-    let mut cards: BTreeSet<&str> = others.clone().map(|recent| recent.card.as_str()).collect();
+/// The customer's orders and distinct cards since `since` (the velocity window), counting this
+/// order once whether or not the (eventually consistent) index shows it yet, and the record of
+/// their other orders.
+fn customer_history(order: &Order, card: String, orders: &[RecentOrder], since: DateTime<Utc>) -> CustomerHistory {
+    let others = orders.iter().filter(|recent| recent.id != order.id);
+    let recent = others.clone().filter(|recent| recent.created_at >= since);
+    let mut cards: BTreeSet<&str> = recent.clone().map(|recent| recent.card.as_str()).collect();
     cards.insert(&card);
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    CustomerHistory { orders: count(others.count() + 1), distinct_cards: count(cards.len()) }
+    CustomerHistory {
+        orders: count(recent.count() + 1),
+        distinct_cards: count(cards.len()),
+        settled_orders: count(others.clone().filter(|other| other.settled).count()),
+        lost_disputes: count(others.filter(|other| other.lost_dispute).count()),
+    }
 }
 
 #[cfg(test)]
@@ -362,13 +370,23 @@ mod tests {
     use crate::domain::OrderId;
 
     #[test]
-    fn history_counts_this_order_once_and_each_card_once() {
+    fn history_counts_this_order_once_each_card_once_and_the_record_of_the_others() {
         let order = crate::domain::tests::sample_order();
-        let other = |card: &str| RecentOrder { id: OrderId::random().unwrap(), card: card.to_owned() };
-        let this = RecentOrder { id: order.id.clone(), card: "pm_card_visa".to_owned() };
-        let recent = [this, other("fp1"), other("fp1"), other("fp2")];
-        let history = customer_history(&order, "fp1".to_owned(), &recent);
-        assert_eq!(history, CustomerHistory { orders: 4, distinct_cards: 2 });
-        assert_eq!(customer_history(&order, "fp9".to_owned(), &[]), CustomerHistory { orders: 1, distinct_cards: 1 });
+        let now = order.created_at;
+        let since = now - chrono::Duration::hours(1);
+        let other = |card: &str, hours_ago: i64, settled: bool| RecentOrder {
+            id: OrderId::random().unwrap(),
+            card: card.to_owned(),
+            created_at: now - chrono::Duration::hours(hours_ago),
+            settled,
+            lost_dispute: false,
+        };
+        let this = RecentOrder { id: order.id.clone(), ..other("pm_card_visa", 0, false) };
+        let orders =
+            [this, other("fp1", 0, false), other("fp1", 0, false), other("fp2", 0, false), other("fp3", 48, true)];
+        let history = customer_history(&order, "fp1".to_owned(), &orders, since);
+        assert_eq!(history, CustomerHistory { orders: 4, distinct_cards: 2, settled_orders: 1, lost_disputes: 0 });
+        let alone = customer_history(&order, "fp9".to_owned(), &[], since);
+        assert_eq!(alone, CustomerHistory { orders: 1, distinct_cards: 1, ..CustomerHistory::default() });
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
-    domain::{OrderId, OrderStatus, StalledOrders, StoreError},
+    domain::{BusinessHours, OrderId, OrderStatus, StalledOrders, StoreError},
     metrics::{Dimension, Measurement, Metric},
 };
 
@@ -74,6 +74,20 @@ pub async fn check(
         }
     }
     Ok(report)
+}
+
+/// How long the oldest held order has waited for the desk, in the desk's business hours: what
+/// the review SLA alarm watches (zero when nothing is held, so the alarm sees data).
+pub async fn review_wait(
+    orders: &impl StalledOrders,
+    hours: &BusinessHours,
+    now: DateTime<Utc>,
+) -> Result<Measurement, StoreError> {
+    let waited = match orders.oldest(OrderStatus::OnHold).await? {
+        Some(since) => hours.open_between(since, now).num_seconds(),
+        None => 0,
+    };
+    Ok(Measurement { value: waited as f64, ..Measurement::count(Metric::ReviewOldestWait) })
 }
 
 #[cfg(test)]

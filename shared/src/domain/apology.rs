@@ -60,7 +60,7 @@ mod tests {
     #[test]
     fn an_apology_keeps_the_status_and_says_what_went_wrong_and_what_was_done() {
         let order = crate::domain::order::tests::sample_order();
-        let decision = OperatorDecision { operator: "ops@shop".parse().unwrap(), note: None };
+        let decision = OperatorDecision { by: crate::domain::tests::acting(), note: None };
         let change = order.apology(Remedy::ExpeditedShipment, "It was packed late.".to_owned(), decision, Utc::now());
         let apologised = order.clone().with_change(&change);
         assert_eq!((apologised.status(), apologised.last_event()), (order.status(), EventType::ApologySent));

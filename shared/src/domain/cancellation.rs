@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    ids::{OperatorId, StorefrontId},
+    desk::Acting,
+    ids::StorefrontId,
     order::{Order, Revision, StatusReason},
     status::OrderStatus,
 };
@@ -15,7 +16,7 @@ use super::{
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Requester {
     Storefront { storefront: StorefrontId },
-    Operator { operator: OperatorId },
+    Operator(Acting),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

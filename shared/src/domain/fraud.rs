@@ -20,6 +20,15 @@ pub enum FraudRule {
     DisposableEmail,
     CvcCheckFailed,
     PostalCheckFailed,
+    /// The customer has had orders delivered and never disputed: it lowers the score.
+    EstablishedCustomer,
+}
+
+impl FraudRule {
+    /// Whether the rule's points come off the score rather than add to it.
+    pub fn lowers_risk(self) -> bool {
+        matches!(self, Self::EstablishedCustomer)
+    }
 }
 
 /// A rule that fired, with its points and what it saw (no personal data).
@@ -43,11 +52,15 @@ pub enum FraudDecision {
     Block,
 }
 
-/// The customer's recent orders (this one included), as the velocity rules need them.
+/// The customer's orders in the velocity window (this one included) and their record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CustomerHistory {
     pub orders: u32,
     pub distinct_cards: u32,
+    /// Earlier orders delivered and never disputed.
+    pub settled_orders: u32,
+    /// Earlier orders whose dispute the shop lost.
+    pub lost_disputes: u32,
 }
 
 /// What screening looks at besides the order.
@@ -80,6 +93,7 @@ pub struct FraudPolicy {
     velocity: Velocity,
     disposable_email_domains: BTreeSet<String>,
     points: BTreeMap<FraudRule, u32>,
+    established_after: u32,
 }
 
 #[derive(serde::Deserialize)]
@@ -93,6 +107,13 @@ struct RawPolicy {
     disposable_email_domains: BTreeSet<String>,
     #[serde(default)]
     points: BTreeMap<FraudRule, u32>,
+    /// Settled orders (delivered, never disputed) that make an established customer.
+    #[serde(default = "default_established_after")]
+    established_after: u32,
+}
+
+fn default_established_after() -> u32 {
+    2
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +139,7 @@ impl TryFrom<RawPolicy> for FraudPolicy {
                 .map(|d| d.to_ascii_lowercase())
                 .collect(),
             points,
+            established_after: raw.established_after,
         })
     }
 }
@@ -132,6 +154,7 @@ fn default_points() -> BTreeMap<FraudRule, u32> {
         (DisposableEmail, 30),
         (CvcCheckFailed, 60),
         (PostalCheckFailed, 25),
+        (EstablishedCustomer, 20),
     ])
 }
 
@@ -181,11 +204,21 @@ impl FraudPolicy {
         if signals.card.postal_code == CheckResult::Fail {
             fired.push((FraudRule::PostalCheckFailed, "the card's postal code check failed".to_owned()));
         }
+        let established = history.settled_orders >= self.established_after.max(1) && history.lost_disputes == 0;
+        if established {
+            fired.push((
+                FraudRule::EstablishedCustomer,
+                format!("{} earlier orders delivered, none disputed", history.settled_orders),
+            ));
+        }
         let reasons: Vec<FraudReason> = fired
             .into_iter()
             .map(|(rule, detail)| FraudReason { rule, points: self.points.get(&rule).copied().unwrap_or(0), detail })
             .collect();
-        FraudAssessment { score: reasons.iter().map(|reason| reason.points).sum(), reasons }
+        let points = |lowers: bool| -> u32 {
+            reasons.iter().filter(|reason| reason.rule.lowers_risk() == lowers).map(|reason| reason.points).sum()
+        };
+        FraudAssessment { score: points(false).saturating_sub(points(true)), reasons }
     }
 
     pub fn decide(&self, assessment: &FraudAssessment) -> FraudDecision {
@@ -227,7 +260,8 @@ pub(crate) mod tests {
         policy().assess(&FraudSignals { order, card, history }).reasons.iter().map(|r| r.rule).collect()
     }
 
-    const ONE_ORDER: CustomerHistory = CustomerHistory { orders: 1, distinct_cards: 1 };
+    const ONE_ORDER: CustomerHistory =
+        CustomerHistory { orders: 1, distinct_cards: 1, settled_orders: 0, lost_disputes: 0 };
 
     #[test]
     fn a_plain_order_fires_nothing_and_is_accepted() {
@@ -260,16 +294,34 @@ pub(crate) mod tests {
     #[test]
     fn many_orders_from_one_customer_in_the_window_is_velocity() {
         let order = sample_order();
-        assert!(rules(&order, &clean_card(), CustomerHistory { orders: 3, distinct_cards: 1 }).is_empty());
-        let history = CustomerHistory { orders: 4, distinct_cards: 1 };
+        assert!(rules(&order, &clean_card(), CustomerHistory { orders: 3, ..ONE_ORDER }).is_empty());
+        let history = CustomerHistory { orders: 4, ..ONE_ORDER };
         assert_eq!(rules(&order, &clean_card(), history), [FraudRule::CustomerVelocity]);
     }
 
     #[test]
     fn many_distinct_cards_from_one_customer_fires() {
         let order = sample_order();
-        let history = CustomerHistory { orders: 3, distinct_cards: 3 };
+        let history = CustomerHistory { orders: 3, distinct_cards: 3, ..ONE_ORDER };
         assert_eq!(rules(&order, &clean_card(), history), [FraudRule::ManyCards]);
+    }
+
+    #[test]
+    fn an_established_customer_s_record_lowers_the_score_and_a_lost_dispute_forfeits_it() {
+        let mut order = sample_order();
+        order.customer.email = EmailAddress::parse("someone@mailinator.com").unwrap();
+        let score =
+            |history: CustomerHistory| policy().assess(&FraudSignals { order: &order, card: &clean_card(), history });
+        assert_eq!(score(ONE_ORDER).score, 30, "a disposable address alone");
+        let settled = CustomerHistory { settled_orders: 2, ..ONE_ORDER };
+        let assessment = score(settled);
+        assert_eq!(assessment.score, 10, "two delivered, undisputed orders take 20 points off");
+        assert!(assessment.reasons.iter().any(|reason| reason.rule == FraudRule::EstablishedCustomer));
+        assert_eq!(score(CustomerHistory { settled_orders: 1, ..ONE_ORDER }).score, 30, "one is not yet a record");
+        assert_eq!(score(CustomerHistory { lost_disputes: 1, ..settled }).score, 30, "a lost dispute forfeits it");
+        let plain = sample_order();
+        let clean = policy().assess(&FraudSignals { order: &plain, card: &clean_card(), history: settled });
+        assert_eq!(clean.score, 0, "never below zero");
     }
 
     #[test]
@@ -316,7 +368,7 @@ pub(crate) mod tests {
         let assessment = custom.assess(&FraudSignals {
             order: &order,
             card: &clean_card(),
-            history: CustomerHistory { orders: 2, distinct_cards: 1 },
+            history: CustomerHistory { orders: 2, ..ONE_ORDER },
         });
         assert_eq!((assessment.score, custom.decide(&assessment)), (20, FraudDecision::Block));
         let inverted = r#"{"review_threshold": 50, "block_threshold": 50, "high_value": {},

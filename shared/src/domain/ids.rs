@@ -167,6 +167,8 @@ reference_ids! {
     DisputeId,
     /// The payment provider's id of one webhook event (`evt_…` for Stripe).
     ProviderEventId,
+    /// API Gateway's id of one request: joins an operator's change to the access and audit logs.
+    RequestId,
 }
 
 impl Rma {

@@ -5,11 +5,13 @@ mod amendment;
 mod apology;
 mod cancellation;
 mod contact;
+mod desk;
 mod disputes;
 mod event;
 mod fraud;
 mod ids;
 mod locale;
+mod lookup;
 mod money;
 mod order;
 mod parcels;
@@ -31,6 +33,9 @@ pub(crate) use cancellation::CancelRefusal;
 pub use cancellation::Requester;
 pub use contact::Address;
 pub use contact::{CountryCode, Customer, EmailAddress, PhoneNumber};
+pub use desk::{Acting, Action, AfterContact, ContactOutcome, DeskEntry, DeskPolicy, DeskWork, Forbidden, Operator};
+pub use desk::{BusinessHours, InvalidDeskPolicy, ReviewClaim, Role, StorefrontRules, TokenGrant};
+pub use desk::{GROUPS_CLAIM, STOREFRONTS_ATTRIBUTE, STOREFRONTS_CLAIM, scope};
 pub use disputes::{Dispute, NewsRefusal, ProviderNews};
 pub use disputes::{DisputeStatus, ProviderEvent};
 pub(crate) use event::EventId;
@@ -41,10 +46,11 @@ pub use fraud::{CustomerHistory, FraudPolicy, FraudSignals};
 pub use fraud::{FraudAssessment, FraudDecision};
 pub use ids::{
     AuthorizationId, CarrierEventId, DisputeId, IdempotencyKey, OperatorId, OrderId, PaymentMethodId, ProviderEventId,
-    Quantity, RefundId, Rma, Sku, StorefrontId, WebhookSource,
+    Quantity, RefundId, RequestId, Rma, Sku, StorefrontId, WebhookSource,
 };
 pub(crate) use locale::Language;
 pub use locale::Locale;
+pub use lookup::{LookupKey, MIN_LOOKUP_KEY_BYTES, ShortLookupKey};
 pub use money::{Currency, Money};
 pub use order::{Capture, Order, OrderRecord, Payment, StatusReason};
 pub use order::{NewOrder, OperatorDecision, Revision, TimelineEntry};
@@ -56,11 +62,12 @@ pub use parcels::{Shipment, Tracked};
 pub use payment::DeclineKind;
 pub use payment::{Authorization, CardChecks, CheckResult, Refund};
 pub use payment::{Decline, GatewayError, PaymentGateway};
+pub(crate) use ports::{CUSTOMER_ORDERS_READ, MAX_WRITE_ITEMS, STOCK_WRITE_OVERHEAD};
 pub use ports::{
     Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, RecentOrder, ReserveError, StalledOrders,
     StoredResponse, Warehouse, WarehouseUnavailable,
 };
-pub(crate) use ports::{MAX_WRITE_ITEMS, STOCK_WRITE_OVERHEAD};
+pub use ports::{DeskStore, LookupKeys, OrderIndex, OrderPage, OrderQuery, OrderSummary, Position, SortOrder};
 pub use ports::{OrderRepository, ParcelIndex, Release, StockLedger, StoreError};
 pub use pricing::{CatalogItem, OrderLine, PricingPolicy, RequestedLine, ShippingFees};
 pub use pricing::{PricingError, ShippingOption, Totals};
@@ -81,6 +88,7 @@ pub use warehouse::{PickRequest, ShipmentReport, WarehouseInstruction, Warehouse
 
 #[cfg(test)]
 pub(crate) mod tests {
+    pub(crate) use super::desk::tests::acting;
     pub(crate) use super::order::tests::sample_order;
     pub(crate) use super::shipping::tests::policy as shipping_policy;
 }

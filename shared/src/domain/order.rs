@@ -8,7 +8,7 @@ use super::{
     contact::{Address, Customer},
     event::{Envelope, EventId, EventType},
     fraud::FraudAssessment,
-    ids::{OperatorId, OrderId, PaymentMethodId, RefundId, StorefrontId},
+    ids::{OrderId, PaymentMethodId, RefundId, StorefrontId},
     locale::Locale,
     money::{Currency, Money},
     parcels::{Shipment, TrackingEvent, TrackingNumber},
@@ -102,10 +102,11 @@ impl Payment {
     }
 }
 
-/// A decision an operator took, and who took it (the `sub` of their token).
+/// A decision an operator took, and who took it, in what role and which request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperatorDecision {
-    pub operator: OperatorId,
+    #[serde(flatten)]
+    pub by: super::desk::Acting,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -270,6 +271,22 @@ pub struct Order {
     pub locale: Option<Locale>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The keyed hashes that find the order by its customer's e-mail address and phone number
+    /// (see [`super::LookupKey`]); written with the order, never changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_key: Option<String>,
+    /// The agent calling the customer about the held order, while their claim lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_claim: Option<super::ReviewClaim>,
+    /// Calls about the held order that did not reach the customer.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_contacts: u8,
+}
+
+fn is_zero(count: &u8) -> bool {
+    *count == 0
 }
 
 /// One step in the order's history, shown to the customer.
@@ -288,6 +305,26 @@ pub struct TimelineEntry {
     /// The parcel that left the warehouse, for the entry that records it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parcel: Option<Shipment>,
+    /// Who asked for the change, when someone did and its reason does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Requester>,
+}
+
+impl TimelineEntry {
+    /// The operator who made this change, if one did.
+    pub fn operator(&self) -> Option<&super::Acting> {
+        if let Some(Requester::Operator(acting)) = &self.by {
+            return Some(acting);
+        }
+        match self.reason.as_ref()? {
+            StatusReason::ReviewApproved { decision }
+            | StatusReason::ReviewDenied { decision }
+            | StatusReason::GoodwillRefund { decision, .. }
+            | StatusReason::Apologised { decision, .. } => Some(&decision.by),
+            StatusReason::Cancelled { requested_by: Requester::Operator(acting), .. } => Some(acting),
+            _ => None,
+        }
+    }
 }
 
 /// An order's head with its timeline, as a read returns it.
@@ -304,6 +341,8 @@ pub struct OrderRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
     pub order_id: OrderId,
+    /// The order's storefront, which the store's per-storefront indexes are keyed by.
+    pub storefront: StorefrontId,
     pub from: OrderStatus,
     pub to: OrderStatus,
     pub event_type: EventType,
@@ -322,6 +361,8 @@ pub struct Revision {
     pub amendment: Option<Box<Amendment>>,
     /// The return as it stands after the change, when the change alters it.
     pub return_request: Option<Box<ReturnRequest>>,
+    /// Who asked for the change, when its reason does not say (an amendment).
+    pub by: Option<Requester>,
 }
 
 impl Revision {
@@ -362,6 +403,7 @@ impl Revision {
             reason: self.reason.clone(),
             tracking: self.tracking.as_ref().map(|(event, _)| event.clone()),
             parcel: self.parcel.as_deref().cloned(),
+            by: self.by.clone(),
         }
     }
 }
@@ -396,6 +438,10 @@ impl Order {
             locale: request.locale,
             created_at: now,
             updated_at: now,
+            customer_key: None,
+            phone_key: None,
+            review_claim: None,
+            failed_contacts: 0,
         }
     }
 
@@ -439,6 +485,7 @@ impl Order {
             reason: None,
             tracking: None,
             parcel: None,
+            by: None,
         }
     }
 
@@ -458,6 +505,7 @@ impl Order {
     fn change(&self, to: OrderStatus, event_type: EventType, at: DateTime<Utc>) -> Revision {
         Revision {
             order_id: self.id.clone(),
+            storefront: self.storefront.clone(),
             from: self.status,
             to,
             event_type,
@@ -472,6 +520,7 @@ impl Order {
             parcel: None,
             amendment: None,
             return_request: None,
+            by: None,
         }
     }
 

@@ -339,6 +339,7 @@ impl Order {
                 reason: None,
                 tracking: Some(event),
                 parcel: None,
+                by: None,
             }),
         })
     }

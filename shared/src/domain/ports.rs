@@ -66,13 +66,21 @@ pub struct IdempotencyRecord {
     pub expires_at: DateTime<Utc>,
 }
 
-/// One of a customer's recent orders, as fraud screening counts them.
+/// One of a customer's orders, as fraud screening counts them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentOrder {
     pub id: OrderId,
     /// The card's fingerprint, or the payment method where the card is not known yet.
     pub card: String,
+    pub created_at: DateTime<Utc>,
+    /// Delivered, and never disputed.
+    pub settled: bool,
+    /// A dispute about it was lost.
+    pub lost_dispute: bool,
 }
+
+/// How many of a customer's latest orders screening reads: more than any velocity limit.
+pub(crate) const CUSTOMER_ORDERS_READ: usize = 50;
 
 /// Why a reservation was not written.
 #[derive(Debug, thiserror::Error)]
@@ -168,13 +176,10 @@ pub trait OrderRepository {
     /// not a step of the order, so it publishes no event.
     fn record_capture(&self, id: &OrderId, amount: Money) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The same customer's orders placed since `since` (this one included, once it is stored),
-    /// with the card each was paid with where known: what the velocity rules count.
-    fn recent_orders(
-        &self,
-        order: &Order,
-        since: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<RecentOrder>, StoreError>> + Send;
+    /// The same customer's latest orders at the storefront, newest first, at most
+    /// [`CUSTOMER_ORDERS_READ`] (this one included, once stored): what the velocity rules count
+    /// and the record an established customer has.
+    fn customer_orders(&self, order: &Order) -> impl Future<Output = Result<Vec<RecentOrder>, StoreError>> + Send;
 
     /// The live claim on an idempotency key, if any.
     fn idempotency_record(
@@ -244,4 +249,137 @@ pub trait StalledOrders {
         before: DateTime<Utc>,
         limit: usize,
     ) -> impl Future<Output = Result<(usize, Vec<OrderId>), StoreError>> + Send;
+
+    /// When the order that has been in `status` longest got there, if any order is in it.
+    fn oldest(&self, status: OrderStatus) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
+}
+
+/// One index partition a search reads: never a scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderIndex {
+    /// A storefront's orders.
+    Storefront(StorefrontId),
+    /// A storefront's orders in one status.
+    Status(StorefrontId, OrderStatus),
+    /// One customer's orders, by the lookup key of their e-mail address.
+    Customer(String),
+    /// One customer's orders, by the lookup key of their phone number.
+    Phone(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Where a page of orders ended: the last order it showed, by when it was placed. The next
+/// page starts after it, so orders placed meanwhile never shift a page.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub created_at: DateTime<Utc>,
+    pub id: OrderId,
+}
+
+/// A search: the partitions it reads (a storefront each, for an operator who serves several),
+/// what it keeps of them, and where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub partitions: Vec<OrderIndex>,
+    /// Kept where the partition does not already say it.
+    pub status: Option<OrderStatus>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub order: SortOrder,
+    pub limit: usize,
+    pub after: Option<Position>,
+}
+
+/// An order as a list shows it; the order page has the rest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderSummary {
+    pub id: OrderId,
+    pub storefront: StorefrontId,
+    pub status: OrderStatus,
+    pub total: Money,
+    pub created_at: DateTime<Utc>,
+    /// Disputes the card holder opened, and whether any was lost.
+    pub disputes: u32,
+    pub disputes_lost: u32,
+    /// Whether a return was asked for.
+    pub returned: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_claim: Option<super::ReviewClaim>,
+    pub failed_contacts: u8,
+}
+
+impl OrderSummary {
+    pub fn of(order: &Order) -> Self {
+        let disputes = &order.payment.disputes;
+        Self {
+            id: order.id.clone(),
+            storefront: order.storefront.clone(),
+            status: order.status(),
+            total: order.totals.total,
+            created_at: order.created_at,
+            disputes: u32::try_from(disputes.len()).unwrap_or(u32::MAX),
+            disputes_lost: u32::try_from(
+                disputes.iter().filter(|dispute| dispute.status == super::DisputeStatus::Lost).count(),
+            )
+            .unwrap_or(u32::MAX),
+            returned: order.return_request.is_some(),
+            review_claim: order.review_claim.clone(),
+            failed_contacts: order.failed_contacts,
+        }
+    }
+}
+
+/// A page of summaries, and where the next one starts if there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    pub orders: Vec<OrderSummary>,
+    pub next: Option<Position>,
+}
+
+/// The desk's reads and writes: searches over the order indexes, and the desk's own work on an
+/// order beside its timeline.
+pub trait DeskStore {
+    /// One page of the orders the query finds, merged over its partitions.
+    fn search(&self, query: &OrderQuery) -> impl Future<Output = Result<OrderPage, StoreError>> + Send;
+
+    /// The order with its timeline and the desk's work on it, in one read.
+    fn read_at_desk(
+        &self,
+        id: &OrderId,
+    ) -> impl Future<Output = Result<Option<(OrderRecord, Vec<super::DeskEntry>)>, StoreError>> + Send;
+
+    /// Claims the held order for `entry`'s operator until `claim.until`, with the entry, if the
+    /// order is still held and nobody else's claim is live at `entry.at`; `Conflict` otherwise.
+    fn claim(
+        &self,
+        order: &OrderId,
+        claim: &super::ReviewClaim,
+        entry: &super::DeskEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a call's outcome with the entry, if the order is still held, `entry`'s operator
+    /// holds a live claim and the failed calls are still `failed_before`; a failed call counts
+    /// one more, and a call that ends the attempt releases the claim. `Conflict` otherwise.
+    fn record_contact(
+        &self,
+        order: &OrderId,
+        failed_before: u8,
+        entry: &super::DeskEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The key lookup keys are made with, wherever it is kept.
+pub trait LookupKeys {
+    fn lookup_key(&self) -> impl Future<Output = Result<std::sync::Arc<super::LookupKey>, StoreError>> + Send;
+}
+
+impl LookupKeys for std::sync::Arc<super::LookupKey> {
+    async fn lookup_key(&self) -> Result<std::sync::Arc<super::LookupKey>, StoreError> {
+        Ok(self.clone())
+    }
 }

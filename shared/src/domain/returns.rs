@@ -489,7 +489,7 @@ pub(crate) mod tests {
         assert_eq!(order.check_refund(eur(0)), Err(RefundRefusal::InvalidAmount));
         let change = order.goodwill_refund(
             Refund { id: "re_1".parse().unwrap(), amount: eur(4_000), failed: None },
-            OperatorDecision { operator: "op".parse().unwrap(), note: None },
+            OperatorDecision { by: crate::domain::tests::acting(), note: None },
             at(2),
         );
         assert_eq!((change.to, change.event_type()), (OrderStatus::Delivered, EventType::RefundIssued));
@@ -507,7 +507,7 @@ pub(crate) mod tests {
         assert_eq!(returning_one_mug.return_refund_due(), Ok(eur(1_488)));
         let goodwill = returning_one_mug.goodwill_refund(
             Refund { id: "re_1".parse().unwrap(), amount: eur(4_000), failed: None },
-            OperatorDecision { operator: "op".parse().unwrap(), note: None },
+            OperatorDecision { by: crate::domain::tests::acting(), note: None },
             at(3),
         );
         let after_goodwill = returning_one_mug.with_change(&goodwill);

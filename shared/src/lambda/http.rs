@@ -7,7 +7,7 @@ use lambda_http::{
     request::RequestContext,
 };
 
-use crate::api::{Answer, PROBLEM_CONTENT_TYPE, Problem, within_body_limit};
+use crate::api::{Answer, Caller, PROBLEM_CONTENT_TYPE, Problem, within_body_limit};
 
 /// The route API Gateway matched (`POST /orders`) and a claim of the token its JWT authorizer
 /// verified; `who` says whose identity the claim is, for the 401 when it is missing.
@@ -26,6 +26,23 @@ pub fn route_and_claim<'r>(request: &'r Request, claim: &str, who: &str) -> Resu
             Problem::new(401, "unauthenticated", format!("the request carries no {who} identity")).at("Authorization")
         })?;
     Ok((context.route_key.as_deref().unwrap_or_default(), value))
+}
+
+/// The route API Gateway matched and the operator calling it, from the claims its JWT
+/// authorizer verified and the request's id.
+pub fn route_and_caller(request: &Request) -> Result<(&str, Caller), Problem> {
+    let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
+        return Err(Problem::internal());
+    };
+    let claims = context.authorizer.as_ref().and_then(|authorizer| authorizer.jwt.as_ref()).map(|jwt| &jwt.claims);
+    let claim = |name: &str| claims.and_then(|claims| claims.get(name)).cloned();
+    let caller = Caller::from_claims(&claim, context.request_id.as_deref().unwrap_or_default())?;
+    Ok((context.route_key.as_deref().unwrap_or_default(), caller))
+}
+
+/// The request's query string as sent (API Gateway's `rawQueryString`), still encoded.
+pub fn raw_query(request: &Request) -> &str {
+    request.uri().query().unwrap_or_default()
 }
 
 /// The request's body, refused (413) over the API's limit before anything reads it.

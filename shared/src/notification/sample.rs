@@ -109,7 +109,7 @@ impl Sample {
             Notice::Apology => {
                 order.shipments = vec![shipment("IN_TRANSIT")?];
                 order.status_reason = reason(serde_json::json!({"kind": "apologised",
-                    "decision": {"operator": "ops@northwind.example"}, "remedy": "expedited_shipment",
+                    "decision": {"operator": "ops@northwind.example", "role": "agent", "request_id": "req-sample"}, "remedy": "expedited_shipment",
                     "what_went_wrong": "Your parcel left our warehouse two days later than we promised."}));
             }
             Notice::Received | Notice::Confirmed | Notice::Cancelled | Notice::Modified => {}

@@ -3,6 +3,8 @@
 //! local runner writes `.orderflow/resources.json`; for a deployed stack,
 //! `aws cloudformation describe-stack-resources` gives the same pairs.
 
+pub mod text;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Context as _, bail};
@@ -14,9 +16,8 @@ use shared::{
     adapters::dynamodb::DynamoStore,
     adapters::sns_events::EventPublisher,
     adapters::sqs::{ERROR_CODE_ATTRIBUTE, ERROR_DETAIL_ATTRIBUTE},
-    api::OrderView,
     config::Env,
-    domain::{OrderId, OrderRecord, OrderRepository},
+    domain::{OrderId, OrderRepository},
     evidence::{DisputeEvidence, message_keys},
 };
 
@@ -87,11 +88,81 @@ impl Orderctl {
         })
     }
 
-    /// The order and its whole timeline, as operators see it (every reason included).
-    pub async fn order(&self, raw_id: &str) -> anyhow::Result<Value> {
-        let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
-        let OrderRecord { order, timeline } = self.store.get(&id).await?.with_context(|| format!("no order {id}"))?;
-        Ok(serde_json::to_value(OrderView::for_operator(&order, &timeline))?)
+    /// The order as the operator the token names sees it, through the operators' route: every
+    /// reason, who did each step, the desk's claims and calls. Another shop's order is not found.
+    pub async fn order(&self, raw_id: &str, token: &str) -> anyhow::Result<Value> {
+        self.api_get(&format!("/orders/{}/review", order_path(raw_id)?), &[], token).await
+    }
+
+    /// `GET /orders`: the operator's storefronts' orders matching `filters` (the route's query
+    /// parameters: status, email, phone, tracking_number, storefront, from, before, sort, limit,
+    /// cursor), one page.
+    pub async fn search(&self, filters: &[(&str, String)], token: &str) -> anyhow::Result<Value> {
+        self.api_get("/orders", filters, token).await
+    }
+
+    /// `GET /review-queue`: held orders oldest first, with their wait against the SLA.
+    pub async fn queue(&self, filters: &[(&str, String)], token: &str) -> anyhow::Result<Value> {
+        self.api_get("/review-queue", filters, token).await
+    }
+
+    /// `GET /customer-history`: one customer's orders by `email` or `phone`.
+    pub async fn history(&self, filters: &[(&str, String)], token: &str) -> anyhow::Result<Value> {
+        self.api_get("/customer-history", filters, token).await
+    }
+
+    /// Claims a held order for the operator the token names.
+    pub async fn claim(&self, raw_id: &str, token: &str) -> anyhow::Result<Value> {
+        self.api_post(&format!("/orders/{}/claim", order_path(raw_id)?), None, None, token).await
+    }
+
+    /// Records what came of calling the customer about a held order (under the operator's claim).
+    pub async fn outcome(
+        &self,
+        raw_id: &str,
+        outcome: &str,
+        retry_at: Option<&str>,
+        note: Option<&str>,
+        token: &str,
+    ) -> anyhow::Result<Value> {
+        let mut body = serde_json::Map::from_iter([("outcome".to_owned(), Value::from(outcome))]);
+        body.extend(retry_at.map(|retry_at| ("retry_at".to_owned(), Value::from(retry_at))));
+        body.extend(note.map(|note| ("note".to_owned(), Value::from(note))));
+        let body = Value::Object(body);
+        self.api_post(&format!("/orders/{}/contact-outcomes", order_path(raw_id)?), Some(body), None, token).await
+    }
+
+    fn api_url(&self) -> anyhow::Result<&str> {
+        self.resources.api_url.as_deref().context("the resources file names no api_url")
+    }
+
+    async fn api_get(&self, path: &str, query: &[(&str, String)], token: &str) -> anyhow::Result<Value> {
+        let mut url = format!("{}{path}", self.api_url()?);
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&serde_urlencoded::to_string(query)?);
+        }
+        let request = hyper::Request::get(url)
+            .header("Authorization", format!("Bearer {}", token.trim()))
+            .body(Full::new(Bytes::new()))?;
+        send(request).await
+    }
+
+    async fn api_post(
+        &self,
+        path: &str,
+        body: Option<Value>,
+        version: Option<&Value>,
+        token: &str,
+    ) -> anyhow::Result<Value> {
+        let mut request = hyper::Request::post(format!("{}{path}", self.api_url()?))
+            .header("Content-Type", "application/json")
+            .header("Authorization", format!("Bearer {}", token.trim()));
+        if let Some(version) = version {
+            request = request.header("If-Match", format!("\"{version}\""));
+        }
+        let body = body.map(|body| body.to_string()).unwrap_or_default();
+        send(request.body(Full::new(Bytes::from(body)))?).await
     }
 
     /// What a dispute about the order needs: the order, the charge, the parcels and their scans,
@@ -238,13 +309,8 @@ impl Orderctl {
     /// Approves or denies a held order through the operators' route, as the operator the
     /// token names: the decision is recorded with who took it. The order as operators see it.
     pub async fn review(&self, raw_id: &str, decision: &str, note: Option<&str>, token: &str) -> anyhow::Result<Value> {
-        let api = self.resources.api_url.as_deref().context("the resources file names no api_url")?;
-        let body = serde_json::json!({"decision": decision, "note": note}).to_string();
-        let request = hyper::Request::post(format!("{api}/orders/{raw_id}/review"))
-            .header("Content-Type", "application/json")
-            .header("Authorization", format!("Bearer {}", token.trim()))
-            .body(Full::new(Bytes::from(body)))?;
-        send(request).await
+        let body = serde_json::json!({"decision": decision, "note": note});
+        self.api_post(&format!("/orders/{}/review", order_path(raw_id)?), Some(body), None, token).await
     }
 
     /// Tells the order's customer, through the operators' route, what went wrong and what was
@@ -257,16 +323,10 @@ impl Orderctl {
         what_went_wrong: &str,
         token: &str,
     ) -> anyhow::Result<Value> {
-        let api = self.resources.api_url.as_deref().context("the resources file names no api_url")?;
-        let id = OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))?;
-        let order = self.store.head(&id).await?.with_context(|| format!("no order {id}"))?;
-        let body = serde_json::json!({"remedy": remedy, "what_went_wrong": what_went_wrong}).to_string();
-        let request = hyper::Request::post(format!("{api}/orders/{id}/apology"))
-            .header("Content-Type", "application/json")
-            .header("If-Match", format!("\"{}\"", order.version()))
-            .header("Authorization", format!("Bearer {}", token.trim()))
-            .body(Full::new(Bytes::from(body)))?;
-        send(request).await
+        let order = self.order(raw_id, token).await?;
+        let body = serde_json::json!({"remedy": remedy, "what_went_wrong": what_went_wrong});
+        let path = format!("/orders/{}/apology", order_path(raw_id)?);
+        self.api_post(&path, Some(body), Some(&order["version"]), token).await
     }
 
     async fn queue_arn(&self, url: &str) -> anyhow::Result<String> {
@@ -300,6 +360,11 @@ impl Orderctl {
         }
         bail!("no queue of the stack sends its dead letters to {dead_letter_arn}")
     }
+}
+
+/// The order id as it goes into a path: checked, so nothing but an id reaches the URL.
+fn order_path(raw_id: &str) -> anyhow::Result<OrderId> {
+    OrderId::parse(raw_id).map_err(|invalid| anyhow::anyhow!("{raw_id}: {}", invalid.reason))
 }
 
 /// Sends a request over HTTPS (or HTTP, locally); the JSON answer, or why it was refused.

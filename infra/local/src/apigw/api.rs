@@ -76,11 +76,17 @@ impl LocalApi {
                 match authorizer.authorize(&request.headers, &self.issuer, &route.scopes) {
                     Ok(claims) => claims,
                     Err(denial) => {
-                        self.journal.note(format!("401 {} {}: {denial}", request.method, request.path));
-                        let mut response = HttpResponse::message(401, "Unauthorized");
+                        let status = denial.status();
+                        self.journal.note(format!("{status} {} {}: {denial}", request.method, request.path));
+                        let (message, error) = if status == 403 {
+                            ("Forbidden", "insufficient_scope")
+                        } else {
+                            ("Unauthorized", "invalid_token")
+                        };
+                        let mut response = HttpResponse::message(status, message);
                         response.headers.push((
                             "www-authenticate".to_owned(),
-                            format!("Bearer error=\"invalid_token\" error_description=\"{denial}\""),
+                            format!("Bearer error=\"{error}\" error_description=\"{denial}\""),
                         ));
                         return response;
                     }

@@ -55,6 +55,13 @@ pub enum Denial {
     MissingScope,
 }
 
+impl Denial {
+    /// API Gateway's answer: 403 for a valid token without the route's scope, 401 otherwise.
+    pub fn status(self) -> u16 {
+        if self == Self::MissingScope { 403 } else { 401 }
+    }
+}
+
 /// Signs tokens with a key of its own and publishes the public half as a JWKS.
 pub struct LocalIssuer {
     kid: String,
@@ -112,6 +119,34 @@ impl LocalIssuer {
             "nbf": now,
             "exp": now + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2),
             "token_use": "access",
+        }))
+    }
+}
+
+impl LocalIssuer {
+    /// An access token as the operators' user pool issues it, with its pre-token trigger's
+    /// claims: see [`crate::runner::Runner::operator_token`].
+    pub fn operator_token(
+        &self,
+        authorizer: &JwtAuthorizer,
+        subject: &str,
+        groups: &[&str],
+        storefronts: &str,
+        lifetime: Duration,
+    ) -> Result<String, IssuerError> {
+        let grant = shared::domain::TokenGrant::for_user(groups.iter().copied(), Some(storefronts));
+        let now = chrono::Utc::now().timestamp();
+        self.sign(&json!({
+            "iss": authorizer.issuer,
+            "sub": subject,
+            "client_id": authorizer.audiences.first(),
+            "token_use": "access",
+            "iat": now,
+            "auth_time": now,
+            "exp": now + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2),
+            shared::domain::GROUPS_CLAIM: groups,
+            "scope": grant.scopes.join(" "),
+            shared::domain::STOREFRONTS_CLAIM: grant.storefronts,
         }))
     }
 }

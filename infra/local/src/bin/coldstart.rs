@@ -132,7 +132,8 @@ fn zipped_mb(binary: &Path) -> anyhow::Result<f64> {
 /// order's path receives its event.
 async fn story(runner: &Runner) -> anyhow::Result<()> {
     let storefront = runner.token("StorefrontJwt", "coldstart-shop", Duration::from_secs(3600))?;
-    let operator = runner.token("OperatorJwt", "coldstart-operator", Duration::from_secs(3600))?;
+    let operator =
+        runner.operator_token("coldstart-operator", &["supervisor"], "coldstart-shop", Duration::from_secs(3600))?;
     let api = &ApiClient::new(&runner.api_url())?;
     let storefront = storefront.as_str();
     let place = |body: Value| async move {

@@ -263,7 +263,12 @@ async fn main() -> anyhow::Result<()> {
         Some(runner) => (
             runner.api_url(),
             runner.token("StorefrontJwt", "load-shop", Duration::from_secs(6 * 3600))?,
-            Some(runner.token("OperatorJwt", "load-operator", Duration::from_secs(6 * 3600))?),
+            Some(runner.operator_token(
+                "load-operator",
+                &["supervisor"],
+                "load-shop",
+                Duration::from_secs(6 * 3600),
+            )?),
         ),
         None => (
             settings.api.clone().unwrap_or_default(),

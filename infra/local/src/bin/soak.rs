@@ -259,7 +259,8 @@ async fn main() -> anyhow::Result<()> {
     );
     let runner = Runner::start(options).await?;
     let storefront = runner.token("StorefrontJwt", "soak-shop", Duration::from_secs(6 * 3600))?;
-    let operator = runner.token("OperatorJwt", "soak-operator", Duration::from_secs(6 * 3600))?;
+    let operator =
+        runner.operator_token("soak-operator", &["supervisor"], "soak-shop", Duration::from_secs(6 * 3600))?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let api = ApiClient::new(&runner.api_url())?;
     let mut soak = Soak { runner, api, client, storefront, operator, problems: Vec::new() };

@@ -29,6 +29,13 @@ const PLAYED_OR_NOT_EMULATED: &[&str] = &[
     "AWS::Logs::QueryDefinition",
     "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard",
+    // The operators' user pool: the runner signs operators' tokens with the claims the pool and
+    // its pre-token trigger give (`Runner::operator_token`), so it need not exist in moto.
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolGroup",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolResourceServer",
+    "AWS::Lambda::Permission",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +118,13 @@ impl Names for Stack {
         })
     }
 
+    fn condition(&self, name: &str) -> Option<bool> {
+        match resolve(self.template.conditions.get(name)?, self).ok()? {
+            Value::Bool(holds) => Some(holds),
+            _ => None,
+        }
+    }
+
     fn attribute(&self, resource: &str, attribute: &str) -> Option<String> {
         match (self.physical.get(resource)?, attribute) {
             (Physical::Table { arn, .. }, "Arn") => Some(arn.clone()),
@@ -121,6 +135,10 @@ impl Names for Stack {
             (Physical::Topic { arn, .. }, "TopicArn") => Some(arn.clone()),
             (Physical::Topic { name, .. }, "TopicName") => Some(name.clone()),
             (Physical::Named { name }, "Arn") => self.named_arn(resource, name),
+            // Locally the runner plays the operators' user pool and signs their tokens.
+            (Physical::Named { name }, "ProviderURL") => {
+                Some(format!("https://cognito-idp.{}.amazonaws.com/{name}", self.region))
+            }
             _ => None,
         }
     }

@@ -36,6 +36,8 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub parameters: BTreeMap<String, Value>,
+    /// The `Conditions` section: each condition's expression (`Fn::Equals`, `Fn::Not`, …).
+    pub conditions: BTreeMap<String, Value>,
     pub globals: Value,
     pub resources: BTreeMap<String, Resource>,
     /// The YAML as written, for tools that read the template themselves (SAM's translator).
@@ -62,6 +64,10 @@ impl Template {
             Value::Object(map) => map.into_iter().collect(),
             _ => BTreeMap::new(),
         };
+        let conditions = match section("Conditions") {
+            Value::Object(map) => map.into_iter().collect(),
+            _ => BTreeMap::new(),
+        };
         let resources = match section("Resources") {
             Value::Object(map) => map
                 .into_iter()
@@ -75,7 +81,7 @@ impl Template {
                 .collect(),
             _ => BTreeMap::new(),
         };
-        Ok(Self { parameters, globals: section("Globals"), resources, source: text.to_owned() })
+        Ok(Self { parameters, conditions, globals: section("Globals"), resources, source: text.to_owned() })
     }
 
     pub fn resource(&self, logical_id: &str) -> Result<&Resource, TemplateError> {
@@ -171,6 +177,10 @@ fn long_form(yaml: serde_yaml::Value) -> Value {
 pub trait Names {
     fn reference(&self, name: &str) -> Option<String>;
     fn attribute(&self, resource: &str, attribute: &str) -> Option<String>;
+    /// Whether the template's condition `name` holds; `None` if there is no such condition.
+    fn condition(&self, _name: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// Replaces every intrinsic function in `value` with what it resolves to.
@@ -236,6 +246,33 @@ fn intrinsic(function: &str, argument: &Value, names: &impl Names) -> Result<Val
             .map(Value::String)
             .ok_or_else(unresolvable)
         }
+        "Fn::If" => match argument {
+            Value::Array(parts) => match parts.as_slice() {
+                [Value::String(condition), when_true, when_false] => {
+                    let holds = names.condition(condition).ok_or_else(unresolvable)?;
+                    resolve(if holds { when_true } else { when_false }, names)
+                }
+                _ => Err(unresolvable()),
+            },
+            _ => Err(unresolvable()),
+        },
+        "Fn::Equals" => match argument {
+            Value::Array(parts) => match parts.as_slice() {
+                [left, right] => Ok(Value::Bool(text(left)? == text(right)?)),
+                _ => Err(unresolvable()),
+            },
+            _ => Err(unresolvable()),
+        },
+        "Fn::Not" => match argument {
+            Value::Array(parts) => match parts.as_slice() {
+                [inner] => match resolve(inner, names)? {
+                    Value::Bool(holds) => Ok(Value::Bool(!holds)),
+                    _ => Err(unresolvable()),
+                },
+                _ => Err(unresolvable()),
+            },
+            _ => Err(unresolvable()),
+        },
         "Fn::Join" => match argument {
             Value::Array(parts) => match parts.as_slice() {
                 [separator, list] => {

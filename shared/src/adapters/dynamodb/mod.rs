@@ -2,6 +2,7 @@
 //! idempotency claims. Items are mapped with `serde_dynamo`; keys follow DESIGN.md.
 
 mod catalog;
+mod desk;
 mod notifications;
 mod orders;
 mod stock;

@@ -11,9 +11,9 @@ use super::{DynamoStore, Item, from_item, malformed, number, order_partition_key
 use crate::digest::sha256_hex;
 use crate::domain::OrderStatus;
 use crate::domain::{
-    EmailAddress, IdempotencyKey, IdempotencyRecord, Money, Order, OrderId, OrderRecord, OrderRepository, ParcelIndex,
-    Payment, RecentOrder, Revision, StalledOrders, StoreError, StoredResponse, StorefrontId, TimelineEntry,
-    TrackingNumber,
+    CUSTOMER_ORDERS_READ, DeskEntry, IdempotencyKey, IdempotencyRecord, Money, Order, OrderId, OrderRecord,
+    OrderRepository, ParcelIndex, Payment, RecentOrder, Revision, StalledOrders, StoreError, StoredResponse,
+    StorefrontId, TimelineEntry, TrackingNumber,
 };
 
 /// The index of a customer's orders, newest last.
@@ -52,12 +52,6 @@ fn tracking_partition_key(tracking_number: &TrackingNumber) -> String {
     format!("TRACKING#{tracking_number}")
 }
 
-/// The customer index key: the storefront and a hash of the e-mail address, so the index
-/// groups a customer's orders without holding the address in clear.
-fn customer_key(storefront: &StorefrontId, email: &EmailAddress) -> String {
-    format!("CUSTOMER#{storefront}#{}", sha256_hex(email.as_str().to_lowercase()))
-}
-
 fn idempotency_partition_key(storefront: &StorefrontId, key: &IdempotencyKey) -> String {
     format!("IDEMPOTENCY#API#{storefront}#{key}")
 }
@@ -85,14 +79,18 @@ pub fn published_version(
     Ok(old_version.is_none_or(|old| order.version() > old).then_some(order))
 }
 
+/// The order head as written when the order is placed. Besides the order itself (whose
+/// `customer_key` and `phone_key` are index keys already): the keys of the storefront's
+/// indexes, all orders by time placed and by status.
 fn head_item(order: &Order) -> Result<Item, StoreError> {
     let mut item = to_item(
         order,
         [
             ("pk", string(order_partition_key(&order.id))),
             ("sk", string(HEAD_SORT_KEY)),
-            ("customer_key", string(customer_key(&order.storefront, &order.customer.email))),
-            ("created_key", string(created_key(order.created_at))),
+            ("created_id", string(created_id(order.created_at, &order.id))),
+            ("shop_key", string(order.storefront.as_str())),
+            ("shop_status", string(shop_status(&order.storefront, order.status()))),
         ],
     )?;
     if let Some(key) = status_key(&order.id, order.status()) {
@@ -101,14 +99,31 @@ fn head_item(order: &Order) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn created_key(at: DateTime<Utc>) -> String {
+/// The sort key of every index that lists orders by when they were placed: the time to the
+/// millisecond, then the id, so that no two orders share a position and a page ends exactly.
+pub(super) fn created_id(at: DateTime<Utc>, id: &OrderId) -> String {
+    format!("{}#{id}", created_time(at))
+}
+
+fn created_time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The status index's partition: one storefront's orders in one status.
+pub(super) fn shop_status(storefront: &StorefrontId, status: OrderStatus) -> String {
+    format!("{storefront}#{}", status.as_str())
 }
 
 /// The conditional update of the order head a status change makes: status, version, the event
 /// it publishes, why, and the payment when the change alters it.
 pub(super) fn head_update(table: &str, change: &Revision) -> Result<TransactWriteItem, StoreError> {
-    let mut set = vec!["#status = :to", "#version = :new", "last_event = :event", "updated_at = :at"];
+    let mut set = vec![
+        "#status = :to",
+        "#version = :new",
+        "last_event = :event",
+        "updated_at = :at",
+        "shop_status = :shop_status",
+    ];
     let mut update = Update::builder()
         .table_name(table)
         .key("pk", string(order_partition_key(&change.order_id)))
@@ -121,7 +136,8 @@ pub(super) fn head_update(table: &str, change: &Revision) -> Result<TransactWrit
         .expression_attribute_values(":new", number(change.new_version()))
         .expression_attribute_values(":expected", number(change.expected_version))
         .expression_attribute_values(":event", string(change.event_type().name()))
-        .expression_attribute_values(":at", string(change.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)));
+        .expression_attribute_values(":at", string(change.at.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+        .expression_attribute_values(":shop_status", string(shop_status(&change.storefront, change.to)));
     if let Some(payment) = &change.payment {
         set.push("payment = :payment");
         update = update.expression_attribute_values(":payment", attribute::<Payment>(payment)?);
@@ -241,7 +257,41 @@ pub(super) const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// Another transaction was writing the same item at that moment; it may or may not commit.
 pub(super) const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 
+/// The desk's work on an order sorts under `DESK#`, beside its timeline.
+pub(super) const DESK_PREFIX: &str = "DESK#";
+
 impl DynamoStore {
+    /// Everything the order's partition holds that a reader shows, in one strongly consistent
+    /// query: the head, its timeline, and the desk's work.
+    pub(super) async fn read_partition(
+        &self,
+        id: &OrderId,
+    ) -> Result<Option<(OrderRecord, Vec<DeskEntry>)>, StoreError> {
+        let mut head = None;
+        let mut timeline = Vec::new();
+        let mut desk = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.tables.orders)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", string(order_partition_key(id)))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(unavailable)?;
+            match item.get("sk").and_then(|sk| sk.as_s().ok()).map(String::as_str) {
+                Some(HEAD_SORT_KEY) => head = Some(from_item::<Order>(item)?),
+                Some(sk) if sk.starts_with(TIMELINE_PREFIX) => timeline.push(from_item::<TimelineEntry>(item)?),
+                Some(sk) if sk.starts_with(DESK_PREFIX) => desk.push(from_item::<DeskEntry>(item)?),
+                _ => {}
+            }
+        }
+        Ok(head.map(|order| (OrderRecord { order, timeline }, desk)))
+    }
+
     /// Writes a change's transaction: the head update first, its timeline entry second.
     async fn write_change(&self, change: &Revision, writes: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let Err(error) = self.client.transact_write_items().set_transact_items(Some(writes)).send().await else {
@@ -296,6 +346,32 @@ impl StalledOrders for DynamoStore {
             }
         }
         Ok((count, examples))
+    }
+
+    async fn oldest(&self, status: OrderStatus) -> Result<Option<DateTime<Utc>>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Since {
+            updated_at: DateTime<Utc>,
+        }
+        let mut oldest: Option<DateTime<Utc>> = None;
+        for shard in 0..STATUS_SHARDS {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.tables.orders)
+                .index_name(STATUS_AGE_INDEX)
+                .key_condition_expression("status_key = :key")
+                .expression_attribute_values(":key", string(format!("{}#{shard}", status.as_str())))
+                .limit(1)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in output.items.unwrap_or_default() {
+                let since = from_item::<Since>(item)?.updated_at;
+                oldest = Some(oldest.map_or(since, |oldest| oldest.min(since)));
+            }
+        }
+        Ok(oldest)
     }
 }
 
@@ -378,27 +454,7 @@ impl OrderRepository for DynamoStore {
     }
 
     async fn get(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
-        let mut head = None;
-        let mut timeline = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.tables.orders)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", string(order_partition_key(id)))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(unavailable)?;
-            match item.get("sk").and_then(|sk| sk.as_s().ok()).map(String::as_str) {
-                Some(HEAD_SORT_KEY) => head = Some(from_item::<Order>(item)?),
-                Some(sk) if sk.starts_with(TIMELINE_PREFIX) => timeline.push(from_item::<TimelineEntry>(item)?),
-                _ => {}
-            }
-        }
-        Ok(head.map(|order| OrderRecord { order, timeline }))
+        Ok(self.read_partition(id).await?.map(|(record, _)| record))
     }
 
     async fn head(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
@@ -460,31 +516,43 @@ impl OrderRepository for DynamoStore {
         }
     }
 
-    async fn recent_orders(&self, order: &Order, since: DateTime<Utc>) -> Result<Vec<RecentOrder>, StoreError> {
+    async fn customer_orders(&self, order: &Order) -> Result<Vec<RecentOrder>, StoreError> {
         #[derive(serde::Deserialize)]
         struct Projected {
             id: OrderId,
             payment: Payment,
+            status: OrderStatus,
+            created_at: DateTime<Utc>,
         }
-        let mut pages = self
+        // An order placed before orders carried lookup keys has no history to count.
+        let Some(customer) = &order.customer_key else { return Ok(Vec::new()) };
+        let output = self
             .client
             .query()
             .table_name(&self.tables.orders)
             .index_name(CUSTOMER_INDEX)
-            .key_condition_expression("customer_key = :customer AND created_key >= :since")
-            .expression_attribute_values(":customer", string(customer_key(&order.storefront, &order.customer.email)))
-            .expression_attribute_values(":since", string(created_key(since)))
-            .projection_expression("id, payment")
-            .into_paginator()
-            .items()
-            .send();
-        let mut recent = Vec::new();
-        while let Some(item) = pages.next().await {
-            let projected: Projected = from_item(item.map_err(unavailable)?)?;
-            let card = projected.payment.card_fingerprint.unwrap_or_else(|| projected.payment.method.to_string());
-            recent.push(RecentOrder { id: projected.id, card });
-        }
-        Ok(recent)
+            .key_condition_expression("customer_key = :customer")
+            .expression_attribute_values(":customer", string(customer.as_str()))
+            .expression_attribute_names("#status", "status")
+            .projection_expression("id, payment, #status, created_at")
+            .scan_index_forward(false)
+            .limit(i32::try_from(CUSTOMER_ORDERS_READ).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let projected: Projected = from_item(item)?;
+                let disputes = &projected.payment.disputes;
+                let lost_dispute = disputes.iter().any(|dispute| dispute.status == crate::domain::DisputeStatus::Lost);
+                let settled = projected.status == OrderStatus::Delivered && disputes.is_empty();
+                let card = projected.payment.card_fingerprint.unwrap_or_else(|| projected.payment.method.to_string());
+                Ok(RecentOrder { id: projected.id, card, created_at: projected.created_at, settled, lost_dispute })
+            })
+            .collect()
     }
 
     async fn idempotency_record(

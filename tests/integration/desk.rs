@@ -1,0 +1,360 @@
+//! The operators' desk end to end over HTTP, with the operators' tokens as their user pool makes
+//! them: another shop's order does not exist on any operator route; a token without a route's
+//! scope is refused by API Gateway and a refund over the storefront's limit by the function; two
+//! agents racing for one held order, one wins; every change names its operator on the timeline;
+//! search, the queue and a customer's history read only the operator's storefronts, by index.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use shared::domain::{OrderId, OrderStatus};
+
+use operator_api::OperatorApi;
+use shared::domain::OrderRepository as _;
+
+use crate::harness::{Reply, TestStack, http, moto_endpoint, order_body, reply};
+use crate::pipeline::{AUTHORIZER, pipeline_named, post_body, reaches};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+async fn call(runner: &local::Runner, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+    call_at(runner, method, path, token, body, None).await
+}
+
+async fn call_at(
+    runner: &local::Runner,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    version: Option<&str>,
+) -> Reply {
+    let bearer = format!("Bearer {token}");
+    let if_match = version.map(|version| format!("\"{version}\""));
+    let mut headers = vec![("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+    headers.extend(if_match.as_deref().map(|value| ("If-Match", value)));
+    let body = body.map(|body| body.to_string()).unwrap_or_default();
+    http(method, &format!("{}{path}", runner.api_url()), &headers, body).await
+}
+
+/// An order the screening holds for the desk (a disposable address and a far billing country).
+fn suspicious(email: &str, phone: &str) -> Value {
+    let mut body = order_body();
+    body["customer"]["email"] = json!(email);
+    body["customer"]["phone"] = json!(phone);
+    body["billing_address"] = json!({"name": "G H", "line1": "1 Main St", "city": "Lagos", "country": "NG"});
+    body
+}
+
+#[tokio::test]
+async fn operators_see_and_change_only_their_storefronts_orders_within_their_role() {
+    let runner = pipeline_named("desk", false).await;
+    let shop_a = runner.token(AUTHORIZER, "shop-a", HOUR).unwrap();
+    let shop_b = runner.token(AUTHORIZER, "shop-b", HOUR).unwrap();
+    let operator = |name: &str, role: &str, storefronts: &str| runner.operator_token(name, &[role], storefronts, HOUR);
+    let ana = operator("ana", "agent", "shop-a").unwrap();
+    let ben = operator("ben", "agent", "shop-a").unwrap();
+    let sam = operator("sam", "supervisor", "shop-a").unwrap();
+    let bob = operator("bob", "agent", "shop-b").unwrap();
+    let nobody = operator("nobody", "staff", "shop-a").unwrap();
+
+    // The same customer at both shops.
+    let (email, phone) = ("burner@mailinator.com", "+31612345678");
+    let mut held = Vec::new();
+    for (token, key) in [(&shop_a, "desk-a"), (&shop_b, "desk-b")] {
+        let placed = post_body(&runner, Some(token), key, &suspicious(email, phone)).await;
+        assert_eq!(placed.status, 201, "{:?}", placed.json);
+        let id = placed.json["id"].as_str().unwrap().to_owned();
+        reaches(&runner, token, &id, "ON_HOLD").await;
+        held.push(id);
+    }
+    let (order_a, order_b) = (held[0].clone(), held[1].clone());
+
+    // Shop B's order, to an operator of shop A, does not exist on any route; it stays as it was.
+    let retry_at = (Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let routes: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/orders/{order_b}/review"), None),
+        ("POST", format!("/orders/{order_b}/review"), Some(json!({"decision": "approve"}))),
+        ("POST", format!("/orders/{order_b}/claim"), None),
+        (
+            "POST",
+            format!("/orders/{order_b}/contact-outcomes"),
+            Some(json!({"outcome": "no_answer", "retry_at": retry_at})),
+        ),
+        ("POST", format!("/orders/{order_b}/operator-cancel"), None),
+        ("POST", format!("/orders/{order_b}/operator-amend"), Some(json!({"shipping_option": "express"}))),
+        ("POST", format!("/orders/{order_b}/refunds"), Some(json!({"amount": 100}))),
+        ("POST", format!("/orders/{order_b}/apology"), Some(json!({"remedy": "other", "what_went_wrong": "late"}))),
+    ];
+    for (method, path, body) in &routes {
+        for token in [&ana, &sam] {
+            let answer = call_at(&runner, method, path, token, body.clone(), Some("4")).await;
+            assert_eq!(
+                (answer.status, answer.json["code"].as_str()),
+                (404, Some("order_not_found")),
+                "{method} {path}"
+            );
+        }
+    }
+    let seen_by_b = call(&runner, "GET", &format!("/orders/{order_b}/review"), &bob, None).await;
+    assert_eq!((seen_by_b.status, seen_by_b.json["status"].as_str()), (200, Some("ON_HOLD")));
+    assert!(seen_by_b.json["desk"].is_null(), "nobody touched it: {:?}", seen_by_b.json);
+
+    // A token without the route's scope (no role) is refused before the function runs; a
+    // storefront's token never opens an operator route.
+    let forbidden = call(&runner, "GET", "/review-queue", &nobody, None).await;
+    assert_eq!((forbidden.status, forbidden.json["message"].as_str()), (403, Some("Forbidden")));
+    assert_eq!(call(&runner, "GET", "/review-queue", &shop_a, None).await.status, 401);
+
+    // The queue: each desk sees its own held orders, oldest first, against the SLA.
+    let queue = call(&runner, "GET", "/review-queue", &ana, None).await;
+    assert_eq!(queue.status, 200, "{:?}", queue.json);
+    let queued: Vec<&str> =
+        queue.json["orders"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(queued, [order_a.as_str()]);
+    assert_eq!(queue.json["orders"][0]["sla_minutes"], 60);
+    assert!(queue.json["orders"][0]["waiting_minutes"].is_i64());
+
+    // Two agents race to claim the held order: one wins, the other is told who calls.
+    let claim = |token: String| {
+        let path = format!("/orders/{order_a}/claim");
+        let runner = &runner;
+        async move { call(runner, "POST", &path, &token, None).await }
+    };
+    let racing = join_all([claim(ana.clone()), claim(ben.clone())]).await;
+    let mut statuses: Vec<u16> = racing.iter().map(|reply| reply.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{:?}", racing.iter().map(|reply| &reply.json).collect::<Vec<_>>());
+    let (winner, loser) = if racing[0].status == 200 { (&ana, &ben) } else { (&ben, &ana) };
+    let loser_reply = racing.iter().find(|reply| reply.status == 409).unwrap();
+    assert_eq!(loser_reply.json["code"], "claimed");
+    let outcomes = format!("/orders/{order_a}/contact-outcomes");
+    let unclaimed = call(&runner, "POST", &outcomes, loser, Some(json!({"outcome": "reached_confirmed"}))).await;
+    assert_eq!((unclaimed.status, unclaimed.json["code"].as_str()), (409, Some("claim_required")));
+
+    // Nobody answers: the winner says when to call again, and the claim is free.
+    let no_answer = call(
+        &runner,
+        "POST",
+        &outcomes,
+        winner,
+        Some(json!({"outcome": "no_answer", "retry_at": retry_at, "note": "voicemail"})),
+    )
+    .await;
+    assert_eq!(no_answer.status, 200, "{:?}", no_answer.json);
+    assert_eq!(call(&runner, "POST", &format!("/orders/{order_a}/claim"), loser, None).await.status, 200);
+    assert_eq!(
+        call(&runner, "POST", &outcomes, loser, Some(json!({"outcome": "reached_confirmed"}))).await.status,
+        200
+    );
+
+    // Refunds above the storefront's limit (50.00 EUR) are a supervisor's.
+    let refunds = format!("/orders/{order_a}/refunds");
+    let over = call_at(&runner, "POST", &refunds, loser, Some(json!({"amount": 5001})), Some("4")).await;
+    assert_eq!(
+        (over.status, over.json["code"].as_str(), over.json["field"].as_str()),
+        (403, Some("refund_above_limit"), Some("/amount"))
+    );
+    let by_supervisor = call_at(&runner, "POST", &refunds, &sam, Some(json!({"amount": 5001})), Some("4")).await;
+    assert_ne!(by_supervisor.status, 403, "{:?}", by_supervisor.json);
+
+    let approved = call(
+        &runner,
+        "POST",
+        &format!("/orders/{order_a}/review"),
+        loser,
+        Some(json!({"decision": "approve", "note": "called her"})),
+    )
+    .await;
+    assert_eq!(
+        (approved.status, approved.json["status"].as_str()),
+        (200, Some("PAYMENT_AUTHORIZED")),
+        "{:?}",
+        approved.json
+    );
+
+    // The order's page: every step with who did it, and the desk's claims and calls.
+    let page = call(&runner, "GET", &format!("/orders/{order_a}/review"), &sam, None).await;
+    let timeline = page.json["timeline"].as_array().unwrap();
+    let decision =
+        &timeline.iter().find(|entry| entry["reason"]["kind"] == "review_approved").unwrap()["reason"]["decision"];
+    let loser_name = if loser == &ana { "ana" } else { "ben" };
+    assert_eq!((decision["operator"].as_str(), decision["role"].as_str()), (Some(loser_name), Some("agent")));
+    assert!(decision["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    let desk: Vec<(String, String)> = page.json["desk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            (entry["by"]["operator"].as_str().unwrap().to_owned(), entry["work"]["kind"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(desk.len(), 4, "two claims and two calls: {desk:?}");
+    assert!(desk.iter().all(|(_, kind)| kind == "claimed" || kind == "contacted"));
+
+    // Search by e-mail, phone and status: each desk finds its own shop's order only.
+    for (token, own) in [(&ana, &order_a), (&bob, &order_b)] {
+        for query in [format!("email={}", email.replace('@', "%40")), format!("phone={}", phone.replace('+', "%2B"))] {
+            let found = call(&runner, "GET", &format!("/orders?{query}"), token, None).await;
+            assert_eq!(found.status, 200, "{:?}", found.json);
+            let ids: Vec<&str> =
+                found.json["orders"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+            assert_eq!(ids, [own.as_str()], "{query}");
+            assert!(found.json["orders"][0].get("customer").is_none(), "summaries only");
+        }
+    }
+    let authorized = call(&runner, "GET", "/orders?status=PAYMENT_AUTHORIZED", &ana, None).await;
+    assert_eq!(authorized.json["orders"][0]["id"].as_str(), Some(order_a.as_str()));
+    let bad = call(&runner, "GET", "/orders?status=SHIPPED&status=HELD", &ana, None).await;
+    assert_eq!(
+        (bad.status, bad.json["code"].as_str(), bad.json["field"].as_str()),
+        (400, Some("duplicate_parameter"), Some("?status"))
+    );
+
+    // The customer's history at the operator's storefronts, and the shop's own "my orders".
+    let history =
+        call(&runner, "GET", &format!("/customer-history?email={}", email.replace('@', "%40")), &ana, None).await;
+    assert_eq!(
+        (history.status, history.json["by_status"]["PAYMENT_AUTHORIZED"].as_u64()),
+        (200, Some(1)),
+        "{:?}",
+        history.json
+    );
+    for (token, own) in [(&shop_a, &order_a), (&shop_b, &order_b)] {
+        let mine =
+            call(&runner, "GET", &format!("/customer-orders?email={}", email.replace('@', "%40")), token, None).await;
+        let ids: Vec<&str> =
+            mine.json["orders"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [own.as_str()]);
+    }
+
+    // Shop B's order is as it was.
+    let store = shared::adapters::dynamodb::DynamoStore::from_env(
+        aws_sdk_dynamodb::Client::new(&runner.sdk),
+        &shared::config::Env::Map(runner.stack.function_environment("OperatorApiFunction").unwrap()),
+    )
+    .unwrap();
+    let untouched = store.head(&OrderId::parse(&order_b).unwrap()).await.unwrap().unwrap();
+    assert_eq!((untouched.status(), untouched.review_claim.as_ref()), (OrderStatus::OnHold, None));
+}
+
+/// Seeds `count` orders of `storefront`, one a minute back from now, every tenth one the same
+/// customer's, through the store as intake writes them.
+async fn seed(cloud: &TestStack, storefront: &str, count: usize, regular: &str) -> Vec<OrderId> {
+    let template = shared::notification::Sample::order(shared::notification::Notice::Received).unwrap();
+    let secrets = aws_sdk_secretsmanager::Client::new(cloud.sdk_as("IntakeFunction"));
+    let keys = shared::adapters::secrets::lookup_key_from_env(secrets, &cloud.environment("IntakeFunction")).unwrap();
+    let key = shared::domain::LookupKeys::lookup_key(&keys).await.unwrap();
+    let storefront: shared::domain::StorefrontId = storefront.parse().unwrap();
+    let start = Utc::now() - chrono::Duration::minutes(count as i64);
+    let orders: Vec<shared::domain::Order> = (0..count)
+        .map(|index| {
+            let mut order = template.clone();
+            order.id = OrderId::random().unwrap();
+            order.storefront = storefront.clone();
+            order.created_at = start + chrono::Duration::minutes(index as i64);
+            if index % 10 == 0 {
+                order.customer.email = regular.parse().unwrap();
+            } else {
+                order.customer.email = format!("customer{index}@example.com").parse().unwrap();
+            }
+            order.customer_key = Some(key.customer(&storefront, &order.customer.email));
+            order
+        })
+        .collect();
+    for chunk in orders.chunks(16) {
+        let writes = chunk.iter().map(|order| cloud.store.create(order, None));
+        for written in join_all(writes).await {
+            written.unwrap();
+        }
+    }
+    orders.into_iter().map(|order| order.id).collect()
+}
+
+#[tokio::test]
+async fn a_search_over_ten_thousand_orders_pages_through_with_index_reads_only() {
+    const ORDERS: usize = 10_000;
+    let cloud = TestStack::new().await;
+    let regular = "regular@example.com";
+    let seeded_at = std::time::Instant::now();
+    let mut seeded = seed(&cloud, "shop-big", ORDERS, regular).await;
+    eprintln!("seeded {ORDERS} orders in {:?}", seeded_at.elapsed());
+    seed(&cloud, "shop-other", 50, regular).await;
+    let function = "OperatorApiFunction";
+    let operators = OperatorApi::from_env(cloud.sdk_as(function), &cloud.environment(function)).unwrap();
+    let agent = ("ana", "agent", "shop-big");
+    let counted = |calls: &std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, local::stack::iam::Counted>,
+    >| { calls.get(&format!("{}-{function}", cloud.stack.name)).cloned().unwrap_or_default() };
+    let before = counted(&local::stack::iam::calls(moto_endpoint()).await.unwrap());
+
+    // Every order of the storefront, newest first, a hundred a page.
+    let mut shown = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    let mut latencies = Vec::new();
+    loop {
+        let query = cursor.as_ref().map_or("limit=100".to_owned(), |cursor| format!("limit=100&cursor={cursor}"));
+        let request = cloud.operator_request("GET", &format!("/orders?{query}"), &[], b"", agent);
+        let asked = std::time::Instant::now();
+        let page = reply(operators.handle(request).await.unwrap());
+        latencies.push(asked.elapsed());
+        assert_eq!(page.status, 200, "{:?}", page.json);
+        pages += 1;
+        shown.extend(
+            page.json["orders"].as_array().unwrap().iter().map(|order| order["id"].as_str().unwrap().to_owned()),
+        );
+        match page.json["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(pages <= ORDERS / 100 + 1, "the pages end");
+    }
+    seeded.reverse();
+    let seeded: Vec<String> = seeded.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, seeded, "every order once, newest first, none of another shop's");
+
+    // One customer's orders, by e-mail, oldest first, thirty a page.
+    let mut theirs = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = "email=regular%40example.com&sort=oldest&limit=30".to_owned();
+        if let Some(cursor) = &cursor {
+            query.push_str(&format!("&cursor={cursor}"));
+        }
+        let request = cloud.operator_request("GET", &format!("/orders?{query}"), &[], b"", agent);
+        let page = reply(operators.handle(request).await.unwrap());
+        theirs.extend(
+            page.json["orders"].as_array().unwrap().iter().map(|order| order["id"].as_str().unwrap().to_owned()),
+        );
+        match page.json["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let expected: Vec<&String> = seeded.iter().rev().step_by(10).collect();
+    assert_eq!(theirs.iter().collect::<Vec<_>>(), expected);
+
+    let after = counted(&local::stack::iam::calls(moto_endpoint()).await.unwrap());
+    let made: Vec<(&String, u64)> = after
+        .iter()
+        .map(|(operation, count)| (operation, count.calls - before.get(operation).map_or(0, |earlier| earlier.calls)))
+        .filter(|(_, calls)| *calls > 0)
+        .collect();
+    for (operation, _) in &made {
+        assert!(
+            ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "secretsmanager:GetSecretValue"]
+                .contains(&operation.as_str()),
+            "{operation}: a search reads indexes, never scans: {made:?}"
+        );
+    }
+    latencies.sort_unstable();
+    eprintln!(
+        "search: {pages} pages of 100; calls {made:?}; page latency p50 {:?} p95 {:?}",
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() * 95 / 100]
+    );
+}
