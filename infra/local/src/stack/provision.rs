@@ -34,6 +34,7 @@ const PLAYED_OR_NOT_EMULATED: &[&str] = &[
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolGroup",
     "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolDomain",
     "AWS::Cognito::UserPoolResourceServer",
     "AWS::Lambda::Permission",
 ];
