@@ -156,7 +156,13 @@ pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: impl 
 
 impl TestStack {
     pub async fn new() -> Self {
-        let sdk = local::sdk_config(moto_endpoint()).await.expect("the local cloud's SDK configuration");
+        Self::on(moto_endpoint()).await
+    }
+
+    /// The stack on the moto at `moto`: a test whose load would slow every other test's calls
+    /// (moto serves one request at a time) brings its own.
+    pub async fn on(moto: &str) -> Self {
+        let sdk = local::sdk_config(moto).await.expect("the local cloud's SDK configuration");
         let template = Template::load(&local::stack::template::default_path()).expect("infra/template.yaml parses");
         let name = unique_name("t");
         // Moto keys SES's bounce feed by the sender's domain: one domain per stack.
@@ -168,10 +174,10 @@ impl TestStack {
         let mut plan = Stack::plan(template, &name, local::cloud::REGION, &parameters);
         plan.secrets = secrets;
         let stack = provision(&sdk, plan).await.expect("the template provisions into moto");
-        iam::enforce(moto_endpoint(), &stack).await.expect("the IAM layer takes the stack's roles");
+        iam::enforce(moto, &stack).await.expect("the IAM layer takes the stack's roles");
         let mut roles = BTreeMap::new();
         for (function, _) in stack.template.of_type("AWS::Serverless::Function") {
-            let config = iam::sdk_config_as(moto_endpoint(), &stack, function, Enforcement::Roles)
+            let config = iam::sdk_config_as(moto, &stack, function, Enforcement::Roles)
                 .await
                 .expect("the function's SDK configuration");
             roles.insert(function.clone(), config);
