@@ -35,12 +35,8 @@ impl Shop {
             inventory: InventoryHandler::from_env(stack.dynamodb_as("InventoryFunction"), &env("InventoryFunction"))
                 .unwrap(),
             payment: PaymentHandler::from_env(stack.sdk_as("PaymentFunction"), &env("PaymentFunction")).unwrap(),
-            fulfillment: FulfillmentHandler::from_env(
-                stack.dynamodb_as("FulfillmentFunction"),
-                stack.sqs_as("FulfillmentFunction"),
-                &env("FulfillmentFunction"),
-            )
-            .unwrap(),
+            fulfillment: FulfillmentHandler::from_env(stack.sdk_as("FulfillmentFunction"), &env("FulfillmentFunction"))
+                .unwrap(),
             stack,
         }
     }

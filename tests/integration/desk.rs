@@ -245,9 +245,7 @@ async fn operators_see_and_change_only_their_storefronts_orders_within_their_rol
 /// customer's, through the store as intake writes them.
 async fn seed(cloud: &TestStack, storefront: &str, count: usize, regular: &str) -> Vec<OrderId> {
     let template = shared::notification::Sample::order(shared::notification::Notice::Received).unwrap();
-    let secrets = aws_sdk_secretsmanager::Client::new(cloud.sdk_as("IntakeFunction"));
-    let keys = shared::adapters::secrets::lookup_key_from_env(secrets, &cloud.environment("IntakeFunction")).unwrap();
-    let key = shared::domain::LookupKeys::lookup_key(&keys).await.unwrap();
+    let key = shared::domain::LookupKeys::lookup_key(&cloud.lookup_keys()).await.unwrap();
     let storefront: shared::domain::StorefrontId = storefront.parse().unwrap();
     let start = Utc::now() - chrono::Duration::minutes(count as i64);
     let orders: Vec<shared::domain::Order> = (0..count)

@@ -33,16 +33,12 @@ async fn order_at(stack: &TestStack, status: OrderStatus) -> Order {
 }
 
 fn fulfillment(stack: &TestStack) -> FulfillmentHandler {
-    FulfillmentHandler::from_env(
-        stack.dynamodb_as("FulfillmentFunction"),
-        stack.sqs_as("FulfillmentFunction"),
-        &stack.environment("FulfillmentFunction"),
-    )
-    .unwrap()
+    FulfillmentHandler::from_env(stack.sdk_as("FulfillmentFunction"), &stack.environment("FulfillmentFunction"))
+        .unwrap()
 }
 
 fn delivery(stack: &TestStack) -> DeliveryHandler {
-    DeliveryHandler::from_env(stack.dynamodb_as("DeliveryFunction"), &stack.environment("DeliveryFunction")).unwrap()
+    DeliveryHandler::from_env(stack.sdk_as("DeliveryFunction"), &stack.environment("DeliveryFunction")).unwrap()
 }
 
 fn report(order: &Order, shipment: &str, tracking: &str, lines: Value) -> String {
@@ -105,7 +101,8 @@ async fn an_order_ships_in_two_parcels_each_recorded_once_and_is_shipped_when_th
     assert_eq!(types.iter().filter(|name| *name == "order.shipped").count(), 1);
     assert_eq!(types.iter().filter(|name| *name == "order.tracking_updated").count(), 1);
     for number in ["JD000111", "JD000222"] {
-        let found = stack.store.order_for_parcel(&TrackingNumber::parse(number).unwrap()).await.unwrap();
+        let parcel = stack.parcel(&TrackingNumber::parse(number).unwrap()).await;
+        let found = stack.store.order_for_parcel(&parcel).await.unwrap();
         assert_eq!(found.as_ref(), Some(&order.id), "{number}");
     }
     assert!(stack.drain("ShipmentsDeadLetterQueue").await.is_empty());
@@ -176,7 +173,7 @@ async fn shipped(stack: &TestStack, tracking: &str) -> Order {
     let body = report(&order, "S1", tracking, lines);
     let report: ShipmentReport = serde_json::from_str(&body).unwrap();
     let change = head(stack, &order).await.record_shipment(&report, Utc::now()).unwrap().unwrap();
-    stack.store.record_shipment(&change, &report.tracking_number).await.unwrap();
+    stack.store.record_shipment(&change, &stack.parcel(&report.tracking_number).await).await.unwrap();
     head(stack, &order).await
 }
 

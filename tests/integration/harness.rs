@@ -276,10 +276,18 @@ impl TestStack {
     /// The storefront API's use cases as intake runs them (its role), for tests that set the clock.
     pub fn order_api(&self) -> OrderApi<DynamoStore, DynamoStore, StoredSecret<LookupKey>> {
         let store = self.store_as("IntakeFunction");
-        let environment = self.environment("IntakeFunction");
+        OrderApi::from_env(store.clone(), store, self.lookup_keys(), &self.environment("IntakeFunction")).unwrap()
+    }
+
+    /// The stack's lookup key, as intake reads it.
+    pub fn lookup_keys(&self) -> StoredSecret<LookupKey> {
         let secrets = aws_sdk_secretsmanager::Client::new(self.sdk_as("IntakeFunction"));
-        let keys = lookup_key_from_env(secrets, &environment).unwrap();
-        OrderApi::from_env(store.clone(), store, keys, &environment).unwrap()
+        lookup_key_from_env(secrets, &self.environment("IntakeFunction")).unwrap()
+    }
+
+    /// The key a parcel with this tracking number is indexed by.
+    pub async fn parcel(&self, tracking_number: &shared::domain::TrackingNumber) -> shared::domain::ParcelKey {
+        shared::domain::LookupKeys::lookup_key(&self.lookup_keys()).await.unwrap().parcel(tracking_number)
     }
 
     /// The request API Gateway hands the operator API for `subject`, an operator in `role` of

@@ -318,7 +318,11 @@ fn secrets_are_read_from_secrets_manager_by_the_functions_that_need_them_and_no_
         ("PAYMENT_PROVIDER_SECRET_ID", "PaymentProviderSecretId", payment_key),
         ("CARRIER_WEBHOOK_SECRET_ID", "CarrierWebhookSecretId", &["CarrierWebhookFunction"][..]),
         ("PAYMENT_WEBHOOK_SECRET_ID", "PaymentWebhookSecretId", &["PaymentWebhookFunction"][..]),
-        ("LOOKUP_KEY_SECRET_ID", "LookupKeySecretId", &["IntakeFunction", "OperatorApiFunction"][..]),
+        (
+            "LOOKUP_KEY_SECRET_ID",
+            "LookupKeySecretId",
+            &["IntakeFunction", "OperatorApiFunction", "FulfillmentFunction", "DeliveryFunction"][..],
+        ),
     ];
     for (name, function) in template.of_type("AWS::Serverless::Function") {
         let variables = function.properties["Environment"]["Variables"].as_object().cloned().unwrap_or_default();

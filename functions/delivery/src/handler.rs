@@ -6,21 +6,25 @@ use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
     adapters::dynamodb::DynamoStore,
+    adapters::secrets::{StoredSecret, lookup_key_from_env},
     app::delivery::{DeliveryError, Tracking},
     config::{ConfigError, Env},
-    domain::DeliveryUpdate,
+    domain::{DeliveryUpdate, LookupKey},
     lambda::consumer::consume,
 };
 
 #[derive(Debug, Clone)]
 pub struct DeliveryHandler {
-    tracking: Tracking<DynamoStore>,
+    tracking: Tracking<DynamoStore, StoredSecret<LookupKey>>,
 }
 
 impl DeliveryHandler {
-    /// The store's tables.
-    pub fn from_env(client: aws_sdk_dynamodb::Client, env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { tracking: Tracking::new(DynamoStore::from_env(client, env)?) })
+    /// The store's tables and `LOOKUP_KEY_SECRET_ID` (parcels are found by a keyed hash of
+    /// their tracking number).
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let orders = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
+        let keys = lookup_key_from_env(aws_sdk_secretsmanager::Client::new(aws), env)?;
+        Ok(Self { tracking: Tracking::new(orders, keys) })
     }
 
     pub async fn handle(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {

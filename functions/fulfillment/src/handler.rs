@@ -11,32 +11,33 @@ use aws_lambda_events::{
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 use shared::{
+    adapters::secrets::{StoredSecret, lookup_key_from_env},
     adapters::{dynamodb::DynamoStore, sqs::SqsQueue},
     app::fulfillment::{Fulfillment, FulfillmentError, FulfillmentOutcome, SUBSCRIPTION, WarehouseWork},
     config::{ConfigError, Env},
-    domain::{Envelope, Order, ReturnPolicy},
+    domain::{Envelope, LookupKey, Order, ReturnPolicy},
     lambda::consumer::{Handled, consume_by_source, dispatch, dispatch_body},
 };
 
 #[derive(Debug, Clone)]
 pub struct FulfillmentHandler {
-    fulfillment: Fulfillment<DynamoStore, SqsQueue, SqsQueue>,
+    fulfillment: Fulfillment<DynamoStore, SqsQueue, SqsQueue, StoredSecret<LookupKey>>,
     shipments_queue_arn: String,
     returns: ReturnPolicy,
 }
 
 impl FulfillmentHandler {
-    /// The store's tables, `PICK_REQUESTS_QUEUE_URL`, `SHIPMENTS_QUEUE_ARN`, `SHIPMENTS_DLQ_URL`
-    /// and `RETURN_POLICY`.
-    pub fn from_env(
-        dynamodb: aws_sdk_dynamodb::Client,
-        sqs: aws_sdk_sqs::Client,
-        env: &Env,
-    ) -> Result<Self, ConfigError> {
+    /// The store's tables, `PICK_REQUESTS_QUEUE_URL`, `SHIPMENTS_QUEUE_ARN`, `SHIPMENTS_DLQ_URL`,
+    /// `RETURN_POLICY` and `LOOKUP_KEY_SECRET_ID` (parcels are indexed by a keyed hash of their
+    /// tracking number).
+    pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let sqs = aws_sdk_sqs::Client::new(aws);
         let warehouse = SqsQueue::new(sqs.clone(), env.get("PICK_REQUESTS_QUEUE_URL")?);
         let dead_letters = SqsQueue::new(sqs, env.get("SHIPMENTS_DLQ_URL")?);
+        let orders = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
+        let keys = lookup_key_from_env(aws_sdk_secretsmanager::Client::new(aws), env)?;
         Ok(Self {
-            fulfillment: Fulfillment::new(DynamoStore::from_env(dynamodb, env)?, warehouse, dead_letters),
+            fulfillment: Fulfillment::new(orders, warehouse, dead_letters, keys),
             shipments_queue_arn: env.get("SHIPMENTS_QUEUE_ARN")?,
             returns: env.json("RETURN_POLICY")?,
         })

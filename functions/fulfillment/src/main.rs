@@ -9,10 +9,6 @@ use shared::config::{self, Env};
 async fn main() -> Result<(), Error> {
     shared::lambda::telemetry::init();
     let aws = config::aws(&Env::Process)?;
-    let handler = fulfillment::FulfillmentHandler::from_env(
-        aws_sdk_dynamodb::Client::new(&aws),
-        aws_sdk_sqs::Client::new(&aws),
-        &Env::Process,
-    )?;
+    let handler = fulfillment::FulfillmentHandler::from_env(&aws, &Env::Process)?;
     lambda_runtime::run(service_fn(|event| handler.handle(event))).await
 }

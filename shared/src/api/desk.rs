@@ -279,7 +279,8 @@ where
         storefronts: &[StorefrontId],
         tracking: &TrackingNumber,
     ) -> Result<Answer, Problem> {
-        let id = self.orders.order_for_parcel(tracking).await.map_err(server_problem)?;
+        let parcel = self.keys.lookup_key().await.map_err(server_problem)?.parcel(tracking);
+        let id = self.orders.order_for_parcel(&parcel).await.map_err(server_problem)?;
         let order = match id {
             Some(id) => self.orders.head(&id).await.map_err(server_problem)?,
             None => None,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::Retries;
 
-use crate::domain::{DeliveryUpdate, OrderRepository, ParcelIndex, StoreError, Tracked, TrackingNumber};
+use crate::domain::{DeliveryUpdate, LookupKeys, OrderRepository, ParcelIndex, StoreError, Tracked, TrackingNumber};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -30,13 +30,15 @@ pub enum DeliveryError {
 }
 
 #[derive(Debug, Clone)]
-pub struct Tracking<R> {
+pub struct Tracking<R, K> {
     orders: R,
+    /// Makes the key a parcel is found by from its tracking number.
+    keys: K,
 }
 
-impl<R: OrderRepository + ParcelIndex + Sync> Tracking<R> {
-    pub fn new(orders: R) -> Self {
-        Self { orders }
+impl<R: OrderRepository + ParcelIndex + Sync, K: LookupKeys + Sync> Tracking<R, K> {
+    pub fn new(orders: R, keys: K) -> Self {
+        Self { orders, keys }
     }
 
     pub async fn on_update(
@@ -45,7 +47,8 @@ impl<R: OrderRepository + ParcelIndex + Sync> Tracking<R> {
         now: DateTime<Utc>,
     ) -> Result<DeliveryOutcome, DeliveryError> {
         let unknown = || DeliveryError::UnknownParcel(update.tracking_number.clone());
-        let order_id = self.orders.order_for_parcel(&update.tracking_number).await?.ok_or_else(unknown)?;
+        let parcel = self.keys.lookup_key().await?.parcel(&update.tracking_number);
+        let order_id = self.orders.order_for_parcel(&parcel).await?.ok_or_else(unknown)?;
         tracing::Span::current().record("order_id", tracing::field::display(&order_id));
         let mut retries = Retries::for_order(&order_id);
         while retries.another().await {

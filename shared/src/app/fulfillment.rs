@@ -9,10 +9,10 @@ use super::{Retries, Subscription};
 use tracing::Instrument;
 
 use crate::domain::{
-    Allocation, Counter, DeadLetterUnavailable, DeadLetters, EventType, Order, OrderId, OrderRepository, OrderStatus,
-    ParcelIndex, PickCancellation, PickRequest, ReceivedReturn, ReturnPolicy, ReturnReceipt, ShipmentRejection,
-    ShipmentReport, StatusReason, StockLedger, StoreError, Warehouse, WarehouseInstruction, WarehouseReport,
-    WarehouseUnavailable,
+    Allocation, Counter, DeadLetterUnavailable, DeadLetters, EventType, LookupKeys, Order, OrderId, OrderRepository,
+    OrderStatus, ParcelIndex, PickCancellation, PickRequest, ReceivedReturn, ReturnPolicy, ReturnReceipt,
+    ShipmentRejection, ShipmentReport, StatusReason, StockLedger, StoreError, Warehouse, WarehouseInstruction,
+    WarehouseReport, WarehouseUnavailable,
 };
 
 /// What an order event asks of the warehouse.
@@ -67,20 +67,23 @@ pub enum FulfillmentError {
 }
 
 #[derive(Debug, Clone)]
-pub struct Fulfillment<R, W, D> {
+pub struct Fulfillment<R, W, D, K> {
     orders: R,
     warehouse: W,
     dead_letters: D,
+    /// Makes the key a parcel is indexed by from its tracking number.
+    keys: K,
 }
 
-impl<R, W, D> Fulfillment<R, W, D>
+impl<R, W, D, K> Fulfillment<R, W, D, K>
 where
     R: OrderRepository + ParcelIndex + StockLedger + Sync,
     W: Warehouse + Sync,
     D: DeadLetters + Sync,
+    K: LookupKeys + Sync,
 {
-    pub fn new(orders: R, warehouse: W, dead_letters: D) -> Self {
-        Self { orders, warehouse, dead_letters }
+    pub fn new(orders: R, warehouse: W, dead_letters: D, keys: K) -> Self {
+        Self { orders, warehouse, dead_letters, keys }
     }
 
     /// A message from the shipments queue, recorded. One that can never be recorded (unreadable,
@@ -225,7 +228,8 @@ where
                     return Err(FulfillmentError::Rejected { code: rejection.code(), detail: rejection.to_string() });
                 }
             };
-            match self.orders.record_shipment(&change, &report.tracking_number).await {
+            let parcel = self.keys.lookup_key().await?.parcel(&report.tracking_number);
+            match self.orders.record_shipment(&change, &parcel).await {
                 Ok(()) => {
                     return Ok(FulfillmentOutcome::ParcelRecorded { order_shipped: change.to == OrderStatus::Shipped });
                 }

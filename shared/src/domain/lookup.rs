@@ -8,7 +8,19 @@ use sha2::Sha256;
 use super::{
     contact::{EmailAddress, PhoneNumber},
     ids::StorefrontId,
+    parcels::TrackingNumber,
 };
+
+/// The key that leads from a parcel's tracking number to its order: a keyed hash, the same
+/// whichever storefront's order it is (a carrier's event names no storefront).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelKey(String);
+
+impl ParcelKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// The shortest key accepted: 256 bits, as HMAC-SHA-256 wants.
 pub const MIN_LOOKUP_KEY_BYTES: usize = 32;
@@ -57,16 +69,23 @@ impl LookupKey {
         self.keyed(storefront, "phone", phone.as_str())
     }
 
+    /// The lookup key of a parcel's tracking number.
+    pub fn parcel(&self, tracking_number: &TrackingNumber) -> ParcelKey {
+        ParcelKey(self.digest(&["", "parcel", tracking_number.as_str()]))
+    }
+
     fn keyed(&self, storefront: &StorefrontId, kind: &str, value: &str) -> String {
+        format!("{storefront}#{kind}#{}", self.digest(&[storefront.as_str(), kind, value]))
+    }
+
+    fn digest(&self, parts: &[&str]) -> String {
         let mut mac = self.mac.clone();
         // Length-prefixed parts: no two different inputs hash the same bytes.
-        for part in [storefront.as_str(), kind, value] {
+        for part in parts {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part.as_bytes());
         }
-        let digest = mac.finalize().into_bytes();
-        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-        format!("{storefront}#{kind}#{hex}")
+        mac.finalize().into_bytes().iter().map(|byte| format!("{byte:02x}")).collect()
     }
 }
 
@@ -88,6 +107,9 @@ mod tests {
         assert_ne!(customer, key.customer(&"shop-b".parse().unwrap(), &email));
         let phone: PhoneNumber = "+31612345678".parse().unwrap();
         assert!(!key.phone(&shop, &phone).contains("612345678"));
+        let parcel: TrackingNumber = "JJD000390007891234567".parse().unwrap();
+        assert!(!key.parcel(&parcel).as_str().contains("JJD"));
+        assert_ne!(key.parcel(&parcel), other.parcel(&parcel));
         assert_eq!(LookupKey::new(&[1; 31]), Err(ShortLookupKey));
     }
 }

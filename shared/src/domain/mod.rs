@@ -50,7 +50,7 @@ pub use ids::{
 };
 pub(crate) use locale::Language;
 pub use locale::Locale;
-pub use lookup::{LookupKey, MIN_LOOKUP_KEY_BYTES, ShortLookupKey};
+pub use lookup::{LookupKey, MIN_LOOKUP_KEY_BYTES, ParcelKey, ShortLookupKey};
 pub use money::{Currency, Money};
 pub use order::{Capture, Order, OrderRecord, Payment, StatusReason};
 pub use order::{NewOrder, OperatorDecision, Revision, TimelineEntry};

@@ -8,7 +8,6 @@ use super::{
     ids::{IdempotencyKey, OrderId, Sku, StorefrontId},
     money::Money,
     order::{Order, OrderRecord, Revision, TimelineEntry},
-    parcels::TrackingNumber,
     pricing::CatalogItem,
     status::OrderStatus,
     stock::{Allocation, StockAdjustment, StockLevel},
@@ -190,21 +189,21 @@ pub trait OrderRepository {
     ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
 }
 
-/// Parcels by tracking number: how a carrier's event finds its order.
+/// Parcels by the lookup key of their tracking number: how a carrier's event finds its order.
 pub trait ParcelIndex {
-    /// Writes a change that adds a parcel, with the parcel's tracking number indexed, all or
-    /// nothing. `Conflict` if the order moved on, `TrackingNumberTaken` if another order's
-    /// parcel has the number.
+    /// Writes a change that adds a parcel, with the parcel's key indexed, all or nothing.
+    /// `Conflict` if the order moved on, `TrackingNumberTaken` if another order's parcel has the
+    /// number.
     fn record_shipment(
         &self,
         change: &Revision,
-        tracking_number: &TrackingNumber,
+        parcel: &super::ParcelKey,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The order whose parcel has this tracking number.
+    /// The order whose parcel has this key.
     fn order_for_parcel(
         &self,
-        tracking_number: &TrackingNumber,
+        parcel: &super::ParcelKey,
     ) -> impl Future<Output = Result<Option<OrderId>, StoreError>> + Send;
 }
 

@@ -307,7 +307,11 @@ mod tests {
         let created = |minute: u32, id: &OrderId| format!("2026-12-07T10:{minute:02}:00.000Z#{id}");
         PartitionRead {
             matches: minutes.iter().zip(ids).map(|(minute, id)| (created(*minute, id), summary(id))).collect(),
-            frontier: frontier.map(|minute| created(minute, &ids[0])),
+            // A partition read partly was read up to one of its own items.
+            frontier: frontier.map(|minute| {
+                let at = minutes.iter().position(|read| *read == minute).unwrap();
+                created(minute, &ids[at])
+            }),
         }
     }
 

@@ -12,8 +12,8 @@ use crate::digest::sha256_hex;
 use crate::domain::OrderStatus;
 use crate::domain::{
     CUSTOMER_ORDERS_READ, DeskEntry, IdempotencyKey, IdempotencyRecord, Money, Order, OrderId, OrderRecord,
-    OrderRepository, ParcelIndex, Payment, RecentOrder, Revision, StalledOrders, StoreError, StoredResponse,
-    StorefrontId, TimelineEntry, TrackingNumber,
+    OrderRepository, ParcelIndex, ParcelKey, Payment, RecentOrder, Revision, StalledOrders, StoreError, StoredResponse,
+    StorefrontId, TimelineEntry,
 };
 
 /// The index of a customer's orders, newest last.
@@ -47,9 +47,9 @@ fn timeline_sort_key(entry: &TimelineEntry) -> String {
     }
 }
 
-/// The item that leads from a tracking number to its order.
-fn tracking_partition_key(tracking_number: &TrackingNumber) -> String {
-    format!("TRACKING#{tracking_number}")
+/// The item that leads from a parcel (by the keyed hash of its tracking number) to its order.
+fn parcel_partition_key(parcel: &ParcelKey) -> String {
+    format!("PARCEL#{}", parcel.as_str())
 }
 
 fn idempotency_partition_key(storefront: &StorefrontId, key: &IdempotencyKey) -> String {
@@ -376,10 +376,10 @@ impl StalledOrders for DynamoStore {
 }
 
 impl ParcelIndex for DynamoStore {
-    async fn record_shipment(&self, change: &Revision, tracking_number: &TrackingNumber) -> Result<(), StoreError> {
+    async fn record_shipment(&self, change: &Revision, parcel: &ParcelKey) -> Result<(), StoreError> {
         let item = to_item(
             &ParcelItem { order_id: change.order_id.clone() },
-            [("pk", string(tracking_partition_key(tracking_number))), ("sk", string(PARCEL_SORT_KEY))],
+            [("pk", string(parcel_partition_key(parcel))), ("sk", string(PARCEL_SORT_KEY))],
         )?;
         // A parcel's number leads to one order; the same order may write it again.
         let index = Put::builder()
@@ -394,12 +394,12 @@ impl ParcelIndex for DynamoStore {
         self.write_change(change, writes).await
     }
 
-    async fn order_for_parcel(&self, tracking_number: &TrackingNumber) -> Result<Option<OrderId>, StoreError> {
+    async fn order_for_parcel(&self, parcel: &ParcelKey) -> Result<Option<OrderId>, StoreError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.tables.orders)
-            .key("pk", string(tracking_partition_key(tracking_number)))
+            .key("pk", string(parcel_partition_key(parcel)))
             .key("sk", string(PARCEL_SORT_KEY))
             .send()
             .await
