@@ -38,6 +38,10 @@ const EVENT_SOURCE_CALLS: [&str; 7] = [
     "dynamodb:GetShardIterator",
 ];
 
+/// What a function reads once per process and keeps (a secret): as many as the sandboxes
+/// Lambda started for it, not the orders. Held to at most one per process started, below.
+const ONCE_PER_PROCESS: [&str; 1] = ["secretsmanager:GetSecretValue"];
+
 /// Counted in messages, not requests: how many requests carry them depends on how the stream's
 /// records fall into batches.
 const COUNTED_IN_MESSAGES: [&str; 2] = ["sns:PublishBatch", "sqs:SendMessageBatch"];
@@ -52,9 +56,9 @@ fn made_since(before: &CallCount, after: &CallCount) -> BTreeMap<String, BTreeMa
         if COUNTED_IN_MESSAGES.contains(&operation) { counted.items } else { counted.calls }
     };
     for (function, operations) in &after.aws {
-        for (operation, counted) in
-            operations.iter().filter(|(operation, _)| !EVENT_SOURCE_CALLS.contains(&operation.as_str()))
-        {
+        for (operation, counted) in operations.iter().filter(|(operation, _)| {
+            !EVENT_SOURCE_CALLS.contains(&operation.as_str()) && !ONCE_PER_PROCESS.contains(&operation.as_str())
+        }) {
             let earlier =
                 before.aws.get(function).and_then(|earlier| earlier.get(operation)).map_or(0, |c| count(operation, c));
             if count(operation, counted) > earlier {
@@ -170,6 +174,14 @@ async fn each_order_costs_no_more_calls_than_its_budget() {
     scenario("cancelled", runner.calls().await.unwrap(), &mut before);
 
     assert!(runner.denials().await.unwrap().is_empty());
+    let processes = runner.function_stats();
+    for (function, operations) in &runner.calls().await.unwrap().aws {
+        for operation in ONCE_PER_PROCESS {
+            let calls = operations.get(operation).map_or(0, |counted| counted.calls);
+            let started = processes.get(function).map_or(0, |(_, stats)| stats.processes_started);
+            assert!(calls <= started, "{function} {operation}: {calls} calls from {started} processes");
+        }
+    }
     let budget: Counts = serde_json::from_str(BUDGET).unwrap();
     let mut over = Vec::new();
     let mut under = Vec::new();

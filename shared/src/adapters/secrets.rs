@@ -32,6 +32,9 @@ pub struct StoredSecret<T> {
     id: String,
     parse: Parse<T>,
     kept: Arc<Mutex<Option<Kept<T>>>>,
+    /// Held while the first read is in flight: a batch's messages, handled side by side in a
+    /// cold process, wait for that one read rather than each making its own.
+    first_read: Arc<tokio::sync::Mutex<()>>,
 }
 
 struct Kept<T> {
@@ -43,7 +46,13 @@ struct Kept<T> {
 
 impl<T> Clone for StoredSecret<T> {
     fn clone(&self) -> Self {
-        Self { client: self.client.clone(), id: self.id.clone(), parse: self.parse.clone(), kept: self.kept.clone() }
+        Self {
+            client: self.client.clone(),
+            id: self.id.clone(),
+            parse: self.parse.clone(),
+            kept: self.kept.clone(),
+            first_read: self.first_read.clone(),
+        }
     }
 }
 
@@ -56,11 +65,15 @@ impl<T> std::fmt::Debug for StoredSecret<T> {
 impl<T: PartialEq> StoredSecret<T> {
     /// The secret `id` (a name or an ARN); nothing is read until it is first needed.
     pub fn new(client: Client, id: String, parse: impl Fn(&str) -> Result<T, String> + Send + Sync + 'static) -> Self {
-        Self { client, id, parse: Arc::new(parse), kept: Arc::default() }
+        Self { client, id, parse: Arc::new(parse), kept: Arc::default(), first_read: Arc::default() }
     }
 
     /// The secret as last read; read now if it never was.
     pub async fn current(&self) -> Result<Arc<T>, SecretError> {
+        if let Some((value, ..)) = self.kept() {
+            return Ok(value);
+        }
+        let _reading = self.first_read.lock().await;
         match self.kept() {
             Some((value, ..)) => Ok(value),
             None => self.read(false).await,
