@@ -142,6 +142,7 @@ async fn deliver(runner: &Runner, id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_order_costs_no_more_calls_than_its_budget() {
+    let _turn = crate::harness::heavy_load_turn().await;
     // Its own localstripe, so that the payment provider's counts are this test's alone.
     let runner = crate::pipeline::pipeline_named("calls", true).await;
     let token = runner.token("StorefrontJwt", "calls-shop", Duration::from_secs(600)).unwrap();

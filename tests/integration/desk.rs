@@ -275,6 +275,7 @@ async fn seed(cloud: &TestStack, storefront: &str, count: usize, regular: &str) 
 #[tokio::test]
 async fn a_search_over_ten_thousand_orders_pages_through_with_index_reads_only() {
     const ORDERS: usize = 10_000;
+    let _turn = crate::harness::heavy_load_turn().await;
     // A moto of its own: ten thousand orders' queries would hold up every other test's calls.
     let moto = local::cloud::MotoServer::start(0).unwrap();
     let cloud = TestStack::on(moto.endpoint()).await;

@@ -96,7 +96,6 @@ pub async fn intents_of(order_id: &str) -> Vec<Value> {
     all.into_iter().filter(|intent| intent["metadata"]["order_id"] == order_id).collect()
 }
 
-/// A stack name no other test of this run uses.
 /// The fault layer in front of the shared moto holds one setting at a time: the tests that set
 /// it take turns, each holding its turn until it has set it back.
 pub async fn fault_layer_turn() -> tokio::sync::MutexGuard<'static, ()> {
@@ -104,6 +103,15 @@ pub async fn fault_layer_turn() -> tokio::sync::MutexGuard<'static, ()> {
     TURN.lock().await
 }
 
+/// The test that fills both cores (ten thousand orders) and the test whose counts depend on the
+/// pipeline keeping its usual pace (a notice the next state overtakes is skipped, not sent) take
+/// turns.
+pub async fn heavy_load_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
+/// A stack name no other test of this run uses.
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}{}-{}", std::process::id(), STACKS.fetch_add(1, Ordering::Relaxed))
 }

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use crate::{
     lambda::sources::{Invoker, StartingPosition, StreamSource, reported_failures},
     lambda::streams::StreamReader,
+    observe::journal::Busy,
 };
 
 const IDLE_POLL: Duration = Duration::from_millis(200);
@@ -68,9 +69,15 @@ impl StreamPlayer {
         if self.source.starting_position == StartingPosition::Latest {
             reader = reader.from_latest();
         }
+        let journal = self.invoker.journal.clone();
+        let reader_id = journal.add_reader();
         let mut waiting: BTreeMap<String, (Instant, Vec<Value>)> = BTreeMap::new();
+        // Records held back to fill a batch are work the pipeline has not done yet.
+        let mut holding: Option<Busy> = None;
         loop {
+            let began = Instant::now();
             match reader.next_records_by_shard(1_000).await {
+                Ok(by_shard) if by_shard.is_empty() && waiting.is_empty() => journal.caught_up(reader_id, began),
                 Ok(by_shard) => {
                     for (shard, records) in by_shard {
                         let accepted = records.into_iter().filter(|record| self.source.filters.accepts(record));
@@ -94,6 +101,11 @@ impl StreamPlayer {
                 self.deliver(shard, batch).await;
             }
             waiting.retain(|_, (_, records)| !records.is_empty());
+            if waiting.is_empty() {
+                holding = None;
+            } else if holding.is_none() {
+                holding = Some(journal.begin());
+            }
             if !delivered_any {
                 tokio::time::sleep(IDLE_POLL).await;
             }

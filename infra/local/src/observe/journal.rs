@@ -61,6 +61,9 @@ struct Entries {
     notes: Vec<String>,
     busy: usize,
     last_activity: Option<Instant>,
+    /// Per stream reader, when it last began a read that found nothing new and nothing held
+    /// back: what was written before then has reached it.
+    readers_caught_up: Vec<Option<Instant>>,
 }
 
 /// Shared by every part of the runner; cheap to clone.
@@ -203,10 +206,33 @@ impl Journal {
         self.with(|entries| entries.notes.clone())
     }
 
-    /// True when nothing is in progress and nothing has happened for `quiet`.
+    /// A stream reader the pipeline's quiet waits for: a record a function wrote is not in
+    /// any queue, and no work has begun on it, until the reader has read it.
+    pub fn add_reader(&self) -> ReaderId {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.readers_caught_up.push(None);
+        ReaderId(entries.readers_caught_up.len() - 1)
+    }
+
+    /// `reader`'s read begun at `began` found nothing new, and it holds nothing back. Not
+    /// itself activity: an idle reader reads all the time.
+    pub fn caught_up(&self, reader: ReaderId, began: Instant) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(caught_up) = entries.readers_caught_up.get_mut(reader.0) {
+            *caught_up = Some(began);
+        }
+    }
+
+    /// True when nothing is in progress, nothing has happened for `quiet`, and every stream
+    /// reader has read past the last thing that happened.
     pub fn is_quiet(&self, quiet: Duration) -> bool {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.busy == 0 && entries.last_activity.is_none_or(|last| last.elapsed() >= quiet)
+        let read_past = |caught_up: &Option<Instant>| {
+            caught_up.is_some_and(|began| entries.last_activity.is_none_or(|last| began >= last))
+        };
+        entries.busy == 0
+            && entries.last_activity.is_none_or(|last| last.elapsed() >= quiet)
+            && entries.readers_caught_up.iter().all(read_past)
     }
 }
 
@@ -251,6 +277,10 @@ pub struct Busy {
     journal: Journal,
 }
 
+/// A stream reader's place in the journal, from [`Journal::add_reader`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReaderId(usize);
+
 impl Drop for Busy {
     fn drop(&mut self) {
         self.journal.with(|entries| entries.busy = entries.busy.saturating_sub(1));
@@ -281,5 +311,26 @@ mod tests {
         assert_eq!(told(r#"{"level":"INFO","message":"order placed"}"#), None);
         assert_eq!(told(r#"{"ColdStarts":1.0,"_aws":{}}"#), None, "metrics are not steps");
         assert_eq!(told("not json"), None);
+    }
+
+    #[test]
+    fn quiet_waits_for_every_stream_reader_to_read_past_the_last_activity() {
+        let journal = Journal::new(Echo::Off, None).unwrap();
+        assert!(journal.is_quiet(Duration::ZERO));
+        let reader = journal.add_reader();
+        assert!(!journal.is_quiet(Duration::ZERO), "a reader that has not read yet may have records to find");
+
+        journal.caught_up(reader, Instant::now());
+        assert!(journal.is_quiet(Duration::ZERO));
+
+        let read_began = Instant::now();
+        std::thread::sleep(Duration::from_millis(2));
+        drop(journal.begin());
+        journal.caught_up(reader, read_began);
+        assert!(!journal.is_quiet(Duration::ZERO), "a read begun before the last work may have missed its records");
+
+        journal.caught_up(reader, Instant::now());
+        assert!(journal.is_quiet(Duration::ZERO));
+        assert!(!journal.is_quiet(Duration::from_secs(60)));
     }
 }
