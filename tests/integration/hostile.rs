@@ -1,8 +1,10 @@
 //! Hostile requests on every route that reads a body, sent as API Gateway would hand them over:
 //! bytes that are not UTF-8, a member named twice, text that hides or reorders itself, a card
 //! number where a token or a person's words belong, headers sent twice or beyond ASCII, bodies
-//! over the limit. Each is refused with its code and field, echoes nothing it was sent, and
-//! changes nothing.
+//! over the limit; and on every route that reads a query string, escapes that are not two hex
+//! digits, parameters unknown or sent twice, hidden characters, limits and cursors out of
+//! range. Each is refused with its code and field, echoes nothing it was sent, and changes
+//! nothing.
 
 use base64::Engine as _;
 use operator_api::OperatorApi;
@@ -225,5 +227,53 @@ async fn a_body_sent_base64_encoded_is_read_as_its_bytes() {
     let before = api.rows().await;
     let refused = reply(api.cloud.intake.handle(request).await.unwrap());
     assert_eq!((refused.status, refused.json["code"].as_str()), (400, Some("malformed_json")));
+    assert_eq!(api.rows().await, before);
+}
+
+#[tokio::test]
+async fn every_query_route_refuses_each_class_of_hostile_query_string() {
+    let api = Api::new().await;
+    // Each route, the parameters it knows, and what it needs besides (a customer's history
+    // names the customer).
+    let routes: [(&str, &[&str], &str); 4] = [
+        ("/orders", &["email", "limit", "cursor", "from"], ""),
+        ("/review-queue", &["limit", "cursor"], ""),
+        ("/customer-history", &["email", "limit", "cursor"], "email=grace%40example.com&"),
+        ("/customer-orders", &["email", "limit", "cursor"], "email=grace%40example.com&"),
+    ];
+    // A query, the parameter it hostilely sets, and the code and field the refusal names.
+    let cases: [(&str, &str, &str, Option<&str>); 17] = [
+        ("limit=%ff", "limit", "invalid_query", None),
+        ("limit=%+5", "limit", "invalid_query", None),
+        ("limit=%4", "limit", "invalid_query", None),
+        ("sneaky=1", "limit", "unknown_parameter", Some("?sneaky")),
+        ("limit=5&limit=6", "limit", "duplicate_parameter", Some("?limit")),
+        ("limit=0", "limit", "invalid_limit", Some("?limit")),
+        ("limit=101", "limit", "invalid_limit", Some("?limit")),
+        ("limit=-1", "limit", "invalid_limit", Some("?limit")),
+        ("limit=99999999999999999999999", "limit", "invalid_limit", Some("?limit")),
+        ("limit=1%00", "limit", "invalid_characters", Some("?limit")),
+        ("cursor=QUFBQQ", "cursor", "invalid_cursor", Some("?cursor")),
+        ("cursor=MjAyNi0xMi0wN1QwMDowMDowMC4wMDBafDxzY3JpcHQ-", "cursor", "invalid_cursor", Some("?cursor")),
+        ("email=a%E2%80%AEb%40example.com", "email", "invalid_characters", Some("?email")),
+        ("email=%E2%80%8Bgrace%40example.com", "email", "invalid_characters", Some("?email")),
+        ("email=4242424242424242", "email", "invalid_email", Some("?email")),
+        ("from=2038-01-19", "from", "invalid_time", Some("?from")),
+        ("from=2026-12-07T10:00:00Z&before=2026-12-07T09:00:00Z", "from", "invalid_time_range", Some("?from")),
+    ];
+    let before = api.rows().await;
+    for (path, known, needed) in routes {
+        for (query, parameter, code, field) in cases.iter().filter(|case| known.contains(&case.1)) {
+            let needed = if *parameter == "email" { "" } else { needed };
+            let reply = api.send("GET", &format!("{path}?{needed}{query}"), &[], b"").await;
+            let said = reply.json.to_string();
+            assert_eq!(
+                (reply.status, reply.json["code"].as_str(), reply.json["field"].as_str()),
+                (400, Some(*code), *field),
+                "GET {path}?{query} ({parameter}): {said}"
+            );
+            assert!(!said.contains("4242424242424242") && !said.contains("script"), "echoed: {said}");
+        }
+    }
     assert_eq!(api.rows().await, before);
 }

@@ -562,7 +562,11 @@ fn form_decoded(raw: &str) -> Option<String> {
         bytes.push(match byte {
             b'+' => b' ',
             b'%' => {
+                // Two hex digits exactly: `from_str_radix` alone would take `%+5` for 0x05.
                 let hex = [rest.next()?, rest.next()?];
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
                 u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?
             }
             other => other,
@@ -710,7 +714,7 @@ mod tests {
             let problem = QueryParams::parse(raw, &known).unwrap_err();
             assert_eq!((problem.status, problem.code, problem.field.as_deref()), (400, code, Some(field)), "{raw}");
         }
-        for malformed in ["email=%FF", "email=%E2%80", "email=%G1", "email=%4"] {
+        for malformed in ["email=%FF", "email=%E2%80", "email=%G1", "email=%4", "email=%+5", "email=%-1"] {
             assert_eq!(QueryParams::parse(malformed, &known).unwrap_err().code, "invalid_query", "{malformed}");
         }
         let bad_values = [
