@@ -21,6 +21,7 @@
 //! - [`adapters`]: the ports on real services (DynamoDB, SQS, SNS events and SMS, SES, Stripe)
 //!   and the carriers', Stripe's and SES's feedback vocabularies. Use cases and adapters never import
 //!   each other.
+//! - [`web`]: the operators' desk in a browser: its login and session cookies.
 //! - [`lambda`]: what the function crates share on Lambda: the SQS batch loop, the HTTP edge,
 //!   the log format, and the one wiring two functions share (payments). Every other function
 //!   wires its use case to its adapters in its handler's `from_env`.
@@ -40,3 +41,4 @@ pub mod notification;
 pub mod storefront;
 pub mod strict_json;
 pub mod trust;
+pub mod web;

@@ -2,7 +2,8 @@
 //! them: another shop's order does not exist on any operator route; a token without a route's
 //! scope is refused by API Gateway and a refund over the storefront's limit by the function; two
 //! agents racing for one held order, one wins; every change names its operator on the timeline;
-//! search, the queue and a customer's history read only the operator's storefronts, by index.
+//! search, the queue and a customer's history read only the operator's storefronts, by index;
+//! an operator signs in at the hosted login with PKCE.
 
 use std::time::Duration;
 
@@ -11,8 +12,10 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use shared::domain::{OrderId, OrderStatus};
 
+use local::apigw::login::LocalOperator;
 use operator_api::OperatorApi;
 use shared::domain::OrderRepository as _;
+use shared::web::session::{DeskPath, PendingLogin};
 
 use crate::harness::{Reply, TestStack, http, order_body, reply};
 use crate::pipeline::{AUTHORIZER, pipeline_named, post_body, reaches};
@@ -381,4 +384,65 @@ async fn a_search_over_ten_thousand_orders_pages_through_with_index_reads_only()
         latencies[latencies.len() * 95 / 100],
         single[single.len() / 2]
     );
+}
+
+/// The hosted login's form, as the operator's browser posts it.
+fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+#[tokio::test]
+async fn an_operator_signs_in_at_the_hosted_login_with_pkce_and_the_token_opens_their_queue() {
+    let runner = pipeline_named("login", false).await;
+    let operator = LocalOperator {
+        username: "ana".to_owned(),
+        password: "a long pass phrase".to_owned(),
+        subject: "ana".to_owned(),
+        groups: vec!["agent".to_owned()],
+        storefronts: "shop-a".to_owned(),
+    };
+    runner.add_operator_login(operator).unwrap();
+    let api = runner.api_url();
+    let client_id = runner.authorizers()[local::runner::OPERATOR_AUTHORIZER].audiences[0].clone();
+    let callback = format!("{api}/desk/callback");
+    let login = PendingLogin::start(DeskPath::home()).unwrap();
+    let challenge = login.challenge();
+    let authorization = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", callback.as_str()),
+        ("state", login.state.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let form_page = http("GET", &format!("{api}/oauth2/authorize?{}", form(&authorization)), &[], "").await;
+    assert_eq!(form_page.status, 200);
+    assert!(form_page.headers["content-type"].starts_with("text/html"));
+
+    let urlencoded = [("Content-Type", "application/x-www-form-urlencoded")];
+    let mut credentials = authorization.to_vec();
+    credentials.extend([("username", "ana"), ("password", "a long pass phrase")]);
+    let signed_in = http("POST", &format!("{api}/oauth2/authorize"), &urlencoded, form(&credentials)).await;
+    assert_eq!(signed_in.status, 302);
+    let (back_to, answer) = signed_in.headers["location"].split_once('?').unwrap();
+    assert_eq!(back_to, callback);
+    let answer: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(answer.as_bytes()).into_owned().collect();
+    assert!(login.is_answered_by(&answer["state"]));
+
+    let exchange = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", answer["code"].as_str()),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", callback.as_str()),
+        ("code_verifier", login.verifier.as_str()),
+    ]);
+    let tokens = http("POST", &format!("{api}/oauth2/token"), &urlencoded, &exchange).await;
+    assert_eq!(tokens.status, 200, "{:?}", tokens.json);
+    let token = tokens.json["access_token"].as_str().unwrap();
+    let queue = call(&runner, "GET", "/review-queue", token, None).await;
+    assert_eq!(queue.status, 200, "{:?}", queue.json);
+
+    let replayed = http("POST", &format!("{api}/oauth2/token"), &urlencoded, &exchange).await;
+    assert_eq!((replayed.status, replayed.json["error"].as_str()), (400, Some("invalid_grant")));
 }

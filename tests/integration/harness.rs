@@ -148,7 +148,8 @@ pub async fn eventually<T, F: Future<Output = Option<T>>>(limit: Duration, mut c
     }
 }
 
-/// One HTTP exchange with a local server: status, lower-case headers, JSON body (or Null).
+/// One HTTP exchange with a local server: status, lower-case headers, JSON body (Null for none
+/// and for a page).
 pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: impl AsRef<[u8]>) -> Reply {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let mut request = hyper::Request::builder().method(method).uri(url);
@@ -365,11 +366,13 @@ pub fn reply(response: Response<lambda_http::Body>) -> Reply {
 
 impl Reply {
     fn new(status: http::StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Self {
+        let html =
+            headers.get(http::header::CONTENT_TYPE).is_some_and(|kind| kind.as_bytes().starts_with(b"text/html"));
+        let json = if body.is_empty() || html { Value::Null } else { serde_json::from_slice(body).unwrap() };
         let headers = headers
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
             .collect();
-        let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap() };
         Self { status: status.as_u16(), headers, json }
     }
 }

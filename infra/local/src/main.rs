@@ -14,7 +14,7 @@ mod demo;
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context as _, bail};
-use local::{Runner, RunnerOptions, lambda::sources::Chaos, observe::journal::Echo};
+use local::{Runner, RunnerOptions, apigw::login::LocalOperator, lambda::sources::Chaos, observe::journal::Echo};
 
 const USAGE: &str = "\
 usage: orderflow-local [--demo] [--serve] [options]
@@ -123,15 +123,26 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(options.state_dir.join("resources.json"), serde_json::to_string_pretty(&runner.resources())?)?;
     let token_file = options.state_dir.join("storefront.jwt");
     std::fs::write(&token_file, &token)?;
-    // The operators' desk: an agent and a supervisor of the demo storefront.
+    // The operators' desk: an agent and a supervisor of the demo storefront, each with a token
+    // for orderctl and curl and a password for the hosted login, new every run.
     let mut operator_tokens = Vec::new();
+    let mut operator_logins = Vec::new();
     for role in ["agent", "supervisor"] {
         let subject = format!("demo-{role}");
         let operator_token =
             runner.operator_token(&subject, &[role], &options.storefront, Duration::from_secs(12 * 3600))?;
         let file = options.state_dir.join(format!("{role}.jwt"));
         std::fs::write(&file, &operator_token)?;
-        operator_tokens.push((subject, file, operator_token));
+        operator_tokens.push((subject.clone(), file, operator_token));
+        let password = format!("{:016x}", fastrand::u64(..));
+        runner.add_operator_login(LocalOperator {
+            username: role.to_owned(),
+            password: password.clone(),
+            subject,
+            groups: vec![role.to_owned()],
+            storefronts: options.storefront.clone(),
+        })?;
+        operator_logins.push((role, password));
     }
 
     println!();
@@ -153,6 +164,11 @@ async fn main() -> anyhow::Result<()> {
             "  token        {} (operator {subject:?} of storefront {:?}, 12 h)",
             file.display(),
             options.storefront
+        );
+    }
+    for (username, password) in &operator_logins {
+        println!(
+            "  login        {username} / {password} (the operators' hosted login: /oauth2/authorize, code with PKCE)"
         );
     }
     println!();

@@ -21,6 +21,7 @@ use crate::{
     apigw,
     apigw::api::{self, LocalApi},
     apigw::auth::{self, JwtAuthorizer, LocalIssuer},
+    apigw::login::{LocalLogin, LocalOperator},
     cloud::faults::{self, Faults},
     cloud::{self, LocalStripe, MotoServer},
     lambda::runtime::{FunctionHost, FunctionSpec, FunctionStats, InvokeError},
@@ -174,6 +175,8 @@ pub struct Runner {
     moto_endpoint: String,
     stripe_endpoint: Option<String>,
     issuer: Arc<LocalIssuer>,
+    /// The operators' hosted login, when the template has an operators' authorizer.
+    login: Option<Arc<LocalLogin>>,
     authorizers: BTreeMap<String, JwtAuthorizer>,
     default_authorizer: Option<String>,
     hosts: HashMap<String, Arc<FunctionHost>>,
@@ -333,10 +336,16 @@ impl Runner {
             .await
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.api_port))?;
         let api_address = listener.local_addr()?;
+        // The operators' hosted login returns to the desk this port serves.
+        let login = authorizers.get(OPERATOR_AUTHORIZER).map(|authorizer| {
+            let desk = format!("http://{api_address}/desk");
+            Arc::new(LocalLogin::new(authorizer.clone(), vec![format!("{desk}/callback"), format!("{desk}/")]))
+        });
         let api = LocalApi {
             routes: apigw::routes(&stack.template),
             authorizers: authorizers.clone(),
             issuer: issuer.clone(),
+            login: login.clone(),
             hosts: hosts.clone(),
             journal: journal.clone(),
         };
@@ -372,6 +381,7 @@ impl Runner {
             moto_endpoint,
             stripe_endpoint,
             issuer,
+            login,
             authorizers,
             default_authorizer,
             hosts,
@@ -453,6 +463,12 @@ impl Runner {
     ) -> anyhow::Result<String> {
         let authorizer = self.authorizers.get(OPERATOR_AUTHORIZER).context("no operators' authorizer")?;
         Ok(self.issuer.operator_token(authorizer, subject, groups, storefronts, lifetime)?)
+    }
+
+    /// Lets `operator` sign in at the operators' hosted login (`/oauth2/authorize`).
+    pub fn add_operator_login(&self, operator: LocalOperator) -> anyhow::Result<()> {
+        self.login.as_ref().context("no operators' authorizer, so no operators' login")?.add_operator(operator);
+        Ok(())
     }
 
     /// Invokes a function directly, as `aws lambda invoke` would.

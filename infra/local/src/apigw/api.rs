@@ -1,7 +1,7 @@
 //! The template's HTTP APIs on one loopback port: route matching, the JWT authorizers (401
 //! before any function runs), the payload-format 2.0 event, and the function's answer back
 //! into HTTP, as API Gateway does it. The local issuer's keys are served at
-//! `/.well-known/jwks.json`.
+//! `/.well-known/jwks.json`, and the operators' hosted login at `/oauth2/` and `/logout`.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     apigw::auth::{JwtAuthorizer, LocalIssuer},
+    apigw::login::LocalLogin,
     apigw::{self, HttpRequest, HttpResponse, Route},
     lambda::runtime::{FunctionHost, InvokeError},
     lambda::sources::{Chaos, Invoker},
@@ -29,6 +30,7 @@ pub struct LocalApi {
     pub routes: Vec<Route>,
     pub authorizers: BTreeMap<String, JwtAuthorizer>,
     pub issuer: Arc<LocalIssuer>,
+    pub login: Option<Arc<LocalLogin>>,
     pub hosts: HashMap<String, Arc<FunctionHost>>,
     pub journal: Journal,
 }
@@ -62,6 +64,9 @@ impl LocalApi {
                 headers: vec![("content-type".to_owned(), "application/json".to_owned())],
                 body: self.issuer.jwks().to_string().into_bytes(),
             };
+        }
+        if let Some(answer) = self.login.as_ref().and_then(|login| login.handle(request, &self.issuer)) {
+            return answer;
         }
         let Some((route, parameters)) = apigw::route_for(&self.routes, request) else {
             return HttpResponse::message(404, "Not Found");

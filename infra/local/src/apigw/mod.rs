@@ -1,11 +1,13 @@
 //! API Gateway's side of the local cloud. Here: matching a request to a route of the template
 //! and turning it into the payload-format 2.0 event the function receives; the server on one
-//! loopback port (`api`), the JWT authorizers and local token issuer (`auth`), and a client
+//! loopback port (`api`), the JWT authorizers and local token issuer (`auth`), the operators'
+//! hosted login (`login`), and a client
 //! as storefronts and operators call it (`client`).
 
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod login;
 
 use std::collections::BTreeMap;
 
