@@ -443,6 +443,13 @@ async fn an_operator_signs_in_at_the_hosted_login_with_pkce_and_the_token_opens_
     let queue = call(&runner, "GET", "/review-queue", token, None).await;
     assert_eq!(queue.status, 200, "{:?}", queue.json);
 
+    // As with Cognito, the token's issuer serves the keys it is signed with.
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
+    let issuer = serde_json::from_slice::<Value>(&payload).unwrap()["iss"].as_str().unwrap().to_owned();
+    let keys = http("GET", &format!("{issuer}/.well-known/jwks.json"), &[], "").await;
+    assert_eq!((keys.status, keys.json["keys"][0]["alg"].as_str()), (200, Some("RS256")));
+
     let replayed = http("POST", &format!("{api}/oauth2/token"), &urlencoded, &exchange).await;
     assert_eq!((replayed.status, replayed.json["error"].as_str()), (400, Some("invalid_grant")));
 }

@@ -40,6 +40,8 @@ use crate::{
 pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
 /// The template's authorizer of the operators' routes.
 pub const OPERATOR_AUTHORIZER: &str = "OperatorJwt";
+/// Where the operators' hosted login returns to: locally, the desk on the runner's port.
+const DESK_CALLBACK_PARAMETER: &str = "OperatorDeskCallbackUrl";
 /// The signing secrets of the local carriers, by carrier path segment.
 pub const LOCAL_CARRIER_SECRETS: [(&str, &str); 2] =
     [("easypost", "whsec_local_easypost"), ("aftership", "whsec_local_aftership")];
@@ -215,7 +217,15 @@ impl Runner {
 
         let sdk = cloud::sdk_config(&moto_endpoint).await?;
         let template = Template::load(&options.template)?;
+        // Bound before the stack is planned: the operators' login returns to this port's desk.
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.api_port)))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.api_port))?;
+        let api_address = listener.local_addr()?;
         let mut parameters = BTreeMap::new();
+        if template.parameters.contains_key(DESK_CALLBACK_PARAMETER) {
+            parameters.insert(DESK_CALLBACK_PARAMETER.to_owned(), format!("http://{api_address}/desk/callback"));
+        }
         if let Some(endpoint) =
             stripe_endpoint.as_ref().filter(|_| template.parameters.contains_key(PAYMENT_ENDPOINT_PARAMETER))
         {
@@ -224,6 +234,7 @@ impl Runner {
         parameters.extend(options.parameters.clone());
         let mut plan = Stack::plan(template, &options.stack_name, cloud::REGION, &parameters);
         plan.secrets = options.secrets.clone();
+        plan.played_user_pool = Some(format!("http://{api_address}"));
         let stack = provision(&sdk, plan).await.context("provisioning the template")?;
         journal.note(format!("provisioned {} resources as stack {}", stack.template.resources.len(), stack.name));
         if options.iam == Enforcement::Roles {
@@ -332,14 +343,8 @@ impl Runner {
         let apis = auth::api_auth(&stack)?;
         let default_authorizer = apis.values().find_map(|api| api.default_authorizer.clone());
         let authorizers: BTreeMap<String, JwtAuthorizer> = apis.into_values().flat_map(|api| api.authorizers).collect();
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.api_port)))
-            .await
-            .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.api_port))?;
-        let api_address = listener.local_addr()?;
-        // The operators' hosted login returns to the desk this port serves.
         let login = authorizers.get(OPERATOR_AUTHORIZER).map(|authorizer| {
-            let desk = format!("http://{api_address}/desk");
-            Arc::new(LocalLogin::new(authorizer.clone(), vec![format!("{desk}/callback"), format!("{desk}/")]))
+            Arc::new(LocalLogin::new(authorizer.clone(), stack.client_redirects(&authorizer.audiences)))
         });
         let api = LocalApi {
             routes: apigw::routes(&stack.template),

@@ -97,6 +97,9 @@ pub struct Stack {
     /// Stand-ins for Secrets Manager: what `{{resolve:secretsmanager:ID:SecretString:KEY}}`
     /// resolves to, by secret id.
     pub secrets: BTreeMap<String, Value>,
+    /// Where the runner plays the user pools: their `ProviderURL` (the tokens' issuer, with its
+    /// keys at `/.well-known/jwks.json` as Cognito's) and hosted login.
+    pub played_user_pool: Option<String>,
 }
 
 impl Names for Stack {
@@ -137,9 +140,11 @@ impl Names for Stack {
             (Physical::Topic { name, .. }, "TopicName") => Some(name.clone()),
             (Physical::Named { name }, "Arn") => self.named_arn(resource, name),
             // Locally the runner plays the operators' user pool and signs their tokens.
-            (Physical::Named { name }, "ProviderURL") => {
-                Some(format!("https://cognito-idp.{}.amazonaws.com/{name}", self.region))
-            }
+            (Physical::Named { name }, "ProviderURL") => Some(
+                self.played_user_pool
+                    .clone()
+                    .unwrap_or_else(|| format!("https://cognito-idp.{}.amazonaws.com/{name}", self.region)),
+            ),
             _ => None,
         }
     }
@@ -192,6 +197,7 @@ impl Stack {
             parameters,
             physical,
             secrets: BTreeMap::new(),
+            played_user_pool: None,
         }
     }
 
@@ -207,6 +213,21 @@ impl Stack {
     pub fn attribute_of(&self, logical_id: &str, attribute: &str) -> Result<String, TemplateError> {
         self.attribute(logical_id, attribute)
             .ok_or_else(|| TemplateError::Unresolvable(format!("{logical_id}.{attribute}")))
+    }
+
+    /// The callback and logout URLs of the user pool clients whose ids are among `clients`:
+    /// where a hosted login may send a browser back to.
+    pub fn client_redirects(&self, clients: &[String]) -> Vec<String> {
+        self.template
+            .of_type("AWS::Cognito::UserPoolClient")
+            .filter(|(logical, _)| self.reference(logical).is_some_and(|id| clients.contains(&id)))
+            .flat_map(|(_, client)| ["CallbackURLs", "LogoutURLs"].map(|urls| client.properties.get(urls).cloned()))
+            .flatten()
+            .filter_map(|urls| resolve(&urls, self).ok())
+            .filter_map(|urls| urls.as_array().cloned())
+            .flatten()
+            .filter_map(|url| url.as_str().map(str::to_owned))
+            .collect()
     }
 
     /// The environment a function gets: the template's `Globals` and the function's own
