@@ -1,4 +1,6 @@
 //! The operators' desk in a browser: its session (login with PKCE, the session and CSRF
-//! cookies).
+//! cookies) and the check of the operator's access token that the session holds.
 
 pub mod session;
+#[cfg(feature = "desk")]
+pub mod tokens;
