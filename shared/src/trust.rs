@@ -6,7 +6,7 @@
 //!   Services publishes them (<https://www.amazontrust.com/repository/>): Amazon Root CA 1–4 and
 //!   Starfield Services Root Certificate Authority – G2, which cross-signs them for older clients.
 //! - **The payment provider** (`PAYMENT_PROVIDER_ENDPOINT`, Stripe or whatever a shop points it
-//!   at): Mozilla's CA program, compiled in by `webpki-roots` as ready-made trust anchors, so
+//!   at) and the operators' identity provider (Cognito's hosted login): Mozilla's CA program, compiled in by `webpki-roots` as ready-made trust anchors, so
 //!   nothing is parsed at start either.
 
 /// PEM, one root per entry; the AWS SDK's TLS context takes them in this form.
@@ -19,13 +19,14 @@ pub(crate) const AWS_ROOTS: [&[u8]; 5] = [
     include_bytes!("../trust/starfield-services-root-g2.pem"),
 ];
 
-/// The roots the payment provider's connections are verified against.
-#[cfg(feature = "stripe")]
-pub(crate) fn payment_provider_roots() -> rustls::RootCertStore {
+/// The roots our own HTTPS client's connections (the payment provider, the operators' identity
+/// provider) are verified against.
+#[cfg(feature = "https")]
+pub(crate) fn public_roots() -> rustls::RootCertStore {
     rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }
 }
 
-#[cfg(all(test, feature = "stripe"))]
+#[cfg(all(test, feature = "https"))]
 mod tests {
     use rustls::pki_types::{CertificateDer, pem::PemObject};
 
@@ -43,7 +44,7 @@ mod tests {
     }
 
     #[test]
-    fn the_payment_provider_is_trusted_through_mozillas_roots() {
-        assert!(payment_provider_roots().len() > 100);
+    fn our_own_client_trusts_mozillas_roots() {
+        assert!(public_roots().len() > 100);
     }
 }

@@ -14,8 +14,10 @@ use shared::domain::{OrderId, OrderStatus};
 
 use local::apigw::login::LocalOperator;
 use operator_api::OperatorApi;
+use shared::adapters::identity::IssuerKeys;
 use shared::domain::OrderRepository as _;
 use shared::web::session::{DeskPath, PendingLogin};
+use shared::web::tokens::{TokenPolicy, TokenRefused, TokenVerifier};
 
 use crate::harness::{Reply, TestStack, http, order_body, reply};
 use crate::pipeline::{AUTHORIZER, pipeline_named, post_body, reaches};
@@ -449,6 +451,12 @@ async fn an_operator_signs_in_at_the_hosted_login_with_pkce_and_the_token_opens_
     let issuer = serde_json::from_slice::<Value>(&payload).unwrap()["iss"].as_str().unwrap().to_owned();
     let keys = http("GET", &format!("{issuer}/.well-known/jwks.json"), &[], "").await;
     assert_eq!((keys.status, keys.json["keys"][0]["alg"].as_str()), (200, Some("RS256")));
+    // And the desk takes it as API Gateway does, reading those keys.
+    let policy = TokenPolicy { issuer: issuer.clone(), client_id: client_id.clone() };
+    let desk = TokenVerifier::new(policy, IssuerKeys::for_issuer(&issuer).unwrap());
+    let claims = desk.verify(token, "orderflow/orders.write").await.unwrap();
+    assert_eq!((claims["sub"].as_str(), claims["cognito:groups"].as_str()), (Some("ana"), Some("[agent]")));
+    assert_eq!(desk.verify(token, "orderflow/supervise").await, Err(TokenRefused::MissingScope));
 
     let replayed = http("POST", &format!("{api}/oauth2/token"), &urlencoded, &exchange).await;
     assert_eq!((replayed.status, replayed.json["error"].as_str()), (400, Some("invalid_grant")));

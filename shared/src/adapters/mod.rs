@@ -4,6 +4,10 @@
 pub mod carriers;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "https")]
+pub(crate) mod https;
+#[cfg(feature = "desk")]
+pub mod identity;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 #[cfg(feature = "ses")]

@@ -1,24 +1,15 @@
 //! The `PaymentGateway` on Stripe's API (and on anything that speaks it, such as localstripe):
 //! PaymentIntents with manual capture, an `Idempotency-Key` on every call that moves money.
 
-use std::{
-    error::Error as StdError,
-    fmt,
-    sync::{Arc, LazyLock},
-    time::Duration,
-};
+use std::{error::Error as StdError, fmt, time::Duration};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::{Method, Request, StatusCode, header};
-use hyper_rustls::HttpsConnector;
-use hyper_util::{
-    client::legacy::{Client, connect::HttpConnector},
-    rt::TokioExecutor,
-};
 use serde::Deserialize;
 
 use crate::{
+    adapters::https::{self, HttpsClient, carries_secrets_safely},
     adapters::secrets::StoredSecret,
     config::{ConfigError, Env},
     domain::{
@@ -34,23 +25,9 @@ const DEFAULT_TIMEOUT_MS: u64 = 3_000;
 /// account's default becomes.
 const STRIPE_VERSION: &str = "2024-06-20";
 
-type ProviderClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-/// One HTTPS client (one TLS configuration, one connection pool) per process, however many
-/// gateways it builds: the operator API holds two.
-static PROVIDER_CLIENT: LazyLock<Result<ProviderClient, rustls::Error>> = LazyLock::new(|| {
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(crate::trust::payment_provider_roots())
-        .with_no_client_auth();
-    let connector =
-        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
-    Ok(Client::builder(TokioExecutor::new()).build(connector))
-});
-
 #[derive(Clone)]
 pub struct StripeGateway {
-    client: ProviderClient,
+    client: HttpsClient,
     endpoint: String,
     api_key: StoredSecret<ApiKey>,
     timeout: Duration,
@@ -89,11 +66,11 @@ struct ProviderError {
 
 impl StripeGateway {
     fn new(endpoint: &str, api_key: StoredSecret<ApiKey>, timeout: Duration) -> Result<Self, std::io::Error> {
-        if !carries_keys_safely(endpoint) {
+        if !carries_secrets_safely(endpoint) {
             let refusal = "the payment provider's endpoint must be https (plain http only on loopback)";
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, refusal));
         }
-        let client = PROVIDER_CLIENT.clone().map_err(std::io::Error::other)?;
+        let client = https::client()?;
         Ok(Self { client, endpoint: endpoint.trim_end_matches('/').to_owned(), api_key, timeout })
     }
 
@@ -156,32 +133,12 @@ impl StripeGateway {
         let request = request
             .body(Full::new(Bytes::from(body.to_owned())))
             .map_err(|error| GatewayError::Refused(Box::new(error)))?;
-        let exchange = async {
-            let response = self.client.request(request).await.map_err(unavailable)?;
-            let status = response.status();
-            let body = response.into_body().collect().await.map_err(unavailable)?.to_bytes();
-            Ok::<_, GatewayError>((status, body))
-        };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|elapsed| GatewayError::Unavailable(Box::new(elapsed)))?
+        https::exchange(&self.client, request, self.timeout).await.map_err(unavailable)
     }
 
     async fn intent(&self, id: &str) -> Result<Intent, GatewayError> {
         self.call(Method::GET, &format!("/v1/payment_intents/{id}"), &[], None).await
     }
-}
-
-/// Whether the key may be sent to `endpoint`: over TLS, or in the clear only to this machine
-/// (the local cloud's localstripe).
-fn carries_keys_safely(endpoint: &str) -> bool {
-    let Some(rest) = endpoint.strip_prefix("http://") else { return endpoint.starts_with("https://") };
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
-    };
-    matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
 fn unavailable(error: impl StdError + Send + Sync + 'static) -> GatewayError {
@@ -397,16 +354,6 @@ impl PaymentGateway for StripeGateway {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_key_goes_only_over_tls_or_to_this_machine() {
-        for safe in ["https://api.stripe.com", "http://127.0.0.1:8420", "http://localhost:1/v1", "http://[::1]:9"] {
-            assert!(carries_keys_safely(safe), "{safe}");
-        }
-        for unsafe_endpoint in ["http://api.stripe.com", "http://127.0.0.1.evil.test", "ftp://x", "api.stripe.com"] {
-            assert!(!carries_keys_safely(unsafe_endpoint), "{unsafe_endpoint}");
-        }
-    }
 
     #[test]
     fn provider_answers_map_to_retry_or_not() {

@@ -62,12 +62,13 @@ pub use parcels::{Shipment, Tracked};
 pub use payment::DeclineKind;
 pub use payment::{Authorization, CardChecks, CheckResult, Refund};
 pub use payment::{Decline, GatewayError, PaymentGateway};
-pub(crate) use ports::{CUSTOMER_ORDERS_READ, MAX_WRITE_ITEMS, STOCK_WRITE_OVERHEAD};
+pub use ports::CUSTOMER_ORDERS_READ;
 pub use ports::{
     Catalog, DeadLetterUnavailable, DeadLetters, IdempotencyRecord, RecentOrder, ReserveError, StalledOrders,
     StoredResponse, Warehouse, WarehouseUnavailable,
 };
 pub use ports::{DeskStore, LookupKeys, OrderIndex, OrderPage, OrderQuery, OrderSummary, Position, SortOrder};
+pub(crate) use ports::{MAX_WRITE_ITEMS, STOCK_WRITE_OVERHEAD};
 pub use ports::{OrderRepository, ParcelIndex, Release, StockLedger, StoreError};
 pub use pricing::{CatalogItem, OrderLine, PricingPolicy, RequestedLine, ShippingFees};
 pub use pricing::{PricingError, ShippingOption, Totals};

@@ -79,7 +79,7 @@ pub struct RecentOrder {
 }
 
 /// How many of a customer's latest orders screening reads: more than any velocity limit.
-pub(crate) const CUSTOMER_ORDERS_READ: usize = 50;
+pub const CUSTOMER_ORDERS_READ: usize = 50;
 
 /// Why a reservation was not written.
 #[derive(Debug, thiserror::Error)]
