@@ -14,7 +14,7 @@ use shared::domain::{OrderId, OrderStatus};
 
 use local::apigw::login::LocalOperator;
 use operator_api::OperatorApi;
-use shared::adapters::identity::IssuerKeys;
+use shared::adapters::identity::{CodeRefused, HostedLogin, IssuerKeys};
 use shared::domain::OrderRepository as _;
 use shared::web::session::{DeskPath, PendingLogin};
 use shared::web::tokens::{TokenPolicy, TokenRefused, TokenVerifier};
@@ -432,16 +432,16 @@ async fn an_operator_signs_in_at_the_hosted_login_with_pkce_and_the_token_opens_
         form_urlencoded::parse(answer.as_bytes()).into_owned().collect();
     assert!(login.is_answered_by(&answer["state"]));
 
-    let exchange = form(&[
-        ("grant_type", "authorization_code"),
-        ("code", answer["code"].as_str()),
-        ("client_id", client_id.as_str()),
-        ("redirect_uri", callback.as_str()),
-        ("code_verifier", login.verifier.as_str()),
-    ]);
-    let tokens = http("POST", &format!("{api}/oauth2/token"), &urlencoded, &exchange).await;
-    assert_eq!(tokens.status, 200, "{:?}", tokens.json);
-    let token = tokens.json["access_token"].as_str().unwrap();
+    // The desk turns the code into a token at the login's token endpoint, once.
+    let hosted = HostedLogin::new(&api, &client_id, &callback).unwrap();
+    let wrong_verifier =
+        PendingLogin { verifier: PendingLogin::start(DeskPath::home()).unwrap().verifier, ..login.clone() };
+    let refused = hosted.access_token(&answer["code"], &wrong_verifier).await;
+    assert!(matches!(refused, Err(CodeRefused::Refused(ref error)) if error == "invalid_grant"), "{refused:?}");
+    let signed_in = http("POST", &format!("{api}/oauth2/authorize"), &urlencoded, form(&credentials)).await;
+    let code = signed_in.headers["location"].split_once("code=").unwrap().1.split('&').next().unwrap().to_owned();
+    let token = hosted.access_token(&code, &login).await.unwrap();
+    let token = token.as_str();
     let queue = call(&runner, "GET", "/review-queue", token, None).await;
     assert_eq!(queue.status, 200, "{:?}", queue.json);
 
@@ -458,6 +458,6 @@ async fn an_operator_signs_in_at_the_hosted_login_with_pkce_and_the_token_opens_
     assert_eq!((claims["sub"].as_str(), claims["cognito:groups"].as_str()), (Some("ana"), Some("[agent]")));
     assert_eq!(desk.verify(token, "orderflow/supervise").await, Err(TokenRefused::MissingScope));
 
-    let replayed = http("POST", &format!("{api}/oauth2/token"), &urlencoded, &exchange).await;
-    assert_eq!((replayed.status, replayed.json["error"].as_str()), (400, Some("invalid_grant")));
+    let replayed = hosted.access_token(&code, &login).await;
+    assert!(matches!(replayed, Err(CodeRefused::Refused(ref error)) if error == "invalid_grant"), "{replayed:?}");
 }
