@@ -36,28 +36,48 @@ impl Route {
         format!("{} {}", self.method, self.path)
     }
 
-    /// The path parameters if `path` matches this route's pattern.
+    /// The path parameters if `path` matches this route's pattern. A last segment `{name+}`
+    /// (greedy) takes the rest of the path, one segment or more.
     fn matches(&self, method: &str, path: &str) -> Option<BTreeMap<String, String>> {
         if !self.method.eq_ignore_ascii_case(method) && self.method != "ANY" {
             return None;
         }
         let pattern: Vec<&str> = self.path.trim_matches('/').split('/').collect();
         let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
-        if pattern.len() != actual.len() {
+        let greedy = self.greedy_parameter();
+        let fits = if greedy.is_some() { actual.len() >= pattern.len() } else { actual.len() == pattern.len() };
+        if !fits {
             return None;
         }
         let mut parameters = BTreeMap::new();
-        for (expected, given) in pattern.iter().zip(&actual) {
+        for (index, (expected, given)) in pattern.iter().zip(&actual).enumerate() {
             match expected.strip_prefix('{').and_then(|name| name.strip_suffix('}')) {
-                Some(name) if !given.is_empty() => {
+                Some(_) if given.is_empty() => return None,
+                Some(name) if greedy.is_some() && index == pattern.len() - 1 => {
+                    parameters.insert(name.trim_end_matches('+').to_owned(), actual[index..].join("/"));
+                }
+                Some(name) => {
                     parameters.insert(name.to_owned(), (*given).to_owned());
                 }
-                Some(_) => return None,
                 None if expected == given => {}
                 None => return None,
             }
         }
         Some(parameters)
+    }
+
+    /// The name of the route's greedy path variable (`/desk/{proxy+}`), if it ends in one.
+    fn greedy_parameter(&self) -> Option<&str> {
+        let last = self.path.trim_end_matches('/').rsplit('/').next()?;
+        last.strip_prefix('{')?.strip_suffix("+}")
+    }
+
+    /// How specific the route is, as API Gateway ranks the routes a request matches: any route
+    /// before one with a greedy variable, then more literal segments first, then one method
+    /// before `ANY`.
+    fn specificity(&self) -> (bool, usize, bool) {
+        let literal = self.path.split('/').filter(|segment| !segment.is_empty() && !segment.starts_with('{')).count();
+        (self.greedy_parameter().is_none(), literal, self.method != "ANY")
     }
 }
 
@@ -129,7 +149,10 @@ pub fn joined_headers<N: AsRef<str>, V: AsRef<str>>(
 
 /// The route a request matches, with its path parameters.
 pub fn route_for<'r>(routes: &'r [Route], request: &HttpRequest) -> Option<(&'r Route, BTreeMap<String, String>)> {
-    routes.iter().find_map(|route| Some((route, route.matches(&request.method, &request.path)?)))
+    routes
+        .iter()
+        .filter_map(|route| Some((route, route.matches(&request.method, &request.path)?)))
+        .max_by_key(|(route, _)| route.specificity())
 }
 
 /// The route a request matches and the event for its function; `None` if no route matches.
@@ -251,6 +274,32 @@ mod tests {
         assert_eq!(event_for(&routes, &post, &Map::new()).unwrap().0.key(), "POST /orders");
         let nowhere = HttpRequest { method: "DELETE".into(), path: "/orders".into(), ..HttpRequest::default() };
         assert!(event_for(&routes, &nowhere, &Map::new()).is_none());
+    }
+
+    #[test]
+    fn a_greedy_variable_takes_the_rest_of_the_path_and_yields_to_a_more_specific_route() {
+        let route = |method: &str, path: &str, function: &str| Route {
+            method: method.into(),
+            path: path.into(),
+            function: function.into(),
+            ..Route::default()
+        };
+        let routes = [
+            route("ANY", "/desk/{proxy+}", "Greedy"),
+            route("GET", "/desk/{page}", "OneSegment"),
+            route("GET", "/desk/queue", "Literal"),
+        ];
+        let matched = |method: &str, path: &str| {
+            let request = HttpRequest { method: method.into(), path: path.into(), ..HttpRequest::default() };
+            route_for(&routes, &request).map(|(route, parameters)| (route.function.clone(), parameters))
+        };
+        let (function, parameters) = matched("POST", "/desk/orders/ord_1/claim").unwrap();
+        assert_eq!((function.as_str(), parameters["proxy"].as_str()), ("Greedy", "orders/ord_1/claim"));
+        assert_eq!(matched("GET", "/desk/queue").unwrap().0, "Literal");
+        assert_eq!(matched("GET", "/desk/search").unwrap().0, "OneSegment");
+        assert_eq!(matched("POST", "/desk/search").unwrap().0, "Greedy");
+        assert!(matched("GET", "/desk").is_none(), "a greedy variable takes one segment or more");
+        assert!(matched("GET", "/desks/queue").is_none());
     }
 
     #[test]
