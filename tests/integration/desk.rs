@@ -388,6 +388,17 @@ async fn a_search_over_ten_thousand_orders_pages_through_with_index_reads_only()
     );
 }
 
+/// Ana, an agent of shop A, who signs in at the hosted login with her password.
+fn ana() -> LocalOperator {
+    LocalOperator {
+        username: "ana".to_owned(),
+        password: "a long pass phrase".to_owned(),
+        subject: "ana".to_owned(),
+        groups: vec!["agent".to_owned()],
+        storefronts: "shop-a".to_owned(),
+    }
+}
+
 /// The hosted login's form, as the operator's browser posts it.
 fn form(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
@@ -396,14 +407,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 #[tokio::test]
 async fn an_operator_signs_in_at_the_hosted_login_with_pkce_and_the_token_opens_their_queue() {
     let runner = pipeline_named("login", false).await;
-    let operator = LocalOperator {
-        username: "ana".to_owned(),
-        password: "a long pass phrase".to_owned(),
-        subject: "ana".to_owned(),
-        groups: vec!["agent".to_owned()],
-        storefronts: "shop-a".to_owned(),
-    };
-    runner.add_operator_login(operator).unwrap();
+    runner.add_operator_login(ana()).unwrap();
     let api = runner.api_url();
     let client_id = runner.authorizers()[local::runner::OPERATOR_AUTHORIZER].audiences[0].clone();
     let callback = format!("{api}/desk/callback");
@@ -460,4 +464,111 @@ async fn an_operator_signs_in_at_the_hosted_login_with_pkce_and_the_token_opens_
 
     let replayed = hosted.access_token(&code, &login).await;
     assert!(matches!(replayed, Err(CodeRefused::Refused(ref error)) if error == "invalid_grant"), "{replayed:?}");
+}
+
+/// A browser's cookie jar, as far as the desk's cookies go: `Set-Cookie` stores, `Max-Age=0`
+/// removes, and the `Cookie` header sends what is held.
+#[derive(Default)]
+struct Jar(std::collections::BTreeMap<String, String>);
+
+impl Jar {
+    fn take(&mut self, reply: &Reply) {
+        for cookie in &reply.cookies {
+            let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            assert!(attributes.contains("HttpOnly") && attributes.contains("Secure"), "{cookie}");
+            if attributes.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn get(&self, name: &str) -> &str {
+        &self.0[name]
+    }
+
+    async fn send(&mut self, method: &str, url: &str, body: &str) -> Reply {
+        let cookie = self.header();
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if !cookie.is_empty() {
+            headers.push(("Cookie", cookie.as_str()));
+        }
+        let reply = http(method, url, &headers, body).await;
+        self.take(&reply);
+        reply
+    }
+}
+
+#[tokio::test]
+async fn an_operator_signs_in_to_the_desk_in_a_browser_and_sees_their_storefronts_queue() {
+    let runner = pipeline_named("deskweb", false).await;
+    runner.add_operator_login(ana()).unwrap();
+    let mut held = Vec::new();
+    for (shop, key) in [("shop-a", "deskweb-a"), ("shop-b", "deskweb-b")] {
+        let token = runner.token(AUTHORIZER, shop, HOUR).unwrap();
+        let placed = post_body(&runner, Some(&token), key, &suspicious("burner@mailinator.com", "+31612345678")).await;
+        let id = placed.json["id"].as_str().unwrap().to_owned();
+        reaches(&runner, &token, &id, "ON_HOLD").await;
+        held.push(id);
+    }
+    let api = runner.api_url();
+    let mut browser = Jar::default();
+
+    // Without a session, the queue sends the browser to the hosted login, remembering the page.
+    let first = browser.send("GET", &format!("{api}/desk/queue"), "").await;
+    assert_eq!(first.status, 302);
+    let authorize = first.headers["location"].clone();
+    assert!(authorize.starts_with(&format!("{api}/oauth2/authorize?")), "{authorize}");
+    assert!(browser.0.contains_key(shared::web::session::LOGIN_COOKIE));
+    for header in ["content-security-policy", "x-frame-options", "referrer-policy", "cache-control"] {
+        assert!(first.headers.contains_key(header), "{header}");
+    }
+
+    // The operator signs in; the login sends the browser back with a code.
+    let (_, query) = authorize.split_once('?').unwrap();
+    let signed_in = browser
+        .send("POST", &format!("{api}/oauth2/authorize"), &format!("{query}&username=ana&password=a+long+pass+phrase"))
+        .await;
+    assert_eq!(signed_in.status, 302);
+    let callback = signed_in.headers["location"].clone();
+
+    // A callback whose state is not this browser's login is refused, and signs nobody in.
+    let forged = callback.replace("state=", "state=x");
+    let refused = browser.send("GET", &forged, "").await;
+    assert_eq!(refused.status, 400);
+    assert!(!browser.0.contains_key(shared::web::session::SESSION_COOKIE));
+
+    let back = browser.send("GET", &callback, "").await;
+    assert_eq!((back.status, back.headers["location"].as_str()), (303, "/desk/queue"));
+    assert!(!browser.0.contains_key(shared::web::session::LOGIN_COOKIE), "the login is spent");
+
+    // The queue, as a page: shop A's held order, not shop B's.
+    let queue = browser.send("GET", &format!("{api}/desk/queue"), "").await;
+    assert_eq!(queue.status, 200, "{}", queue.text);
+    assert!(queue.headers["content-type"].starts_with("text/html"));
+    assert!(queue.text.contains(&held[0]), "{}", queue.text);
+    assert!(!queue.text.contains(&held[1]), "another shop's order is not on the page");
+
+    // A session cookie that is not the login's token opens nothing.
+    let mut stranger = Jar::default();
+    stranger.0.insert(
+        shared::web::session::SESSION_COOKIE.to_owned(),
+        runner.operator_token("ana", &["agent"], "shop-a", HOUR).unwrap().replace('.', ".x"),
+    );
+    stranger.0.insert(shared::web::session::CSRF_COOKIE.to_owned(), "t".to_owned());
+    assert_eq!(stranger.send("GET", &format!("{api}/desk/queue"), "").await.status, 302);
+
+    // Signing out needs the session's CSRF token; then the queue asks for a login again.
+    let csrf = browser.get(shared::web::session::CSRF_COOKIE).to_owned();
+    let forged_out = browser.send("POST", &format!("{api}/desk/logout"), "csrf=guess").await;
+    assert_eq!(forged_out.status, 403);
+    let out = browser.send("POST", &format!("{api}/desk/logout"), &format!("csrf={csrf}")).await;
+    assert_eq!((out.status, out.headers["location"].as_str()), (303, "/desk/signed-out"));
+    assert_eq!(browser.send("GET", &format!("{api}/desk/queue"), "").await.status, 302);
 }

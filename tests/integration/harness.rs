@@ -53,7 +53,11 @@ pub struct TestStack {
 pub struct Reply {
     pub status: u16,
     pub headers: BTreeMap<String, String>,
+    /// Every `Set-Cookie`, in order (`headers` keeps only the last of a repeated header).
+    pub cookies: Vec<String>,
     pub json: Value,
+    /// The body as text (a page's HTML).
+    pub text: String,
 }
 
 /// `TEST_LOG=1 cargo test -p orderflow-tests` (or `TEST_LOG=debug`, any `RUST_LOG` filter) shows
@@ -369,11 +373,14 @@ impl Reply {
         let html =
             headers.get(http::header::CONTENT_TYPE).is_some_and(|kind| kind.as_bytes().starts_with(b"text/html"));
         let json = if body.is_empty() || html { Value::Null } else { serde_json::from_slice(body).unwrap() };
+        let cookies =
+            headers.get_all(http::header::SET_COOKIE).iter().map(|value| value.to_str().unwrap().to_owned()).collect();
         let headers = headers
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
             .collect();
-        Self { status: status.as_u16(), headers, json }
+        let text = String::from_utf8_lossy(body).into_owned();
+        Self { status: status.as_u16(), headers, cookies, json, text }
     }
 }
 

@@ -49,13 +49,7 @@ async fn post_to(
     let (route, event) = apigw::event_for(&routes, &request, &Map::new()).expect("the webhook route");
     assert_eq!(route.function, "CarrierWebhookFunction");
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-    let response = webhook.handle(request).await.unwrap();
-    let body = response.body().as_ref().to_vec();
-    Reply {
-        status: response.status().as_u16(),
-        headers: Default::default(),
-        json: serde_json::from_slice(&body).unwrap_or_default(),
-    }
+    crate::harness::reply(webhook.handle(request).await.unwrap())
 }
 
 /// The headers a carrier signs `body` with, `age_seconds` ago, under `secret`.

@@ -1,11 +1,14 @@
 //! The `operator-api` Lambda: the desk's routes, behind the operators' own authorizer. Every
 //! route reads the operator from the token (who, their role, their storefronts), answers 404 for
 //! another shop's order and 403 for what the role does not allow, and leaves one audit line.
+//! The desk's pages (`/desk/...`) carry the token in a session cookie instead, checked here by
+//! the authorizer's rules (`shared::web::desk`).
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::{
     adapters::dynamodb::DynamoStore,
+    adapters::identity::IssuerKeys,
     adapters::secrets::{StoredSecret, lookup_key_from_env},
     adapters::stripe::StripeGateway,
     api::{Answer, Caller, ChangeApi, DeskApi, IF_MATCH_HEADER, OperatorChange, Problem, parse_refund},
@@ -14,6 +17,7 @@ use shared::{
     domain::{Action, LookupKey, Money},
     lambda::http::{body, failure, header_text, raw_query, require_json, route_and_caller, success},
     lambda::wiring::{LivePayments, payments_from_env},
+    web::desk::{DeskWeb, WebAnswer, WebRequest},
 };
 
 #[derive(Debug, Clone)]
@@ -21,11 +25,13 @@ pub struct OperatorApi {
     payments: LivePayments,
     changes: ChangeApi<DynamoStore, StripeGateway>,
     desk: DeskApi<DynamoStore, StoredSecret<LookupKey>>,
+    /// Shared by the clones: one process, one cache of the issuer's keys.
+    web: std::sync::Arc<DeskWeb<IssuerKeys>>,
 }
 
 impl OperatorApi {
     /// The store's tables, `DESK_POLICY`, `LOOKUP_KEY_SECRET_ID`, `FRAUD_POLICY`,
-    /// `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY` and `PAYMENT_PROVIDER_*`.
+    /// `PRICING_POLICY`, `SHIPPING_POLICY`, `RETURN_POLICY`, `PAYMENT_PROVIDER_*` and `DESK_*`.
     pub fn from_env(aws: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let orders = DynamoStore::from_env(aws_sdk_dynamodb::Client::new(aws), env)?;
         // One gateway, so the provider's key is read once per process.
@@ -33,11 +39,20 @@ impl OperatorApi {
         let changes = OrderChanges::new(orders.clone(), gateway.clone());
         let payments = payments_from_env(gateway, orders.clone(), env)?;
         let keys = lookup_key_from_env(aws_sdk_secretsmanager::Client::new(aws), env)?;
-        Ok(Self { payments, changes: ChangeApi::from_env(changes, env)?, desk: DeskApi::from_env(orders, keys, env)? })
+        Ok(Self {
+            payments,
+            changes: ChangeApi::from_env(changes, env)?,
+            desk: DeskApi::from_env(orders, keys, env)?,
+            web: std::sync::Arc::new(DeskWeb::from_env(IssuerKeys::for_issuer, env)?),
+        })
     }
 
     /// One request; every failure is an HTTP answer.
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, lambda_http::Error> {
+        let path = request.uri().path();
+        if path == "/desk" || path.starts_with("/desk/") {
+            return Ok(self.page(&request).await);
+        }
         let (route, caller) = match route_and_caller(&request) {
             Ok(identified) => identified,
             Err(problem) => return Ok(failure(&problem)),
@@ -99,6 +114,42 @@ impl OperatorApi {
             _ => Err(Problem::new(404, "route_not_found", "no such route")),
         }
     }
+}
+
+impl OperatorApi {
+    /// A page or form of the desk.
+    async fn page(&self, request: &Request) -> Response<Body> {
+        let cookies: Vec<&str> = request
+            .headers()
+            .get_all(lambda_http::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        let request_id = match request.request_context_ref() {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let web_request = WebRequest {
+            method: request.method().as_str(),
+            path: request.uri().path(),
+            query: raw_query(request),
+            cookies: &cookies,
+            body: request.body().as_ref(),
+            request_id: &request_id,
+        };
+        web_response(self.web.handle(&self.desk, &web_request, Utc::now()).await)
+    }
+}
+
+fn web_response(answer: WebAnswer) -> Response<Body> {
+    let mut response = Response::builder().status(answer.status);
+    for (name, value) in answer.headers {
+        response = response.header(name, value);
+    }
+    response
+        .body(Body::Text(answer.body))
+        .unwrap_or_else(|_| failure(&Problem::new(500, "page_unsendable", "the page could not be sent")))
 }
 
 /// One line per operator request, whatever its outcome: who, in what role, which request,

@@ -166,10 +166,9 @@ async fn main() -> anyhow::Result<()> {
             options.storefront
         );
     }
+    println!("  desk         {}/desk/ (the operators' desk in a browser)", runner.api_url());
     for (username, password) in &operator_logins {
-        println!(
-            "  login        {username} / {password} (the operators' hosted login: /oauth2/authorize, code with PKCE)"
-        );
+        println!("  login        {username} / {password} (the desk's sign-in; the runner plays the hosted login)");
     }
     println!();
     println!("Place an order:");

@@ -42,6 +42,8 @@ pub const PAYMENT_ENDPOINT_PARAMETER: &str = "PaymentProviderEndpoint";
 pub const OPERATOR_AUTHORIZER: &str = "OperatorJwt";
 /// Where the operators' hosted login returns to: locally, the desk on the runner's port.
 const DESK_CALLBACK_PARAMETER: &str = "OperatorDeskCallbackUrl";
+/// Where the operators' hosted login is: locally, on the runner's port.
+const LOGIN_URL_PARAMETER: &str = "OperatorLoginUrl";
 /// The signing secrets of the local carriers, by carrier path segment.
 pub const LOCAL_CARRIER_SECRETS: [(&str, &str); 2] =
     [("easypost", "whsec_local_easypost"), ("aftership", "whsec_local_aftership")];
@@ -225,6 +227,9 @@ impl Runner {
         let mut parameters = BTreeMap::new();
         if template.parameters.contains_key(DESK_CALLBACK_PARAMETER) {
             parameters.insert(DESK_CALLBACK_PARAMETER.to_owned(), format!("http://{api_address}/desk/callback"));
+        }
+        if template.parameters.contains_key(LOGIN_URL_PARAMETER) {
+            parameters.insert(LOGIN_URL_PARAMETER.to_owned(), format!("http://{api_address}"));
         }
         if let Some(endpoint) =
             stripe_endpoint.as_ref().filter(|_| template.parameters.contains_key(PAYMENT_ENDPOINT_PARAMETER))

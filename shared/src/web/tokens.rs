@@ -101,11 +101,13 @@ impl<S> std::fmt::Debug for TokenVerifier<S> {
     }
 }
 
-impl<S: KeySource + Sync> TokenVerifier<S> {
+impl<S> TokenVerifier<S> {
     pub fn new(policy: TokenPolicy, source: S) -> Self {
         Self { policy, source, known: tokio::sync::Mutex::default() }
     }
+}
 
+impl<S: KeySource + Sync> TokenVerifier<S> {
     /// The token's claims, every value a string as API Gateway hands them on, if it is one of
     /// the desk's access tokens holding `scope`.
     pub async fn verify(&self, token: &str, scope: &str) -> Result<Map<String, Value>, TokenRefused> {

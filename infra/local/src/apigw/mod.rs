@@ -175,12 +175,19 @@ pub fn event(
         Ok(text) => (text.to_owned(), false),
         Err(_) => (base64::engine::general_purpose::STANDARD.encode(&request.body), true),
     };
+    // Payload format 2.0 carries the cookies apart from the headers, one entry per cookie.
+    let mut headers = request.headers.clone();
+    let cookies: Vec<String> = headers
+        .remove("cookie")
+        .map(|joined| joined.split(';').map(str::trim).filter(|cookie| !cookie.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
     json!({
         "version": "2.0",
         "routeKey": route.key(),
         "rawPath": request.path,
         "rawQueryString": request.query,
-        "headers": request.headers,
+        "cookies": if cookies.is_empty() { Value::Null } else { json!(cookies) },
+        "headers": headers,
         "pathParameters": if parameters.is_empty() { Value::Null } else { json!(parameters) },
         "requestContext": {
             "accountId": crate::stack::provision::ACCOUNT_ID,
