@@ -506,7 +506,7 @@ impl Jar {
 }
 
 #[tokio::test]
-async fn an_operator_signs_in_to_the_desk_in_a_browser_and_sees_their_storefronts_queue() {
+async fn an_operator_signs_in_to_the_desk_and_approves_a_held_order_of_their_storefront() {
     let runner = pipeline_named("deskweb", false).await;
     runner.add_operator_login(ana()).unwrap();
     let mut held = Vec::new();
@@ -555,6 +555,28 @@ async fn an_operator_signs_in_to_the_desk_in_a_browser_and_sees_their_storefront
     assert!(queue.text.contains(&held[0]), "{}", queue.text);
     assert!(!queue.text.contains(&held[1]), "another shop's order is not on the page");
 
+    // The held order's page, its claim and its approval, each confirmed on the page.
+    let page = |id: &str| format!("{api}/desk/orders/{id}");
+    let order = browser.send("GET", &page(&held[0]), "").await;
+    assert_eq!(order.status, 200, "{}", order.text);
+    assert!(order.text.contains("Grace Hopper") && order.text.contains("Approve"), "{}", order.text);
+    assert_eq!(browser.send("GET", &page(&held[1]), "").await.status, 404, "another shop's order does not exist");
+    let csrf = browser.get(shared::web::session::CSRF_COOKIE).to_owned();
+    let unsent = browser.send("POST", &format!("{}/claim", page(&held[0])), "csrf=guess").await;
+    assert_eq!(unsent.status, 403);
+    let claimed = browser.send("POST", &format!("{}/claim", page(&held[0])), &format!("csrf={csrf}")).await;
+    assert_eq!(claimed.status, 303, "{}", claimed.text);
+    let told = browser.send("GET", &format!("{api}{}", claimed.headers["location"]), "").await;
+    assert!(told.text.contains("You hold this order"), "{}", told.text);
+    let form = format!("csrf={csrf}&note=Called%2C+she+confirmed&decision=approve");
+    let approved = browser.send("POST", &format!("{}/review", page(&held[0])), &form).await;
+    assert_eq!(approved.status, 303, "{}", approved.text);
+    let told = browser.send("GET", &format!("{api}{}", approved.headers["location"]), "").await;
+    assert!(told.text.contains("You approved this order"), "{}", told.text);
+    assert!(!told.text.contains("Approve</button>"), "a decided order offers no decision: {}", told.text);
+    let shop_a = runner.token(AUTHORIZER, "shop-a", HOUR).unwrap();
+    reaches(&runner, &shop_a, &held[0], "FULFILLING").await;
+
     // A session cookie that is not the login's token opens nothing.
     let mut stranger = Jar::default();
     stranger.0.insert(
@@ -565,7 +587,6 @@ async fn an_operator_signs_in_to_the_desk_in_a_browser_and_sees_their_storefront
     assert_eq!(stranger.send("GET", &format!("{api}/desk/queue"), "").await.status, 302);
 
     // Signing out needs the session's CSRF token; then the queue asks for a login again.
-    let csrf = browser.get(shared::web::session::CSRF_COOKIE).to_owned();
     let forged_out = browser.send("POST", &format!("{api}/desk/logout"), "csrf=guess").await;
     assert_eq!(forged_out.status, 403);
     let out = browser.send("POST", &format!("{api}/desk/logout"), &format!("csrf={csrf}")).await;

@@ -116,13 +116,68 @@ pub struct DeskWeb<K> {
     pub login: HostedLogin,
 }
 
-/// What a page needs of the operators' API: the review queue as its JSON route answers it.
-pub trait DeskReads {
+/// What the pages need of the operators' API, as its JSON routes answer (the same checks of
+/// storefront and role): the queue, an order, and the changes the desk's forms ask for.
+pub trait DeskPages {
     fn queue(&self, caller: &Caller, now: DateTime<Utc>) -> impl Future<Output = Result<Value, Problem>> + Send;
+    fn order(&self, caller: &Caller, raw_id: &str) -> impl Future<Output = Result<Value, Problem>> + Send;
+    fn claim(
+        &self,
+        caller: &Caller,
+        raw_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Problem>> + Send;
+    /// `body`: the JSON the review route takes.
+    fn review(
+        &self,
+        caller: &Caller,
+        raw_id: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Problem>> + Send;
+}
+
+/// An order as its page shows it.
+#[derive(Debug, Clone, Default)]
+struct OrderFacts {
+    id: String,
+    status: String,
+    reason: Option<String>,
+    customer_name: String,
+    customer_email: String,
+    customer_phone: String,
+    total: String,
+    held: bool,
+    lines: Vec<LineFacts>,
+    timeline: Vec<TimelineFacts>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct LineFacts {
+    sku: String,
+    quantity: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TimelineFacts {
+    at: String,
+    status: String,
+    by: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "desk/order.html")]
+struct OrderPage {
+    title: String,
+    operator: Option<SignedIn>,
+    csrf: String,
+    order: OrderFacts,
+    done: Option<&'static str>,
+    error: Option<String>,
 }
 
 impl<K: KeySource + Sync> DeskWeb<K> {
-    pub async fn handle(&self, api: &impl DeskReads, request: &WebRequest<'_>, now: DateTime<Utc>) -> WebAnswer {
+    pub async fn handle(&self, api: &impl DeskPages, request: &WebRequest<'_>, now: DateTime<Utc>) -> WebAnswer {
         let cookies = DeskCookies::parse(request.cookies.iter().copied());
         match (request.method, request.path) {
             ("GET", "/desk" | "/desk/") => WebAnswer::redirect(302, "/desk/queue"),
@@ -153,7 +208,43 @@ impl<K: KeySource + Sync> DeskWeb<K> {
                     Err(problem) => message(problem.status, "Review queue", Some(operator), &problem.detail, false),
                 }
             }
-            _ => message(404, "Not found", None, "The desk has no such page.", true),
+            (method, path) => match (method, OrderPath::parse(path)) {
+                ("GET", Some(OrderPath::Page(id))) => {
+                    let (caller, operator) = match self.session(request, cookies, scope::READ).await {
+                        Ok(signed_in) => signed_in,
+                        Err(answer) => return *answer,
+                    };
+                    let done = query_field(request.query, "done").and_then(|done| done_message(&done));
+                    order_page(api, &caller, operator, id, done, None).await
+                }
+                ("POST", Some(OrderPath::Form(id, form))) => {
+                    let (caller, operator) = match self.session(request, cookies.clone(), scope::WORK).await {
+                        Ok(signed_in) => signed_in,
+                        Err(answer) => return *answer,
+                    };
+                    let sent = cookies.ok().and_then(|cookies| cookies.csrf);
+                    if !csrf_matches(sent.as_deref(), form_field(request.body, "csrf").as_deref()) {
+                        return forbidden_form();
+                    }
+                    let done = match form {
+                        OrderForm::Claim => api.claim(&caller, id, now).await.map(|()| "claimed"),
+                        OrderForm::Review => match review_body(request.body) {
+                            Some((body, done)) => api.review(&caller, id, body.as_bytes(), now).await.map(|()| done),
+                            None => Err(Problem::bad_request("invalid_decision", "choose approve or deny")),
+                        },
+                    };
+                    match done {
+                        Ok(done) => WebAnswer::redirect(303, &format!("/desk/orders/{id}?done={done}")),
+                        Err(problem) => {
+                            let status = problem.status;
+                            let mut page = order_page(api, &caller, operator, id, None, Some(problem.detail)).await;
+                            page.status = status;
+                            page
+                        }
+                    }
+                }
+                _ => message(404, "Not found", None, "The desk has no such page.", true),
+            },
         }
     }
 
@@ -250,6 +341,79 @@ impl<K: KeySource + Sync> DeskWeb<K> {
     }
 }
 
+/// A page or a form of one order: `/desk/orders/{id}`, `/desk/orders/{id}/{form}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OrderPath<'a> {
+    Page(&'a str),
+    Form(&'a str, OrderForm),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OrderForm {
+    Claim,
+    Review,
+}
+
+impl<'a> OrderPath<'a> {
+    fn parse(path: &'a str) -> Option<Self> {
+        let rest = path.strip_prefix("/desk/orders/")?;
+        let (id, form) = rest.split_once('/').map_or((rest, None), |(id, form)| (id, Some(form)));
+        if id.is_empty() {
+            return None;
+        }
+        match form {
+            None => Some(Self::Page(id)),
+            Some("claim") => Some(Self::Form(id, OrderForm::Claim)),
+            Some("review") => Some(Self::Form(id, OrderForm::Review)),
+            Some(_) => None,
+        }
+    }
+}
+
+/// What the page says was done, for the `done` the form's redirect names.
+fn done_message(done: &str) -> Option<&'static str> {
+    match done {
+        "claimed" => Some("You hold this order's claim: nobody else calls the customer while it lasts."),
+        "approved" => Some("You approved this order: its payment is taken and it goes on to the warehouse."),
+        "denied" => Some("You denied this order: it is cancelled and the customer is told."),
+        _ => None,
+    }
+}
+
+/// The review route's JSON from the form's `decision` and `note`, and what the page will say.
+fn review_body(form: &[u8]) -> Option<(String, &'static str)> {
+    let (decision, done) = match form_field(form, "decision")?.as_str() {
+        "approve" => ("approve", "approved"),
+        "deny" => ("deny", "denied"),
+        _ => return None,
+    };
+    let note = form_field(form, "note").filter(|note| !note.trim().is_empty());
+    let body = match note {
+        Some(note) => serde_json::json!({ "decision": decision, "note": note }),
+        None => serde_json::json!({ "decision": decision }),
+    };
+    Some((body.to_string(), done))
+}
+
+async fn order_page(
+    api: &impl DeskPages,
+    caller: &Caller,
+    operator: SignedIn,
+    id: &str,
+    done: Option<&'static str>,
+    error: Option<String>,
+) -> WebAnswer {
+    match api.order(caller, id).await {
+        Ok(order) => {
+            let order = order_facts(&order);
+            let title = format!("Order {}", order.id);
+            let csrf = operator.csrf.clone();
+            render(200, &OrderPage { title, operator: Some(operator), csrf, order, done, error })
+        }
+        Err(problem) => message(problem.status, "Order", Some(operator), &problem.detail, false),
+    }
+}
+
 fn render(status: u16, page: &impl Template) -> WebAnswer {
     match page.render() {
         Ok(html) => WebAnswer::page(status, html),
@@ -301,14 +465,63 @@ fn rows(queue: &Value) -> Vec<QueueRow> {
         .collect()
 }
 
-impl<S, K> DeskReads for crate::api::DeskApi<S, K>
-where
-    S: crate::domain::OrderRepository + crate::domain::DeskStore + crate::domain::ParcelIndex + Sync,
-    K: crate::domain::LookupKeys + Sync,
-{
-    async fn queue(&self, caller: &Caller, now: DateTime<Utc>) -> Result<Value, Problem> {
-        let answer = crate::api::DeskApi::queue(self, caller, "", now).await?;
-        serde_json::from_str(&answer.response.body).map_err(|_| Problem::internal())
+/// An answer of the operators' API as the JSON its route sends.
+pub fn answer_json(answer: &crate::api::Answer) -> Result<Value, Problem> {
+    serde_json::from_str(&answer.response.body).map_err(|_| Problem::internal())
+}
+
+/// The order page's facts from the operators' API's view of the order.
+fn order_facts(order: &Value) -> OrderFacts {
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    let customer = &order["customer"];
+    OrderFacts {
+        id: text(&order["id"]),
+        status: text(&order["status"]),
+        reason: order.get("status_reason").filter(|reason| !reason.is_null()).map(reason_text),
+        customer_name: text(&customer["name"]),
+        customer_email: text(&customer["email"]),
+        customer_phone: text(&customer["phone"]),
+        total: serde_json::from_value::<Money>(order["totals"]["total"].clone())
+            .map(|total| total.to_string())
+            .unwrap_or_default(),
+        held: order["status"] == "ON_HOLD",
+        lines: order["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|line| LineFacts { sku: text(&line["sku"]), quantity: line["quantity"].as_i64().unwrap_or_default() })
+            .collect(),
+        timeline: order["timeline"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| TimelineFacts {
+                at: text(&entry["at"]),
+                status: text(&entry["status"]),
+                by: operator_in(&entry["by"]).or_else(|| operator_in(&entry["reason"])),
+            })
+            .collect(),
+    }
+}
+
+/// The operator a timeline entry names, wherever its shape keeps them (`by`, or the reason's
+/// decision or request).
+fn operator_in(value: &Value) -> Option<String> {
+    match value {
+        Value::Object(members) => members
+            .get("operator")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| members.values().find_map(operator_in)),
+        _ => None,
+    }
+}
+
+/// A status reason as words: its text, or its JSON when it carries more.
+fn reason_text(reason: &Value) -> String {
+    match reason {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -381,5 +594,49 @@ mod tests {
         let rows = rows(&queue);
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].total.as_str(), rows[0].claimed_by.as_deref()), ("12.50 EUR", Some("ana")));
+    }
+
+    #[test]
+    fn an_order_s_pages_and_forms_are_read_from_its_path_and_nothing_else() {
+        assert_eq!(OrderPath::parse("/desk/orders/ord_1"), Some(OrderPath::Page("ord_1")));
+        assert_eq!(OrderPath::parse("/desk/orders/ord_1/claim"), Some(OrderPath::Form("ord_1", OrderForm::Claim)));
+        assert_eq!(OrderPath::parse("/desk/orders/ord_1/review"), Some(OrderPath::Form("ord_1", OrderForm::Review)));
+        for other in ["/desk/orders/", "/desk/orders/ord_1/refund", "/desk/orders/ord_1/claim/x", "/desk/queue"] {
+            assert_eq!(OrderPath::parse(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_review_form_becomes_the_review_route_s_json_and_only_with_a_known_decision() {
+        let (body, done) = review_body(b"csrf=t&decision=deny&note=stolen+card").unwrap();
+        assert_eq!(done, "denied");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            serde_json::json!({"decision": "deny", "note": "stolen card"})
+        );
+        let (body, _) = review_body(b"decision=approve&note=+").unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), serde_json::json!({"decision": "approve"}));
+        for refused in [&b"decision=maybe"[..], b"note=x", b"decision=approve&decision=deny"] {
+            assert_eq!(review_body(refused), None);
+        }
+    }
+
+    #[test]
+    fn a_timeline_entry_names_its_operator_wherever_its_shape_keeps_them() {
+        let order = serde_json::json!({
+            "id": "ord_1", "status": "PAYMENT_AUTHORIZED",
+            "customer": {"name": "Grace", "email": "g@example.com", "phone": "+4915112345678"},
+            "totals": {"total": {"minor_units": 900, "currency": "EUR"}},
+            "lines": [{"sku": "MUG", "quantity": 2}],
+            "timeline": [
+                {"at": "t1", "status": "ON_HOLD"},
+                {"at": "t2", "status": "PAYMENT_AUTHORIZED", "reason": {"code": "review_approved", "decision": {"by": {"operator": "ana", "role": "agent"}}}},
+                {"at": "t3", "status": "CANCELLED", "by": {"kind": "operator", "operator": "sam"}}
+            ]
+        });
+        let facts = order_facts(&order);
+        let by: Vec<Option<&str>> = facts.timeline.iter().map(|entry| entry.by.as_deref()).collect();
+        assert_eq!(by, [None, Some("ana"), Some("sam")]);
+        assert_eq!((facts.total.as_str(), facts.held, facts.lines[0].quantity), ("9.00 EUR", false, 2));
     }
 }
