@@ -293,6 +293,8 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     suspicious["customer"]["email"] = Value::from("someone@mailinator.com");
     suspicious["billing_address"] =
         serde_json::json!({ "name": "G. Hopper", "line1": "1 Marina Rd", "city": "Lagos", "country": "NG" });
+    // Another like it, left held for whoever runs the demo to decide in the desk.
+    let left_for_the_reader = suspicious.clone();
     // A card its holder disputes with their bank once it is charged (Stripe's test card).
     let mut disputed = placed_body.clone();
     if let Some(endpoint) = runner.stripe_endpoint() {
@@ -372,6 +374,10 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     deliver(runner, &client, token).await?;
     after_delivery(runner, &client, token, operator, &placed).await?;
     answer_disputes(runner, &placed).await?;
+    let waiting = change(runner, &client, token, ("POST", "/orders"), None, left_for_the_reader).await?;
+    let waiting = waiting["id"].as_str().map(str::to_owned);
+    placed.extend(waiting.clone());
+    settle(runner).await;
 
     println!();
     let dump =
@@ -421,6 +427,11 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
         for (channel, to, summary) in told.iter().filter(|(_, _, summary)| summary.contains(id.as_str())) {
             println!("      {channel:<5} {to:<28} {summary}");
         }
+    }
+    if let Some(id) = waiting {
+        println!();
+        println!("One order waits for you: sign in to the desk and approve or deny it");
+        println!("  {}/desk/orders/{id}", runner.api_url());
     }
     println!();
     println!("Functions (start-up is spawn to first poll for work; memory is peak RSS)");
