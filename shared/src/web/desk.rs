@@ -639,4 +639,30 @@ mod tests {
         assert_eq!(by, [None, Some("ana"), Some("sam")]);
         assert_eq!((facts.total.as_str(), facts.held, facts.lines[0].quantity), ("9.00 EUR", false, 2));
     }
+
+    #[test]
+    fn a_customer_s_own_words_on_the_order_page_stay_words() {
+        let order = OrderFacts {
+            id: "ord_1".to_owned(),
+            status: "ON_HOLD".to_owned(),
+            customer_name: "Eve <iframe src=//evil.example></iframe>\u{202e}\u{2066}".to_owned(),
+            customer_email: "eve@example.com\"><script>".to_owned(),
+            held: true,
+            ..OrderFacts::default()
+        };
+        let page = OrderPage {
+            title: "Order ord_1".to_owned(),
+            operator: Some(SignedIn { name: "ana".to_owned(), csrf: "token".to_owned() }),
+            csrf: "token".to_owned(),
+            order,
+            done: None,
+            error: Some("<b>refused</b>".to_owned()),
+        };
+        let html = page.render().unwrap();
+        for markup in ["<iframe", "<script", "<b>"] {
+            assert!(!html.contains(markup), "{markup} in {html}");
+        }
+        assert!(html.contains("<bdi>Eve &#60;iframe"), "the name is text, isolated: {html}");
+        assert_eq!(html.matches("name=\"csrf\" value=\"token\"").count(), 3, "every form carries the token");
+    }
 }
