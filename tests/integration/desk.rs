@@ -555,6 +555,12 @@ async fn an_operator_signs_in_to_the_desk_and_approves_a_held_order_of_their_sto
     assert!(queue.text.contains(&held[0]), "{}", queue.text);
     assert!(!queue.text.contains(&held[1]), "another shop's order is not on the page");
 
+    // The page offers what the API says the operator's role allows.
+    let ana_token = runner.operator_token("ana", &["agent"], "shop-a", HOUR).unwrap();
+    let view = call(&runner, "GET", &format!("/orders/{}/review", held[0]), &ana_token, None).await;
+    let allowed = view.json["allowed_actions"].as_array().cloned().unwrap_or_default();
+    assert!(allowed.contains(&json!("claim")) && allowed.contains(&json!("review")), "{:?}", view.json);
+
     // The held order's page, its claim and its approval, each confirmed on the page.
     let page = |id: &str| format!("{api}/desk/orders/{id}");
     let order = browser.send("GET", &page(&held[0]), "").await;

@@ -123,7 +123,15 @@ where
             .filter(|(record, _)| caller.operator.serves(&record.order.storefront))
             .ok_or_else(Problem::not_found)?;
         audit_read(caller, &order.id);
-        Answer::order(&OrderView::for_operator(&order, &timeline).with_desk(&desk))
+        let allowed =
+            [Action::Claim, Action::RecordContact, Action::Review, Action::Amend, Action::Cancel, Action::Apologise]
+                .into_iter()
+                .filter(|action| {
+                    self.policy.allows(&caller.operator, *action, &order.storefront, order.failed_contacts).is_ok()
+                })
+                .map(Action::as_str)
+                .collect();
+        Answer::order(&OrderView::for_operator(&order, &timeline).with_desk(&desk, allowed))
     }
 
     /// `POST /orders/{id}/claim`: the held order is the caller's to call about until the lease

@@ -59,6 +59,10 @@ pub struct OrderView<'a> {
     /// The desk's claims and calls, oldest first: operators only.
     #[serde(skip_serializing_if = "<[DeskEntry]>::is_empty")]
     pub desk: &'a [DeskEntry],
+    /// What the calling operator's role allows on this order, whatever its status: operators
+    /// only, so that a client offers nothing the API would refuse them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_actions: Vec<&'static str>,
 }
 
 impl<'a> OrderView<'a> {
@@ -108,14 +112,16 @@ impl<'a> OrderView<'a> {
             updated_at: order.updated_at,
             timeline: timeline.to_vec(),
             desk: &[],
+            allowed_actions: Vec::new(),
         }
     }
 }
 
 impl<'a> OrderView<'a> {
-    /// The view with the desk's work on the order.
-    pub(crate) fn with_desk(mut self, desk: &'a [DeskEntry]) -> Self {
+    /// The view with the desk's work on the order, and what the caller may do to it.
+    pub(crate) fn with_desk(mut self, desk: &'a [DeskEntry], allowed_actions: Vec<&'static str>) -> Self {
         self.desk = desk;
+        self.allowed_actions = allowed_actions;
         self
     }
 

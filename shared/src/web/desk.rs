@@ -147,7 +147,9 @@ struct OrderFacts {
     customer_email: String,
     customer_phone: String,
     total: String,
-    held: bool,
+    /// Held, and the caller's role may claim it or decide it.
+    may_claim: bool,
+    may_review: bool,
     lines: Vec<LineFacts>,
     timeline: Vec<TimelineFacts>,
 }
@@ -474,6 +476,7 @@ pub fn answer_json(answer: &crate::api::Answer) -> Result<Value, Problem> {
 fn order_facts(order: &Value) -> OrderFacts {
     let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
     let customer = &order["customer"];
+    let allowed = |action: &str| order["allowed_actions"].as_array().is_some_and(|all| all.iter().any(|a| a == action));
     OrderFacts {
         id: text(&order["id"]),
         status: text(&order["status"]),
@@ -484,7 +487,8 @@ fn order_facts(order: &Value) -> OrderFacts {
         total: serde_json::from_value::<Money>(order["totals"]["total"].clone())
             .map(|total| total.to_string())
             .unwrap_or_default(),
-        held: order["status"] == "ON_HOLD",
+        may_claim: order["status"] == "ON_HOLD" && allowed("claim"),
+        may_review: order["status"] == "ON_HOLD" && allowed("review"),
         lines: order["lines"]
             .as_array()
             .into_iter()
@@ -637,7 +641,12 @@ mod tests {
         let facts = order_facts(&order);
         let by: Vec<Option<&str>> = facts.timeline.iter().map(|entry| entry.by.as_deref()).collect();
         assert_eq!(by, [None, Some("ana"), Some("sam")]);
-        assert_eq!((facts.total.as_str(), facts.held, facts.lines[0].quantity), ("9.00 EUR", false, 2));
+        assert_eq!((facts.total.as_str(), facts.may_review, facts.lines[0].quantity), ("9.00 EUR", false, 2));
+        let mut held = order.clone();
+        held["status"] = Value::from("ON_HOLD");
+        assert!(!order_facts(&held).may_review, "offered only what the API says the role allows");
+        held["allowed_actions"] = serde_json::json!(["claim", "review"]);
+        assert!(order_facts(&held).may_claim && order_facts(&held).may_review);
     }
 
     #[test]
@@ -647,7 +656,8 @@ mod tests {
             status: "ON_HOLD".to_owned(),
             customer_name: "Eve <iframe src=//evil.example></iframe>\u{202e}\u{2066}".to_owned(),
             customer_email: "eve@example.com\"><script>".to_owned(),
-            held: true,
+            may_claim: true,
+            may_review: true,
             ..OrderFacts::default()
         };
         let page = OrderPage {
