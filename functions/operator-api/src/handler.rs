@@ -130,12 +130,16 @@ impl OperatorApi {
             _ => None,
         }
         .unwrap_or_default();
+        let body = match body(request) {
+            Ok(body) => body,
+            Err(problem) => return failure(&problem),
+        };
         let web_request = WebRequest {
             method: request.method().as_str(),
             path: request.uri().path(),
             query: raw_query(request),
             cookies: &cookies,
-            body: request.body().as_ref(),
+            body,
             request_id: &request_id,
         };
         web_response(self.web.handle(self, &web_request, Utc::now()).await)
