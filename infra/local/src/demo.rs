@@ -430,7 +430,7 @@ pub(crate) async fn demo(runner: &Runner, token: &str, operator: Option<&str>) -
     }
     if let Some(id) = waiting {
         println!();
-        println!("One order waits for you: sign in to the desk and approve or deny it");
+        println!("One order waits for an operator: approve or deny it in the desk (with --serve the runner stays up)");
         println!("  {}/desk/orders/{id}", runner.api_url());
     }
     println!();
