@@ -259,7 +259,7 @@ impl<K: KeySource + Sync> DeskWeb<K> {
         scope: &str,
     ) -> Result<(Caller, SignedIn), Box<WebAnswer>> {
         let cookies = cookies.unwrap_or_default();
-        let return_to = DeskPath::parse(request.path).unwrap_or_else(DeskPath::home);
+        let return_to = return_path(request.path);
         let (Some(token), Some(csrf)) = (cookies.session.as_deref(), cookies.csrf.clone()) else {
             return Err(Box::new(self.start_login(return_to)));
         };
@@ -370,6 +370,16 @@ impl<'a> OrderPath<'a> {
             Some(_) => None,
         }
     }
+}
+
+/// Where signing in again leads back to: the page itself, or for a form the page it is on (the
+/// browser comes back with a GET, which a form's path does not answer).
+fn return_path(path: &str) -> DeskPath {
+    let page = match OrderPath::parse(path) {
+        Some(OrderPath::Form(id, _)) => format!("/desk/orders/{id}"),
+        _ => path.to_owned(),
+    };
+    DeskPath::parse(&page).unwrap_or_else(DeskPath::home)
 }
 
 /// What the page says was done, for the `done` the form's redirect names.
@@ -608,6 +618,14 @@ mod tests {
         for other in ["/desk/orders/", "/desk/orders/ord_1/refund", "/desk/orders/ord_1/claim/x", "/desk/queue"] {
             assert_eq!(OrderPath::parse(other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn signing_in_again_returns_to_the_page_a_form_was_sent_from() {
+        assert_eq!(return_path("/desk/orders/ord_1/review").as_str(), "/desk/orders/ord_1");
+        assert_eq!(return_path("/desk/orders/ord_1").as_str(), "/desk/orders/ord_1");
+        assert_eq!(return_path("/desk/queue").as_str(), "/desk/queue");
+        assert_eq!(return_path("/desk/orders/..%2f/claim").as_str(), DeskPath::HOME);
     }
 
     #[test]
